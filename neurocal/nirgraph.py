@@ -1,0 +1,219 @@
+"""NIR graphs as neurocal reads them: a feed-forward chain of synapse → neuron layers.
+
+Every consumer of a ``.nir`` file (the torch importer in ``neurocal.models``, the quantiser that
+builds the integer network) goes through :func:`read_chain`, so a graph is understood one way.
+
+NIR states neurons in continuous time. With the graph's time step ``dt`` (neurocal writes it in
+the graph metadata; snnTorch's exporter hard-codes 1e-4) a layer becomes, per tick t::
+
+    i[t] = alpha * i[t-1] + W @ s[t] + bias        (alpha = 0: the current carries no memory)
+    v[t] = beta * v[t-1] + i[t]
+    spike when v[t] > threshold, then v[t] = 0
+
+with the NIR input gains (``r``, ``w_in``) and any leak potential folded into ``W`` and ``bias``:
+
+* ``LIF``:     beta = 1 - dt/tau, gain = dt*r/tau, bias += (dt/tau)*v_leak
+* ``CubaLIF``: alpha = 1 - dt/tau_syn, beta = 1 - dt/tau_mem, gain = (dt*w_in/tau_syn)*(dt*r/tau_mem)
+* ``IF``:      beta = 1, gain = dt*r
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from neurocal.errors import NeurocalError
+
+DEFAULT_DT = 1e-4  # snnTorch's export_to_nir hard-codes this time step
+METADATA_KEY = "neurocal"
+
+NeuronKind = Literal["LIF", "CubaLIF", "IF"]
+Readout = Literal["membrane", "spikes"]
+
+SYNAPSE_TYPES = ("Affine", "Linear")
+NEURON_TYPES = ("LIF", "CubaLIF", "IF")
+
+
+@dataclass
+class ChainLayer:
+    """One synapse → neuron layer in discrete time (see the module docstring)."""
+
+    synapse_name: str
+    neuron_name: str
+    kind: NeuronKind
+    weight: np.ndarray  # (out, in), gains folded in
+    bias: np.ndarray  # (out,)
+    alpha: np.ndarray  # (out,) current decay per tick; 0 for LIF and IF
+    beta: np.ndarray  # (out,) voltage decay per tick
+    threshold: np.ndarray  # (out,)
+
+    @property
+    def n_in(self) -> int:
+        return int(self.weight.shape[1])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.weight.shape[0])
+
+
+@dataclass
+class Chain:
+    """A feed-forward spiking network read from NIR."""
+
+    n_inputs: int
+    layers: list[ChainLayer]
+    dt: float = DEFAULT_DT
+    readout: Readout = "spikes"
+    metadata: dict[str, Any] = field(default_factory=dict)
+    source: str = "<graph>"
+
+
+def _vec(node_name: str, field_name: str, value: Any, n: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    if arr.size == 1:
+        arr = np.full(n, float(arr[0]))
+    if arr.shape != (n,):
+        raise NeurocalError(f"node '{node_name}': field '{field_name}' has {arr.size} values for {n} neurons")
+    if not np.all(np.isfinite(arr)):
+        raise NeurocalError(f"node '{node_name}': field '{field_name}' has non-finite values")
+    return arr
+
+
+def _neuron_params(name: str, node: Any, n: int, dt: float) -> tuple[NeuronKind, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(kind, alpha, beta, gain, leak_bias) of a NIR neuron node with ``n`` neurons."""
+    kind = type(node).__name__
+    reset = _vec(name, "v_reset", node.v_reset, n)
+    if np.any(reset != 0):
+        raise NeurocalError(f"node '{name}' ({kind}): field 'v_reset' must be 0 (neurocal resets to zero, as Loihi does)")
+    zeros = np.zeros(n)
+    if kind == "LIF":
+        tau = _vec(name, "tau", node.tau, n)
+        if np.any(tau <= 0):
+            raise NeurocalError(f"node '{name}' (LIF): field 'tau' must be > 0")
+        r = _vec(name, "r", node.r, n)
+        leak = _vec(name, "v_leak", node.v_leak, n)
+        return "LIF", zeros, 1.0 - dt / tau, dt * r / tau, (dt / tau) * leak
+    if kind == "CubaLIF":
+        tau_syn = _vec(name, "tau_syn", node.tau_syn, n)
+        tau_mem = _vec(name, "tau_mem", node.tau_mem, n)
+        if np.any(tau_syn <= 0) or np.any(tau_mem <= 0):
+            raise NeurocalError(f"node '{name}' (CubaLIF): fields 'tau_syn' and 'tau_mem' must be > 0")
+        if np.any(_vec(name, "v_leak", node.v_leak, n) != 0):
+            raise NeurocalError(f"node '{name}' (CubaLIF): field 'v_leak' must be 0")
+        gain = (dt * _vec(name, "w_in", node.w_in, n) / tau_syn) * (dt * _vec(name, "r", node.r, n) / tau_mem)
+        return "CubaLIF", 1.0 - dt / tau_syn, 1.0 - dt / tau_mem, gain, zeros
+    if kind == "IF":
+        return "IF", zeros, np.ones(n), dt * _vec(name, "r", node.r, n), zeros
+    raise NeurocalError(f"node '{name}' has type {kind}, which neurocal does not run (supported: {', '.join(NEURON_TYPES)})")
+
+
+def _size_of(node: Any) -> int:
+    types = node.input_type if isinstance(node.input_type, dict) else {"input": node.input_type}
+    shape = np.asarray(next(iter(types.values()))).reshape(-1)
+    return int(np.prod(shape))
+
+
+def chain_from_graph(graph: Any, source: str = "<graph>") -> Chain:
+    """Walk a NIR graph from its Input to its Output and return the layer chain."""
+    import nir
+
+    nodes: dict[str, Any] = graph.nodes
+    known = (*SYNAPSE_TYPES, *NEURON_TYPES, "Input", "Output")
+    for name, node in nodes.items():
+        if type(node).__name__ not in known:
+            raise NeurocalError(
+                f"{source}: node '{name}' has type {type(node).__name__}, which neurocal does not support "
+                f"(supported: {', '.join(known)})"
+            )
+    successors: dict[str, list[str]] = {name: [] for name in nodes}
+    for src, dst in graph.edges:
+        if src not in nodes or dst not in nodes:
+            raise NeurocalError(f"{source}: edge ({src!r}, {dst!r}) names a node that does not exist")
+        successors[src].append(dst)
+    inputs = [n for n, node in nodes.items() if isinstance(node, nir.Input)]
+    if len(inputs) != 1:
+        raise NeurocalError(f"{source}: expected exactly one Input node, found {len(inputs)}")
+
+    meta = dict(getattr(graph, "metadata", {}) or {}).get(METADATA_KEY, {})
+    dt = float(meta.get("dt", DEFAULT_DT))
+    readout = meta.get("readout", "spikes")
+    if readout not in ("membrane", "spikes"):
+        raise NeurocalError(f"{source}: metadata field 'readout' is {readout!r}; use 'membrane' or 'spikes'")
+
+    n_inputs = _size_of(nodes[inputs[0]])
+    order: list[str] = []
+    current = inputs[0]
+    while True:
+        nxt = successors[current]
+        if len(nxt) != 1:
+            raise NeurocalError(
+                f"{source}: node '{current}' has {len(nxt)} successors; neurocal runs feed-forward chains only"
+            )
+        current = nxt[0]
+        if isinstance(nodes[current], nir.Output):
+            break
+        if current in order:
+            raise NeurocalError(f"{source}: node '{current}' closes a cycle; recurrent graphs are not supported")
+        order.append(current)
+
+    layers: list[ChainLayer] = []
+    width = n_inputs
+    for i in range(0, len(order), 2):
+        syn_name = order[i]
+        syn = nodes[syn_name]
+        if type(syn).__name__ not in SYNAPSE_TYPES:
+            raise NeurocalError(
+                f"{source}: node '{syn_name}' ({type(syn).__name__}) stands where a synapse (Affine/Linear) must"
+            )
+        if i + 1 >= len(order):
+            raise NeurocalError(f"{source}: synapse node '{syn_name}' is not followed by a neuron node")
+        neu_name = order[i + 1]
+        neu = nodes[neu_name]
+        if type(neu).__name__ not in NEURON_TYPES:
+            raise NeurocalError(
+                f"{source}: node '{neu_name}' ({type(neu).__name__}) stands where a neuron "
+                f"({', '.join(NEURON_TYPES)}) must"
+            )
+        weight = np.asarray(syn.weight, dtype=np.float64)
+        if weight.ndim != 2 or weight.shape[1] != width:
+            raise NeurocalError(
+                f"{source}: node '{syn_name}': field 'weight' has shape {weight.shape}, expected (n_out, {width})"
+            )
+        n = weight.shape[0]
+        bias = _vec(syn_name, "bias", syn.bias, n) if isinstance(syn, nir.Affine) else np.zeros(n)
+        kind, alpha, beta, gain, leak = _neuron_params(neu_name, neu, n, dt)
+        threshold = _vec(neu_name, "v_threshold", neu.v_threshold, n)
+        layers.append(
+            ChainLayer(
+                synapse_name=syn_name,
+                neuron_name=neu_name,
+                kind=kind,
+                weight=weight * gain[:, None],
+                bias=bias * gain + leak,
+                alpha=alpha,
+                beta=beta,
+                threshold=threshold,
+            )
+        )
+        width = n
+    if not layers:
+        raise NeurocalError(f"{source}: the graph has no synapse → neuron layer")
+    return Chain(n_inputs=n_inputs, layers=layers, dt=dt, readout=readout, metadata=dict(meta), source=source)
+
+
+def read_chain(path: str | os.PathLike[str]) -> Chain:
+    """Read a ``.nir`` file into a :class:`Chain`, with errors that name the file and the node."""
+    import nir
+
+    path = Path(path)
+    if not path.is_file():
+        raise NeurocalError(f"{path}: no such NIR file")
+    try:
+        graph = nir.read(path)
+    except Exception as err:  # nir raises KeyError/OSError/ValueError for malformed files
+        raise NeurocalError(f"{path}: not a readable NIR file ({type(err).__name__}: {err})") from err
+    return chain_from_graph(graph, source=str(path))

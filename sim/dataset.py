@@ -1,0 +1,185 @@
+"""Calorimeter event sets and their HDF5 file format (DESIGN §4).
+
+An :class:`EventSet` is what every stage reads: per-event photon counts ``(ticks, sensors)``
+for the readout cubelet and the targets the network regresses. On disk it is an HDF5 file:
+
+=====================  ==========================  =============================================
+path                   dtype, shape                meaning
+=====================  ==========================  =============================================
+``/photons``           uint32 (N, ticks, sensors)  photons per sensor per tick (gzip + shuffle,
+                                                   one chunk per event)
+``/targets/energy_mev`` float64 (N,)               energy deposited in the readout cubelet, MeV
+``/targets/centroid``  float64 (N, 3)              energy-weighted x, y, z in cell units
+``/targets/dispersion`` float64 (N, 2)             σ²_xy = σ²_x + σ²_y and σ²_z, cell units²
+``/targets/particle``  int32 (N,)                  1 proton, 2 kaon, 3 pion, 4 other
+``/targets/n_interactions`` int32 (N,)             hadronic interactions in the shower
+``/targets/cubelet``   int32 (N,)                  readout cubelet index
+root attributes        schema, schema_version, tick_ns, generator (JSON: configuration and seed)
+=====================  ==========================  =============================================
+
+Sensor index = z·10 + x on the cubelet's upper face. A missing target is stored as NaN.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurocal.atomic import atomic_path
+from neurocal.errors import NeurocalError
+
+SCHEMA = "neurocal.events"
+SCHEMA_VERSION = 1
+
+PARTICLE_CODES: dict[str, int] = {"proton": 1, "kaon": 2, "pion": 3, "other": 4}
+PARTICLE_NAMES: dict[int, str] = {v: k for k, v in PARTICLE_CODES.items()}
+
+TARGET_FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
+    "energy_mev": (np.float64, ()),
+    "centroid": (np.float64, (3,)),
+    "dispersion": (np.float64, (2,)),
+    "particle": (np.int32, ()),
+    "n_interactions": (np.int32, ()),
+    "cubelet": (np.int32, ()),
+}
+
+
+@dataclass
+class EventSet:
+    """Photon frames of the readout cubelet and the targets, for ``n_events`` events."""
+
+    photons: np.ndarray
+    energy_mev: np.ndarray
+    centroid: np.ndarray
+    dispersion: np.ndarray
+    particle: np.ndarray
+    n_interactions: np.ndarray
+    cubelet: np.ndarray
+    tick_ns: float = 0.2
+    generator: dict[str, Any] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    def __post_init__(self) -> None:
+        self.photons = np.asarray(self.photons)
+        if self.photons.ndim != 3:
+            raise NeurocalError(f"{self.source}: photons must be (events, ticks, sensors), got {self.photons.shape}")
+        n = self.photons.shape[0]
+        for name, (dtype, tail) in TARGET_FIELDS.items():
+            value = np.asarray(getattr(self, name), dtype=dtype)
+            if value.shape != (n, *tail):
+                raise NeurocalError(
+                    f"{self.source}: target '{name}' has shape {value.shape}, expected {(n, *tail)}"
+                )
+            setattr(self, name, value)
+
+    @property
+    def n_events(self) -> int:
+        return int(self.photons.shape[0])
+
+    @property
+    def n_ticks(self) -> int:
+        return int(self.photons.shape[1])
+
+    @property
+    def n_sensors(self) -> int:
+        return int(self.photons.shape[2])
+
+    def __len__(self) -> int:
+        return self.n_events
+
+    def subset(self, index: np.ndarray | slice) -> EventSet:
+        """The events selected by ``index`` (a slice, an index array or a boolean mask)."""
+        return EventSet(
+            photons=self.photons[index],
+            **{name: getattr(self, name)[index] for name in TARGET_FIELDS},
+            tick_ns=self.tick_ns,
+            generator=self.generator,
+            source=self.source,
+        )
+
+    @staticmethod
+    def concatenate(parts: list[EventSet]) -> EventSet:
+        if not parts:
+            raise NeurocalError("cannot concatenate an empty list of event sets")
+        first = parts[0]
+        return EventSet(
+            photons=np.concatenate([p.photons for p in parts]),
+            **{name: np.concatenate([getattr(p, name) for p in parts]) for name in TARGET_FIELDS},
+            tick_ns=first.tick_ns,
+            generator=first.generator,
+            source=first.source,
+        )
+
+    def events_per_class(self) -> dict[str, int]:
+        codes, counts = np.unique(self.particle, return_counts=True)
+        out = {name: 0 for name in ("proton", "kaon", "pion")}
+        for code, count in zip(codes, counts, strict=True):
+            out[PARTICLE_NAMES.get(int(code), f"class{int(code)}")] = int(count)
+        return out
+
+
+def write_h5(events: EventSet, path: str | os.PathLike[str]) -> Path:
+    """Write ``events`` to an HDF5 file atomically (temporary file in the same folder, then rename)."""
+    import h5py
+
+    path = Path(path)
+    with atomic_path(path, suffix=".h5") as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["schema"] = SCHEMA
+            f.attrs["schema_version"] = SCHEMA_VERSION
+            f.attrs["tick_ns"] = float(events.tick_ns)
+            f.attrs["generator"] = json.dumps(events.generator, sort_keys=True, default=str)
+            n, t, s = events.photons.shape
+            f.create_dataset(
+                "photons",
+                data=events.photons.astype(np.uint32, copy=False),
+                chunks=(1, t, s) if n else None,
+                compression="gzip",
+                compression_opts=4,
+                shuffle=True,
+            )
+            targets = f.create_group("targets")
+            for name, (dtype, _) in TARGET_FIELDS.items():
+                targets.create_dataset(name, data=getattr(events, name).astype(dtype, copy=False))
+    return path
+
+
+def read_h5(path: str | os.PathLike[str]) -> EventSet:
+    """Read a neurocal HDF5 event file; any defect is reported with the file and the field."""
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise NeurocalError(f"{path}: no such file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise NeurocalError(f"{path}: not a readable HDF5 file ({err}); re-create it with 'neurocal simulate'") from err
+    with f:
+        schema = f.attrs.get("schema")
+        if schema != SCHEMA:
+            raise NeurocalError(f"{path}: attribute 'schema' is {schema!r}, expected {SCHEMA!r}: not a neurocal event file")
+        version = int(f.attrs.get("schema_version", -1))
+        if version != SCHEMA_VERSION:
+            raise NeurocalError(
+                f"{path}: schema_version {version} is not supported (this neurocal reads {SCHEMA_VERSION})"
+            )
+        try:
+            photons = f["photons"][()]
+            fields = {name: f["targets"][name][()] for name in TARGET_FIELDS}
+        except KeyError as err:
+            raise NeurocalError(f"{path}: missing dataset {err.args[0]!r}; the file is incomplete") from err
+        except OSError as err:
+            raise NeurocalError(f"{path}: corrupt data ({err}); re-create the file") from err
+        try:
+            generator = json.loads(f.attrs.get("generator", "{}"))
+        except json.JSONDecodeError as err:
+            raise NeurocalError(f"{path}: attribute 'generator' is not valid JSON ({err})") from err
+        return EventSet(
+            photons=photons, **fields, tick_ns=float(f.attrs.get("tick_ns", 0.2)), generator=generator, source=str(path)
+        )
