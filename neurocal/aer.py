@@ -67,7 +67,9 @@ def encode_events(spikes: np.ndarray, first_event: int = 0) -> np.ndarray:
         raise NeurocalError(f"spikes must be (events, ticks, channels), got shape {spikes.shape}")
     n_events, n_ticks, n_channels = spikes.shape
     if n_ticks > MAX_TICKS or n_channels > MAX_CHANNELS:
-        raise NeurocalError(f"{n_ticks} ticks x {n_channels} channels exceed the AER word ({MAX_TICKS}, {MAX_CHANNELS})")
+        raise NeurocalError(
+            f"{n_ticks} ticks x {n_channels} channels exceed the AER word ({MAX_TICKS}, {MAX_CHANNELS})"
+        )
     ev, tk, ch = np.nonzero(spikes)
     spike_words = pack(KIND_SPIKE, tk, ch)
     ev_grid, tk_grid = np.divmod(np.arange(n_events * n_ticks), n_ticks)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -33,5 +35,5 @@ class ThresholdConfig(BaseModel):
 
     def model_post_init(self, __context: object) -> None:
         t = self.thresholds
-        if any(b <= a for a, b in zip(t, t[1:], strict=False)) or t[0] < 0:
+        if any(b <= a for a, b in itertools.pairwise(t)) or t[0] < 0:
             raise ValueError(f"thresholds must be non-negative and strictly increasing, got {t}")

@@ -83,12 +83,16 @@ def _vec(node_name: str, field_name: str, value: Any, n: int) -> np.ndarray:
     return arr
 
 
-def _neuron_params(name: str, node: Any, n: int, dt: float) -> tuple[NeuronKind, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _neuron_params(
+    name: str, node: Any, n: int, dt: float
+) -> tuple[NeuronKind, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(kind, alpha, beta, gain, leak_bias) of a NIR neuron node with ``n`` neurons."""
     kind = type(node).__name__
     reset = _vec(name, "v_reset", node.v_reset, n)
     if np.any(reset != 0):
-        raise NeurocalError(f"node '{name}' ({kind}): field 'v_reset' must be 0 (neurocal resets to zero, as Loihi does)")
+        raise NeurocalError(
+            f"node '{name}' ({kind}): field 'v_reset' must be 0 (neurocal resets to zero, as Loihi does)"
+        )
     zeros = np.zeros(n)
     if kind == "LIF":
         tau = _vec(name, "tau", node.tau, n)
@@ -108,7 +112,9 @@ def _neuron_params(name: str, node: Any, n: int, dt: float) -> tuple[NeuronKind,
         return "CubaLIF", 1.0 - dt / tau_syn, 1.0 - dt / tau_mem, gain, zeros
     if kind == "IF":
         return "IF", zeros, np.ones(n), dt * _vec(name, "r", node.r, n), zeros
-    raise NeurocalError(f"node '{name}' has type {kind}, which neurocal does not run (supported: {', '.join(NEURON_TYPES)})")
+    raise NeurocalError(
+        f"node '{name}' has type {kind}, which neurocal does not run (supported: {', '.join(NEURON_TYPES)})"
+    )
 
 
 def _size_of(node: Any) -> int:

@@ -1,1 +1,38 @@
-"""neurocal.sim"""
+"""neurocal.sim — shower simulation, real-data readers, front ends and the Lava backend.
+
+Importing this package is cheap: the Lava backend (and Lava itself) load only when asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from neurocal.sim.dataset import EventSet, read_h5, write_h5
+
+from neurocal.errors import NeurocalError
+
+__all__ = ["EventSet", "load_events", "read_h5", "write_h5"]
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def load_events(path: str | os.PathLike[str], n_ticks: int = 100) -> EventSet:
+    """Read events from a neurocal HDF5 file, a paper ``.dat`` file, or a folder of ``.dat`` files."""
+    from sim.geant4 import read_dat
+
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.dat"))
+        if not files:
+            raise NeurocalError(f"{path}: folder holds no .dat files")
+        return EventSet.concatenate([read_dat(f, n_ticks=n_ticks) for f in files])
+    if not path.is_file():
+        raise NeurocalError(f"{path}: no such file")
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head == _HDF5_SIGNATURE:
+        return read_h5(path)
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        raise NeurocalError(f"{path}: not an HDF5 file (bad signature); the file is corrupt or truncated")
+    return read_dat(path, n_ticks=n_ticks)

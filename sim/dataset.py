@@ -72,9 +72,7 @@ class EventSet:
         for name, (dtype, tail) in TARGET_FIELDS.items():
             value = np.asarray(getattr(self, name), dtype=dtype)
             if value.shape != (n, *tail):
-                raise NeurocalError(
-                    f"{self.source}: target '{name}' has shape {value.shape}, expected {(n, *tail)}"
-                )
+                raise NeurocalError(f"{self.source}: target '{name}' has shape {value.shape}, expected {(n, *tail)}")
             setattr(self, name, value)
 
     @property
@@ -163,7 +161,9 @@ def read_h5(path: str | os.PathLike[str]) -> EventSet:
     with f:
         schema = f.attrs.get("schema")
         if schema != SCHEMA:
-            raise NeurocalError(f"{path}: attribute 'schema' is {schema!r}, expected {SCHEMA!r}: not a neurocal event file")
+            raise NeurocalError(
+                f"{path}: attribute 'schema' is {schema!r}, expected {SCHEMA!r}: not a neurocal event file"
+            )
         version = int(f.attrs.get("schema_version", -1))
         if version != SCHEMA_VERSION:
             raise NeurocalError(

@@ -2,6 +2,100 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+PARTICLES = ("proton", "kaon", "pion")
+
+
+@click.command()
+@click.option(
+    "--particle",
+    "particles",
+    multiple=True,
+    default=PARTICLES,
+    show_default=True,
+    help="Primary particle (repeat for a mix: proton, kaon, pion). Events alternate between them.",
+)
+@click.option("--events", "n_events", type=int, default=300, show_default=True, help="Total number of events.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed: same seed, same file.")
+@click.option("--energy-gev", type=float, default=100.0, show_default=True, help="Beam energy in GeV.")
+@click.option(
+    "--gun",
+    type=click.Choice(["corner", "uniform"]),
+    default="corner",
+    show_default=True,
+    help="corner: where four cubelets meet; uniform: over one cubelet's front face.",
+)
+@click.option(
+    "--light",
+    type=click.Choice(["physical", "paper"]),
+    default="physical",
+    show_default=True,
+    help="physical: Ω/4π and light at c/n; paper: the paper's generator (Ω, light at c/n²).",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output HDF5 file.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def simulate(
+    particles: tuple[str, ...],
+    n_events: int,
+    seed: int,
+    energy_gev: float,
+    gun: str,
+    light: str,
+    out: Path,
+    quiet: bool,
+) -> None:
+    """Simulate 100 GeV hadron showers in the PbWO4 block and write the readout cubelet's photon frames.
+
+    Each event: first interaction, electromagnetic and hadronic shower parts, scintillation light
+    at 200 photons/MeV, counted by 100 sensors on the cubelet's upper face in 0.2 ns ticks.
+    """
+    from neurocal.sim.dataset import write_h5
+    from neurocal.sim.simulate import SimConfig
+    from neurocal.sim.simulate import simulate as run_simulation
+
+    config = SimConfig(energy_gev=energy_gev, gun=gun, light=light)
+    events = run_simulation(list(particles), n_events, seed, config, progress=not quiet)
+    write_h5(events, out)
+    counts = ", ".join(f"{k} {v}" for k, v in events.events_per_class().items())
+    click.echo(f"wrote {out}: {events.n_events} events ({counts})")
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts and CI).")
+def inspect(path: Path, as_json: bool) -> None:
+    """Summarise a dataset: a neurocal HDF5 file, a paper .dat file, or a folder of .dat files."""
+    from neurocal.sim import load_events
+    from neurocal.sim.summary import format_summary, summarize
+
+    summary = summarize(load_events(path))
+    click.echo(json.dumps(summary, indent=2, default=str) if as_json else format_summary(summary))
+
+
+@click.command("plot-event")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--event", "index", type=int, default=0, show_default=True, help="Which event to draw.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("plots"),
+    show_default=True,
+    help="Folder for the PNG files.",
+)
+def plot_event(path: Path, index: int, out: Path) -> None:
+    """Draw one event's photon frames over time, and the mean profiles per particle (PNG)."""
+    from neurocal.sim import load_events
+    from neurocal.sim.plots import plot_event_frames, plot_profiles
+
+    events = load_events(path)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = plot_event_frames(events, index, out / f"event_{index}.png")
+    profiles = plot_profiles(events, out / "profiles.png")
+    click.echo(f"wrote {frames}\nwrote {profiles}")
+
+
+COMMANDS: list[click.Command] = [simulate, inspect, plot_event]

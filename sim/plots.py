@@ -1,0 +1,109 @@
+"""Pictures of calorimeter events: photon frames over time and mean shower profiles per particle."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from neurocal.sim.dataset import PARTICLE_NAMES, EventSet
+
+from neurocal.atomic import atomic_path
+from neurocal.errors import NeurocalError
+
+GRID = 10  # sensors per side of the upper face: sensor index = z·10 + x
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    _pyplot().close(fig)
+    return path
+
+
+def sensor_map(frame: np.ndarray) -> np.ndarray:
+    """(sensors,) → (z, x) image of the upper face."""
+    return np.asarray(frame).reshape(GRID, GRID)
+
+
+def plot_event_frames(events: EventSet, index: int, out: str | os.PathLike[str], n_frames: int = 10) -> Path:
+    """One event: the sensor face at ``n_frames`` time slices, and its light curve per threshold level."""
+    if not 0 <= index < events.n_events:
+        raise NeurocalError(f"{events.source}: --event {index} out of range 0..{events.n_events - 1}")
+    plt = _pyplot()
+    photons = events.photons[index].astype(np.float64)  # (ticks, sensors)
+    edges = np.linspace(0, events.n_ticks, n_frames + 1).astype(int)
+    vmax = max(photons.max(), 1.0)
+    fig = plt.figure(figsize=(2.0 * n_frames / 2 + 4, 7.5))
+    grid = fig.add_gridspec(3, n_frames // 2 + 1, width_ratios=[1] * (n_frames // 2) + [0.08])
+    from matplotlib.colors import LogNorm
+
+    norm = LogNorm(vmin=1, vmax=vmax)
+    image = None
+    for k in range(n_frames):
+        ax = fig.add_subplot(grid[k // (n_frames // 2), k % (n_frames // 2)])
+        frame = photons[edges[k] : edges[k + 1]].sum(axis=0)
+        image = ax.imshow(
+            np.maximum(sensor_map(frame), 0.5),
+            origin="lower",
+            norm=norm,
+            cmap="inferno",
+            aspect=GRID * 3 / (GRID * 12) * 4,
+        )
+        t0, t1 = edges[k] * events.tick_ns, edges[k + 1] * events.tick_ns
+        ax.set_title(f"{t0:.0f}–{t1:.0f} ns", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k % (n_frames // 2) == 0:
+            ax.set_ylabel("z (sensor)", fontsize=8)
+    if image is not None:
+        fig.colorbar(image, cax=fig.add_subplot(grid[0:2, -1]), label="photons per slice")
+    ax = fig.add_subplot(grid[2, :-1])
+    t = np.arange(events.n_ticks) * events.tick_ns
+    ax.step(t, photons.sum(axis=1), where="post", color="k", label="all sensors")
+    ax.step(t, photons.max(axis=1), where="post", color="tab:red", label="brightest sensor")
+    for level in (2, 3, 4, 5):
+        ax.axhline(10.0**level, color="tab:blue", lw=0.6, ls=":")
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set_xlabel("time (ns)")
+    ax.set_ylabel("photons per tick")
+    ax.legend(fontsize=8, loc="upper right")
+    name = PARTICLE_NAMES.get(int(events.particle[index]), "?")
+    fig.suptitle(
+        f"event {index}: {name}, E_dep = {events.energy_mev[index] / 1e3:.2f} GeV, "
+        f"{int(events.n_interactions[index])} interactions  (thresholds: dotted)"
+    )
+    return _save(fig, Path(out))
+
+
+def plot_profiles(events: EventSet, out: str | os.PathLike[str]) -> Path:
+    """Mean longitudinal (z), lateral (x) and time profiles of the sensor light, one line per particle."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    t = np.arange(events.n_ticks) * events.tick_ns
+    for code in np.unique(events.particle):
+        sel = events.photons[events.particle == code].astype(np.float64)
+        if len(sel) == 0:
+            continue
+        face = sel.sum(axis=1).reshape(len(sel), GRID, GRID)  # (events, z, x)
+        label = f"{PARTICLE_NAMES.get(int(code), code)} ({len(sel)})"
+        axes[0].plot(np.arange(GRID), face.sum(axis=2).mean(axis=0), marker="o", label=label)
+        axes[1].plot(np.arange(GRID), face.sum(axis=1).mean(axis=0), marker="o", label=label)
+        axes[2].step(t, sel.sum(axis=2).mean(axis=0), where="post", label=label)
+    axes[0].set(xlabel="sensor row z (12 mm)", ylabel="mean photons per event", title="longitudinal")
+    axes[1].set(xlabel="sensor column x (3 mm)", title="lateral")
+    axes[2].set(xlabel="time (ns)", ylabel="mean photons per tick", title="time", yscale="log")
+    for ax in axes:
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{events.source}: light profiles on the readout cubelet's upper face")
+    return _save(fig, Path(out))
