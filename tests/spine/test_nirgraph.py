@@ -85,11 +85,11 @@ def test_structure_errors(rng):
     g = two_layer(rng)
     g.nodes["lif1"] = lif(4)
     g.nodes["lif1"].v_reset = np.ones(4)
-    with pytest.raises(NeurocalError, match="'lif1'.*v_reset"):
+    with pytest.raises(NeurocalError, match=r"'lif1'.*v_reset"):
         chain_from_graph(g)
     g = two_layer(rng)
     g.nodes["fc2"] = nir.Linear(weight=np.ones((2, 5)))
-    with pytest.raises(NeurocalError, match="'fc2'.*shape"):
+    with pytest.raises(NeurocalError, match=r"'fc2'.*shape"):
         chain_from_graph(g)
 
 

@@ -1,0 +1,3 @@
+from neurocal.cli import main
+
+main()
