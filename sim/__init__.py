@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from neurocal.sim.dataset import EventSet, read_h5, write_h5
-
 from neurocal.errors import NeurocalError
+from neurocal.sim.dataset import EventSet, read_h5, write_h5
 
 __all__ = ["EventSet", "load_events", "read_h5", "write_h5"]
 

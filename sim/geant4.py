@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from neurocal.sim.dataset import PARTICLE_CODES, EventSet
 
 from neurocal.atomic import atomic_path
 from neurocal.errors import NeurocalError
+from neurocal.sim.dataset import PARTICLE_CODES, EventSet
 
 END_OF_ENTRIES = 2147483647
 N_SENSORS = 100

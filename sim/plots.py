@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import numpy as np
-from neurocal.sim.dataset import PARTICLE_NAMES, EventSet
 
 from neurocal.atomic import atomic_path
 from neurocal.errors import NeurocalError
+from neurocal.sim.dataset import PARTICLE_NAMES, EventSet
 
 GRID = 10  # sensors per side of the upper face: sensor index = z·10 + x
 

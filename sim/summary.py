@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from neurocal.sim.dataset import EventSet
-from neurocal.sim.frontend import encode_thresholds
 
 from neurocal.config import ThresholdConfig
+from neurocal.sim.dataset import EventSet
+from neurocal.sim.frontend import encode_thresholds
 
 
 def _range(values: np.ndarray) -> dict[str, float] | None:
