@@ -45,9 +45,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from neurocal.cli import data, deploy, train
+    from neurocal.cli import data, demo, deploy, train
 
-    for module in (data, train, deploy):
+    for module in (data, train, deploy, demo):
         for command in module.COMMANDS:
             main.add_command(command)
 
