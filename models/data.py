@@ -1,0 +1,187 @@
+"""From an :class:`EventSet` to tensors: spike inputs, targets, the split and their standardisation.
+
+Every target is turned into network outputs in one fixed order, so that a multi-target ("all")
+network and its NIR metadata agree on which output is which:
+
+========== ============================================ =========================
+target     outputs                                      loss
+========== ============================================ =========================
+energy     log10(E/MeV), standardised                   MSE
+centroid   x, y, z (cell units), standardised           MSE
+dispersion σ²_xy, σ²_z (cell units²), standardised       MSE
+pid        logits of proton, kaon, pion                  cross-entropy
+all        the above, in this order (9 outputs)          sum (PID weighted)
+========== ============================================ =========================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neurocal.errors import NeurocalError
+from neurocal.sim.dataset import EventSet, read_h5
+from neurocal.sim.frontend import encode_thresholds
+
+CLASS_NAMES = ("proton", "kaon", "pion")
+CLASS_CODES = (1, 2, 3)  # neurocal.sim.dataset.PARTICLE_CODES
+REGRESSION_NAMES: dict[str, list[str]] = {
+    "energy": ["log10_energy_mev"],
+    "centroid": ["centroid_x", "centroid_y", "centroid_z"],
+    "dispersion": ["sigma2_xy", "sigma2_z"],
+}
+PARTS: dict[str, list[str]] = {
+    "energy": ["energy"],
+    "centroid": ["centroid"],
+    "dispersion": ["dispersion"],
+    "pid": ["pid"],
+    "all": ["energy", "centroid", "dispersion", "pid"],
+}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """The outputs of a network trained for ``target``."""
+
+    target: str
+
+    @property
+    def parts(self) -> list[str]:
+        if self.target not in PARTS:
+            raise NeurocalError(f"unknown target {self.target!r}; choose one of {', '.join(PARTS)}")
+        return PARTS[self.target]
+
+    @property
+    def regression_names(self) -> list[str]:
+        return [n for p in self.parts if p != "pid" for n in REGRESSION_NAMES[p]]
+
+    @property
+    def n_regression(self) -> int:
+        return len(self.regression_names)
+
+    @property
+    def has_pid(self) -> bool:
+        return "pid" in self.parts
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_regression + (len(CLASS_NAMES) if self.has_pid else 0)
+
+    @property
+    def output_names(self) -> list[str]:
+        return self.regression_names + ([f"logit_{c}" for c in CLASS_NAMES] if self.has_pid else [])
+
+
+def load_events(path: str | os.PathLike[str]) -> EventSet:
+    """Read a neurocal HDF5 file or the paper's ``.dat`` files (via ``neurocal.sim.load_events`` when present)."""
+    try:
+        from neurocal.sim import load_events as _load
+    except ImportError:  # the reader of .dat files has not landed: HDF5 only
+        _load = read_h5
+    return _load(Path(path))
+
+
+def _part_values(events: EventSet, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values (N, k), usable (N,)) of one target part."""
+    if part == "energy":
+        e = events.energy_mev
+        ok = np.isfinite(e) & (e > 0)
+        return np.log10(np.where(ok, e, 1.0))[:, None], ok
+    if part == "centroid":
+        c = events.centroid
+        return c, np.all(np.isfinite(c), axis=1)
+    if part == "dispersion":
+        d = events.dispersion
+        return d, np.all(np.isfinite(d), axis=1) & np.all(d >= 0, axis=1)
+    if part == "pid":
+        codes = events.particle
+        ok = np.isin(codes, CLASS_CODES)
+        return np.where(ok, codes - 1, -1)[:, None], ok
+    raise NeurocalError(f"unknown target part {part!r}")
+
+
+_FIELD = {"energy": "energy_mev", "centroid": "centroid", "dispersion": "dispersion", "pid": "particle"}
+
+
+def extract_targets(events: EventSet, spec: TargetSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(y_reg (N, n_reg) float64, y_cls (N,) int64 or -1, usable (N,) bool) for ``spec``.
+
+    A target the dataset lacks altogether (NaN everywhere, e.g. the centroid of an old-layout
+    ``.dat`` file) is an error; events missing it individually are left out and counted.
+    """
+    usable = np.ones(events.n_events, dtype=bool)
+    regs: list[np.ndarray] = []
+    y_cls = np.full(events.n_events, -1, dtype=np.int64)
+    for part in spec.parts:
+        values, ok = _part_values(events, part)
+        if not ok.any():
+            hint = " (an old-layout .dat file has no centroid)" if part == "centroid" else ""
+            raise NeurocalError(
+                f"{events.source}: target '{_FIELD[part]}' is missing or unusable in all {events.n_events} events"
+                f"{hint}; choose another --target"
+            )
+        usable &= ok
+        if part == "pid":
+            y_cls = values[:, 0].astype(np.int64)
+            present = np.unique(y_cls[ok])
+            if present.size < 2:
+                raise NeurocalError(
+                    f"{events.source}: target 'particle' has only class {[CLASS_NAMES[i] for i in present]}; "
+                    "particle identification needs at least two of proton, kaon, pion"
+                )
+        else:
+            regs.append(values.astype(np.float64))
+    y_reg = np.concatenate(regs, axis=1) if regs else np.zeros((events.n_events, 0))
+    if not usable.any():
+        raise NeurocalError(f"{events.source}: no event has every target of '{spec.target}'")
+    return y_reg, y_cls, usable
+
+
+def encode(events: EventSet, thresholds: list[float], chunk: int = 256) -> np.ndarray:
+    """Spike inputs, bool (N, ticks, sensors·levels), through the ideal threshold front end."""
+    from neurocal.config import ThresholdConfig
+
+    cfg = ThresholdConfig(thresholds=tuple(thresholds))
+    out = np.empty((events.n_events, events.n_ticks, events.n_sensors * len(thresholds)), dtype=bool)
+    for i in range(0, events.n_events, chunk):  # chunked: the (…, levels) intermediate stays small
+        out[i : i + chunk] = encode_thresholds(events.photons[i : i + chunk], cfg)
+    return out
+
+
+def make_split(
+    usable: np.ndarray, val_fraction: float, test_fraction: float, seed: int
+) -> dict[str, np.ndarray]:
+    """Seeded train/val/test split of the usable events (indices into the dataset, sorted)."""
+    idx = np.flatnonzero(usable)
+    n = idx.size
+    n_val, n_test = int(round(n * val_fraction)), int(round(n * test_fraction))
+    if n - n_val - n_test < 1 or n_val < 1 or n_test < 1:
+        raise NeurocalError(f"{n} usable events are too few to split into train/validation/test")
+    perm = np.random.default_rng(seed).permutation(idx)
+    return {
+        "test": np.sort(perm[:n_test]),
+        "val": np.sort(perm[n_test : n_test + n_val]),
+        "train": np.sort(perm[n_test + n_val :]),
+    }
+
+
+@dataclass
+class Standardiser:
+    """Per-output affine map of the regression targets: z = (y − mean)/std."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, y: np.ndarray) -> Standardiser:
+        std = y.std(axis=0) if len(y) else np.ones(y.shape[1])
+        return cls(mean=y.mean(axis=0) if len(y) else np.zeros(y.shape[1]), std=np.where(std > 0, std, 1.0))
+
+    def forward(self, y: np.ndarray) -> np.ndarray:
+        return (y - self.mean) / self.std
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        return z * self.std + self.mean

@@ -1,0 +1,303 @@
+"""The readout networks: a feed-forward snnTorch SNN and an ANN of the same size.
+
+Each SNN layer is a synapse (``nn.Linear``) followed by an ``snn.Leaky`` with ONE learnable β and
+ONE learnable threshold (Lava's LIF takes them as scalars), reset to zero without delay. With
+``reset_mechanism="zero"`` and ``reset_delay=False`` snnTorch computes, per tick (DESIGN §2)::
+
+    v[t] = β·v[t-1] + W·s[t] + b;   spike if v[t] > thr (strict, ATan's forward);   v[t] ← 0 after a spike
+
+(snnTorch's ``mem_reset`` of the previous voltage is always 0 here, because the voltage was
+already zeroed in the same tick and thr > 0.) Because there is no recurrence between layers, a
+layer's input current for all ticks is computed in one matmul, then the neuron runs tick by tick.
+
+Readouts: ``membrane`` — the last layer's threshold is out of reach (``readout_threshold``), so
+it never spikes and its final voltage is the output; ``spikes`` — the last layer spikes and its
+spike count, times a per-output scale plus an offset (stored with the network), is the output.
+
+Graphs imported from NIR may carry per-neuron β/thresholds and current-based neurons
+(``CubaLIF`` → ``snn.Synaptic``); the same classes hold them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import snntorch as snn
+import torch
+from snntorch import surrogate
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+
+class FakeQuant(Protocol):
+    """Hook for quantisation-aware training (straight-through fake quantisation).
+
+    ``neurocal.intnet``'s scheme plugs in here: the SNN calls ``synapse`` on each layer's float
+    weight and bias and ``neuron`` on its β and threshold on every forward pass and uses what
+    they return (e.g. ``w + (quantise(w) - w).detach()``). Gradients reach the float parameters.
+    """
+
+    def synapse(self, layer: int, weight: Tensor, bias: Tensor | None) -> tuple[Tensor, Tensor | None]: ...
+
+    def neuron(self, layer: int, beta: Tensor, threshold: Tensor) -> tuple[Tensor, Tensor]: ...
+
+
+def _untrack(neuron: snn.SpikingNeuron) -> None:
+    # snnTorch keeps every neuron ever built in a class-level list (for init_hidden); we pass
+    # state explicitly, and the list would keep modules and their last batch state alive forever.
+    instances = snn.SpikingNeuron.instances
+    for i in range(len(instances) - 1, -1, -1):
+        if instances[i] is neuron:
+            del instances[i]
+
+
+class SpikingLayer(nn.Module):
+    """Synapse → LIF (``snn.Leaky``) or current-based LIF (``snn.Synaptic``)."""
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        *,
+        beta: float | Tensor = 0.9,
+        threshold: float | Tensor = 1.0,
+        alpha: float | Tensor | None = None,
+        learn_beta: bool = True,
+        learn_threshold: bool = True,
+        bias: bool = True,
+        surrogate_alpha: float = 2.0,
+    ) -> None:
+        super().__init__()
+        self.fc = nn.Linear(n_in, n_out, bias=bias)
+        common = {
+            "beta": torch.as_tensor(beta, dtype=torch.float32).clone(),
+            "threshold": torch.as_tensor(threshold, dtype=torch.float32).clone(),
+            "spike_grad": surrogate.atan(alpha=surrogate_alpha),
+            "learn_beta": learn_beta,
+            "learn_threshold": learn_threshold,
+            "reset_mechanism": "zero",
+            "reset_delay": False,
+        }
+        if alpha is None:
+            self.neuron: snn.SpikingNeuron = snn.Leaky(**common)
+        else:
+            self.neuron = snn.Synaptic(alpha=torch.as_tensor(alpha, dtype=torch.float32).clone(), **common)
+        _untrack(self.neuron)
+
+    @property
+    def current_based(self) -> bool:
+        return isinstance(self.neuron, snn.Synaptic)
+
+    @property
+    def n_out(self) -> int:
+        return self.fc.out_features
+
+    def forward(
+        self, x: Tensor, index: int = 0, fake_quant: FakeQuant | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Input spikes (T, B, n_in) → (spikes (T, B, n_out), final voltage (B, n_out))."""
+        weight, bias = self.fc.weight, self.fc.bias
+        if fake_quant is not None:
+            weight, bias = fake_quant.synapse(index, weight, bias)
+        current = F.linear(x, weight, bias)  # all ticks at once
+        neuron: nn.Module = self.neuron
+        if fake_quant is not None:
+            beta, thr = fake_quant.neuron(index, self.neuron.beta, self.neuron.threshold)
+            step = _bind(neuron, {"beta": beta, "threshold": thr})
+        else:
+            step = neuron
+        mem = torch.zeros_like(current[0])
+        syn = torch.zeros_like(current[0])
+        spikes = []
+        for t in range(current.shape[0]):
+            if self.current_based:
+                spk, syn, mem = step(current[t], syn, mem)
+            else:
+                spk, mem = step(current[t], mem)
+            spikes.append(spk)
+        return torch.stack(spikes), mem
+
+
+def _bind(module: nn.Module, params: dict[str, Tensor]):  # noqa: ANN202 - a callable with swapped parameters
+    def call(*args: Tensor):  # noqa: ANN202
+        return torch.func.functional_call(module, params, args)
+
+    return call
+
+
+@dataclass
+class SNNRecord:
+    """Everything a backend comparison needs from one forward pass."""
+
+    spikes: list[Tensor]  # per layer, (T, B, n)
+    final_v: list[Tensor]  # per layer, (B, n)
+    output: Tensor  # (B, n_outputs)
+
+
+class SNN(nn.Module):
+    """Feed-forward SNN: ``n_inputs`` → hidden LIF layers → readout layer."""
+
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden: list[int],
+        n_outputs: int,
+        *,
+        readout: str = "membrane",
+        beta_init: float = 0.9,
+        readout_beta_init: float = 0.99,
+        threshold_init: float = 1.0,
+        readout_threshold: float = 1e6,
+        bias: bool = True,
+        surrogate_alpha: float = 2.0,
+        beta_min: float = 1 / 4096,
+        threshold_min: float = 1e-3,
+    ) -> None:
+        super().__init__()
+        if readout not in ("membrane", "spikes"):
+            raise ValueError(f"readout must be 'membrane' or 'spikes', got {readout!r}")
+        self.readout = readout
+        self.n_inputs = n_inputs
+        self.beta_min, self.threshold_min = beta_min, threshold_min
+        sizes = [n_inputs, *hidden]
+        layers = [
+            SpikingLayer(a, b, beta=beta_init, threshold=threshold_init, bias=bias, surrogate_alpha=surrogate_alpha)
+            for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+        ]
+        membrane = readout == "membrane"
+        layers.append(
+            SpikingLayer(
+                sizes[-1],
+                n_outputs,
+                beta=readout_beta_init,
+                threshold=readout_threshold if membrane else threshold_init,
+                learn_threshold=not membrane,  # an unreachable threshold stays unreachable
+                bias=bias,
+                surrogate_alpha=surrogate_alpha,
+            )
+        )
+        self.layers = nn.ModuleList(layers)
+        # spike-count decoding (spikes readout only): output = count·scale + offset
+        self.decode_scale = nn.Parameter(torch.full((n_outputs,), 0.1), requires_grad=not membrane)
+        self.decode_offset = nn.Parameter(torch.zeros(n_outputs), requires_grad=not membrane)
+        self.fake_quant: FakeQuant | None = None
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.n_inputs, *(layer.n_out for layer in self.layers)]
+
+    def record(self, x: Tensor) -> SNNRecord:
+        """Run on input spikes (B, T, n_inputs), keeping every layer's spikes and final voltage."""
+        h = x.transpose(0, 1).float()  # (T, B, n)
+        spikes, final_v = [], []
+        for i, layer in enumerate(self.layers):
+            h, v = layer(h, i, self.fake_quant)
+            spikes.append(h)
+            final_v.append(v)
+        if self.readout == "membrane":
+            out = final_v[-1]
+        else:
+            out = spikes[-1].sum(0) * self.decode_scale + self.decode_offset
+        return SNNRecord(spikes=spikes, final_v=final_v, output=out)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Input spikes (B, T, n_inputs) → outputs (B, n_outputs) in standardised units / logits."""
+        return self.record(x).output
+
+    @torch.no_grad()
+    def constrain_(self) -> None:
+        """Project β into [beta_min, 1] and thresholds to >= threshold_min (after each optimiser step)."""
+        for layer in self.layers:
+            layer.neuron.beta.clamp_(self.beta_min, 1.0)
+            if isinstance(layer.neuron.threshold, nn.Parameter):
+                layer.neuron.threshold.clamp_(min=self.threshold_min)
+            if layer.current_based:
+                layer.neuron.alpha.clamp_(0.0, 1.0)
+
+    @torch.no_grad()
+    def calibrate_thresholds_(self, x: Tensor, rate: float = 0.1) -> list[float]:
+        """Data-driven initialisation: hidden thresholds, then the scale of a membrane readout.
+
+        Layer by layer, sets the threshold to the (1 − rate) quantile of the voltage the layer
+        would reach without spiking, so that roughly ``rate`` of (tick, neuron) pairs can fire
+        at the start: too high a threshold leaves a silent network that no gradient revives.
+        """
+        h = x.transpose(0, 1).float()
+        chosen = []
+        n_hidden = len(self.layers) - (1 if self.readout == "membrane" else 0)
+        for layer in self.layers[:n_hidden]:
+            thr = layer.neuron.threshold
+            current = layer.fc(h)
+            v = torch.zeros_like(current[0])
+            vs = []
+            for t in range(current.shape[0]):  # free (no reset) voltage trajectory
+                v = layer.neuron.beta.clamp(0, 1) * v + current[t]
+                vs.append(v)
+            sample = torch.stack(vs).flatten()
+            if sample.numel() > 1_000_000:
+                sample = sample[:: sample.numel() // 1_000_000 + 1]
+            value = max(float(torch.quantile(sample, 1.0 - rate)), self.threshold_min)
+            thr.fill_(value)
+            chosen.append(value)
+            h, _ = layer(h)
+        if self.readout == "membrane":
+            # scale the readout so its initial final voltage has unit spread, like the standardised targets
+            readout = self.layers[-1]
+            if readout.fc.bias is not None:
+                readout.fc.bias.zero_()
+            _, v = readout(h)
+            spread = v.std(0).clamp(min=1e-6)
+            readout.fc.weight.div_(spread[:, None])
+            if readout.fc.bias is not None:  # a constant bias b adds b·Σβ^k to the final voltage
+                beta = readout.neuron.beta.clamp(0, 1).expand(v.shape[1])
+                gain = torch.stack([(beta**k) for k in range(x.shape[1])]).sum(0)
+                readout.fc.bias.copy_(-(v / spread).mean(0) / gain)
+        return chosen
+
+    def summary(self) -> str:
+        lines = [f"SNN  {'-'.join(map(str, self.sizes))}  readout={self.readout}"]
+        for i, layer in enumerate(self.layers):
+            n = layer.neuron
+            kind = "CubaLIF" if layer.current_based else "LIF"
+            beta = n.beta.detach().flatten()
+            thr = n.threshold.detach().flatten()
+
+            def fmt(t: Tensor) -> str:
+                return f"{t.item():.4g}" if t.numel() == 1 else f"[{t.min().item():.4g}..{t.max().item():.4g}]"
+
+            lines.append(
+                f"  layer {i}: {layer.fc.in_features:>4} → {layer.n_out:<4} {kind:7} β={fmt(beta)} thr={fmt(thr)}"
+                f"{' bias' if layer.fc.bias is not None else ''}"
+            )
+        n_params = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        lines.append(f"  trainable parameters: {n_params}")
+        return "\n".join(lines)
+
+
+class ANN(nn.Module):
+    """Baseline MLP of the same layer sizes on per-channel spike rates (standardised inside)."""
+
+    def __init__(self, n_inputs: int, hidden: list[int], n_outputs: int) -> None:
+        super().__init__()
+        sizes = [n_inputs, *hidden]
+        mods: list[nn.Module] = []
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+            mods += [nn.Linear(a, b), nn.ReLU()]
+        mods.append(nn.Linear(sizes[-1], n_outputs))
+        self.net = nn.Sequential(*mods)
+        self.register_buffer("feature_mean", torch.zeros(n_inputs))
+        self.register_buffer("feature_std", torch.ones(n_inputs))
+
+    @staticmethod
+    def features(x: Tensor) -> Tensor:
+        """Spike rate per channel over the window, (B, T, n) → (B, n)."""
+        return x.float().mean(dim=1)
+
+    def fit_features_(self, x: Tensor) -> None:
+        f = self.features(x)
+        self.feature_mean.copy_(f.mean(0))
+        self.feature_std.copy_(torch.where(f.std(0) > 0, f.std(0), torch.ones_like(f[0])))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net((self.features(x) - self.feature_mean) / self.feature_std)

@@ -1,0 +1,384 @@
+"""Training: seeded, deterministic, resumable, with the run's configuration, split and checkpoints on disk.
+
+A run directory holds::
+
+    config.yaml        the TrainConfig (YAML, re-loadable with --config)
+    run.json           dataset path, sizes, target standardisation, status
+    split.npz          train / val / test event indices into the dataset
+    snn_last.pt        last checkpoint (model, optimiser, epoch, history, early-stopping state)
+    snn_best.pt        best-validation model
+    ann_last.pt, ann_best.pt   the same for the ANN baseline (if trained)
+
+Determinism: the epoch-``e`` shuffle comes from a generator seeded with (seed, e), and nothing
+else draws random numbers after initialisation, so training 1 epoch and resuming to 2 gives the
+same network as training 2 epochs straight (same thread count).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from neurocal.atomic import atomic_path, write_text_atomic
+from neurocal.errors import NeurocalError
+from neurocal.models.config import RESUMABLE_FIELDS, TrainConfig, load_config, save_config
+from neurocal.models.data import (
+    CLASS_NAMES,
+    Standardiser,
+    TargetSpec,
+    encode,
+    extract_targets,
+    load_events,
+    make_split,
+)
+from neurocal.models.networks import ANN, SNN, FakeQuant
+
+RUN_SCHEMA = "neurocal.run/1"
+KINDS = ("snn", "ann")
+
+
+# ----------------------------------------------------------------------------------------------- data
+
+
+@dataclass
+class Prepared:
+    """A dataset ready for a run: spike inputs and standardised targets of the usable events."""
+
+    x: Tensor  # bool (N, T, n_inputs), all dataset events
+    y_reg: Tensor  # float32 (N, n_reg), standardised
+    y_cls: Tensor  # int64 (N,), -1 where absent
+    y_reg_raw: np.ndarray  # (N, n_reg) in physical units (log10 E for energy)
+    split: dict[str, np.ndarray]
+    std: Standardiser
+    spec: TargetSpec
+    n_dropped: int
+    source: str
+
+
+def prepare(config: TrainConfig, data_path: str | os.PathLike[str], split: dict[str, np.ndarray] | None = None) -> Prepared:
+    """Load and encode a dataset, split it (or reuse ``split``) and standardise the targets on train."""
+    events = load_events(data_path)
+    spec = TargetSpec(config.target)
+    y_reg, y_cls, usable = extract_targets(events, spec)
+    if config.max_events is not None:
+        keep = np.flatnonzero(usable)[: config.max_events]
+        usable = np.zeros_like(usable)
+        usable[keep] = True
+    if split is None:
+        split = make_split(usable, config.val_fraction, config.test_fraction, config.seed)
+    else:
+        everything = np.concatenate(list(split.values()))
+        if everything.size and (everything.max() >= events.n_events or not usable[everything].all()):
+            raise NeurocalError(
+                f"{data_path}: the run's split does not fit this dataset ({events.n_events} events); "
+                "was the dataset changed since the run started?"
+            )
+    std = Standardiser.fit(y_reg[split["train"]])
+    return Prepared(
+        x=torch.from_numpy(encode(events, config.thresholds)),
+        y_reg=torch.from_numpy(std.forward(y_reg).astype(np.float32)),
+        y_cls=torch.from_numpy(y_cls),
+        y_reg_raw=y_reg,
+        split=split,
+        std=std,
+        spec=spec,
+        n_dropped=int((~usable).sum()),
+        source=str(data_path),
+    )
+
+
+# ----------------------------------------------------------------------------------------------- models
+
+
+def build_model(kind: str, config: TrainConfig, n_inputs: int) -> nn.Module:
+    spec = TargetSpec(config.target)
+    if kind == "ann":
+        return ANN(n_inputs, config.hidden, spec.n_outputs)
+    return SNN(
+        n_inputs,
+        config.hidden,
+        spec.n_outputs,
+        readout=config.readout,
+        beta_init=config.beta_init,
+        readout_beta_init=config.readout_beta_init,
+        threshold_init=1.0 if config.threshold_init == "auto" else config.threshold_init,
+        readout_threshold=config.readout_threshold,
+        bias=config.bias,
+        surrogate_alpha=config.surrogate_alpha,
+        beta_min=config.beta_min,
+        threshold_min=config.threshold_min,
+    )
+
+
+def loss_fn(out: Tensor, y_reg: Tensor, y_cls: Tensor, spec: TargetSpec, pid_weight: float) -> Tensor:
+    loss = out.new_zeros(())
+    if spec.n_regression:
+        loss = loss + F.mse_loss(out[:, : spec.n_regression], y_reg)
+    if spec.has_pid:
+        loss = loss + pid_weight * F.cross_entropy(out[:, spec.n_regression :], y_cls)
+    return loss
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: Tensor, batch_size: int = 256) -> Tensor:
+    model.eval()
+    return torch.cat([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]) if len(x) else x.new_zeros(0)
+
+
+# ----------------------------------------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(state: dict[str, Any], path: Path) -> None:
+    with atomic_path(path, suffix=".pt") as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise NeurocalError(f"{path}: no such checkpoint; train the run first")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises RuntimeError/UnpicklingError/EOFError/zipfile errors on bad files
+        raise NeurocalError(
+            f"{path}: corrupt or unreadable checkpoint ({type(err).__name__}: {str(err).splitlines()[0][:120]}); "
+            "delete it and train again"
+        ) from err
+    if not isinstance(state, dict) or "model" not in state:
+        raise NeurocalError(f"{path}: not a neurocal checkpoint (no 'model' entry)")
+    return state
+
+
+def load_model(run_dir: Path, kind: str, which: str = "best") -> tuple[nn.Module, TrainConfig, dict[str, Any]]:
+    """The trained ``kind`` ("snn"/"ann") network of a run, its config and run.json."""
+    config, info = read_run(run_dir)
+    state = load_checkpoint(run_dir / f"{kind}_{which}.pt")
+    model = state_to_model(kind, config, info, state)
+    return model, config, info
+
+
+def state_to_model(kind: str, config: TrainConfig, info: dict[str, Any], state: dict[str, Any]) -> nn.Module:
+    model = build_model(kind, config, int(info["n_inputs"]))
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, KeyError) as err:
+        raise NeurocalError(
+            f"checkpoint does not match the run's configuration ({str(err).splitlines()[0][:160]})"
+        ) from err
+    model.eval()
+    return model
+
+
+def read_run(run_dir: str | os.PathLike[str]) -> tuple[TrainConfig, dict[str, Any]]:
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise NeurocalError(f"{run_dir}: not a training run (no run.json); create one with 'neurocal train'")
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+    except json.JSONDecodeError as err:
+        raise NeurocalError(f"{run_dir / 'run.json'}: not valid JSON ({err})") from err
+    return load_config(run_dir / "config.yaml"), info
+
+
+def save_split(split: dict[str, np.ndarray], path: Path) -> None:
+    with atomic_path(path, suffix=".npz") as tmp:
+        with tmp.open("wb") as f:
+            np.savez(f, **split)
+
+
+def load_split(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in ("train", "val", "test")}
+    except (OSError, KeyError, ValueError) as err:
+        raise NeurocalError(f"{path}: unreadable split file ({err})") from err
+
+
+# ----------------------------------------------------------------------------------------------- loop
+
+
+def _fit(
+    kind: str,
+    model: nn.Module,
+    data: Prepared,
+    config: TrainConfig,
+    run_dir: Path,
+    epochs: int,
+    progress: bool,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Train ``model`` from its last checkpoint (if any) up to ``epochs``; returns the final state."""
+    from tqdm.auto import tqdm
+
+    last_path, best_path = run_dir / f"{kind}_last.pt", run_dir / f"{kind}_best.pt"
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    state: dict[str, Any] = {"epoch": 0, "history": [], "best_val": math.inf, "best_epoch": -1, "bad_epochs": 0,
+                             "stopped_early": False}
+    if last_path.exists():
+        ckpt = load_checkpoint(last_path)
+        try:
+            model.load_state_dict(ckpt["model"])
+            opt.load_state_dict(ckpt["optimizer"])
+        except (RuntimeError, KeyError, ValueError) as err:
+            raise NeurocalError(f"{last_path}: checkpoint does not match the run ({err})") from err
+        state.update({k: ckpt[k] for k in state})
+        log(f"{kind}: resuming after epoch {state['epoch']}")
+    if state["stopped_early"] or state["epoch"] >= epochs:
+        return state
+
+    train_idx = torch.from_numpy(data.split["train"])
+    val_idx = torch.from_numpy(data.split["val"])
+    x_val, yr_val, yc_val = data.x[val_idx], data.y_reg[val_idx], data.y_cls[val_idx]
+    n_batches = math.ceil(len(train_idx) / config.batch_size)
+    bar = tqdm(total=(epochs - state["epoch"]) * n_batches, desc=f"train {kind}", unit="batch", disable=not progress,
+               leave=False)
+    try:
+        for epoch in range(state["epoch"], epochs):
+            model.train()
+            gen = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+            perm = train_idx[torch.randperm(len(train_idx), generator=gen)]
+            t0, total = time.perf_counter(), 0.0
+            for b in range(n_batches):
+                idx = perm[b * config.batch_size : (b + 1) * config.batch_size]
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(data.x[idx]), data.y_reg[idx], data.y_cls[idx], data.spec, config.pid_weight)
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                opt.step()
+                if isinstance(model, SNN):
+                    model.constrain_()
+                total += loss.item() * len(idx)
+                bar.update(1)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.4f}")
+            val = float(loss_fn(predict(model, x_val), yr_val, yc_val, data.spec, config.pid_weight))
+            state["history"].append(
+                {"epoch": epoch + 1, "train_loss": total / len(train_idx), "val_loss": val,
+                 "seconds": time.perf_counter() - t0}
+            )
+            state["epoch"] = epoch + 1
+            if val < state["best_val"]:
+                state.update(best_val=val, best_epoch=epoch + 1, bad_epochs=0)
+                save_checkpoint({"model": model.state_dict(), "epoch": epoch + 1, "val_loss": val}, best_path)
+            else:
+                state["bad_epochs"] += 1
+            state["stopped_early"] = state["bad_epochs"] >= config.patience
+            save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), **state}, last_path)
+            log(f"{kind}: epoch {epoch + 1}/{epochs}  train {total / len(train_idx):.4f}  val {val:.4f}"
+                f"{'  (best)' if state['best_epoch'] == epoch + 1 else ''}")
+            if state["stopped_early"]:
+                log(f"{kind}: early stop, no validation improvement for {config.patience} epochs")
+                break
+    finally:
+        bar.close()
+    return state
+
+
+def _check_resumable(stored: TrainConfig, requested: TrainConfig, run_dir: Path) -> None:
+    a, b = stored.model_dump(), requested.model_dump()
+    changed = sorted(k for k in a if a[k] != b[k] and k not in RESUMABLE_FIELDS)
+    if changed:
+        raise NeurocalError(
+            f"{run_dir}: cannot resume with a different configuration (changed: {', '.join(changed)}); "
+            f"only {', '.join(sorted(RESUMABLE_FIELDS))} may change — or train into a new --out"
+        )
+
+
+def train(
+    config: TrainConfig,
+    data_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    progress: bool = True,
+    *,
+    resume: bool = False,
+    fake_quant: FakeQuant | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Train the SNN (and the ANN baseline) for ``config`` on ``data_path`` into ``out_dir``.
+
+    With ``resume`` an interrupted run continues from its last checkpoints (its stored split and
+    configuration; only epochs/patience/threads may change). ``fake_quant`` plugs a
+    quantisation-aware transform into the SNN's forward pass. Returns the run directory.
+    """
+    out = Path(out_dir)
+    log = log or (lambda msg: None)
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    if (out / "run.json").exists() and not resume:
+        raise NeurocalError(f"{out}: already holds a run; pass --resume to continue it, or choose another --out")
+    if resume:
+        if not (out / "run.json").exists():
+            raise NeurocalError(f"{out}: nothing to resume (no run.json)")
+        stored, info = read_run(out)
+        _check_resumable(stored, config, out)
+        split = load_split(out / "split.npz")
+        data_path = data_path or info["data_path"]
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        split = None
+    data = prepare(config, data_path, split)
+    n_inputs = int(data.x.shape[2])
+    info = {
+        "schema": RUN_SCHEMA,
+        "data_path": str(Path(data_path).resolve()),
+        "target": config.target,
+        "n_inputs": n_inputs,
+        "n_ticks": int(data.x.shape[1]),
+        "outputs": data.spec.output_names,
+        "regression_names": data.spec.regression_names,
+        "classes": list(CLASS_NAMES) if data.spec.has_pid else [],
+        "target_mean": data.std.mean.tolist(),
+        "target_std": data.std.std.tolist(),
+        "n_events": {k: len(v) for k, v in data.split.items()},
+        "n_dropped": data.n_dropped,
+        "status": "training",
+    }
+    if not resume:
+        save_config(config, out / "config.yaml")
+        save_split(data.split, out / "split.npz")
+    else:
+        save_config(config, out / "config.yaml")  # records the new epoch budget
+    write_text_atomic(out / "run.json", json.dumps(info, indent=2))
+    log(f"data: {data.source}  train/val/test = {info['n_events']}  (left out: {data.n_dropped})")
+
+    results: dict[str, Any] = {}
+    for kind in KINDS:
+        if kind == "ann" and not config.ann_baseline:
+            continue
+        torch.manual_seed(config.seed + (0 if kind == "snn" else 1))  # initial weights
+        model = build_model(kind, config, n_inputs)
+        first = torch.from_numpy(data.split["train"][: min(256, len(data.split["train"]))])
+        if kind == "snn" and not (out / "snn_last.pt").exists():
+            assert isinstance(model, SNN)
+            if config.threshold_init == "auto":
+                thr = model.calibrate_thresholds_(data.x[first])
+                log("snn: initial thresholds " + ", ".join(f"{t:.3g}" for t in thr))
+            model.fake_quant = fake_quant
+        elif kind == "snn":
+            model.fake_quant = fake_quant  # type: ignore[union-attr]
+        if kind == "ann" and not (out / "ann_last.pt").exists():
+            model.fit_features_(data.x[torch.from_numpy(data.split["train"])])  # type: ignore[operator]
+        epochs = config.epochs if kind == "snn" else (config.ann_epochs or config.epochs)
+        t0 = time.perf_counter()
+        state = _fit(kind, model, data, config, out, epochs, progress, log)
+        results[kind] = {
+            "epochs_run": state["epoch"],
+            "best_epoch": state["best_epoch"],
+            "best_val_loss": state["best_val"],
+            "stopped_early": state["stopped_early"],
+            "history": state["history"],
+            "seconds_this_call": time.perf_counter() - t0,
+        }
+    info["status"] = "trained"
+    info["training"] = results
+    write_text_atomic(out / "run.json", json.dumps(info, indent=2))
+    return out
