@@ -1,0 +1,146 @@
+"""Quantiser, JSON bundle and headroom of the integer network."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import nir
+import numpy as np
+import pytest
+
+from neurocal.errors import NeurocalError
+from neurocal.golden import simulate
+from neurocal.intnet import (
+    IntNetwork,
+    QuantConfig,
+    headroom,
+    lava_dense_weights,
+    lif_graph,
+    quant_grid,
+    quantize,
+    simulate_float,
+)
+from neurocal.nirgraph import chain_from_graph
+
+
+def _weights(rng, sizes, gain=2.0):
+    return [rng.normal(0, gain / np.sqrt(a), (b, a)) for a, b in itertools.pairwise(sizes)]
+
+
+@pytest.fixture
+def net_and_data(rng):
+    chain = chain_from_graph(lif_graph(_weights(rng, [60, 20, 5]), beta=0.9, readout="membrane"))
+    spikes = rng.random((40, 30, 60)) < 0.05
+    return chain, spikes
+
+
+def test_quantize_integer_fields(net_and_data):
+    chain, spikes = net_and_data
+    net = quantize(chain, spikes)
+    hidden, out = net.layers
+    assert hidden.du == 4095 and hidden.dv == round(4096 * 0.1) and hidden.vth == 2048 and hidden.spiking
+    assert not out.spiking and out.lava_vth == 2**17
+    for layer in net.layers:
+        assert np.array_equal(lava_dense_weights(layer.weights), layer.weights)  # Lava leaves them unchanged
+        assert -8 <= layer.weight_exp <= 7
+    assert net.metadata == chain.metadata and net.readout == "membrane"
+
+
+def test_grid_is_what_the_quantiser_uses(net_and_data):
+    chain, spikes = net_and_data
+    net = quantize(chain, spikes)
+    for grid, layer, cl in zip(quant_grid(chain, spikes), net.layers, chain.layers, strict=True):
+        assert grid.scale == pytest.approx(layer.scale) and grid.step == pytest.approx(layer.weight_step)
+        float_of_int = layer.weights * 2.0**layer.weight_exp / layer.scale
+        np.testing.assert_allclose(grid.fake_quantize(cl.weight), float_of_int, rtol=0, atol=1e-12)
+        # one LSB of quantisation error at most
+        assert np.abs(grid.fake_quantize(cl.weight) - cl.weight).max() <= grid.step / 2 + 1e-12
+
+
+def test_integer_tracks_float(net_and_data):
+    """Stated tolerance: hidden spikes agree on ≥ 95 % of (event, tick, neuron); readout mean |error| ≤ 3 % of its
+    range and correlation ≥ 0.98 (single flipped hidden spikes move a readout by one weight, so no max bound)."""
+    chain, spikes = net_and_data
+    net = quantize(chain, spikes)
+    fl = simulate_float(chain, spikes)
+    gi = simulate(net, spikes)
+    agree = (fl[0]["spikes"] == gi.spikes[0]).mean()
+    assert agree >= 0.95
+    v_int = net.decode_voltage(gi.v_final[-1])
+    v_fl = fl[-1]["v_final"]
+    assert np.abs(v_int - v_fl).mean() <= 0.03 * np.abs(v_fl).max()
+    assert np.corrcoef(v_int.ravel(), v_fl.ravel())[0, 1] >= 0.98
+
+
+def test_headroom_report(net_and_data):
+    chain, spikes = net_and_data
+    net = quantize(chain, spikes)
+    h = headroom(net, spikes)
+    assert h.ok and h.events == 40
+    readout = h.layers[-1]
+    assert 2**19 < readout.peak_v <= 2**21 + 2**18  # the readout peak is placed near 2^21
+    assert "verdict" in h.to_markdown() and json.dumps(h.to_dict())
+
+
+def test_save_load_roundtrip_and_hash(tmp_path, net_and_data):
+    chain, spikes = net_and_data
+    net = quantize(chain, spikes)
+    path = net.save(tmp_path / "intnet.json")
+    back = IntNetwork.load(path)
+    assert back.content_hash == net.content_hash
+    assert all(np.array_equal(a.weights, b.weights) for a, b in zip(net.layers, back.layers, strict=True))
+    data = json.loads(path.read_text())
+    data["layers"][0]["weights"][0][0] += 2
+    (tmp_path / "edited.json").write_text(json.dumps(data))
+    with pytest.raises(NeurocalError, match="content_hash"):
+        IntNetwork.load(tmp_path / "edited.json")
+    data["schema_version"] = 99
+    (tmp_path / "v99.json").write_text(json.dumps(data))
+    with pytest.raises(NeurocalError, match="schema_version"):
+        IntNetwork.load(tmp_path / "v99.json")
+    with pytest.raises(NeurocalError, match="no such"):
+        IntNetwork.load(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "node", "field"),
+    [
+        (dict(beta=[0.9, 1.5]), "lif1", "tau"),  # β > 1: tau < 0 is caught by the NIR reader
+        (dict(threshold=[0.0, 1.0], readout="spikes"), "lif0", "v_threshold"),
+        (dict(threshold=[-1.0, 1.0]), "lif0", "v_threshold"),
+    ],
+)
+def test_bad_parameters_name_node_and_field(rng, kwargs, node, field):
+    with pytest.raises(NeurocalError) as err:
+        quantize(chain_from_graph(lif_graph(_weights(rng, [6, 4, 2]), **kwargs)))
+    assert node in str(err.value) and field in str(err.value)
+
+
+def test_beta_outside_range(rng):
+    graph = lif_graph(_weights(rng, [6, 4, 2]))
+    graph.nodes["lif0"].tau[:] = 0.5e-4  # tau < dt: β = −1
+    with pytest.raises(NeurocalError, match=r"lif0.*'tau'.*outside \(0, 1\]"):
+        quantize(chain_from_graph(graph))
+
+
+def test_per_neuron_beta_rejected(rng):
+    graph = lif_graph(_weights(rng, [6, 4, 2]))
+    graph.nodes["lif0"].tau[0] *= 2
+    with pytest.raises(NeurocalError, match=r"lif0.*'tau'.*one β per layer"):
+        quantize(chain_from_graph(graph))
+
+
+def test_weight_overflow(rng):
+    w = _weights(rng, [6, 4, 2])
+    w[0][0, 0] = 500.0  # 500 thresholds in one spike: 8 bits × 2^7 cannot hold it at vth 2048
+    with pytest.raises(NeurocalError, match=r"fc0.*'weight' overflows 8 bits"):
+        quantize(chain_from_graph(lif_graph(w)))
+    quantize(chain_from_graph(lif_graph(w)), config=QuantConfig(vth_target=64))  # the stated fix works
+
+
+def test_unsupported_node(rng):
+    graph = lif_graph(_weights(rng, [6, 4, 2]))
+    graph.nodes["lif0"] = nir.Threshold(threshold=np.ones(4))
+    with pytest.raises(NeurocalError, match=r"lif0.*Threshold"):
+        chain_from_graph(graph)
