@@ -56,9 +56,15 @@ class SimConfig(BaseModel):
         None, description="apply the PbWO4 decay-time spread; None = convention default (physical: yes, paper: no)"
     )
     light_yield_per_mev: float = Field(200.0, gt=0, description="scintillation photons per MeV deposited")
-    t0_ns: float = Field(0.0, ge=-10.0, le=100.0, description="time of the window start before the primary enters, ns")
+    t0_ns: float = Field(
+        0.0, ge=0.0, le=100.0, description="ns between the window start and the primary entering the block's front face"
+    )
     points_per_shower: int = Field(
-        2048, ge=128, le=65536, description="energy-weighted deposit points drawn per shower (sampling granularity)"
+        8192,
+        ge=128,
+        le=65536,
+        description="energy-weighted deposit points drawn per shower; below ~8192 the sampling noise biases the "
+        "readout-cubelet energy upwards (argmax over noisy cubelets: +5 % at 2048)",
     )
     batch_size: int = Field(64, ge=1, le=4096, description="events drawn together (changes the random sequence)")
     stream: StreamConfig = Field(default_factory=StreamConfig, description="tick length and window")
