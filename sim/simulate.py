@@ -66,6 +66,11 @@ class SimConfig(BaseModel):
         description="energy-weighted deposit points drawn per shower; below ~8192 the sampling noise biases the "
         "readout-cubelet energy upwards (argmax over noisy cubelets: +5 % at 2048)",
     )
+    interactions_in: Literal["readout_cubelet", "block"] = Field(
+        "readout_cubelet",
+        description="where n_interactions counts hadronic interaction vertices (primary + secondaries above ~1 GeV): "
+        "in the readout cubelet, as the paper's per-cubelet records, or anywhere in the block",
+    )
     batch_size: int = Field(64, ge=1, le=4096, description="events drawn together (changes the random sequence)")
     stream: StreamConfig = Field(default_factory=StreamConfig, description="tick length and window")
 
@@ -150,7 +155,10 @@ def simulate_batch(codes: np.ndarray, rng: np.random.Generator, config: SimConfi
 
     # interactions inside the readout cubelet
     v_in, v_cub, _ = locate(sh.vertices[..., 0], sh.vertices[..., 1], sh.vertices[..., 2])
-    n_int = (sh.vertex_valid & v_in & (v_cub == readout[:, None])).sum(axis=1)
+    counted = sh.vertex_valid & v_in
+    if config.interactions_in == "readout_cubelet":
+        counted &= v_cub == readout[:, None]
+    n_int = counted.sum(axis=1)
 
     opt = optics(config.light, config.light_yield_per_mev, config.decay, config.stream.n_ticks, config.stream.tick_ns)
     expected, total = expected_frames(ev, c, t, e, b, opt)

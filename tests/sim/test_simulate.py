@@ -70,6 +70,8 @@ def test_config_validated_at_the_edge() -> None:
         SimConfig(lite="paper")  # typo: extra fields are forbidden
     with pytest.raises(pydantic.ValidationError):
         SimConfig(gun_cubelet=(4, 12))
+    with pytest.raises(pydantic.ValidationError):
+        SimConfig(t0_ns=-1.0)
     assert SimConfig(light="paper").decay is False and SimConfig().decay is True
 
 
@@ -122,3 +124,12 @@ def test_progress_and_file_round_trip(tmp_path) -> None:
     back = read_h5(write_h5(ev, tmp_path / "ev.h5"))
     np.testing.assert_array_equal(back.photons, ev.photons)
     assert back.generator["config"] == ev.generator["config"]
+
+
+def test_interaction_count_scope() -> None:
+    codes = np.full(40, 3)
+    cub = simulate_batch(codes, np.random.default_rng(8), SimConfig())
+    block = simulate_batch(codes, np.random.default_rng(8), SimConfig(interactions_in="block"))
+    assert np.all(block.n_interactions >= cub.n_interactions)
+    # whole shower: 1 + Poisson(E_had / 2 GeV) with E_had ≈ 46 GeV for a 100 GeV pion → ~20 (minus leakage)
+    assert 12 < block.n_interactions.mean() < 28
