@@ -18,10 +18,8 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
     The temporary file lives in the same directory so that the final ``os.replace`` is atomic.
     On any exception the temporary file is removed and ``target`` is left untouched.
     """
-    target = Path(target)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise NeurocalError(f"{target}: directory {parent} does not exist; create it or choose another --out")
+    target = ensure_writable(target)
+    parent = target.parent
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=parent)
     except OSError as err:
@@ -40,3 +38,16 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``target`` atomically."""
     with atomic_path(target) as tmp:
         tmp.write_text(text)
+
+
+def ensure_writable(target: str | os.PathLike[str]) -> Path:
+    """Fail early (before hours of work) if ``target`` cannot be written: its folder must exist and be writable."""
+    target = Path(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise NeurocalError(f"{target}: directory {parent} does not exist; create it or choose another --out")
+    if not os.access(parent, os.W_OK):
+        raise NeurocalError(f"{target}: directory {parent} is not writable; choose another --out")
+    if target.is_dir():
+        raise NeurocalError(f"{target}: is a directory; --out must name a file")
+    return target

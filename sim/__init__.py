@@ -18,7 +18,7 @@ _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 def load_events(path: str | os.PathLike[str], n_ticks: int = 100) -> EventSet:
     """Read events from a neurocal HDF5 file, a paper ``.dat`` file, or a folder of ``.dat`` files."""
-    from sim.geant4 import read_dat
+    from neurocal.sim.geant4 import read_dat
 
     path = Path(path)
     if path.is_dir():

@@ -57,8 +57,62 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path):
     corrupt = tmp_path / "corrupt.h5"
     corrupt.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
     proc = subprocess.run(
-        [sys.executable, "-m", "neurocal.cli", "inspect", str(corrupt)], capture_output=True, text=True
+        [sys.executable, "-m", "neurocal.cli", "inspect", str(corrupt)], capture_output=True, text=True, cwd=tmp_path
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert "corrupt.h5" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def neurocal(*args: str, cwd) -> subprocess.CompletedProcess:
+    """The installed entry point, run away from the repository root (as a user runs it)."""
+    return subprocess.run([sys.executable, "-m", "neurocal.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_simulate_then_inspect_from_another_folder(tmp_path):
+    sim = neurocal(
+        "simulate",
+        "--particle",
+        "proton",
+        "--particle",
+        "kaon",
+        "--particle",
+        "pion",
+        "--events",
+        "30",
+        "--seed",
+        "1",
+        "--out",
+        "data.h5",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert sim.returncode == 0, sim.stderr
+    write_dat(random_events(2), tmp_path / "paper.dat")
+    for name in ("data.h5", "paper.dat"):
+        proc = neurocal("inspect", name, "--json", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        summary = json.loads(proc.stdout)
+        assert summary["n_events"] == (30 if name == "data.h5" else 2)
+    summary = json.loads(neurocal("inspect", "data.h5", "--json", cwd=tmp_path).stdout)
+    assert summary["events_per_class"] == {"proton": 10, "kaon": 10, "pion": 10}
+    assert summary["total_photons"] > 0 and summary["total_energy_mev"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--particle", "muon", "--events", "3"], "unknown particle 'muon'"),
+        (["--events", "0"], "n_events must be a positive integer"),
+        (["--events", "-5"], "n_events must be a positive integer"),
+    ],
+)
+def test_simulate_bad_input_writes_nothing(tmp_path, args, message):
+    proc = neurocal("simulate", *args, "--out", "x.h5", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_simulate_unwritable_output(tmp_path):
+    proc = neurocal("simulate", "--events", "2", "--quiet", "--out", str(tmp_path / "no" / "x.h5"), cwd=tmp_path)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr
