@@ -9,6 +9,12 @@ import system that loads that one module from its source with the defaults rewri
 ``field(default_factory=ByteEncoder)``. The finder compiles the rewritten source itself, so a
 stale ``.pyc`` of the unpatched module is never used, and it writes no bytecode back.
 
+A second rewrite concerns import order, not 3.11: ``lava.magma.runtime.message_infrastructure.
+multiprocessing`` calls ``mp.set_start_method('fork')`` at import, which raises ``RuntimeError:
+context has already been set`` inside any multiprocessing child (and after any other library chose
+a start method). The finder makes that call idempotent: set 'fork' only if it is not already the
+method, with ``force=True`` — the state Lava wants either way.
+
 Call :func:`install` before the first ``import lava...``; :mod:`neurocal.sim.lava_backend` does.
 """
 
@@ -22,6 +28,10 @@ import sys
 from types import ModuleType
 
 TARGET = "lava.magma.compiler.var_model"
+MP_TARGET = "lava.magma.runtime.message_infrastructure.multiprocessing"
+_MP_CALL = "    mp.set_start_method('fork')\n"
+_MP_FIX = "    if mp.get_start_method(allow_none=True) != 'fork':  # neurocal.sim.lava_compat\n" \
+          "        mp.set_start_method('fork', force=True)\n"
 _DEFAULT = re.compile(r"^(\s+\w+\s*:\s*ByteEncoder\s*=\s*)ByteEncoder\(\)\s*$", re.MULTILINE)
 
 
@@ -50,7 +60,9 @@ class _PatchingLoader(importlib.abc.SourceLoader):
             return fh.read()
 
     def source_to_code(self, data: bytes, path: str, *, _optimize: int = -1):  # type: ignore[override]
-        return compile(patch_source(data.decode("utf-8")), path, "exec", dont_inherit=True)
+        source = data.decode("utf-8")
+        source = patch_source(source) if self.fullname == TARGET else source.replace(_MP_CALL, _MP_FIX)
+        return compile(source, path, "exec", dont_inherit=True)
 
     def get_code(self, fullname: str):  # type: ignore[override]
         # Bypass the bytecode cache: always compile the rewritten source.
@@ -59,7 +71,7 @@ class _PatchingLoader(importlib.abc.SourceLoader):
 
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: object, target: ModuleType | None = None):  # type: ignore[override]
-        if fullname != TARGET:
+        if fullname not in (TARGET, MP_TARGET):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)  # type: ignore[arg-type]
         if spec is None or spec.origin is None:
@@ -75,7 +87,8 @@ def install() -> None:
     """Install the repair (idempotent). Raises if var_model was already imported unpatched."""
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
         sys.meta_path.insert(0, _FINDER)
-    module = sys.modules.get(TARGET)
-    if module is not None and not isinstance(getattr(module, "__loader__", None), _PatchingLoader):
-        # Imported before install(): on 3.11 that import failed, so only a broken module can be here.
-        del sys.modules[TARGET]
+    for name in (TARGET, MP_TARGET):
+        module = sys.modules.get(name)
+        if module is not None and not isinstance(getattr(module, "__loader__", None), _PatchingLoader):
+            # Imported before install(): on 3.11 that import failed, so only a broken module can be here.
+            del sys.modules[name]
