@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from neurocal.errors import NeurocalError
 from neurocal.sim.dataset import PARTICLE_NAMES, EventSet
 
 GRID = 10  # sensors per side of the upper face: sensor index = z·10 + x
+FACE_X_MM, FACE_Z_MM = 30.0, 120.0  # the cubelet's upper face
 
 
 def _pyplot():
@@ -41,32 +43,40 @@ def plot_event_frames(events: EventSet, index: int, out: str | os.PathLike[str],
         raise NeurocalError(f"{events.source}: --event {index} out of range 0..{events.n_events - 1}")
     plt = _pyplot()
     photons = events.photons[index].astype(np.float64)  # (ticks, sensors)
-    edges = np.linspace(0, events.n_ticks, n_frames + 1).astype(int)
-    vmax = max(photons.max(), 1.0)
-    fig = plt.figure(figsize=(2.0 * n_frames / 2 + 4, 7.5))
-    grid = fig.add_gridspec(3, n_frames // 2 + 1, width_ratios=[1] * (n_frames // 2) + [0.08])
+    # Slice the ticks that carry light, so that no panel is wasted on darkness before or after.
+    lit = np.flatnonzero(photons.sum(axis=1) > 0)
+    first, last = (int(lit[0]), int(lit[-1]) + 1) if lit.size else (0, events.n_ticks)
+    edges = np.unique(np.linspace(first, max(last, first + n_frames), n_frames + 1).astype(int))
+    edges = np.minimum(edges, events.n_ticks)
+    frames = np.stack([photons[a:b].sum(axis=0) for a, b in itertools.pairwise(edges)])
     from matplotlib.colors import LogNorm
 
-    norm = LogNorm(vmin=1, vmax=vmax)
+    norm = LogNorm(vmin=1, vmax=max(frames.max(), 10.0))
+    per_row = (len(frames) + 1) // 2
+    fig = plt.figure(figsize=(1.3 * per_row + 4, 9))
+    grid = fig.add_gridspec(
+        3, per_row + 1, width_ratios=[1] * per_row + [0.08], height_ratios=[2.2, 2.2, 1.3], hspace=0.45
+    )
     image = None
-    for k in range(n_frames):
-        ax = fig.add_subplot(grid[k // (n_frames // 2), k % (n_frames // 2)])
-        frame = photons[edges[k] : edges[k + 1]].sum(axis=0)
+    for k, frame in enumerate(frames):
+        ax = fig.add_subplot(grid[k // per_row, k % per_row])
+        # The upper face is 30 mm (x, 10 sensors) by 120 mm (z, 10 sensors): draw it to scale.
         image = ax.imshow(
             np.maximum(sensor_map(frame), 0.5),
             origin="lower",
             norm=norm,
             cmap="inferno",
-            aspect=GRID * 3 / (GRID * 12) * 4,
+            extent=(0, FACE_X_MM, 0, FACE_Z_MM),
         )
-        t0, t1 = edges[k] * events.tick_ns, edges[k + 1] * events.tick_ns
-        ax.set_title(f"{t0:.0f}–{t1:.0f} ns", fontsize=8)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if k % (n_frames // 2) == 0:
-            ax.set_ylabel("z (sensor)", fontsize=8)
+        ax.set_title(f"{edges[k] * events.tick_ns:.1f}–{edges[k + 1] * events.tick_ns:.1f} ns", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if k % per_row:
+            ax.set_yticklabels([])
+        else:
+            ax.set_ylabel("z (mm)", fontsize=8)
+        ax.set_xlabel("x (mm)", fontsize=7)
     if image is not None:
-        fig.colorbar(image, cax=fig.add_subplot(grid[0:2, -1]), label="photons per slice")
+        fig.colorbar(image, cax=fig.add_subplot(grid[0:2, -1]), label="photons per sensor per slice")
     ax = fig.add_subplot(grid[2, :-1])
     t = np.arange(events.n_ticks) * events.tick_ns
     ax.step(t, photons.sum(axis=1), where="post", color="k", label="all sensors")
@@ -74,6 +84,7 @@ def plot_event_frames(events: EventSet, index: int, out: str | os.PathLike[str],
     for level in (2, 3, 4, 5):
         ax.axhline(10.0**level, color="tab:blue", lw=0.6, ls=":")
     ax.set_yscale("symlog", linthresh=1)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("time (ns)")
     ax.set_ylabel("photons per tick")
     ax.legend(fontsize=8, loc="upper right")

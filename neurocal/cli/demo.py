@@ -33,9 +33,12 @@ def demo(out: Path, n_events: int, seed: int, fresh: bool) -> None:
     from neurocal.sim import load_events
     from neurocal.sim.dataset import write_h5
     from neurocal.sim.plots import plot_event_frames, plot_profiles
-    from neurocal.sim.simulate import simulate
+    from neurocal.sim.simulate import SimConfig, simulate
     from neurocal.sim.summary import format_summary, summarize
 
+    # The 10^2..10^5 thresholds were chosen for the paper's photon generator (Ω, not Ω/4π):
+    # under the physical convention only the lowest level fires, and the network would see one bit.
+    sim_config = SimConfig(light="paper")
     out.mkdir(parents=True, exist_ok=True)
     data = out / "data.h5"
     plots = out / "plots"
@@ -43,8 +46,8 @@ def demo(out: Path, n_events: int, seed: int, fresh: bool) -> None:
 
     if fresh or not data.exists():
         events = _stage(
-            f"simulate {n_events} events (p, K, π at 100 GeV)",
-            lambda: simulate(["proton", "kaon", "pion"], n_events, seed, progress=True),
+            f"simulate {n_events} events (p, K, π at 100 GeV, the paper's light convention)",
+            lambda: simulate(["proton", "kaon", "pion"], n_events, seed, sim_config, progress=True),
         )
         write_h5(events, data)
     events = load_events(data)
