@@ -1,0 +1,110 @@
+"""Lava fixed_pt runs the integer network bit for bit like the golden model (DESIGN §2 acceptance)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from neurocal.backends import compare_results, get_backend
+from neurocal.golden import GoldenBackend
+from neurocal.intnet import lif_graph, quantize, random_network, simulate_float
+from neurocal.nirgraph import chain_from_graph
+
+pytestmark = [pytest.mark.lava, pytest.mark.timeout(300)]
+
+
+def _calorimeter_spikes(n_events: int, seed: int) -> np.ndarray:
+    """Encoded calorimeter-like showers (the shower simulator when present, else sparse random spikes)."""
+    from neurocal.sim.frontend import encode_thresholds
+
+    try:
+        from neurocal.sim.simulate import simulate
+    except ImportError:
+        rng = np.random.default_rng(seed)
+        return rng.random((n_events, 100, 400)) < 0.01
+    return encode_thresholds(simulate(["proton", "kaon", "pion"], n_events, seed=seed).photons)
+
+
+def _assert_bit_exact(net, spikes):
+    golden = GoldenBackend().run(net, spikes)
+    lava = get_backend("lava").run(net, spikes)
+    cmp = compare_results(golden, lava)
+    assert cmp.n_mismatched == 0, cmp.to_dict()
+    return golden, lava
+
+
+@pytest.mark.slow
+def test_realistic_400_input_network_200_events():
+    spikes = _calorimeter_spikes(400, seed=7)
+    rng = np.random.default_rng(3)
+    weights = [rng.normal(0, 3 / np.sqrt(400), (50, 400)), rng.normal(0, 1 / np.sqrt(50), (30, 50))]
+    chain = chain_from_graph(lif_graph(weights, beta=0.9, readout="membrane"))
+    net = quantize(chain, spikes[:200])
+    golden, lava = _assert_bit_exact(net, spikes[200:])
+    assert golden.ops["spikes"][:, 0].sum() > 1000  # the hidden layer is really active
+    assert np.abs(lava.readout_v).max() > 2**18  # the readout voltage is far from trivial
+    assert np.array_equal(lava.ops["spikes"], golden.ops["spikes"])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(seed=st.integers(0, 2**32 - 1), readout=st.sampled_from(["membrane", "spikes"]))
+def test_extreme_random_networks(seed: int, readout: str):
+    """du/dv at 0 and 4095, saturating and negative weights, u wrapping and v clipping: many events per run."""
+    rng = np.random.default_rng(seed)
+    sizes = [int(rng.integers(2, 12)), int(rng.integers(1, 8)), int(rng.integers(1, 6))]
+    net = random_network(sizes, rng, extreme=True, readout=readout)
+    spikes = rng.random((30, 8, sizes[0])) < rng.choice([0.1, 0.5, 0.9])
+    _assert_bit_exact(net, spikes)
+
+
+def test_voltages_driven_to_the_24_bit_limits():
+    rng = np.random.default_rng(11)
+    net = random_network([6, 3, 2], rng, readout="membrane")
+    for layer in net.layers:  # integrate without leak, saturating excitatory weights at the top exponent
+        layer.weights = np.full_like(layer.weights, 254)
+        layer.weight_exp, layer.du, layer.dv, layer.vth = 7, 0, 0, 131071
+    spikes = np.ones((6, 12, 6), dtype=bool)
+    spikes[::2] = rng.random((3, 12, 6)) < 0.5
+    from neurocal.golden import simulate
+
+    stats = simulate(net, spikes, stats=True).stats
+    assert stats[-1]["v_clips"] > 0 and stats[-1]["u_wraps"] > 0  # the test really reaches the limits
+    _assert_bit_exact(net, spikes)
+
+
+def test_floating_pt_matches_float_reference():
+    from neurocal.sim.lava_backend import run_chain_float
+
+    rng = np.random.default_rng(5)
+    chain = chain_from_graph(
+        lif_graph([rng.normal(0, 0.6, (5, 12)), rng.normal(0, 0.5, (3, 5))], beta=0.8,
+                  biases=[rng.normal(0, 0.05, 5), np.zeros(3)], readout="membrane")
+    )
+    spikes = rng.random((8, 10, 12)) < 0.3
+    lava = run_chain_float(chain, spikes)
+    ref = simulate_float(chain, spikes)
+    np.testing.assert_allclose(lava["v_final"][-1], ref[-1]["v_final"], rtol=1e-9, atol=1e-9)
+    assert np.array_equal(lava["layer_spikes"][0], ref[0]["spikes"])
+
+
+def test_importing_neurocal_sim_does_not_import_lava():
+    code = "import sys, neurocal.sim, neurocal.sim.lava_backend, neurocal.backends; print('lava' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_compat_rewrites_only_bytecoder_defaults():
+    from neurocal.sim.lava_compat import patch_source
+
+    src = (
+        "from __future__ import annotations\n@dataclass\nclass C:\n"
+        "    x: ByteEncoder = ByteEncoder()\n    n: int = 0\n"
+    )
+    out = patch_source(src)
+    assert "x: ByteEncoder = field(default_factory=ByteEncoder)" in out and "n: int = 0" in out
+    assert out.index("from __future__") < out.index("import field")
