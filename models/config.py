@@ -30,7 +30,8 @@ class TrainConfig(BaseModel):
     beta_init: float = Field(0.9, gt=0, le=1, description="initial β of hidden layers")
     readout_beta_init: float = Field(0.99, gt=0, le=1, description="initial β of the readout layer")
     threshold_init: float | Literal["auto"] = Field(
-        "auto", description="initial hidden threshold; 'auto' sets it from a training batch so ~10% of (tick, neuron) fire"
+        "auto",
+        description="initial hidden threshold; 'auto' sets it from a training batch so ~10% of (tick, neuron) fire",
     )
     beta_min: float = Field(1 / 4096, gt=0, le=1, description="β is clamped to [beta_min, 1] (dv fits 12 bits)")
     threshold_min: float = Field(1e-3, gt=0, description="thresholds are clamped to >= this")

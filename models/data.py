@@ -157,7 +157,7 @@ def make_split(
     """Seeded train/val/test split of the usable events (indices into the dataset, sorted)."""
     idx = np.flatnonzero(usable)
     n = idx.size
-    n_val, n_test = int(round(n * val_fraction)), int(round(n * test_fraction))
+    n_val, n_test = round(n * val_fraction), round(n * test_fraction)
     if n - n_val - n_test < 1 or n_val < 1 or n_test < 1:
         raise NeurocalError(f"{n} usable events are too few to split into train/validation/test")
     perm = np.random.default_rng(seed).permutation(idx)

@@ -20,6 +20,7 @@ Graphs imported from NIR may carry per-neuron β/thresholds and current-based ne
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -119,8 +120,8 @@ class SpikingLayer(nn.Module):
         return torch.stack(spikes), mem
 
 
-def _bind(module: nn.Module, params: dict[str, Tensor]):  # noqa: ANN202 - a callable with swapped parameters
-    def call(*args: Tensor):  # noqa: ANN202
+def _bind(module: nn.Module, params: dict[str, Tensor]):
+    def call(*args: Tensor):
         return torch.func.functional_call(module, params, args)
 
     return call
@@ -163,7 +164,7 @@ class SNN(nn.Module):
         sizes = [n_inputs, *hidden]
         layers = [
             SpikingLayer(a, b, beta=beta_init, threshold=threshold_init, bias=bias, surrogate_alpha=surrogate_alpha)
-            for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+            for a, b in itertools.pairwise(sizes)
         ]
         membrane = readout == "membrane"
         layers.append(
@@ -282,7 +283,7 @@ class ANN(nn.Module):
         super().__init__()
         sizes = [n_inputs, *hidden]
         mods: list[nn.Module] = []
-        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        for a, b in itertools.pairwise(sizes):
             mods += [nn.Linear(a, b), nn.ReLU()]
         mods.append(nn.Linear(sizes[-1], n_outputs))
         self.net = nn.Sequential(*mods)

@@ -64,9 +64,12 @@ class Prepared:
     spec: TargetSpec
     n_dropped: int
     source: str
+    tick_ns: float = 0.2
 
 
-def prepare(config: TrainConfig, data_path: str | os.PathLike[str], split: dict[str, np.ndarray] | None = None) -> Prepared:
+def prepare(
+    config: TrainConfig, data_path: str | os.PathLike[str], split: dict[str, np.ndarray] | None = None
+) -> Prepared:
     """Load and encode a dataset, split it (or reuse ``split``) and standardise the targets on train."""
     events = load_events(data_path)
     spec = TargetSpec(config.target)
@@ -95,6 +98,7 @@ def prepare(config: TrainConfig, data_path: str | os.PathLike[str], split: dict[
         spec=spec,
         n_dropped=int((~usable).sum()),
         source=str(data_path),
+        tick_ns=float(events.tick_ns),
     )
 
 
@@ -163,6 +167,15 @@ def load_model(run_dir: Path, kind: str, which: str = "best") -> tuple[nn.Module
     """The trained ``kind`` ("snn"/"ann") network of a run, its config and run.json."""
     config, info = read_run(run_dir)
     state = load_checkpoint(run_dir / f"{kind}_{which}.pt")
+    if info.get("architecture") == "nir" and kind == "snn":  # imported: the graph defines the layers
+        from neurocal.models.nir_io import import_nir
+
+        model = import_nir(run_dir / "model.nir")
+        try:
+            model.load_state_dict(state["model"])
+        except RuntimeError as err:
+            raise NeurocalError(f"{run_dir}: checkpoint does not match model.nir ({str(err)[:160]})") from err
+        return model, config, info
     model = state_to_model(kind, config, info, state)
     return model, config, info
 
@@ -333,6 +346,7 @@ def train(
         "target": config.target,
         "n_inputs": n_inputs,
         "n_ticks": int(data.x.shape[1]),
+        "tick_ns": data.tick_ns,
         "outputs": data.spec.output_names,
         "regression_names": data.spec.regression_names,
         "classes": list(CLASS_NAMES) if data.spec.has_pid else [],

@@ -1,7 +1,110 @@
-"""`neurocal` sub-commands of the train stage."""
+"""`neurocal` sub-commands of the train stage: train, evaluate, export, import-nir.
+
+torch is imported inside the commands only: the spine (``neurocal``) never imports it at module level.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+TARGETS = ["energy", "centroid", "dispersion", "pid", "all"]
+
+
+@click.command()
+@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
+              help="Dataset: neurocal HDF5, a paper .dat file or a folder of them (optional with --resume).")
+@click.option("--target", type=click.Choice(TARGETS), default=None, help="What to predict [default: energy].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Run directory.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML training configuration (fields of neurocal.models.TrainConfig).")
+@click.option("--epochs", type=int, default=None, help="Override the configured epochs.")
+@click.option("--threads", type=int, default=None, help="torch threads [default: 2].")
+@click.option("--hidden", type=str, default=None, help="Hidden sizes, e.g. 50,30 or 120,120,20.")
+@click.option("--readout", type=click.Choice(["membrane", "spikes"]), default=None)
+@click.option("--seed", type=int, default=None)
+@click.option("--no-ann", is_flag=True, help="Skip the ANN baseline.")
+@click.option("--demo", "demo_cfg", is_flag=True, help="Start from the small demo configuration.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def train(data_path: Path | None, target: str | None, out_dir: Path, config_path: Path | None, epochs: int | None,
+          threads: int | None, hidden: str | None, readout: str | None, seed: int | None, no_ann: bool,
+          demo_cfg: bool, resume: bool, quiet: bool) -> None:
+    """Train the spiking readout network (and an ANN baseline) in snnTorch."""
+    from neurocal.errors import NeurocalError
+    from neurocal.models.config import TrainConfig, load_config
+    from neurocal.models.training import read_run
+    from neurocal.models.training import train as run_train
+
+    if resume and config_path is None and (out_dir / "config.yaml").exists():
+        config, _ = read_run(out_dir)  # resume with the stored configuration unless told otherwise
+    elif config_path is not None:
+        config = load_config(config_path)
+    else:
+        config = TrainConfig.demo() if demo_cfg else TrainConfig()
+    sizes = None
+    if hidden:
+        try:
+            sizes = [int(v) for v in hidden.split(",")]
+        except ValueError as err:
+            raise NeurocalError(f"--hidden {hidden!r}: expected comma-separated integers like 50,30") from err
+    config = config.with_overrides(
+        target=target, epochs=epochs, threads=threads, hidden=sizes, readout=readout, seed=seed,
+        ann_baseline=False if no_ann else None,
+    )
+    if data_path is None and not resume:
+        raise NeurocalError("--data is required (it is optional only with --resume)")
+    run = run_train(config, data_path, out_dir, progress=not quiet, resume=resume, log=click.echo)
+    click.echo(f"run: {run}")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
+              help="Evaluate on this dataset instead of the run's (its test split, or all events for imported runs).")
+@click.option("--no-plots", is_flag=True)
+def evaluate(run_dir: Path, data_path: Path | None, no_plots: bool) -> None:
+    """Physics metrics of a run on its test split: metrics.json and PNG plots in the run directory."""
+    from neurocal.models.metrics import evaluate as run_evaluate
+    from neurocal.models.metrics import format_metrics
+
+    result = run_evaluate(run_dir, data_path, plots=not no_plots)
+    click.echo(format_metrics(result))
+    click.echo(f"wrote {run_dir / 'metrics.json'}" + (f" and {len(result['plots'])} plots" if result["plots"] else ""))
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export(run_dir: Path, out_path: Path) -> None:
+    """Export a run's best SNN to a self-describing NIR graph."""
+    from neurocal.models.nir_io import export as run_export
+
+    path = run_export(run_dir, out_path)
+    click.echo(f"wrote {path}")
+
+
+@click.command("import-nir")
+@click.argument("nir_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also save it as a run directory (then evaluate/export work on it).")
+def import_nir(nir_file: Path, out_dir: Path | None) -> None:
+    """Build the torch SNN of a NIR graph (Input, Affine/Linear, LIF/CubaLIF/IF, Output) and summarise it."""
+    from neurocal.models.nir_io import import_nir as run_import
+    from neurocal.models.nir_io import metadata_of
+    from neurocal.nirgraph import read_chain
+
+    net = run_import(nir_file, out_dir)
+    click.echo(net.summary())
+    meta = metadata_of(read_chain(nir_file))
+    if meta:
+        shown = {k: meta[k] for k in ("target", "readout", "dt", "n_ticks", "outputs") if k in meta}
+        click.echo("  metadata: " + json.dumps(shown))
+    if out_dir is not None:
+        click.echo(f"run: {out_dir}")
+
+
+COMMANDS: list[click.Command] = [train, evaluate, export, import_nir]

@@ -50,3 +50,13 @@ def synthetic_h5(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "synthetic.h5"
     write_h5(synthetic_events(240, seed=7), path)
     return path
+
+
+@pytest.fixture(scope="session")
+def trained_run(synthetic_h5: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small multi-target run (SNN + ANN, 2 epochs) shared by the evaluate/export tests."""
+    from neurocal.models.config import TrainConfig
+    from neurocal.models.training import train
+
+    config = TrainConfig(target="all", hidden=[24, 16], epochs=2, batch_size=32, seed=0)
+    return train(config, synthetic_h5, tmp_path_factory.mktemp("runs") / "all", progress=False)

@@ -1,0 +1,277 @@
+"""Physics evaluation of a run: metrics.json and plots, SNN and ANN beside the trivial baseline.
+
+Energy: the networks regress log10(E/MeV); we report the mean relative error on log10 E and on
+E, the response ⟨E_pred/E⟩ and the resolution σ(E_pred/E)/⟨E_pred/E⟩, overall and in bins of
+true energy. Centroid: mean absolute error per axis in mm (one cell = 3 × 3 × 12 mm in x, y, z).
+Dispersion: mean relative error of σ²_xy and σ²_z. PID: accuracy and confusion matrix.
+"Baseline" predicts the training mean (regression) or the training majority class (PID): a
+network is only useful by the margin it has over it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from neurocal.atomic import atomic_path, write_text_atomic
+from neurocal.errors import NeurocalError
+from neurocal.models.data import CLASS_NAMES, TargetSpec
+from neurocal.models.training import load_model, load_split, predict, prepare, read_run
+
+METRICS_SCHEMA = "neurocal.metrics/1"
+CELL_MM = np.array([3.0, 3.0, 12.0])  # cell size along x, y, z
+N_ENERGY_BINS = 6
+
+
+def _energy_metrics(log_true: np.ndarray, log_pred: np.ndarray) -> dict[str, Any]:
+    e_true, e_pred = 10.0**log_true, 10.0**log_pred
+    ratio = e_pred / e_true
+    edges = np.quantile(log_true, np.linspace(0, 1, N_ENERGY_BINS + 1))
+    bins = []
+    for lo, hi in itertools.pairwise(edges):
+        sel = (log_true >= lo) & (log_true <= hi)
+        if sel.sum() >= 2:
+            r = ratio[sel]
+            bins.append({"e_low_mev": 10**lo, "e_high_mev": 10**hi, "n": int(sel.sum()),
+                         "response": float(r.mean()), "resolution": float(r.std() / r.mean())})
+    return {
+        "mre_log10E": float(np.mean(np.abs(log_pred - log_true) / np.abs(log_true))),
+        "mre_E": float(np.mean(np.abs(e_pred - e_true) / e_true)),
+        "rmse_log10E": float(np.sqrt(np.mean((log_pred - log_true) ** 2))),
+        "response": float(ratio.mean()),
+        "response_median": float(np.median(ratio)),
+        "resolution": float(ratio.std() / ratio.mean()),
+        "binned": bins,
+    }
+
+
+def _centroid_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    mae = np.mean(np.abs(pred - true), axis=0) * CELL_MM
+    return {"mae_mm": {axis: float(v) for axis, v in zip("xyz", mae, strict=True)}}
+
+
+def _dispersion_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    out = {}
+    for j, name in enumerate(("sigma2_xy", "sigma2_z")):
+        sel = true[:, j] > 0
+        out[name] = float(np.mean(np.abs(pred[sel, j] - true[sel, j]) / true[sel, j])) if sel.any() else float("nan")
+    return {"mre": out}
+
+
+def _pid_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    k = len(CLASS_NAMES)
+    cm = np.zeros((k, k), dtype=int)
+    np.add.at(cm, (true, pred), 1)
+    per_class = {CLASS_NAMES[i]: float(cm[i, i] / cm[i].sum()) if cm[i].sum() else float("nan") for i in range(k)}
+    return {
+        "accuracy": float(np.mean(true == pred)),
+        "chance": float(1.0 / len(np.unique(true))),
+        "efficiency": per_class,
+        "confusion": cm.tolist(),
+        "confusion_axes": "rows: true class, columns: predicted class, order " + "/".join(CLASS_NAMES),
+    }
+
+
+def physics_metrics(
+    spec: TargetSpec, y_reg: np.ndarray, y_cls: np.ndarray, reg_pred: np.ndarray, cls_pred: np.ndarray | None
+) -> dict[str, Any]:
+    """Metrics of one model; ``y_reg``/``reg_pred`` in physical units (log10 E for energy)."""
+    out: dict[str, Any] = {}
+    col = 0
+    for part in spec.parts:
+        if part == "energy":
+            out["energy"] = _energy_metrics(y_reg[:, col], reg_pred[:, col])
+            col += 1
+        elif part == "centroid":
+            out["centroid"] = _centroid_metrics(y_reg[:, col : col + 3], reg_pred[:, col : col + 3])
+            col += 3
+        elif part == "dispersion":
+            out["dispersion"] = _dispersion_metrics(y_reg[:, col : col + 2], reg_pred[:, col : col + 2])
+            col += 2
+        elif part == "pid" and cls_pred is not None:
+            out["pid"] = _pid_metrics(y_cls, cls_pred)
+    return out
+
+
+def _split_outputs(
+    out: np.ndarray, spec: TargetSpec, mean: np.ndarray, std: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    reg = out[:, : spec.n_regression] * std + mean
+    cls = out[:, spec.n_regression :].argmax(axis=1) if spec.has_pid else None
+    return reg, cls
+
+
+def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] | None = None,
+             plots: bool = True) -> dict[str, Any]:
+    """Evaluate a run's best SNN (and ANN, if trained) on its test split; write metrics.json and PNGs."""
+    run_dir = Path(run_dir)
+    config, info = read_run(run_dir)
+    data_path = data_path or info.get("data_path")
+    if not data_path:
+        raise NeurocalError(f"{run_dir}: the run names no dataset; pass --data")
+    split_path = run_dir / "split.npz"
+    split = load_split(split_path) if split_path.exists() else None
+    data = prepare(config, data_path, split)
+    if int(data.x.shape[2]) != int(info["n_inputs"]):
+        raise NeurocalError(
+            f"{data_path}: {data.x.shape[2]} input channels, the run's network takes {info['n_inputs']}"
+        )
+    test = data.split["test"]
+    spec = data.spec
+    mean, std = np.asarray(info["target_mean"]), np.asarray(info["target_std"])
+    y_reg, y_cls = data.y_reg_raw[test], data.y_cls.numpy()[test]
+    train_idx = data.split["train"]
+
+    models: dict[str, Any] = {}
+    preds: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    for kind in ("snn", "ann"):
+        if not (run_dir / f"{kind}_best.pt").exists():
+            continue
+        model, _, _ = load_model(run_dir, kind)
+        with torch.no_grad():
+            out = predict(model, data.x[torch.from_numpy(test)]).numpy().astype(np.float64)
+        preds[kind] = _split_outputs(out, spec, mean, std)
+        models[kind] = physics_metrics(spec, y_reg, y_cls, *preds[kind])
+    if not preds:
+        raise NeurocalError(f"{run_dir}: no trained network (snn_best.pt / ann_best.pt); run 'neurocal train' first")
+    # the trivial baseline, fitted on the training split only
+    base_reg = np.broadcast_to(data.y_reg_raw[train_idx].mean(axis=0), y_reg.shape)
+    base_cls = None
+    if spec.has_pid:
+        majority = np.bincount(data.y_cls.numpy()[train_idx], minlength=len(CLASS_NAMES)).argmax()
+        base_cls = np.full(len(test), majority)
+    preds["baseline"] = (np.array(base_reg), base_cls)
+    models["baseline"] = physics_metrics(spec, y_reg, y_cls, *preds["baseline"])
+
+    result: dict[str, Any] = {
+        "schema": METRICS_SCHEMA,
+        "run": str(run_dir),
+        "data": str(data_path),
+        "target": spec.target,
+        "n_test": len(test),
+        "baseline": "training mean (regression) / training majority class (PID)",
+        "models": models,
+        "plots": [],
+    }
+    if plots:
+        result["plots"] = _plots(run_dir, spec, y_reg, y_cls, preds, info)
+    write_text_atomic(run_dir / "metrics.json", json.dumps(result, indent=2))
+    return result
+
+
+# ----------------------------------------------------------------------------------------------- plots
+
+
+def _save(fig: Any, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path.name
+
+
+def _plots(run_dir: Path, spec: TargetSpec, y_reg: np.ndarray, y_cls: np.ndarray,
+           preds: dict[str, tuple[np.ndarray, np.ndarray | None]], info: dict[str, Any]) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [k for k in ("snn", "ann", "baseline") if k in preds]
+    nets = [k for k in names if k != "baseline"]
+    written: list[str] = []
+    for j, label in enumerate(spec.regression_names):
+        true = y_reg[:, j]
+        fig, axes = plt.subplots(2, len(nets), figsize=(4.2 * len(nets), 7.5), squeeze=False)
+        for c, kind in enumerate(nets):
+            pred = preds[kind][0][:, j]
+            ax = axes[0, c]
+            ax.scatter(true, pred, s=4, alpha=0.5)
+            lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
+            ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+            ax.set(xlabel=f"true {label}", ylabel=f"predicted {label}", title=kind.upper())
+            ax = axes[1, c]
+            ax.hist(pred - true, bins=40, alpha=0.7, label=kind)
+            ax.hist(preds["baseline"][0][:, j] - true, bins=40, histtype="step", color="k", label="baseline")
+            ax.set(xlabel=f"residual {label}", ylabel="events")
+            ax.legend()
+        fig.suptitle(f"{label}: predicted vs true, residuals (test set)")
+        written.append(_save(fig, run_dir / f"{label}.png"))
+    if "energy" in spec.parts:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        for kind in names:
+            log_pred = preds[kind][0][:, 0]
+            m = _energy_metrics(y_reg[:, 0], log_pred)["binned"]
+            centres = [np.sqrt(b["e_low_mev"] * b["e_high_mev"]) for b in m]
+            axes[0].plot(centres, [b["response"] for b in m], "o-", label=kind)
+            axes[1].plot(centres, [b["resolution"] for b in m], "o-", label=kind)
+        axes[0].axhline(1.0, color="k", lw=0.8)
+        axes[0].set(xscale="log", xlabel="true E (MeV)", ylabel="response ⟨E_pred/E⟩")
+        axes[1].set(xscale="log", xlabel="true E (MeV)", ylabel="resolution σ/⟨E_pred/E⟩")
+        axes[0].legend()
+        written.append(_save(fig, run_dir / "energy_response.png"))
+    if spec.has_pid:
+        fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.8), squeeze=False)
+        for c, kind in enumerate(names):
+            cm = np.array(_pid_metrics(y_cls, preds[kind][1])["confusion"], dtype=float)
+            cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+            ax = axes[0, c]
+            ax.imshow(cm, vmin=0, vmax=1, cmap="Blues")
+            for a in range(cm.shape[0]):
+                for b in range(cm.shape[1]):
+                    ax.text(b, a, f"{cm[a, b]:.2f}", ha="center", va="center", fontsize=9)
+            ax.set(xticks=range(3), yticks=range(3), xticklabels=CLASS_NAMES, yticklabels=CLASS_NAMES,
+                   xlabel="predicted", ylabel="true", title=kind.upper())
+        written.append(_save(fig, run_dir / "pid_confusion.png"))
+    history = info.get("training", {})
+    if history:
+        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+        for kind, h in history.items():
+            epochs = [e["epoch"] for e in h["history"]]
+            ax.plot(epochs, [e["train_loss"] for e in h["history"]], "--", label=f"{kind} train")
+            ax.plot(epochs, [e["val_loss"] for e in h["history"]], "-", label=f"{kind} validation")
+        ax.set(xlabel="epoch", ylabel="loss", yscale="log")
+        ax.legend()
+        written.append(_save(fig, run_dir / "training.png"))
+    return written
+
+
+def format_metrics(result: dict[str, Any]) -> str:
+    """A short human-readable table of a metrics dict (one column per model)."""
+    models = result["models"]
+    names = [k for k in ("snn", "ann", "baseline") if k in models]
+    rows: list[tuple[str, list[str]]] = []
+
+    def add(label: str, get: Any, fmt: str = "{:.4f}") -> None:
+        vals = []
+        for n in names:
+            try:
+                vals.append(fmt.format(get(models[n])))
+            except (KeyError, TypeError):
+                vals.append("-")
+        rows.append((label, vals))
+
+    if "energy" in models[names[0]]:
+        add("energy: MRE log10 E", lambda m: m["energy"]["mre_log10E"])
+        add("energy: MRE E", lambda m: m["energy"]["mre_E"])
+        add("energy: response", lambda m: m["energy"]["response"])
+        add("energy: resolution", lambda m: m["energy"]["resolution"])
+    if "centroid" in models[names[0]]:
+        for axis in "xyz":
+            add(f"centroid: MAE {axis} (mm)", lambda m, a=axis: m["centroid"]["mae_mm"][a], "{:.3f}")
+    if "dispersion" in models[names[0]]:
+        for comp in ("sigma2_xy", "sigma2_z"):
+            add(f"dispersion: MRE {comp}", lambda m, c=comp: m["dispersion"]["mre"][c])
+    if "pid" in models[names[0]]:
+        add("PID: accuracy", lambda m: m["pid"]["accuracy"])
+    width = max(len(r[0]) for r in rows) + 2
+    lines = [f"{result['target']} on {result['n_test']} test events", " " * width + "".join(f"{n:>12}" for n in names)]
+    lines += [label.ljust(width) + "".join(f"{v:>12}" for v in vals) for label, vals in rows]
+    return "\n".join(lines)
