@@ -108,3 +108,31 @@ def test_compat_rewrites_only_bytecoder_defaults():
     out = patch_source(src)
     assert "x: ByteEncoder = field(default_factory=ByteEncoder)" in out and "n: int = 0" in out
     assert out.index("from __future__") < out.index("import field")
+
+
+def test_cli_compare_golden_lava(tmp_path):
+    import json
+
+    import nir
+    from click.testing import CliRunner
+
+    from neurocal.cli import main
+    from neurocal.sim.dataset import EventSet, write_h5
+
+    rng = np.random.default_rng(2)
+    n = 6
+    photons = (rng.random((n, 15, 100)) < 0.05) * rng.integers(150, 200000, size=(n, 15, 100))
+    write_h5(EventSet(photons=photons.astype(np.uint32), energy_mev=np.ones(n), centroid=np.zeros((n, 3)),
+                      dispersion=np.zeros((n, 2)), particle=np.ones(n, dtype=np.int32),
+                      n_interactions=np.ones(n, dtype=np.int32), cubelet=np.zeros(n, dtype=np.int32)),
+             tmp_path / "data.h5")
+    nir.write(tmp_path / "m.nir", lif_graph([rng.normal(0, 0.2, (8, 400)), rng.normal(0, 0.3, (2, 8))]))
+    runner = CliRunner()
+    res = runner.invoke(main, ["quantize", str(tmp_path / "m.nir"), "--data", str(tmp_path / "data.h5"),
+                               "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["compare", "--backends", "golden,lava", "--bundle", str(tmp_path / "b"),
+                               "--data", str(tmp_path / "data.h5"), "--events", "6", "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output.strip().splitlines()[-1])
+    assert summary["mismatched_events"] == 0 and set(summary["seconds"]) == {"golden", "lava"}

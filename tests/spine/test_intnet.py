@@ -144,3 +144,73 @@ def test_unsupported_node(rng):
     graph.nodes["lif0"] = nir.Threshold(threshold=np.ones(4))
     with pytest.raises(NeurocalError, match=r"lif0.*Threshold"):
         chain_from_graph(graph)
+
+
+# ----------------------------------------------------------------------------------------- CLI
+
+
+@pytest.fixture
+def workspace(tmp_path, rng):
+    """A NIR file and a small event file (photons that fire a few % of the 400 channels)."""
+    from neurocal.sim.dataset import EventSet, write_h5
+
+    n = 24
+    photons = (rng.random((n, 20, 100)) < 0.05) * rng.integers(150, 200000, size=(n, 20, 100))
+    events = EventSet(
+        photons=photons.astype(np.uint32), energy_mev=rng.random(n), centroid=rng.random((n, 3)),
+        dispersion=rng.random((n, 2)), particle=np.ones(n, dtype=np.int32),
+        n_interactions=np.ones(n, dtype=np.int32), cubelet=np.zeros(n, dtype=np.int32),
+    )
+    write_h5(events, tmp_path / "data.h5")
+    graph = lif_graph(_weights(rng, [400, 16, 3], gain=4.0), beta=0.9, readout="membrane")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    nir.write(run_dir / "model.nir", graph)
+    return tmp_path
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from neurocal.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_cli_quantize_run_compare(workspace):
+    bundle = workspace / "bundle"
+    res = _cli("quantize", workspace / "run", "--data", workspace / "data.h5", "--out", bundle)
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in bundle.iterdir()} == {"intnet.json", "model.nir", "headroom.json", "headroom.md"}
+    net = IntNetwork.load(bundle / "intnet.json")
+    assert net.calibration["events"] == 24
+
+    res = _cli("run", "--backend", "golden", "--bundle", bundle, "--data", workspace / "data.h5",
+               "--events", 10, "--out", workspace / "res.npz")
+    assert res.exit_code == 0, res.output
+    saved = np.load(workspace / "res.npz")
+    assert saved["output_spikes"].shape == (10, 22, 3) and saved["v_final_1"].shape == (10, 3)
+
+    res = _cli("compare", "--backends", "golden,golden", "--bundle", bundle, "--data", workspace / "data.h5",
+               "--events", 12, "--json")
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output.strip().splitlines()[-1])
+    assert summary["events"] == 12 and summary["mismatched_events"] == 0 and summary["backends"] == ["golden"] * 2
+
+
+def test_cli_bad_network_writes_nothing(workspace, rng):
+    w = _weights(rng, [400, 16, 3])
+    w[0][0, 0] = 1e4
+    nir.write(workspace / "bad.nir", lif_graph(w))
+    bundle = workspace / "bundle"
+    res = _cli("quantize", workspace / "bad.nir", "--data", workspace / "data.h5", "--out", bundle)
+    assert res.exit_code == 2
+    assert "fc0" in res.output and "'weight'" in res.output
+    assert not bundle.exists()
+
+
+def test_cli_unknown_backend(workspace):
+    bundle = workspace / "bundle"
+    assert _cli("quantize", workspace / "run", "--data", workspace / "data.h5", "--out", bundle).exit_code == 0
+    res = _cli("run", "--backend", "nope", "--bundle", bundle, "--data", workspace / "data.h5")
+    assert res.exit_code == 2 and "unknown" in res.output
