@@ -28,7 +28,9 @@ class TrainConfig(BaseModel):
     hidden: list[int] = Field([50, 30], min_length=1, description="hidden layer sizes (paper: 50-30, 120-120-20)")
     readout: ReadoutKind = Field("membrane", description="final voltage of a non-spiking layer, or spike count")
     beta_init: float = Field(0.9, gt=0, le=1, description="initial β of hidden layers")
-    readout_beta_init: float = Field(0.99, gt=0, le=1, description="initial β of the readout layer")
+    readout_beta_init: float = Field(
+        1.0, gt=0, le=1, description="initial β of the readout layer (1: it starts as an integrator of hidden spikes)"
+    )
     threshold_init: float | Literal["auto"] = Field(
         "auto",
         description="initial hidden threshold; 'auto' sets it from a training batch so ~10% of (tick, neuron) fire",
@@ -38,8 +40,8 @@ class TrainConfig(BaseModel):
     surrogate_alpha: float = Field(2.0, gt=0, description="slope of the arctan surrogate gradient")
     bias: bool = Field(True, description="synapse layers have a bias (NIR Affine) or not (NIR Linear)")
     epochs: int = Field(30, ge=1)
-    batch_size: int = Field(64, ge=1)
-    lr: float = Field(2e-3, gt=0)
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(0.0, ge=0)
     grad_clip: float = Field(1.0, gt=0, description="gradient-norm clip (surrogate gradients can spike)")
     patience: int = Field(8, ge=1, description="early stopping: epochs without validation improvement")
@@ -64,7 +66,7 @@ class TrainConfig(BaseModel):
     @classmethod
     def demo(cls, target: Target = "energy", **overrides: Any) -> TrainConfig:
         """A small, quick configuration (~1–2 min on 2 cores for 3000 events)."""
-        values: dict[str, Any] = {"target": target, "hidden": [50, 30], "epochs": 12, "batch_size": 64, "lr": 3e-3}
+        values: dict[str, Any] = {"target": target, "hidden": [50, 30], "epochs": 10}
         values.update(overrides)
         return cls(**values)
 

@@ -60,9 +60,9 @@ def test_constrain_keeps_beta_and_threshold_legal() -> None:
         net.layers[0].neuron.threshold.fill_(-3.0)
         net.layers[1].neuron.beta.fill_(-0.2)
     net.constrain_()
-    assert float(net.layers[0].neuron.beta) == 1.0
-    assert float(net.layers[0].neuron.threshold) == pytest.approx(0.05)
-    assert float(net.layers[1].neuron.beta) == pytest.approx(0.01)
+    assert net.layers[0].neuron.beta.item() == 1.0
+    assert net.layers[0].neuron.threshold.item() == pytest.approx(0.05)
+    assert net.layers[1].neuron.beta.item() == pytest.approx(0.01)
 
 
 class SignQuant:
