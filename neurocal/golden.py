@@ -59,72 +59,127 @@ def _trunc_decay(x: np.ndarray, factor: int) -> np.ndarray:
 
 
 def synaptic_input(pre: np.ndarray, layer: IntLayer) -> np.ndarray:
-    """Dense output for presynaptic spikes ``pre`` (events, ticks, n_in) bool → int32 (events, ticks, n_out).
+    """Dense output for presynaptic spikes ``pre`` (rows, n_in) bool → int32 (rows, n_out).
 
-    Not delayed here; the caller shifts by one tick.
+    ``(Σ w) << weight_exp`` (``>>`` floors for a negative exponent), wrapped to int32 like Lava's
+    channel. Rows are independent (any event/tick order); the caller applies the one-tick delay.
+    The sums go through float BLAS, exact while every partial sum fits the mantissa (24 bits in
+    float32, 53 in float64); silent rows (most calorimeter ticks) are skipped.
     """
-    n_ev, n_t, n_in = pre.shape
     w = layer.weights
-    # Float BLAS is exact while every partial sum fits the mantissa (24 bits float32, 53 bits float64).
-    exact32 = int(np.abs(w).sum(axis=1).max(initial=0)) < (1 << 24)
-    dtype = np.float32 if exact32 else np.float64
+    row_bound = int(np.abs(w.astype(np.int64)).sum(axis=1).max(initial=0))
+    dtype = np.float32 if row_bound < (1 << 24) else np.float64
     wt = w.T.astype(dtype)
-    out = np.empty((n_ev, n_t, layer.n_out), dtype=np.int32)
-    flat_pre = pre.reshape(n_ev * n_t, n_in)
-    flat_out = out.reshape(n_ev * n_t, layer.n_out)
-    block = max(1, (1 << 22) // max(n_in, 1))  # bound the float copy of the spikes to ~16 MB
-    for start in range(0, flat_pre.shape[0], block):
-        acc = (flat_pre[start : start + block].astype(dtype) @ wt).astype(np.int64)
+    # int32 all the way when no shifted sum can leave int32 (then int32 and int64 agree bit for bit)
+    narrow = (row_bound << max(layer.weight_exp, 0)) < (1 << 31)
+    out = np.zeros((pre.shape[0], layer.n_out), dtype=np.int32)
+    block = max(1, (1 << 22) // max(pre.shape[1], 1))  # bound the temporaries to a few tens of MB
+    for start in range(0, pre.shape[0], block):
+        part = pre[start : start + block]
+        active = np.flatnonzero(part.any(axis=1)) + start
+        if not active.size:
+            continue
+        acc = (pre[active].astype(dtype) @ wt).astype(np.int32 if narrow else np.int64)
         if layer.weight_exp >= 0:
             acc <<= layer.weight_exp
         else:
             acc >>= -layer.weight_exp
-        flat_out[start : start + block] = acc.astype(np.int32)  # int32 channel: C wrap
+        out[active] = acc  # int64 → int32 channel: C wrap
     return out
 
 
-def _run_layer(
-    a_in: np.ndarray, layer: IntLayer, stats: dict[str, int] | None
+def _fast_ok(a64: np.ndarray, layer: IntLayer) -> bool:
+    """True if u can never wrap: |u| ≤ max|a << 6| · 4096 / (du + 1) < 2^23 (geometric series).
+
+    Then |u|, |v| < 2^23 and every sum stays far inside int32 and exactly inside float64.
+    """
+    a_peak = max(int(a64.max()), -int(a64.min())) if a64.size else 0
+    return a_peak * DECAY_UNITY < (layer.du + 1) * (UV_LIMIT - 1)
+
+
+def _run_fast(a64: np.ndarray, layer: IntLayer, total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LIF in float64 holding exact integers (no wrap possible, see :func:`_fast_ok`); time-major.
+
+    ``trunc(x · (c / 4096))`` equals ``sign·(|x·c| >> 12)``: x·c < 2^43 is exact in float64 and the
+    division by a power of two is exact too.
+    """
+    width, n_ev, n = a64.shape
+    fu = (DECAY_UNITY - (layer.du + 1)) / DECAY_UNITY
+    fv = (DECAY_UNITY - layer.dv) / DECAY_UNITY
+    bias = layer.effective_bias.astype(np.float64)
+    has_bias = bool(np.any(bias))
+    vth6 = float(np.int64(layer.vth) << ACT_SHIFT)
+    u = np.zeros((n_ev, n))
+    v = np.zeros((n_ev, n))
+    spikes = np.zeros((total, n_ev, n), dtype=bool)
+    a_f = a64.astype(np.float64)
+    zero = np.zeros((n_ev, n))
+    for t in range(total):
+        a = a_f[t - 1] if 1 <= t <= width else zero
+        if fu == 0.0:
+            u = a
+        else:
+            u *= fu
+            np.trunc(u, out=u)
+            u += a
+        if fv != 1.0:
+            v *= fv
+            np.trunc(v, out=v)
+        v += u
+        if has_bias:
+            v += bias
+        np.minimum(v, V_MAX, out=v)  # two ufuncs: cheaper than np.clip's Python wrapper per tick
+        np.maximum(v, -V_MAX, out=v)
+        if layer.spiking:
+            fired = np.greater(v, vth6, out=spikes[t])
+            np.putmask(v, fired, 0.0)
+    return spikes, v.astype(np.int32), np.asarray(u).astype(np.int32)
+
+
+def _run_exact(
+    a64: np.ndarray, layer: IntLayer, total: int, stats: dict[str, int] | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """LIF over all ticks: a_in int32 (events, ticks, n) already delayed → (spikes, v_final, u_final)."""
-    n_ev, n_t, n = a_in.shape
-    a64 = np.left_shift(a_in, np.int32(ACT_SHIFT))  # int32, wraps as Lava's does
+    """LIF in Lava's own dtypes (int32 sums, int64 decay products), time-major: wraps where Lava wraps."""
+    width, n_ev, n = a64.shape
     u = np.zeros((n_ev, n), dtype=np.int32)
     v = np.zeros((n_ev, n), dtype=np.int32)
-    spikes = np.zeros((n_ev, n_t, n), dtype=bool)
+    spikes = np.zeros((total, n_ev, n), dtype=bool)
     bias = np.broadcast_to(layer.effective_bias.astype(np.int32), (n,))
-    has_bias = bool(np.any(bias))
     cu = DECAY_UNITY - (layer.du + 1)  # ds_offset = 1
     cv = DECAY_UNITY - layer.dv  # dm_offset = 0
     vth6 = np.int64(layer.vth) << ACT_SHIFT
-    for t in range(n_t):
-        d = a64[:, t] if cu == 0 else _trunc_decay(u, cu) + a64[:, t]
+    zero = np.zeros((n_ev, n), dtype=np.int32)
+    for t in range(total):
+        a = a64[t - 1] if 1 <= t <= width else zero
+        d = _trunc_decay(u, cu) + a
         over = d > _UV
-        under = d <= -_UV
-        if over.any() or under.any():  # Lava's wrap, exactly: the second test looks at the wrapped value
-            w = np.where(over, d - _TWO_UV, d)
-            u = np.where(w <= -_UV, d + _TWO_UV, w).astype(np.int32)
-            if stats is not None:
-                stats["u_wraps"] += int(np.count_nonzero(w != d) + np.count_nonzero(w <= -_UV))
-        else:
-            u = d.astype(np.int32, copy=True)
-        vd = (v + u) if cv == DECAY_UNITY else _trunc_decay(v, cv) + u  # dv = 0: v·4096 >> 12 = v
-        if has_bias:
-            vd = vd + bias
+        w = np.where(over, d - _TWO_UV, d)
+        wrapped_up = w <= -_UV  # Lava's second test looks at the first one's result
+        u = np.where(wrapped_up, d + _TWO_UV, w).astype(np.int32)
+        vd = _trunc_decay(v, cv) + u + bias
         if stats is not None:
+            stats["u_wraps"] += int(np.count_nonzero(over | wrapped_up))
             stats["v_clips"] += int(np.count_nonzero((vd > _VMAX) | (vd < -_VMAX)))
             stats["peak_v"] = max(stats["peak_v"], int(np.abs(vd.astype(np.int64)).max(initial=0)))
             stats["peak_u"] = max(stats["peak_u"], int(np.abs(u.astype(np.int64)).max(initial=0)))
         v = np.clip(vd, -_VMAX, _VMAX).astype(np.int32)
         if layer.spiking:
-            fired = v > vth6
-            spikes[:, t] = fired
+            fired = np.greater(v, vth6, out=spikes[t])
             v[fired] = 0
-    if stats is not None:
-        peak_a = np.abs(a_in.astype(np.int64)).max(initial=0)
-        stats["peak_a_in"] = max(stats["peak_a_in"], int(peak_a))
-        stats["a_in_over_16bit"] += int(np.count_nonzero((a_in >= _PORT16) | (a_in < -_PORT16)))
     return spikes, v, u
+
+
+def _run_layer(
+    a_in: np.ndarray, layer: IntLayer, total: int, stats: dict[str, int] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One LIF layer. ``a_in`` int32 (width, events, n): the Dense output, a_in[t − 1] drives tick t."""
+    if stats is not None:
+        stats["peak_a_in"] = max(stats["peak_a_in"], int(np.abs(a_in.astype(np.int64)).max(initial=0)))
+        stats["a_in_over_16bit"] += int(np.count_nonzero((a_in >= _PORT16) | (a_in < -_PORT16)))
+    a64 = np.left_shift(a_in, np.int32(ACT_SHIFT))  # int32, wraps as Lava's does
+    if stats is None and _fast_ok(a64, layer):
+        return _run_fast(a64, layer, total)
+    return _run_exact(a64, layer, total, stats)
 
 
 def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk: int = 1024) -> GoldenResult:
@@ -136,7 +191,7 @@ def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk:
     if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
         raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
     spikes = spikes.astype(bool, copy=False)
-    n_ev, n_t, _ = spikes.shape
+    n_ev, n_t, n_in = spikes.shape
     n_layers = net.n_layers
     total = n_t + n_layers
     layer_stats = (
@@ -148,16 +203,22 @@ def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk:
     u_final = [np.zeros((n_ev, layer.n_out), dtype=np.int32) for layer in net.layers]
     for start in range(0, n_ev, chunk):
         stop = min(n_ev, start + chunk)
-        pre = np.zeros((stop - start, total, net.n_inputs), dtype=bool)
-        pre[:, :n_t] = spikes[start:stop]
+        m = stop - start
+        # Time-major (tick, event, neuron) arrays keep each tick's update contiguous. The input layer
+        # is multiplied event-major (rows are independent) and only its small output is transposed.
+        first = synaptic_input(spikes[start:stop].reshape(m * n_t, n_in), net.layers[0])
+        a_in = np.ascontiguousarray(first.reshape(m, n_t, -1).transpose(1, 0, 2))
+        prev = a_in  # replaced by each layer's spikes
         for i, layer in enumerate(net.layers):
-            a_in = np.zeros((stop - start, total, layer.n_out), dtype=np.int32)
-            a_in[:, 1:] = synaptic_input(pre[:, : total - 1], layer)  # one tick of Dense delay
-            s, v, u = _run_layer(a_in, layer, layer_stats[i] if layer_stats else None)
-            out_spikes[i][start:stop], v_final[i][start:stop], u_final[i][start:stop] = s, v, u
-            pre = s
-    counts = np.stack([s.sum(axis=(1, 2)) for s in out_spikes], axis=1).astype(np.int64)
-    pre_counts = np.concatenate([spikes.sum(axis=(1, 2))[:, None].astype(np.int64), counts[:, :-1]], axis=1)
+            if i > 0:  # the previous layer's spikes of ticks 0 … total − 2 reach this layer one tick later
+                a_in = synaptic_input(prev[: total - 1].reshape((total - 1) * m, -1), layer).reshape(total - 1, m, -1)
+            s, v, u = _run_layer(a_in, layer, total, layer_stats[i] if layer_stats else None)
+            out_spikes[i][start:stop] = s.transpose(1, 0, 2)
+            v_final[i][start:stop], u_final[i][start:stop] = v, u
+            prev = s
+    counts = np.stack([np.count_nonzero(s.reshape(n_ev, -1), axis=1) for s in out_spikes], axis=1).astype(np.int64)
+    n_input = np.count_nonzero(spikes.reshape(n_ev, -1), axis=1).astype(np.int64)
+    pre_counts = np.concatenate([n_input[:, None], counts[:, :-1]], axis=1)
     fan_out = np.array([layer.n_out for layer in net.layers], dtype=np.int64)
     ops = {
         "synops": pre_counts * fan_out,  # dense: every presynaptic spike touches every output
