@@ -102,12 +102,12 @@ class SpikingLayer(nn.Module):
         if fake_quant is not None:
             weight, bias = fake_quant.synapse(index, weight, bias)
         current = F.linear(x, weight, bias)  # all ticks at once
-        neuron: nn.Module = self.neuron
+        beta, thr = self.neuron.beta, self.neuron.threshold
         if fake_quant is not None:
-            beta, thr = fake_quant.neuron(index, self.neuron.beta, self.neuron.threshold)
-            step = _bind(neuron, {"beta": beta, "threshold": thr})
-        else:
-            step = neuron
+            beta, thr = fake_quant.neuron(index, beta, thr)
+        if not self.current_based:
+            return self._leaky(current, beta, thr)
+        step = _bind(self.neuron, {"beta": beta, "threshold": thr})
         mem = torch.zeros_like(current[0])
         syn = torch.zeros_like(current[0])
         spikes = []
@@ -118,6 +118,26 @@ class SpikingLayer(nn.Module):
                 spk, mem = step(current[t], mem)
             spikes.append(spk)
         return torch.stack(spikes), mem
+
+    def _leaky(self, current: Tensor, beta: Tensor, thr: Tensor) -> tuple[Tensor, Tensor]:
+        """``snn.Leaky.forward`` (reset to zero, no delay) over all ticks, with its bookkeeping stripped.
+
+        snnTorch's step also computes a detached reset from the previous voltage and multiplies
+        the voltage by (1 − reset); with reset_delay=False that voltage was already zeroed and
+        thr > 0, so the reset is always 0 and both are no-ops. What remains is the same
+        arithmetic in the same order — v = clamp(β)·v + I; s = spike_grad(v − thr); v = v − s·v —
+        with a third of the autograd nodes (test_networks checks bit-equality with snn.Leaky).
+        """
+        beta = beta.clamp(0, 1)
+        spike_grad = self.neuron.spike_grad
+        v = torch.zeros_like(current[0])
+        spikes = []
+        for t in range(current.shape[0]):
+            v = beta * v + current[t]
+            s = spike_grad(v - thr)
+            v = v - s * v
+            spikes.append(s)
+        return torch.stack(spikes), v
 
 
 def _bind(module: nn.Module, params: dict[str, Tensor]):

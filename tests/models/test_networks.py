@@ -91,3 +91,25 @@ def test_fake_quant_hook_is_applied_with_straight_through_gradients(rng: np.rand
     assert not torch.allclose(out, plain)
     out.sum().backward()
     assert net.layers[0].fc.weight.grad is not None and net.layers[0].fc.weight.grad.abs().sum() > 0
+
+
+def test_fast_path_is_snntorch_leaky(rng: np.random.Generator) -> None:
+    """The layer's inlined loop gives snn.Leaky's spikes, voltages and gradients."""
+    torch.manual_seed(3)
+    layer = SpikingLayer(25, 9, beta=0.85, threshold=0.4)
+    x = torch.from_numpy((rng.random((40, 6, 25)) < 0.3).astype(np.float32))
+    spikes, v = layer(x)
+    (spikes.sum() + v.sum()).backward()
+    fast_grads = [p.grad.clone() for p in layer.parameters()]
+    layer.zero_grad()
+    current = layer.fc(x)
+    mem, ref = torch.zeros_like(current[0]), []
+    for t in range(x.shape[0]):
+        s, mem = layer.neuron(current[t], mem)  # snnTorch's own forward
+        ref.append(s)
+    ref_spikes = torch.stack(ref)
+    (ref_spikes.sum() + mem.sum()).backward()
+    assert spikes.sum() > 0
+    assert torch.equal(spikes, ref_spikes) and torch.equal(v, mem)
+    for got, want in zip(fast_grads, (p.grad for p in layer.parameters()), strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
