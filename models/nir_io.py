@@ -155,7 +155,7 @@ def export(run_dir: str | os.PathLike[str], out_path: str | os.PathLike[str]) ->
         "target_transform": "log10(E/MeV) for log10_energy_mev; identity otherwise",
         "target_mean": [float(v) for v in info["target_mean"]],
         "target_std": [float(v) for v in info["target_std"]],
-        "classes": info.get("classes") or ["none"],
+        "classes": info.get("classes") or [],
         "n_inputs": int(info["n_inputs"]),
         "n_ticks": int(info["n_ticks"]),
         "tick_ns": tick_ns,

@@ -64,7 +64,8 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
-              help="Evaluate on this dataset instead of the run's (its test split, or all events for imported runs).")
+              help="Evaluate on this dataset instead of the run's "
+              "(imported runs: a test split made with the config's seed).")
 @click.option("--no-plots", is_flag=True)
 def evaluate(run_dir: Path, data_path: Path | None, no_plots: bool) -> None:
     """Physics metrics of a run on its test split: metrics.json and PNG plots in the run directory."""
