@@ -86,6 +86,7 @@ def test_bad_config_file_names_the_field(tmp_path: Path) -> None:
         load_config(tmp_path / "cfg.yaml")
 
 
+@pytest.mark.slow  # matplotlib: ~3 s idle, >10 s on a loaded machine
 def test_evaluate_reports_every_metric_and_baseline(trained_run: Path) -> None:
     result = evaluate(trained_run)
     assert set(result["models"]) == {"snn", "ann", "baseline"}
