@@ -16,14 +16,13 @@ all        the above, in this order (9 outputs)          sum (PID weighted)
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from neurocal.errors import NeurocalError
-from neurocal.sim.dataset import EventSet, read_h5
+from neurocal.sim import load_events  # noqa: F401  (re-exported: the one reader of event files)
+from neurocal.sim.dataset import EventSet
 from neurocal.sim.frontend import encode_thresholds
 
 CLASS_NAMES = ("proton", "kaon", "pion")
@@ -73,15 +72,6 @@ class TargetSpec:
     @property
     def output_names(self) -> list[str]:
         return self.regression_names + ([f"logit_{c}" for c in CLASS_NAMES] if self.has_pid else [])
-
-
-def load_events(path: str | os.PathLike[str]) -> EventSet:
-    """Read a neurocal HDF5 file or the paper's ``.dat`` files (via ``neurocal.sim.load_events`` when present)."""
-    try:
-        from neurocal.sim import load_events as _load
-    except ImportError:  # the reader of .dat files has not landed: HDF5 only
-        _load = read_h5
-    return _load(Path(path))
 
 
 def _part_values(events: EventSet, part: str) -> tuple[np.ndarray, np.ndarray]:
@@ -140,15 +130,9 @@ def extract_targets(events: EventSet, spec: TargetSpec) -> tuple[np.ndarray, np.
     return y_reg, y_cls, usable
 
 
-def encode(events: EventSet, thresholds: list[float], chunk: int = 256) -> np.ndarray:
+def encode(events: EventSet, thresholds: list[float]) -> np.ndarray:
     """Spike inputs, bool (N, ticks, sensors·levels), through the ideal threshold front end."""
-    from neurocal.config import ThresholdConfig
-
-    cfg = ThresholdConfig(thresholds=tuple(thresholds))
-    out = np.empty((events.n_events, events.n_ticks, events.n_sensors * len(thresholds)), dtype=bool)
-    for i in range(0, events.n_events, chunk):  # chunked: the (…, levels) intermediate stays small
-        out[i : i + chunk] = encode_thresholds(events.photons[i : i + chunk], cfg)
-    return out
+    return encode_thresholds(events.photons, thresholds)
 
 
 def make_split(

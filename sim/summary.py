@@ -8,7 +8,7 @@ import numpy as np
 
 from neurocal.config import ThresholdConfig
 from neurocal.sim.dataset import EventSet
-from neurocal.sim.frontend import encode_thresholds
+from neurocal.sim.frontend import encode_thresholds, threshold_config
 
 
 def _range(values: np.ndarray) -> dict[str, float] | None:
@@ -19,9 +19,9 @@ def _range(values: np.ndarray) -> dict[str, float] | None:
     return {"min": float(values.min()), "mean": float(values.mean()), "max": float(values.max())}
 
 
-def summarize(events: EventSet, thresholds: ThresholdConfig | None = None, chunk: int = 256) -> dict[str, Any]:
+def summarize(events: EventSet, thresholds: ThresholdConfig | None = None, chunk: int = 1024) -> dict[str, Any]:
     """A JSON-able summary: counts per class, photon totals, target ranges, spikes per channel level."""
-    thresholds = thresholds or ThresholdConfig()
+    thresholds = threshold_config(thresholds)
     n_levels = thresholds.n_levels
     spikes_per_level = np.zeros(n_levels, dtype=np.int64)
     active_channels = np.zeros(events.n_sensors * n_levels, dtype=bool)

@@ -34,19 +34,19 @@ def _find_nir(source: Path) -> Path:
     raise NeurocalError(f"{source}: no such file or directory")
 
 
-def _load_spikes(data: Path, n_events: int | None) -> np.ndarray:
-    """Input spikes (events, ticks, channels) of the first ``n_events`` events of ``data``."""
-    try:
-        from neurocal.sim import load_events
-    except ImportError:  # older neurocal.sim without the .dat reader
-        from neurocal.sim.dataset import read_h5 as load_events
-    from neurocal.sim.frontend import encode_thresholds
+def _load_spikes(data: Path, n_events: int | None, metadata: dict[str, Any]) -> np.ndarray:
+    """Input spikes (events, ticks, channels) of the first ``n_events`` events of ``data``.
+
+    The front end is the one the network was trained with (its metadata's threshold levels).
+    """
+    from neurocal.sim import load_events
+    from neurocal.sim.frontend import METADATA_KEY, encode_thresholds
 
     events = load_events(data)
     if events.n_events == 0:
         raise NeurocalError(f"{data}: holds no events")
     photons = events.photons if n_events is None else events.photons[:n_events]
-    return encode_thresholds(photons)
+    return encode_thresholds(photons, metadata.get(METADATA_KEY))
 
 
 def _load_bundle(bundle: Path) -> Any:
@@ -80,7 +80,7 @@ def quantize_cmd(source: Path, data: Path, out: Path, n_events: int, vth_target:
 
     nir_path = _find_nir(source)
     chain = read_chain(nir_path)
-    spikes = _load_spikes(data, n_events)
+    spikes = _load_spikes(data, n_events, chain.metadata)
     if spikes.shape[2] != chain.n_inputs:
         raise NeurocalError(
             f"{data}: the front end makes {spikes.shape[2]} input channels but {nir_path} takes {chain.n_inputs}"
@@ -149,7 +149,7 @@ def run_cmd(backend: str, bundle: Path, data: Path, n_events: int | None, out: P
     if out is not None and out.suffix not in (".npz", ".h5", ".hdf5"):
         raise NeurocalError(f"{out}: --out must end in .npz or .h5")
     net = _load_bundle(bundle)
-    spikes = _load_spikes(data, n_events)
+    spikes = _load_spikes(data, n_events, net.metadata)
     _check_width(net, spikes, data)
     result = _run_backend(backend, net, spikes, progress=True, timeout=timeout)
     n = result.n_events
@@ -180,7 +180,7 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
     if len(names) < 2:
         raise NeurocalError(f"--backends needs at least two names, got {backends!r}")
     net = _load_bundle(bundle)
-    spikes = _load_spikes(data, n_events)
+    spikes = _load_spikes(data, n_events, net.metadata)
     _check_width(net, spikes, data)
     results = [_run_backend(name, net, spikes, progress=not as_json, timeout=timeout) for name in names]
     comparisons = [compare_results(results[0], other) for other in results[1:]]
