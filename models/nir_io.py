@@ -27,31 +27,16 @@ import torch
 from neurocal.atomic import atomic_path, write_text_atomic
 from neurocal.errors import NeurocalError
 from neurocal.models.networks import SNN, SpikingLayer
-from neurocal.nirgraph import METADATA_KEY, Chain, chain_from_graph, read_chain
+from neurocal.nirgraph import METADATA_KEY, Chain, chain_from_graph, plain_metadata, read_chain
 
 NIR_SCHEMA = "neurocal.nir/1"
-
-
-def _plain(value: Any) -> Any:
-    """Metadata as nir.read returns it (numpy arrays, bytes) → plain Python."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()] if value.ndim else _plain(value.item())
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def metadata_of(chain_or_graph: Any) -> dict[str, Any]:
     """The ``neurocal`` metadata of a graph or chain, as plain Python values."""
     if isinstance(chain_or_graph, Chain):
-        return _plain(chain_or_graph.metadata)
-    return _plain(dict(getattr(chain_or_graph, "metadata", {}) or {}).get(METADATA_KEY, {}))
+        return plain_metadata(chain_or_graph.metadata)
+    return plain_metadata(dict(getattr(chain_or_graph, "metadata", {}) or {}).get(METADATA_KEY, {}))
 
 
 def graph_from_snn(net: SNN, metadata: dict[str, Any], dt: float) -> Any:

@@ -72,6 +72,21 @@ class Chain:
     source: str = "<graph>"
 
 
+def plain_metadata(value: Any) -> Any:
+    """Metadata as ``nir.read`` returns it (numpy arrays and scalars, bytes) → plain JSON-able Python."""
+    if isinstance(value, dict):
+        return {str(k): plain_metadata(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [plain_metadata(v) for v in value.tolist()] if value.ndim else plain_metadata(value.item())
+    if isinstance(value, list | tuple):
+        return [plain_metadata(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def _vec(node_name: str, field_name: str, value: Any, n: int) -> np.ndarray:
     arr = np.asarray(value, dtype=np.float64).reshape(-1)
     if arr.size == 1:
@@ -144,7 +159,7 @@ def chain_from_graph(graph: Any, source: str = "<graph>") -> Chain:
     if len(inputs) != 1:
         raise NeurocalError(f"{source}: expected exactly one Input node, found {len(inputs)}")
 
-    meta = dict(getattr(graph, "metadata", {}) or {}).get(METADATA_KEY, {})
+    meta = plain_metadata(dict(getattr(graph, "metadata", {}) or {}).get(METADATA_KEY, {}))
     dt = float(meta.get("dt", DEFAULT_DT))
     readout = meta.get("readout", "spikes")
     if readout not in ("membrane", "spikes"):

@@ -97,3 +97,15 @@ def test_unreadable_file(tmp_path):
     (tmp_path / "x.nir").write_bytes(b"garbage")
     with pytest.raises(NeurocalError, match=r"x\.nir: not a readable NIR file"):
         read_chain(tmp_path / "x.nir")
+
+
+def test_metadata_comes_back_as_plain_json(rng, tmp_path):
+    import json
+
+    g = two_layer(rng)
+    g.metadata["neurocal"].update(target="energy", target_mean=[3.5], threshold_levels=[100.0, 1000.0])
+    nir.write(tmp_path / "g.nir", g)
+    meta = read_chain(tmp_path / "g.nir").metadata
+    assert meta["target"] == "energy" and meta["readout"] == "membrane"
+    assert meta["threshold_levels"] == [100.0, 1000.0]
+    json.dumps(meta)  # bytes or numpy values would raise here
