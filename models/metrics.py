@@ -108,8 +108,13 @@ def _split_outputs(
 
 
 def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] | None = None,
-             plots: bool = True) -> dict[str, Any]:
-    """Evaluate a run's best SNN (and ANN, if trained) on its test split; write metrics.json and PNGs."""
+             plots: bool = True, bundle: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Evaluate a run's best SNN (and ANN, if trained) on its test split; write metrics.json and PNGs.
+
+    With ``bundle`` (a ``neurocal quantize`` output directory or its intnet.json) the integer
+    network also runs on the same test events in the golden model; its metrics appear as model
+    ``"integer"`` and ``result["integer"]`` holds the relative difference to the float SNN per metric.
+    """
     run_dir = Path(run_dir)
     config, info = read_run(run_dir)
     data_path = data_path or info.get("data_path")
@@ -148,6 +153,21 @@ def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] 
         base_cls = np.full(len(test), majority)
     preds["baseline"] = (np.array(base_reg), base_cls)
     models["baseline"] = physics_metrics(spec, y_reg, y_cls, *preds["baseline"])
+    integer: dict[str, Any] | None = None
+    if bundle is not None:
+        net = load_bundle(bundle)
+        _check_bundle(net, spec, info, bundle)
+        meta = net.metadata
+        mean_i = np.asarray(meta.get("target_mean", info["target_mean"]), dtype=np.float64)
+        std_i = np.asarray(meta.get("target_std", info["target_std"]), dtype=np.float64)
+        out = integer_outputs(net, data.x[torch.from_numpy(test)].numpy())
+        models["integer"] = physics_metrics(spec, y_reg, y_cls, *_split_outputs(out, spec, mean_i, std_i))
+        integer = {
+            "bundle": str(bundle),
+            "content_hash": net.content_hash,
+            "backend": "golden",
+            "relative_difference": relative_differences(models["snn"], models["integer"]) if "snn" in models else {},
+        }
 
     result: dict[str, Any] = {
         "schema": METRICS_SCHEMA,
@@ -159,10 +179,78 @@ def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] 
         "models": models,
         "plots": [],
     }
+    if integer is not None:
+        result["integer"] = integer
     if plots:
         result["plots"] = _plots(run_dir, spec, y_reg, y_cls, preds, info)
     write_text_atomic(run_dir / "metrics.json", json.dumps(result, indent=2))
     return result
+
+
+# ----------------------------------------------------------------------------------------------- integer
+
+
+def load_bundle(bundle: str | os.PathLike[str]) -> Any:
+    """The :class:`~neurocal.intnet.IntNetwork` of a quantize bundle directory (intnet.json) or file."""
+    from neurocal.intnet import IntNetwork
+
+    path = Path(bundle)
+    return IntNetwork.load(path / "intnet.json" if path.is_dir() else path)
+
+
+def _check_bundle(net: Any, spec: TargetSpec, info: dict[str, Any], bundle: Any) -> None:
+    if net.n_inputs != int(info["n_inputs"]):
+        raise NeurocalError(f"{bundle}: the integer network takes {net.n_inputs} inputs, the run {info['n_inputs']}")
+    target = net.metadata.get("target")
+    if net.n_outputs != spec.n_outputs or (target is not None and target != spec.target):
+        raise NeurocalError(
+            f"{bundle}: the integer network predicts {target!r} with {net.n_outputs} outputs, the run "
+            f"{spec.target!r} with {spec.n_outputs}; quantize this run's export"
+        )
+
+
+def integer_outputs(net: Any, spikes: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """Outputs of the integer network (golden model) on bool spikes (events, ticks, n_in).
+
+    The same units as the float SNN's output: a membrane readout's final voltage decoded to float
+    (``IntNetwork.decode_voltage``, standardised target units), a spike readout's count over the
+    T + L ticks times the exported ``decode_scale`` plus ``decode_offset``.
+    """
+    from neurocal.golden import simulate
+
+    parts = []
+    for start in range(0, len(spikes), chunk):  # bounds the per-layer spike arrays the golden model returns
+        res = simulate(net, spikes[start : start + chunk])
+        if net.readout == "membrane":
+            parts.append(net.decode_voltage(res.v_final[-1]))
+        else:
+            counts = res.spikes[-1].sum(axis=1).astype(np.float64)
+            scale = np.asarray(net.metadata.get("decode_scale", np.ones(net.n_outputs)), dtype=np.float64)
+            offset = np.asarray(net.metadata.get("decode_offset", np.zeros(net.n_outputs)), dtype=np.float64)
+            parts.append(counts * scale + offset)
+    return np.concatenate(parts) if parts else np.zeros((0, net.n_outputs))
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, float]:
+    """The scalar metrics of one model, by display name (the rows of tables and comparisons)."""
+    out: dict[str, float] = {}
+    if "energy" in metrics:
+        e = metrics["energy"]
+        out |= {"energy: MRE log10 E": e["mre_log10E"], "energy: MRE E": e["mre_E"],
+                "energy: response": e["response"], "energy: resolution": e["resolution"]}
+    if "centroid" in metrics:
+        out |= {f"centroid: MAE {a} (mm)": v for a, v in metrics["centroid"]["mae_mm"].items()}
+    if "dispersion" in metrics:
+        out |= {f"dispersion: MRE {c}": v for c, v in metrics["dispersion"]["mre"].items()}
+    if "pid" in metrics:
+        out["PID: accuracy"] = metrics["pid"]["accuracy"]
+    return out
+
+
+def relative_differences(reference: dict[str, Any], other: dict[str, Any]) -> dict[str, float]:
+    """(other − reference)/|reference| per headline metric (NaN where the reference is 0)."""
+    ref, oth = headline(reference), headline(other)
+    return {k: (oth[k] - v) / abs(v) if v else float("nan") for k, v in ref.items() if k in oth}
 
 
 # ----------------------------------------------------------------------------------------------- plots
@@ -244,34 +332,19 @@ def _plots(run_dir: Path, spec: TargetSpec, y_reg: np.ndarray, y_cls: np.ndarray
 
 
 def format_metrics(result: dict[str, Any]) -> str:
-    """A short human-readable table of a metrics dict (one column per model)."""
+    """A short human-readable table of a metrics dict (one column per model; with an integer
+    network, also its relative difference to the float SNN)."""
     models = result["models"]
-    names = [k for k in ("snn", "ann", "baseline") if k in models]
-    rows: list[tuple[str, list[str]]] = []
-
-    def add(label: str, get: Any, fmt: str = "{:.4f}") -> None:
-        vals = []
-        for n in names:
-            try:
-                vals.append(fmt.format(get(models[n])))
-            except (KeyError, TypeError):
-                vals.append("-")
-        rows.append((label, vals))
-
-    if "energy" in models[names[0]]:
-        add("energy: MRE log10 E", lambda m: m["energy"]["mre_log10E"])
-        add("energy: MRE E", lambda m: m["energy"]["mre_E"])
-        add("energy: response", lambda m: m["energy"]["response"])
-        add("energy: resolution", lambda m: m["energy"]["resolution"])
-    if "centroid" in models[names[0]]:
-        for axis in "xyz":
-            add(f"centroid: MAE {axis} (mm)", lambda m, a=axis: m["centroid"]["mae_mm"][a], "{:.3f}")
-    if "dispersion" in models[names[0]]:
-        for comp in ("sigma2_xy", "sigma2_z"):
-            add(f"dispersion: MRE {comp}", lambda m, c=comp: m["dispersion"]["mre"][c])
-    if "pid" in models[names[0]]:
-        add("PID: accuracy", lambda m: m["pid"]["accuracy"])
-    width = max(len(r[0]) for r in rows) + 2
-    lines = [f"{result['target']} on {result['n_test']} test events", " " * width + "".join(f"{n:>12}" for n in names)]
-    lines += [label.ljust(width) + "".join(f"{v:>12}" for v in vals) for label, vals in rows]
+    names = [k for k in ("snn", "ann", "integer", "baseline") if k in models]
+    rows = {n: headline(models[n]) for n in names}
+    rel = result.get("integer", {}).get("relative_difference", {})
+    labels = list(rows[names[0]])
+    width = max(len(label) for label in labels) + 2
+    header = " " * width + "".join(f"{n:>12}" for n in names) + (f"{'int vs snn':>12}" if rel else "")
+    lines = [f"{result['target']} on {result['n_test']} test events", header]
+    for label in labels:
+        fmt = "{:.3f}" if "(mm)" in label else "{:.4f}"
+        vals = [fmt.format(rows[n][label]) if label in rows[n] else "-" for n in names]
+        extra = f"{rel[label]:>+11.1%} " if label in rel else ""
+        lines.append(label.ljust(width) + "".join(f"{v:>12}" for v in vals) + extra)
     return "\n".join(lines)

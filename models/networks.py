@@ -203,6 +203,9 @@ class SNN(nn.Module):
         self.decode_scale = nn.Parameter(torch.full((n_outputs,), 0.1), requires_grad=not membrane)
         self.decode_offset = nn.Parameter(torch.zeros(n_outputs), requires_grad=not membrane)
         self.fake_quant: FakeQuant | None = None
+        # True: run T + L ticks with each layer's input one tick late, as Lava's Dense and the integer
+        # network do (DESIGN §2); quantisation-aware training sets it so that what is trained is what runs.
+        self.lava_delay = False
 
     @property
     def sizes(self) -> list[int]:
@@ -211,8 +214,12 @@ class SNN(nn.Module):
     def record(self, x: Tensor) -> SNNRecord:
         """Run on input spikes (B, T, n_inputs), keeping every layer's spikes and final voltage."""
         h = x.transpose(0, 1).float()  # (T, B, n)
+        if self.lava_delay:
+            h = F.pad(h, (0, 0, 0, 0, 0, len(self.layers)))  # T + L ticks
         spikes, final_v = [], []
         for i, layer in enumerate(self.layers):
+            if self.lava_delay:  # layer i answers input tick t at t + i + 1
+                h = F.pad(h[:-1], (0, 0, 0, 0, 1, 0))
             h, v = layer(h, i, self.fake_quant)
             spikes.append(h)
             final_v.append(v)

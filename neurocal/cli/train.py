@@ -30,11 +30,30 @@ TARGETS = ["energy", "centroid", "dispersion", "pid", "all"]
 @click.option("--demo", "demo_cfg", is_flag=True, help="Start from the small demo configuration.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--qat-from", "qat_from", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Quantisation-aware fine-tuning of this trained run's best SNN into --out (same split; "
+              "--data defaults to the run's dataset).")
+@click.option("--qat-epochs", type=click.IntRange(1), default=3, show_default=True, help="Epochs of QAT fine-tuning.")
+@click.option("--qat-every", type=click.IntRange(1), default=10, show_default=True,
+              help="QAT: training steps between recomputations of the quantisation grid.")
 def train(data_path: Path | None, target: str | None, out_dir: Path, config_path: Path | None, epochs: int | None,
           threads: int | None, hidden: str | None, readout: str | None, seed: int | None, no_ann: bool,
-          demo_cfg: bool, resume: bool, quiet: bool) -> None:
-    """Train the spiking readout network (and an ANN baseline) in snnTorch."""
+          demo_cfg: bool, resume: bool, quiet: bool, qat_from: Path | None, qat_epochs: int, qat_every: int) -> None:
+    """Train the spiking readout network (and an ANN baseline) in snnTorch, or fine-tune one with --qat-from."""
     from neurocal.errors import NeurocalError
+
+    if qat_from is not None:
+        from neurocal.models.qat import finetune_qat
+
+        ignored = [name for name, v in (("--target", target), ("--config", config_path), ("--epochs", epochs),
+                                        ("--hidden", hidden), ("--readout", readout), ("--seed", seed)) if v]
+        if ignored or resume or demo_cfg:
+            raise NeurocalError(f"--qat-from fine-tunes the source run as configured; drop "
+                                f"{', '.join(ignored + ['--resume'] * resume + ['--demo'] * demo_cfg)}")
+        run = finetune_qat(qat_from, data_path, out_dir, qat_epochs, progress=not quiet, every=qat_every,
+                           log=click.echo)
+        click.echo(f"run: {run} (QAT of {qat_from})")
+        return
     from neurocal.models.config import TrainConfig, load_config
     from neurocal.models.training import read_run
     from neurocal.models.training import train as run_train
@@ -67,12 +86,15 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
               help="Evaluate on this dataset instead of the run's "
               "(imported runs: a test split made with the config's seed).")
 @click.option("--no-plots", is_flag=True)
-def evaluate(run_dir: Path, data_path: Path | None, no_plots: bool) -> None:
+@click.option("--bundle", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Also run this quantised bundle (neurocal quantize --out) in the golden model on the same "
+              "test events: float vs integer metrics side by side.")
+def evaluate(run_dir: Path, data_path: Path | None, no_plots: bool, bundle: Path | None) -> None:
     """Physics metrics of a run on its test split: metrics.json and PNG plots in the run directory."""
     from neurocal.models.metrics import evaluate as run_evaluate
     from neurocal.models.metrics import format_metrics
 
-    result = run_evaluate(run_dir, data_path, plots=not no_plots)
+    result = run_evaluate(run_dir, data_path, plots=not no_plots, bundle=bundle)
     click.echo(format_metrics(result))
     click.echo(f"wrote {run_dir / 'metrics.json'}" + (f" and {len(result['plots'])} plots" if result["plots"] else ""))
 
