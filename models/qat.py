@@ -188,12 +188,14 @@ def finetune_qat(
     every: int = DEFAULT_REFRESH_EVERY,
     calibration_events: int = DEFAULT_CALIBRATION_EVENTS,
     quant_config: QuantConfig | None = None,
+    threads: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> Path:
     """Fine-tune ``run_dir``'s best SNN with :class:`IntGridQuantizer` for ``epochs`` into ``out_dir``.
 
     The new run keeps the source's split and configuration (``epochs`` and ``lr`` replaced: the
-    default learning rate is a third of the source's, a fine-tune should not leave the basin),
+    default learning rate is a third of the source's, a fine-tune should not leave the basin;
+    ``threads`` replaces the torch thread count),
     trains with Lava's per-layer delay, and records ``"qat": true`` with its settings in run.json.
     ``neurocal export`` then writes the float shadow parameters, which quantise back onto the
     trained grid when calibrated with the same events (the first ``calibration_events`` of train).
@@ -221,7 +223,7 @@ def finetune_qat(
         raise NeurocalError(f"{run_dir}: the run names no dataset; pass --data")
     if not (run_dir / "split.npz").exists():
         raise NeurocalError(f"{run_dir}: no split.npz; QAT fine-tunes on the source run's training split")
-    qat_config = config.with_overrides(epochs=epochs, lr=lr if lr is not None else config.lr / 3)
+    qat_config = config.with_overrides(epochs=epochs, lr=lr if lr is not None else config.lr / 3, threads=threads)
     if qat_config.threads is not None:
         torch.set_num_threads(qat_config.threads)
     data = prepare(qat_config, data_path, load_split(run_dir / "split.npz"))

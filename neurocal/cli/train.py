@@ -51,7 +51,7 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
             raise NeurocalError(f"--qat-from fine-tunes the source run as configured; drop "
                                 f"{', '.join(ignored + ['--resume'] * resume + ['--demo'] * demo_cfg)}")
         run = finetune_qat(qat_from, data_path, out_dir, qat_epochs, progress=not quiet, every=qat_every,
-                           log=click.echo)
+                           threads=threads, log=click.echo)
         click.echo(f"run: {run} (QAT of {qat_from})")
         return
     from neurocal.models.config import TrainConfig, load_config

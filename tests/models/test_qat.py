@@ -14,7 +14,7 @@ from neurocal.intnet import quantize
 from neurocal.models.metrics import evaluate, headline, integer_outputs
 from neurocal.models.networks import SNN
 from neurocal.models.nir_io import export
-from neurocal.models.qat import IntGridQuantizer, calibration_spikes, chain_of, finetune_qat
+from neurocal.models.qat import IntGridQuantizer, calibration_spikes, chain_of
 from neurocal.models.training import load_model, load_split, prepare, read_run
 from neurocal.nirgraph import read_chain
 
@@ -134,8 +134,16 @@ def test_golden_matches_fake_quant_forward(readout: str) -> None:
 
 @pytest.mark.slow
 def test_qat_finetune_export_quantize_evaluate(trained_run: Path, synthetic_h5: Path, tmp_path: Path) -> None:
-    """A QAT fine-tune runs, records qat: true, exports onto its grid; evaluate reports float vs integer."""
-    qat_dir = finetune_qat(trained_run, None, tmp_path / "qat", epochs=1, progress=False, every=2)
+    """A QAT fine-tune (CLI) runs, records qat: true, exports onto its grid; evaluate --bundle reports both."""
+    from click.testing import CliRunner
+
+    from neurocal.cli import main
+
+    runner = CliRunner()
+    qat_dir = tmp_path / "qat"
+    res = runner.invoke(main, ["train", "--qat-from", str(trained_run), "--out", str(qat_dir), "--qat-epochs", "1",
+                               "--qat-every", "2", "--threads", "1", "--quiet"])
+    assert res.exit_code == 0, res.output
     config, info = read_run(qat_dir)
     assert info["qat"] is True and info["qat_settings"]["source_run"] == str(trained_run.resolve())
     assert np.array_equal(load_split(qat_dir / "split.npz")["test"], load_split(trained_run / "split.npz")["test"])
@@ -154,12 +162,15 @@ def test_qat_finetune_export_quantize_evaluate(trained_run: Path, synthetic_h5: 
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     int_net.save(bundle / "intnet.json")
-    result = evaluate(qat_dir, plots=False, bundle=bundle)
+    res = runner.invoke(main, ["evaluate", str(qat_dir), "--bundle", str(bundle), "--no-plots"])
+    assert res.exit_code == 0, res.output
+    assert "integer" in res.output and "int vs snn" in res.output
+    result = json.loads((qat_dir / "metrics.json").read_text())
     models = result["models"]
     assert set(headline(models["integer"])) == set(headline(models["snn"]))
     assert models["integer"].keys() == models["snn"].keys()
     assert set(result["integer"]["relative_difference"]) == set(headline(models["snn"]))
-    assert json.loads((qat_dir / "metrics.json").read_text())["integer"]["content_hash"] == int_net.content_hash
+    assert result["integer"]["content_hash"] == int_net.content_hash
 
 
 @pytest.mark.slow  # the shared trained_run fixture trains for ~20 s
