@@ -521,7 +521,8 @@ def _quantize_bias(bias: np.ndarray, where: str) -> tuple[np.ndarray, int]:
     target = np.round(bias).astype(np.int64)
     peak = int(np.abs(target).max(initial=0))
     exp = 0
-    while exp <= BIAS_EXP_MAX and np.any(np.round(target / 2**exp) > BIAS_MANT_MAX):
+    # 13-bit signed mantissa: [−4096, 4095]; a negative bias beyond −4096 needs an exponent too (not a clip)
+    while exp <= BIAS_EXP_MAX and np.any(np.abs(np.round(target / 2**exp)) > BIAS_MANT_MAX + (target < 0)):
         exp += 1
     if exp > BIAS_EXP_MAX or peak > BIAS_MANT_MAX * 2**BIAS_EXP_MAX:
         raise NeurocalError(
