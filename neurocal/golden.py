@@ -58,8 +58,11 @@ def _trunc_decay(x: np.ndarray, factor: int) -> np.ndarray:
     return (np.sign(prod) * (np.abs(prod) >> 12)).astype(np.int32)
 
 
-def synaptic_input(pre: np.ndarray, layer: IntLayer) -> np.ndarray:
+def synaptic_input(pre: np.ndarray, layer: IntLayer, row_counts: np.ndarray | None = None) -> np.ndarray:
     """Dense output for presynaptic spikes ``pre`` (rows, n_in) bool → int32 (rows, n_out).
+
+    If ``row_counts`` (rows,) is given it receives each row's number of spikes, for the operation
+    counts: a column of ones appended to the weights makes the product count them at no extra pass.
 
     ``(Σ w) << weight_exp`` (``>>`` floors for a negative exponent), wrapped to int32 like Lava's
     channel. Rows are independent (any event/tick order); the caller applies the one-tick delay.
@@ -70,21 +73,31 @@ def synaptic_input(pre: np.ndarray, layer: IntLayer) -> np.ndarray:
     row_bound = int(np.abs(w.astype(np.int64)).sum(axis=1).max(initial=0))
     dtype = np.float32 if row_bound < (1 << 24) else np.float64
     wt = w.T.astype(dtype)
+    if row_counts is not None:
+        row_counts[:] = 0
+        wt = np.concatenate([wt, np.ones((wt.shape[0], 1), dtype=dtype)], axis=1)  # exact: n_in < 2^24
     # int32 all the way when no shifted sum can leave int32 (then int32 and int64 agree bit for bit)
     narrow = (row_bound << max(layer.weight_exp, 0)) < (1 << 31)
     out = np.zeros((pre.shape[0], layer.n_out), dtype=np.int32)
     block = max(1, (1 << 22) // max(pre.shape[1], 1))  # bound the temporaries to a few tens of MB
     for start in range(0, pre.shape[0], block):
         part = pre[start : start + block]
-        active = np.flatnonzero(part.any(axis=1)) + start
+        active = np.flatnonzero(part.any(axis=1))
         if not active.size:
             continue
-        acc = (pre[active].astype(dtype) @ wt).astype(np.int32 if narrow else np.int64)
+        # Sparse inputs (calorimeter ticks are mostly silent): multiply the active rows only. Busy
+        # hidden layers: the gather and scatter would cost more than the rows they skip.
+        rows = slice(start, start + len(part)) if 2 * active.size > len(part) else active + start
+        product = pre[rows].astype(dtype) @ wt
+        if row_counts is not None:
+            row_counts[rows] = product[:, -1]
+            product = product[:, :-1]
+        acc = product.astype(np.int32 if narrow else np.int64)
         if layer.weight_exp >= 0:
             acc <<= layer.weight_exp
         else:
             acc >>= -layer.weight_exp
-        out[active] = acc  # int64 → int32 channel: C wrap
+        out[rows] = acc  # int64 → int32 channel: C wrap
     return out
 
 
@@ -182,10 +195,12 @@ def _run_layer(
     return _run_exact(a64, layer, total, stats)
 
 
-def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk: int = 1024) -> GoldenResult:
+def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk: int = 256) -> GoldenResult:
     """Run ``net`` on boolean input spikes (events, ticks, n_in); each event from zero state.
 
-    ``stats`` also measures headroom (peak |u|, |v|, |a_in|, wraps, clips) per layer.
+    ``stats`` also measures headroom (peak |u|, |v|, |a_in|, wraps, clips) per layer. Events go in
+    chunks of ``chunk``: 256 keeps one tick's (events × neurons) arrays in L2 cache (measured:
+    10.9k events/s for 400-50-30 at 256, 9.6k at 1024, one core).
     """
     spikes = np.asarray(spikes)
     if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
@@ -201,12 +216,14 @@ def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk:
     out_spikes = [np.zeros((n_ev, total, layer.n_out), dtype=bool) for layer in net.layers]
     v_final = [np.zeros((n_ev, layer.n_out), dtype=np.int32) for layer in net.layers]
     u_final = [np.zeros((n_ev, layer.n_out), dtype=np.int32) for layer in net.layers]
+    n_input = np.zeros(n_ev, dtype=np.int64)
     for start in range(0, n_ev, chunk):
         stop = min(n_ev, start + chunk)
         m = stop - start
+        input_counts = np.empty(m * n_t, dtype=np.int64)
         # Time-major (tick, event, neuron) arrays keep each tick's update contiguous. The input layer
         # is multiplied event-major (rows are independent) and only its small output is transposed.
-        first = synaptic_input(spikes[start:stop].reshape(m * n_t, n_in), net.layers[0])
+        first = synaptic_input(spikes[start:stop].reshape(m * n_t, n_in), net.layers[0], input_counts)
         a_in = np.ascontiguousarray(first.reshape(m, n_t, -1).transpose(1, 0, 2))
         prev = a_in  # replaced by each layer's spikes
         for i, layer in enumerate(net.layers):
@@ -216,8 +233,8 @@ def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk:
             out_spikes[i][start:stop] = s.transpose(1, 0, 2)
             v_final[i][start:stop], u_final[i][start:stop] = v, u
             prev = s
+        n_input[start:stop] = input_counts.reshape(m, n_t).sum(axis=1)
     counts = np.stack([np.count_nonzero(s.reshape(n_ev, -1), axis=1) for s in out_spikes], axis=1).astype(np.int64)
-    n_input = np.count_nonzero(spikes.reshape(n_ev, -1), axis=1).astype(np.int64)
     pre_counts = np.concatenate([n_input[:, None], counts[:, :-1]], axis=1)
     fan_out = np.array([layer.n_out for layer in net.layers], dtype=np.int64)
     ops = {
@@ -233,7 +250,7 @@ class GoldenBackend:
 
     name = "golden"
 
-    def __init__(self, chunk: int = 1024, **_: Any) -> None:
+    def __init__(self, chunk: int = 256, **_: Any) -> None:
         self.chunk = chunk
 
     def run(self, net: IntNetwork, spikes: np.ndarray) -> BackendResult:
