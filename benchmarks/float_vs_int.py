@@ -28,7 +28,7 @@ import torch
 from neurocal.atomic import write_text_atomic
 from neurocal.intnet import headroom, quantize
 from neurocal.models.config import TrainConfig
-from neurocal.models.metrics import _split_outputs, evaluate, headline, physics_metrics
+from neurocal.models.metrics import evaluate, headline, physics_metrics, split_outputs
 from neurocal.models.nir_io import export
 from neurocal.models.qat import DEFAULT_CALIBRATION_EVENTS, IntGridQuantizer, calibration_spikes, finetune_qat
 from neurocal.models.training import load_model, load_split, predict, prepare, read_run, train
@@ -118,7 +118,7 @@ def _fake_quant_metrics(run: Path, data: Path, n_calib: int) -> dict[str, float]
     net.lava_delay = True
     test = prepared.split["test"]
     out = predict(net, prepared.x[torch.from_numpy(test)]).numpy().astype(np.float64)
-    reg, cls = _split_outputs(out, prepared.spec, np.asarray(info["target_mean"]), np.asarray(info["target_std"]))
+    reg, cls = split_outputs(out, prepared.spec, np.asarray(info["target_mean"]), np.asarray(info["target_std"]))
     return headline(physics_metrics(prepared.spec, prepared.y_reg_raw[test], prepared.y_cls.numpy()[test], reg, cls))
 
 

@@ -99,9 +99,10 @@ def physics_metrics(
     return out
 
 
-def _split_outputs(
+def split_outputs(
     out: np.ndarray, spec: TargetSpec, mean: np.ndarray, std: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Network outputs → (de-standardised regression values, predicted class or None)."""
     reg = out[:, : spec.n_regression] * std + mean
     cls = out[:, spec.n_regression :].argmax(axis=1) if spec.has_pid else None
     return reg, cls
@@ -141,7 +142,7 @@ def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] 
         model, _, _ = load_model(run_dir, kind)
         with torch.no_grad():
             out = predict(model, data.x[torch.from_numpy(test)]).numpy().astype(np.float64)
-        preds[kind] = _split_outputs(out, spec, mean, std)
+        preds[kind] = split_outputs(out, spec, mean, std)
         models[kind] = physics_metrics(spec, y_reg, y_cls, *preds[kind])
     if not preds:
         raise NeurocalError(f"{run_dir}: no trained network (snn_best.pt / ann_best.pt); run 'neurocal train' first")
@@ -161,7 +162,7 @@ def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] 
         mean_i = np.asarray(meta.get("target_mean", info["target_mean"]), dtype=np.float64)
         std_i = np.asarray(meta.get("target_std", info["target_std"]), dtype=np.float64)
         out = integer_outputs(net, data.x[torch.from_numpy(test)].numpy())
-        models["integer"] = physics_metrics(spec, y_reg, y_cls, *_split_outputs(out, spec, mean_i, std_i))
+        models["integer"] = physics_metrics(spec, y_reg, y_cls, *split_outputs(out, spec, mean_i, std_i))
         integer = {
             "bundle": str(bundle),
             "content_hash": net.content_hash,

@@ -41,7 +41,7 @@ from torch import Tensor
 
 from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
-from neurocal.intnet import DECAY_UNITY, LayerGrid, QuantConfig, _quantize_bias, quant_grid
+from neurocal.intnet import DECAY_UNITY, LayerGrid, QuantConfig, quant_grid, quantize_bias
 from neurocal.models.networks import SNN
 from neurocal.nirgraph import Chain, chain_from_graph
 
@@ -130,7 +130,7 @@ class IntGridQuantizer:
         scale = self.grids[layer].scale
         alpha = float(self.chain.layers[layer].alpha[0])
         b = bias.detach().double().numpy()
-        mant, exp = _quantize_bias(64.0 * scale * b / (1.0 - alpha), f"QAT layer {layer}: bias")
+        mant, exp = quantize_bias(64.0 * scale * b / (1.0 - alpha), f"QAT layer {layer}: bias")
         return torch.from_numpy(mant * 2.0**exp * (1.0 - alpha) / (64.0 * scale))
 
     def beta_q(self, beta: Tensor) -> Tensor:
@@ -201,7 +201,7 @@ def finetune_qat(
     trained grid when calibrated with the same events (the first ``calibration_events`` of train).
     """
     from neurocal.models.training import (
-        _fit,
+        fit,
         load_model,
         load_split,
         loss_fn,
@@ -263,7 +263,7 @@ def finetune_qat(
                 "qat_settings": settings}
     run_info.pop("training", None)
     write_text_atomic(out / "run.json", json.dumps(run_info, indent=2))
-    state = _fit("snn", net, data, qat_config, out, epochs, progress, log)
+    state = fit("snn", net, data, qat_config, out, epochs, progress, log)
     settings["grid_refreshes"] = quantizer.refreshes
     run_info["status"] = "trained"
     run_info["training"] = {"snn": {

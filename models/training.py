@@ -220,7 +220,7 @@ def load_split(path: Path) -> dict[str, np.ndarray]:
 # ----------------------------------------------------------------------------------------------- loop
 
 
-def _fit(
+def fit(
     kind: str,
     model: nn.Module,
     data: Prepared,
@@ -383,7 +383,7 @@ def train(
             model.fit_features_(data.x[torch.from_numpy(data.split["train"])])  # type: ignore[operator]
         epochs = config.epochs if kind == "snn" else (config.ann_epochs or config.epochs)
         t0 = time.perf_counter()
-        state = _fit(kind, model, data, config, out, epochs, progress, log)
+        state = fit(kind, model, data, config, out, epochs, progress, log)
         results[kind] = {
             "epochs_run": state["epoch"],
             "best_epoch": state["best_epoch"],

@@ -517,7 +517,12 @@ def _readout_scale(layer: ChainLayer, alpha: float, theta: float, peak: float | 
     return float(min(limits)) if limits else float(config.vth_target)
 
 
-def _quantize_bias(bias: np.ndarray, where: str) -> tuple[np.ndarray, int]:
+def quantize_bias(bias: np.ndarray, where: str) -> tuple[np.ndarray, int]:
+    """Integer bias (v units, per tick) → (13-bit mantissas, shared exponent) with ``mant << exp ≈ bias``.
+
+    The smallest exponent that fits the signed 13-bit mantissa is used; ``where`` names the node in errors.
+    Quantisation-aware training calls this too, so both land on the same grid.
+    """
     target = np.round(bias).astype(np.int64)
     peak = int(np.abs(target).max(initial=0))
     exp = 0
@@ -546,7 +551,7 @@ def quantize(chain: Chain, calibration: np.ndarray | None = None, config: QuantC
         q = grid.mantissa(layer.weight)
         weights = q * (2 if grid.mixed else 1)
         # The chain adds the bias to the current; Lava adds it to v each tick: b/(1−α) matches the steady state.
-        bias_mant, bias_exp = _quantize_bias(
+        bias_mant, bias_exp = quantize_bias(
             64.0 * grid.scale * layer.bias / (1.0 - alpha), f"{chain.source}: node '{layer.synapse_name}'"
         )
         layers.append(

@@ -186,9 +186,9 @@ def test_evaluate_rejects_a_bundle_of_another_target(trained_run: Path, tmp_path
 
 def test_negative_bias_beyond_13_bits_takes_an_exponent_not_a_clip() -> None:
     """Regression: intnet's bias rule (which QAT mirrors) clipped biases below −4096 instead of shifting them."""
-    from neurocal.intnet import _quantize_bias
+    from neurocal.intnet import quantize_bias
 
-    mant, exp = _quantize_bias(np.array([2690.0, -7226.0, -4096.0]), "test")
+    mant, exp = quantize_bias(np.array([2690.0, -7226.0, -4096.0]), "test")
     assert exp == 1 and mant.tolist() == [1345, -3613, -2048]
-    mant, exp = _quantize_bias(np.array([4095.0, -4096.0]), "test")  # the 13-bit extremes fit as they are
+    mant, exp = quantize_bias(np.array([4095.0, -4096.0]), "test")  # the 13-bit extremes fit as they are
     assert exp == 0 and mant.tolist() == [4095, -4096]
