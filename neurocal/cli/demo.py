@@ -90,6 +90,9 @@ def demo(
         "quantise to the integer network (Loihi 2 arithmetic)",
         lambda: ctx.invoke(quantize_cmd, source=nir_file, data=data, out=bundle, n_events=500, vth_target=2048),
     )
+    integer = _stage("physics metrics of the integer network (golden model) next to the float SNN",
+                     lambda: evaluate(run, bundle=bundle, plots=False))
+    click.echo(format_metrics(integer))
     _stage(
         f"golden model vs Lava (Loihi 2 fixed_pt) on {compare_events} events, bit for bit",
         lambda: ctx.invoke(
