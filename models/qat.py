@@ -9,8 +9,7 @@
   would write (the same ``graph_from_snn`` → ``chain_from_graph`` path);
 * each bias by ``bias_mant · 2^bias_exp / (64 λ)`` from the quantiser's own bias rule;
 * β by ``1 − dv/4096`` with ``dv = round(4096 (1 − β))`` clipped to 12 bits;
-* a spiking layer's threshold by ``vth/λ`` (the integer threshold is ``vth_target`` whatever θ is,
-  so this is θ at the last grid refresh);
+* a spiking layer's threshold by ``vth/λ`` with ``vth = round(λ·θ)`` (:meth:`LayerGrid.threshold`);
 
 each as a straight-through estimator (``x + (q(x) − x).detach()``, written so the forward value is
 exactly q): the forward pass sees the quantised value, the gradient reaches the float parameter. The grid depends on the
@@ -142,7 +141,9 @@ class IntGridQuantizer:
         """vth/λ for a spiking layer; a membrane readout never fires, its threshold is left alone."""
         if not self.spiking(layer):
             return threshold.detach().double()
-        return torch.full_like(threshold.detach().double(), self.config.vth_target / self.grids[layer].scale)
+        grid = self.grids[layer]
+        theta = float(threshold.detach().double().max())  # one threshold per layer (DESIGN §2)
+        return torch.full_like(threshold.detach().double(), grid.threshold(theta) / grid.scale)
 
     # ----- FakeQuant
 

@@ -34,7 +34,9 @@ memory (snnTorch ``Leaky``), ``dv = round(4096·(1 − β))``. Lava's LIF input 
 and are counted by the headroom analysis (``a_in_over_16bit``) because Loihi silicon would not.
 
 Scaling: a spiking layer with float threshold θ gets ``λ = vth_target / θ`` (``vth = 2048``
-by default), so float voltage ``v_f ≈ v / (64 λ)`` and weights ``w·2^weight_exp ≈ λ·W``; the
+by default) unless the calibration events need a smaller λ to keep the synaptic input inside
+¾ of the 16-bit input port and |v| inside ¾ of 24 bits (``headroom_fill``), so float voltage
+``v_f ≈ v / (64 λ)`` and weights ``w·2^weight_exp ≈ λ·W``; the
 membrane readout layer gets the largest λ that keeps its calibration peak ``|v|`` at 2^21
 (4× below the 24-bit limit), its weights in 8 bits and its bias in 13 bits.
 :func:`quant_grid` exposes λ and the weight step so that quantisation-aware training fakes
@@ -72,6 +74,7 @@ BIAS_EXP_MAX = 7  # bias_exp is unsigned 3-bit
 WEIGHT_EXP_MIN, WEIGHT_EXP_MAX = -8, 7
 NUM_WEIGHT_BITS = 8
 ACT_SHIFT = 6  # synaptic input and threshold are MSB-aligned by 6 bits
+INPUT_PORT = 1 << 15  # Loihi's LIF input port is signed 16-bit (Lava's Python model does not enforce it)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ class QuantConfig:
 
     vth_target: int = 2048  # integer threshold of spiking layers: 2^11 leaves 2^6 headroom to 2^23 >> 6
     readout_peak: int = 1 << 21  # target calibration peak |v| of a membrane readout layer
+    # A spiking layer's λ is lowered, if need be, so that its calibration peaks use at most this
+    # fraction of the 16-bit input port and of the 24-bit voltage (margin for events not calibrated on).
+    headroom_fill: float = 0.75
+    min_vth: int = 64  # below this the threshold (and every weight with it) keeps too few integer steps
     weight_exp_min: int = WEIGHT_EXP_MIN
     weight_exp_max: int = WEIGHT_EXP_MAX
 
@@ -88,6 +95,8 @@ class QuantConfig:
             raise NeurocalError(f"vth_target {self.vth_target} is outside 1..{VTH_MAX} (17-bit threshold)")
         if not 1 <= self.readout_peak <= V_MAX:
             raise NeurocalError(f"readout_peak {self.readout_peak} is outside 1..{V_MAX}")
+        if not 0 < self.headroom_fill <= 1:
+            raise NeurocalError(f"headroom_fill {self.headroom_fill} is outside (0, 1]")
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,11 @@ class LayerGrid:
     def fake_quantize(self, weight: np.ndarray) -> np.ndarray:
         """The float weights the integer network really uses (numpy; torch code mirrors it)."""
         return np.clip(np.round(np.asarray(weight) / self.step), self.q_min, self.q_max) * self.step
+
+    def threshold(self, theta: float) -> int:
+        """Integer threshold of a spiking layer with float threshold θ: round(λ·θ) (``vth_target`` unless
+        the calibration lowered λ)."""
+        return int(min(max(round(self.scale * theta), 1), VTH_MAX))
 
     def mantissa(self, weight: np.ndarray) -> np.ndarray:
         return np.clip(np.round(np.asarray(weight) / self.step), self.q_min, self.q_max).astype(np.int64)
@@ -406,7 +420,8 @@ def simulate_float(chain: Chain, spikes: np.ndarray, *, delay: bool = True) -> l
     """Float simulation of ``chain`` on boolean spikes (events, ticks, n_in), Lava ``floating_pt``-style.
 
     With ``delay`` the layers are staggered like the integer network (T + L ticks). The membrane
-    readout layer never fires. Returns per layer ``spikes``, ``v_final`` and ``v_peak`` (events, n).
+    readout layer never fires. Returns per layer ``spikes``, ``v_final``, ``v_peak`` (events, n) and
+    ``drive_peak`` (events, n): the largest |W·s| of one tick, which becomes the integer synaptic input.
     """
     spikes = np.asarray(spikes, dtype=bool)
     n_ev, n_t, _ = spikes.shape
@@ -420,6 +435,7 @@ def simulate_float(chain: Chain, spikes: np.ndarray, *, delay: bool = True) -> l
         drive = pre @ layer.weight.T
         if delay:
             drive = np.concatenate([np.zeros_like(drive[:, :1]), drive[:, :-1]], axis=1)
+        drive_peak = np.abs(drive).max(axis=1)
         alpha, beta, theta = float(layer.alpha[0]), float(layer.beta[0]), float(layer.threshold[0])
         cur = np.zeros((n_ev, layer.n_out))
         v = np.zeros((n_ev, layer.n_out))
@@ -433,7 +449,7 @@ def simulate_float(chain: Chain, spikes: np.ndarray, *, delay: bool = True) -> l
                 fired = v > theta
                 s_out[:, t] = fired
                 v[fired] = 0.0
-        out.append({"spikes": s_out, "v_final": v, "v_peak": peak})
+        out.append({"spikes": s_out, "v_final": v, "v_peak": peak, "drive_peak": drive_peak})
         pre = s_out.astype(np.float64)
     return out
 
@@ -482,24 +498,46 @@ def quant_grid(
     """Per-layer quantisation grid (λ, weight exponent, mantissa range) of ``chain``.
 
     ``calibration`` (bool spikes (events, ticks, n_in)) sets the membrane readout's λ from its
-    float peak |v|; without it the readout uses the threshold rule like the other layers.
+    float peak |v|, and lowers a spiking layer's λ below ``vth_target/θ`` where the calibration's
+    peak synaptic input or |v| would otherwise leave less than ``1 − headroom_fill`` of the 16-bit
+    input port or the 24-bit voltage; without it every layer uses the threshold rule.
     """
     config = config or QuantConfig()
     floats = [_layer_floats(chain, i) for i in range(len(chain.layers))]
-    peaks: list[float] | None = None
-    if calibration is not None and not all(f[3] for f in floats):
-        sim = simulate_float(chain, calibration)
-        peaks = [float(r["v_peak"].max(initial=0.0)) for r in sim]
+    sim = simulate_float(chain, calibration) if calibration is not None else None
     grids = []
     for i, layer in enumerate(chain.layers):
         alpha, _beta, theta, spiking = floats[i]
         where = f"{chain.source}: node '{layer.synapse_name}'"
         if spiking:
             scale = config.vth_target / theta
+            if sim is not None:
+                scale = min(scale, _headroom_scale(sim[i], config))
+                if scale * theta < config.min_vth:
+                    drive = float(sim[i]["drive_peak"].max(initial=0.0))
+                    raise NeurocalError(
+                        f"{where}: field 'weight': one tick's synaptic input on the calibration events "
+                        f"(peak |W·s| = {drive:.4g}) is {drive / theta:.4g}× the threshold {theta:.4g}; to fit the "
+                        f"16-bit input port the integer threshold would keep only {scale * theta:.1f} steps "
+                        f"(< {config.min_vth}): retrain with smaller weights or a larger threshold"
+                    )
         else:
-            scale = _readout_scale(layer, alpha, theta, peaks[i] if peaks else None, config)
+            peak = float(sim[i]["v_peak"].max(initial=0.0)) if sim is not None else None
+            scale = _readout_scale(layer, alpha, theta, peak, config)
         grids.append(layer_grid(layer.weight, scale, config=config, where=where))
     return grids
+
+
+def _headroom_scale(layer_sim: dict[str, np.ndarray], config: QuantConfig) -> float:
+    """Largest λ at which the calibration's peak synaptic input and |v| fill ``headroom_fill`` of their widths."""
+    limits = [math.inf]
+    drive = float(layer_sim["drive_peak"].max(initial=0.0))
+    if drive > 0:
+        limits.append(config.headroom_fill * (INPUT_PORT - 1) / drive)
+    v_peak = float(layer_sim["v_peak"].max(initial=0.0))
+    if v_peak > 0:
+        limits.append(config.headroom_fill * V_MAX / (64.0 * v_peak))
+    return min(limits)
 
 
 def _readout_scale(layer: ChainLayer, alpha: float, theta: float, peak: float | None, config: QuantConfig) -> float:
@@ -547,7 +585,7 @@ def quantize(chain: Chain, calibration: np.ndarray | None = None, config: QuantC
     grids = quant_grid(chain, calibration, config)
     layers = []
     for i, (layer, grid) in enumerate(zip(chain.layers, grids, strict=True)):
-        alpha, beta, _theta, spiking = _layer_floats(chain, i)
+        alpha, beta, theta, spiking = _layer_floats(chain, i)
         q = grid.mantissa(layer.weight)
         weights = q * (2 if grid.mixed else 1)
         # The chain adds the bias to the current; Lava adds it to v each tick: b/(1−α) matches the steady state.
@@ -565,7 +603,7 @@ def quantize(chain: Chain, calibration: np.ndarray | None = None, config: QuantC
                 bias_exp=bias_exp,
                 du=int(np.clip(DECAY_UNITY - 1 - round(DECAY_UNITY * alpha), 0, DECAY_UNITY - 1)),
                 dv=int(np.clip(round(DECAY_UNITY * (1.0 - beta)), 0, DECAY_UNITY - 1)),
-                vth=config.vth_target if spiking else VTH_MAX,
+                vth=grid.threshold(theta) if spiking else VTH_MAX,
                 spiking=spiking,
                 scale=grid.scale,
                 weight_step=grid.step,

@@ -214,3 +214,26 @@ def test_cli_unknown_backend(workspace):
     assert _cli("quantize", workspace / "run", "--data", workspace / "data.h5", "--out", bundle).exit_code == 0
     res = _cli("run", "--backend", "nope", "--bundle", bundle, "--data", workspace / "data.h5")
     assert res.exit_code == 2 and "unknown" in res.output
+
+
+def test_calibration_keeps_the_input_port_inside_16_bits(rng):
+    # Dense ticks into strong positive weights: at λ = 2048/θ one tick's input is ~4× the 16-bit port.
+    w0 = rng.normal(0.5, 0.1, (16, 400))
+    chain = chain_from_graph(lif_graph([w0, rng.normal(0, 0.3, (3, 16))], beta=0.9, threshold=1.0))
+    spikes = rng.random((30, 20, 400)) < 0.3
+    uncapped = quantize(chain, None)
+    assert headroom(uncapped, spikes).layers[0].a_in_over_16bit > 0  # what the cap prevents
+    net = quantize(chain, spikes)
+    h = headroom(net, spikes)
+    assert h.layers[0].a_in_over_16bit == 0 and h.layers[0].peak_a_in <= 0.75 * 2**15
+    assert QuantConfig().min_vth <= net.layers[0].vth < 2048  # λ was lowered, the threshold still resolved
+    assert h.ok
+    # The grid QAT fakes is the same one: it comes from the same calibration.
+    assert quant_grid(chain, spikes)[0].scale == pytest.approx(net.layers[0].vth / 1.0, rel=1e-3)
+
+
+def test_calibration_refuses_a_threshold_without_resolution(rng):
+    w0 = np.full((4, 400), 0.5)
+    chain = chain_from_graph(lif_graph([w0, np.ones((2, 4))], threshold=0.01))
+    with pytest.raises(NeurocalError, match=r"'fc0'.*'weight'.*16-bit input port"):
+        quantize(chain, np.ones((2, 5, 400), dtype=bool))
