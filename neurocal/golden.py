@@ -33,12 +33,11 @@ import numpy as np
 
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
-from neurocal.intnet import ACT_SHIFT, DECAY_UNITY, UV_LIMIT, V_MAX, IntLayer, IntNetwork
+from neurocal.intnet import ACT_SHIFT, DECAY_UNITY, INPUT_PORT, UV_LIMIT, V_MAX, IntLayer, IntNetwork
 
 _TWO_UV = np.int32(2 * UV_LIMIT)
 _UV = np.int32(UV_LIMIT)
 _VMAX = np.int32(V_MAX)
-_PORT16 = 1 << 15
 
 
 @dataclass
@@ -188,7 +187,7 @@ def _run_layer(
     """One LIF layer. ``a_in`` int32 (width, events, n): the Dense output, a_in[t − 1] drives tick t."""
     if stats is not None:
         stats["peak_a_in"] = max(stats["peak_a_in"], int(np.abs(a_in.astype(np.int64)).max(initial=0)))
-        stats["a_in_over_16bit"] += int(np.count_nonzero((a_in >= _PORT16) | (a_in < -_PORT16)))
+        stats["a_in_over_16bit"] += int(np.count_nonzero((a_in >= INPUT_PORT) | (a_in < -INPUT_PORT)))
     a64 = np.left_shift(a_in, np.int32(ACT_SHIFT))  # int32, wraps as Lava's does
     if stats is None and _fast_ok(a64, layer):
         return _run_fast(a64, layer, total)
