@@ -15,7 +15,27 @@ bits    field     meaning
                   event sequence number modulo 2^16 (end of event)
 ======  ========  ===========================================================
 
-The same table is implemented in the HLS top, the RTL stream decoder and the PYNQ driver; the
+Kind ``0b11`` never appears in an input stream (a decoder flags it as malformed).
+
+Output stream (hardware → host), per event, in this order:
+
+======  ========  ===========================================================
+bits    field     meaning
+======  ========  ===========================================================
+31:30   kind      ``0b00`` output spike: [29:16] output tick (0 … T+L−1),
+                  [15:0] output neuron; ascending (tick, neuron); no
+                  end-of-tick markers (they would cost a word per tick)
+31:30   kind      ``0b11`` readout voltage, one per output neuron in order:
+                  [29:24] neuron index mod 64, [23:0] final ``v`` of the
+                  output layer as 24-bit two's complement
+31:30   kind      ``0b10`` end of event: [29:16] output ticks T+L,
+                  [15:0] event sequence number modulo 2^16
+======  ========  ===========================================================
+
+The neuron index in every voltage word and the event number in every end-of-event word let a
+reader detect a lost, duplicated or reordered word (:func:`decode_output` does).
+
+The same tables are implemented in the HLS top, the RTL stream decoder and the PYNQ driver; the
 constants below are exported to them by the generators rather than copied by hand.
 """
 
@@ -35,6 +55,12 @@ ADDR_MASK = (1 << ADDR_BITS) - 1
 KIND_SPIKE = 0b00
 KIND_END_OF_TICK = 0b01
 KIND_END_OF_EVENT = 0b10
+KIND_VOLTAGE = 0b11  # output streams only
+
+VOLTAGE_BITS = 24
+VOLTAGE_MASK = (1 << VOLTAGE_BITS) - 1
+VOLTAGE_INDEX_SHIFT = 24
+VOLTAGE_INDEX_MASK = 0x3F
 
 MAX_TICKS = 1 << TICK_BITS
 MAX_CHANNELS = 1 << ADDR_BITS
@@ -116,3 +142,77 @@ def decode_events(words: np.ndarray, n_channels: int) -> np.ndarray:
         raise NeurocalError("AER spike tick does not match the end-of-tick marker that closes it")
     out[event_of_word[spike], tick[spike], addr[spike]] = True
     return out
+
+
+def encode_output(spikes: np.ndarray, v: np.ndarray, first_event: int = 0) -> np.ndarray:
+    """Output spikes ``(events, ticks, n_out)`` and readout voltages ``(events, n_out)`` → output-stream words."""
+    spikes = np.asarray(spikes, dtype=bool)
+    v = np.asarray(v, dtype=np.int64)
+    if spikes.ndim != 3 or v.shape != (spikes.shape[0], spikes.shape[2]):
+        raise NeurocalError(f"output spikes {spikes.shape} and voltages {v.shape} do not describe the same events")
+    n_events, n_ticks, n_out = spikes.shape
+    if n_ticks > MAX_TICKS or n_out > MAX_CHANNELS:
+        raise NeurocalError(f"{n_ticks} ticks x {n_out} outputs exceed the AER word ({MAX_TICKS}, {MAX_CHANNELS})")
+    if np.any(np.abs(v) >= 1 << (VOLTAGE_BITS - 1)):
+        raise NeurocalError(f"a readout voltage exceeds the signed {VOLTAGE_BITS}-bit field")
+    words = []
+    for e in range(n_events):
+        tk, ch = np.nonzero(spikes[e])  # row-major: ascending (tick, neuron)
+        index = np.arange(n_out, dtype=np.uint32)
+        volt = (np.uint32(KIND_VOLTAGE) << KIND_SHIFT) | ((index & VOLTAGE_INDEX_MASK) << VOLTAGE_INDEX_SHIFT)
+        volt |= (v[e] & VOLTAGE_MASK).astype(np.uint32)
+        eoe = np.atleast_1d(pack(KIND_END_OF_EVENT, n_ticks, (first_event + e) & ADDR_MASK))
+        words += [pack(KIND_SPIKE, tk, ch), volt, eoe]
+    return np.concatenate(words).astype(np.uint32) if words else np.zeros(0, dtype=np.uint32)
+
+
+def decode_output(words: np.ndarray, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Output-stream words → (spikes ``(events, ticks, n_out)`` bool, v ``(events, n_out)`` int32, event numbers).
+
+    Checks the framing and says where it breaks: spikes in ascending order inside the event's ticks,
+    exactly ``n_out`` voltage words with consecutive indices after the spikes, every event closed,
+    all events of one length, consecutive event numbers (a lost or duplicated event).
+    """
+    words = np.asarray(words, dtype=np.uint32)
+    kind, tick, addr = unpack(words)
+    eoe = np.flatnonzero(kind == KIND_END_OF_EVENT)
+    if len(words) and (len(eoe) == 0 or eoe[-1] != len(words) - 1):
+        raise NeurocalError("output stream does not end with an end-of-event word (truncated stream?)")
+    if len(eoe) and np.any(tick[eoe] != tick[eoe[0]]):
+        raise NeurocalError("output stream: events of different lengths")
+    n_ticks = int(tick[eoe[0]]) if len(eoe) else 0
+    spikes = np.zeros((len(eoe), n_ticks, n_out), dtype=bool)
+    v = np.zeros((len(eoe), n_out), dtype=np.int32)
+    numbers = addr[eoe].astype(np.int64)
+    start = 0
+    for e, end in enumerate(eoe):
+        k = kind[start:end]
+        n_spikes = int(np.count_nonzero(k == KIND_SPIKE))
+        where = f"output stream, event {e} (words {start}..{end})"
+        if np.any(k[:n_spikes] != KIND_SPIKE) or np.any(k[n_spikes:] != KIND_VOLTAGE):
+            raise NeurocalError(f"{where}: expected spike words, then voltage words, then end of event")
+        if end - start - n_spikes != n_out:
+            raise NeurocalError(
+                f"{where}: {end - start - n_spikes} voltage words, expected {n_out} (lost or duplicated)"
+            )
+        t, ch = tick[start : start + n_spikes].astype(np.int64), addr[start : start + n_spikes].astype(np.int64)
+        if np.any(t >= n_ticks) or np.any(ch >= n_out):
+            raise NeurocalError(f"{where}: a spike lies outside {n_ticks} ticks x {n_out} outputs")
+        key = t * n_out + ch
+        if np.any(np.diff(key) <= 0):
+            raise NeurocalError(f"{where}: spikes not in ascending (tick, neuron) order (reordered or duplicated)")
+        spikes[e, t, ch] = True
+        volt = words[start + n_spikes : end]
+        index = (volt >> VOLTAGE_INDEX_SHIFT) & VOLTAGE_INDEX_MASK
+        if np.any(index != np.arange(n_out) & VOLTAGE_INDEX_MASK):
+            raise NeurocalError(f"{where}: voltage words out of order (lost or duplicated)")
+        raw = (volt & VOLTAGE_MASK).astype(np.int64)
+        v[e] = np.where(raw >= 1 << (VOLTAGE_BITS - 1), raw - (1 << VOLTAGE_BITS), raw)
+        start = end + 1
+    if len(numbers) > 1 and np.any(np.diff(numbers) % (1 << ADDR_BITS) != 1):
+        bad = int(np.flatnonzero(np.diff(numbers) % (1 << ADDR_BITS) != 1)[0])
+        raise NeurocalError(
+            f"output stream: event number {int(numbers[bad + 1])} follows {int(numbers[bad])} "
+            f"(a lost or repeated event)"
+        )
+    return spikes, v, numbers

@@ -64,3 +64,48 @@ def test_address_and_tick_limits():
         aer.pack(aer.KIND_SPIKE, 1 << 14, 0)
     with pytest.raises(NeurocalError, match="channels"):
         aer.decode_events(aer.encode_events(np.ones((1, 1, 9), dtype=bool)), 8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_events=st.integers(1, 4),  # an empty stream carries no tick count
+    n_ticks=st.integers(1, 12),
+    n_out=st.integers(1, 70),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_output_stream_round_trip(n_events, n_ticks, n_out, seed):
+    rng = np.random.default_rng(seed)
+    spikes = rng.random((n_events, n_ticks, n_out)) < 0.2
+    v = rng.integers(-(2**23) + 1, 2**23, size=(n_events, n_out))
+    words = aer.encode_output(spikes, v, first_event=65534)
+    got_spikes, got_v, numbers = aer.decode_output(words, n_out)
+    assert np.array_equal(got_spikes, spikes) and np.array_equal(got_v, v)
+    assert numbers.tolist() == [(65534 + e) % 65536 for e in range(n_events)]
+
+
+def test_output_stream_layout():
+    spikes = np.zeros((1, 3, 2), dtype=bool)
+    spikes[0, 2, 1] = True
+    words = aer.encode_output(spikes, np.array([[-1, 5]]), first_event=7).tolist()
+    assert words == [(2 << 16) | 1, (3 << 30) | 0xFFFFFF, (3 << 30) | (1 << 24) | 5, (2 << 30) | (3 << 16) | 7]
+
+
+def _three_events() -> np.ndarray:
+    spikes = np.zeros((3, 4, 2), dtype=bool)
+    spikes[:, 1, 0] = True  # each event: 1 spike, 2 voltages, 1 end of event = 4 words
+    return aer.encode_output(spikes, np.ones((3, 2), dtype=int))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda w: np.delete(w, 2), "voltage words"),  # a lost voltage word
+        (lambda w: np.insert(w, 1, w[1]), "voltage words"),  # a duplicated voltage word
+        (lambda w: np.insert(w, 0, w[0]), "ascending"),  # a duplicated spike
+        (lambda w: np.concatenate([w[:4], w[8:]]), "event number"),  # event 1 lost whole
+        (lambda w: w[:-1], "does not end"),
+    ],
+)
+def test_output_stream_detects_lost_and_duplicated_words(edit, message):
+    with pytest.raises(NeurocalError, match=message):
+        aer.decode_output(edit(_three_events()), 2)
