@@ -1,0 +1,34 @@
+"""Where the hand-written Verilog lives: package data of ``neurocal.hw`` (``rtl/``), found by importlib.resources."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from neurocal.errors import NeurocalError
+
+#: Every module of the accelerator, leaves first (the order compilers see them in).
+RTL_MODULES = (
+    "nc_lif_update",
+)
+
+
+def rtl_dir() -> Path:
+    """Absolute path of the installed ``neurocal/hw/rtl`` folder."""
+    path = Path(str(resources.files("neurocal.hw").joinpath("rtl")))
+    if not path.is_dir():
+        raise NeurocalError(f"RTL folder not found in the installed neurocal.hw package ({path}); reinstall neurocal")
+    return path
+
+
+def rtl_source(module: str) -> Path:
+    """Absolute path of ``rtl/<module>.v``."""
+    path = rtl_dir() / f"{module}.v"
+    if not path.is_file():
+        raise NeurocalError(f"RTL source {path.name!r} not found in {path.parent}; reinstall neurocal")
+    return path
+
+
+def rtl_sources(modules: tuple[str, ...] | list[str] = RTL_MODULES) -> list[Path]:
+    """Absolute paths of the given modules' sources (default: the whole accelerator)."""
+    return [rtl_source(m) for m in modules]
