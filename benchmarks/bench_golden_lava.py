@@ -19,8 +19,10 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from neurocal.golden import simulate  # noqa: E402
-from neurocal.intnet import IntNetwork, lif_graph, quantize  # noqa: E402
+from neurocal.intnet import IntNetwork  # noqa: E402
 from neurocal.nirgraph import chain_from_graph  # noqa: E402
+from neurocal.quantize import quantize  # noqa: E402
+from neurocal.testnets import lif_graph  # noqa: E402
 
 
 def spikes_for(n_events: int, n_ticks: int = 100, seed: int = 1) -> tuple[np.ndarray, str]:

@@ -4,7 +4,7 @@
     python benchmarks/float_vs_int.py --data data.h5 --targets energy,pid --qat-epochs 3
 
 For each target: train ``TrainConfig.demo(target)`` (no ANN baseline), export to NIR, quantise
-with ``neurocal.intnet.quantize`` calibrated on the first training events, and evaluate the
+with ``neurocal.quantize.quantize`` calibrated on the first training events, and evaluate the
 float SNN and the integer network (golden model) on the run's test split; then fine-tune the run
 with quantisation-aware training (``finetune_qat``), export, quantise with the same calibration
 events and evaluate again, beside the QAT network's own torch forward (fake-quantised, Lava delay) to
@@ -26,13 +26,14 @@ import numpy as np
 import torch
 
 from neurocal.atomic import write_text_atomic
-from neurocal.intnet import headroom, quantize
+from neurocal.headroom import headroom
 from neurocal.models.config import TrainConfig
 from neurocal.models.metrics import evaluate, headline, physics_metrics, split_outputs
 from neurocal.models.nir_io import export
 from neurocal.models.qat import DEFAULT_CALIBRATION_EVENTS, IntGridQuantizer, calibration_spikes, finetune_qat
 from neurocal.models.training import load_model, load_split, predict, prepare, read_run, train
 from neurocal.nirgraph import read_chain
+from neurocal.quantize import quantize
 
 TARGETS = ("energy", "centroid", "dispersion", "pid")
 

@@ -5,7 +5,7 @@
 
 * each weight by ``LayerGrid.fake_quantize`` of its layer's grid (λ, weight exponent, 8-bit
   mantissa range, mixed-sign layers on even Lava values), the grid coming from
-  :func:`neurocal.intnet.quant_grid` on the chain that :func:`~neurocal.models.nir_io.export`
+  :func:`neurocal.quantize.quant_grid` on the chain that :func:`~neurocal.models.nir_io.export`
   would write (the same ``graph_from_snn`` → ``chain_from_graph`` path);
 * each bias by ``bias_mant · 2^bias_exp / (64 λ)`` from the quantiser's own bias rule;
 * β by ``1 − dv/4096`` with ``dv = round(4096 (1 − β))`` clipped to 12 bits;
@@ -40,9 +40,10 @@ from torch import Tensor
 
 from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
-from neurocal.intnet import DECAY_UNITY, LayerGrid, QuantConfig, quant_grid, quantize_bias
+from neurocal.intnet import DECAY_UNITY
 from neurocal.models.networks import SNN
 from neurocal.nirgraph import Chain, chain_from_graph
+from neurocal.quantize import LayerGrid, QuantConfig, quant_grid, quantize_bias
 
 DEFAULT_CALIBRATION_EVENTS = 256  # training events that set the membrane readout's λ (its peak |v|)
 DEFAULT_REFRESH_EVERY = 10  # training steps between two grid refreshes

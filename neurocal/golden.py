@@ -15,7 +15,7 @@ Semantics (each choice copies lava-nc 0.10.0 ``PyDenseModelBitAcc``/``PyLifModel
 * **Voltage**: ``v = clip(trunc0(int64(v)·(4096 − dv) / 4096) + u + (bias_mant << bias_exp),
   −(2^23 − 1), 2^23 − 1)`` with int32 sums; the bias is not shifted by 6.
 * **Spike**: ``v > vth << 6`` (strict), then ``v = 0`` (reset to zero, same tick). A layer with
-  ``spiking = False`` never fires (Lava: ``vth = 2^17``, above any clipped v).
+  ``spiking = False`` never fires. ``du``, ``dv`` and ``vth`` are per-neuron arrays.
 
 Every array is computed in the dtype Lava uses, so wraps and clips happen where Lava's happen.
 The simulation is vectorised over events: each layer's synaptic input for all ticks is one
@@ -49,9 +49,10 @@ class GoldenResult:
     u_final: list[np.ndarray]
     ops: dict[str, np.ndarray]
     stats: list[dict[str, int]] | None = None
+    trace: list[dict[str, np.ndarray]] | None = None  # per layer "u", "v": int32 (events, T+L, n) after each tick
 
 
-def _trunc_decay(x: np.ndarray, factor: int) -> np.ndarray:
+def _trunc_decay(x: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """int32(sign(x·f)·(|x·f| >> 12)) computed in int64, as Lava does."""
     prod = x.astype(np.int64) * factor
     return (np.sign(prod) * (np.abs(prod) >> 12)).astype(np.int32)
@@ -106,7 +107,7 @@ def _fast_ok(a64: np.ndarray, layer: IntLayer) -> bool:
     Then |u|, |v| < 2^23 and every sum stays far inside int32 and exactly inside float64.
     """
     a_peak = max(int(a64.max()), -int(a64.min())) if a64.size else 0
-    return a_peak * DECAY_UNITY < (layer.du + 1) * (UV_LIMIT - 1)
+    return a_peak * DECAY_UNITY < (int(layer.du.min()) + 1) * (UV_LIMIT - 1)
 
 
 def _run_fast(a64: np.ndarray, layer: IntLayer, total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,11 +117,13 @@ def _run_fast(a64: np.ndarray, layer: IntLayer, total: int) -> tuple[np.ndarray,
     division by a power of two is exact too.
     """
     width, n_ev, n = a64.shape
-    fu = (DECAY_UNITY - (layer.du + 1)) / DECAY_UNITY
-    fv = (DECAY_UNITY - layer.dv) / DECAY_UNITY
+    fu = (DECAY_UNITY - (layer.du.astype(np.float64) + 1)) / DECAY_UNITY  # per neuron, broadcast over events
+    fv = (DECAY_UNITY - layer.dv.astype(np.float64)) / DECAY_UNITY
+    no_current_memory = bool(np.all(fu == 0.0))
+    no_leak = bool(np.all(fv == 1.0))
     bias = layer.effective_bias.astype(np.float64)
     has_bias = bool(np.any(bias))
-    vth6 = float(np.int64(layer.vth) << ACT_SHIFT)
+    vth6 = (layer.vth.astype(np.int64) << ACT_SHIFT).astype(np.float64)
     u = np.zeros((n_ev, n))
     v = np.zeros((n_ev, n))
     spikes = np.zeros((total, n_ev, n), dtype=bool)
@@ -128,13 +131,13 @@ def _run_fast(a64: np.ndarray, layer: IntLayer, total: int) -> tuple[np.ndarray,
     zero = np.zeros((n_ev, n))
     for t in range(total):
         a = a_f[t - 1] if 1 <= t <= width else zero
-        if fu == 0.0:
+        if no_current_memory:
             u = a
         else:
             u *= fu
             np.trunc(u, out=u)
             u += a
-        if fv != 1.0:
+        if not no_leak:
             v *= fv
             np.trunc(v, out=v)
         v += u
@@ -149,17 +152,24 @@ def _run_fast(a64: np.ndarray, layer: IntLayer, total: int) -> tuple[np.ndarray,
 
 
 def _run_exact(
-    a64: np.ndarray, layer: IntLayer, total: int, stats: dict[str, int] | None
+    a64: np.ndarray,
+    layer: IntLayer,
+    total: int,
+    stats: dict[str, int] | None,
+    trace: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """LIF in Lava's own dtypes (int32 sums, int64 decay products), time-major: wraps where Lava wraps."""
+    """LIF in Lava's own dtypes (int32 sums, int64 decay products), time-major: wraps where Lava wraps.
+
+    ``trace`` (optional) receives ``u`` and ``v`` after every tick, arrays (T+L, events, n).
+    """
     width, n_ev, n = a64.shape
     u = np.zeros((n_ev, n), dtype=np.int32)
     v = np.zeros((n_ev, n), dtype=np.int32)
     spikes = np.zeros((total, n_ev, n), dtype=bool)
     bias = np.broadcast_to(layer.effective_bias.astype(np.int32), (n,))
-    cu = DECAY_UNITY - (layer.du + 1)  # ds_offset = 1
-    cv = DECAY_UNITY - layer.dv  # dm_offset = 0
-    vth6 = np.int64(layer.vth) << ACT_SHIFT
+    cu = DECAY_UNITY - (layer.du.astype(np.int64) + 1)  # ds_offset = 1; per neuron
+    cv = DECAY_UNITY - layer.dv.astype(np.int64)  # dm_offset = 0
+    vth6 = layer.vth.astype(np.int64) << ACT_SHIFT
     zero = np.zeros((n_ev, n), dtype=np.int32)
     for t in range(total):
         a = a64[t - 1] if 1 <= t <= width else zero
@@ -178,26 +188,36 @@ def _run_exact(
         if layer.spiking:
             fired = np.greater(v, vth6, out=spikes[t])
             v[fired] = 0
+        if trace is not None:
+            trace["u"][t], trace["v"][t] = u, v
     return spikes, v, u
 
 
 def _run_layer(
-    a_in: np.ndarray, layer: IntLayer, total: int, stats: dict[str, int] | None
+    a_in: np.ndarray,
+    layer: IntLayer,
+    total: int,
+    stats: dict[str, int] | None,
+    trace: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One LIF layer. ``a_in`` int32 (width, events, n): the Dense output, a_in[t − 1] drives tick t."""
     if stats is not None:
         stats["peak_a_in"] = max(stats["peak_a_in"], int(np.abs(a_in.astype(np.int64)).max(initial=0)))
         stats["a_in_over_16bit"] += int(np.count_nonzero((a_in >= INPUT_PORT) | (a_in < -INPUT_PORT)))
     a64 = np.left_shift(a_in, np.int32(ACT_SHIFT))  # int32, wraps as Lava's does
-    if stats is None and _fast_ok(a64, layer):
+    if stats is None and trace is None and _fast_ok(a64, layer):
         return _run_fast(a64, layer, total)
-    return _run_exact(a64, layer, total, stats)
+    return _run_exact(a64, layer, total, stats, trace)
 
 
-def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk: int = 256) -> GoldenResult:
+def simulate(
+    net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, trace: bool = False, chunk: int = 256
+) -> GoldenResult:
     """Run ``net`` on boolean input spikes (events, ticks, n_in); each event from zero state.
 
-    ``stats`` also measures headroom (peak |u|, |v|, |a_in|, wraps, clips) per layer. Events go in
+    ``stats`` also measures headroom (peak |u|, |v|, |a_in|, wraps, clips) per layer; ``trace``
+    records every layer's ``u`` and ``v`` after every tick (memory: events × (T+L) × neurons × 8
+    bytes, meant for a few events). Events go in
     chunks of ``chunk``: 256 keeps one tick's (events × neurons) arrays in L2 cache (measured:
     10.9k events/s for 400-50-30 at 256, 9.6k at 1024, one core).
     """
@@ -216,6 +236,10 @@ def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk:
     v_final = [np.zeros((n_ev, layer.n_out), dtype=np.int32) for layer in net.layers]
     u_final = [np.zeros((n_ev, layer.n_out), dtype=np.int32) for layer in net.layers]
     n_input = np.zeros(n_ev, dtype=np.int64)
+    traces = (
+        [{q: np.zeros((total, n_ev, layer.n_out), dtype=np.int32) for q in ("u", "v")} for layer in net.layers]
+        if trace else None
+    )
     for start in range(0, n_ev, chunk):
         stop = min(n_ev, start + chunk)
         m = stop - start
@@ -228,7 +252,8 @@ def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk:
         for i, layer in enumerate(net.layers):
             if i > 0:  # the previous layer's spikes of ticks 0 … total − 2 reach this layer one tick later
                 a_in = synaptic_input(prev[: total - 1].reshape((total - 1) * m, -1), layer).reshape(total - 1, m, -1)
-            s, v, u = _run_layer(a_in, layer, total, layer_stats[i] if layer_stats else None)
+            layer_trace = {q: a[:, start:stop] for q, a in traces[i].items()} if traces else None
+            s, v, u = _run_layer(a_in, layer, total, layer_stats[i] if layer_stats else None, layer_trace)
             out_spikes[i][start:stop] = s.transpose(1, 0, 2)
             v_final[i][start:stop], u_final[i][start:stop] = v, u
             prev = s
@@ -241,7 +266,10 @@ def simulate(net: IntNetwork, spikes: np.ndarray, *, stats: bool = False, chunk:
         "neuron_updates": np.broadcast_to(fan_out * total, (n_ev, n_layers)).copy(),
         "spikes": counts,
     }
-    return GoldenResult(spikes=out_spikes, v_final=v_final, u_final=u_final, ops=ops, stats=layer_stats)
+    event_major = [{q: a.transpose(1, 0, 2).copy() for q, a in t.items()} for t in traces] if traces else None
+    return GoldenResult(
+        spikes=out_spikes, v_final=v_final, u_final=u_final, ops=ops, stats=layer_stats, trace=event_major
+    )
 
 
 class GoldenBackend:
@@ -249,12 +277,13 @@ class GoldenBackend:
 
     name = "golden"
 
-    def __init__(self, chunk: int = 256, **_: Any) -> None:
+    def __init__(self, chunk: int = 256, trace: bool = False, **_: Any) -> None:
         self.chunk = chunk
+        self.trace = trace
 
     def run(self, net: IntNetwork, spikes: np.ndarray) -> BackendResult:
         t0 = time.perf_counter()
-        res = simulate(net, spikes, chunk=self.chunk)
+        res = simulate(net, spikes, chunk=self.chunk, trace=self.trace)
         seconds = time.perf_counter() - t0
         return BackendResult(
             backend=self.name,
@@ -264,4 +293,5 @@ class GoldenBackend:
             layer_spikes=list(res.spikes),
             ops=res.ops,
             seconds=seconds,
+            trace=res.trace,
         )

@@ -1,80 +1,57 @@
-"""The integer network (DESIGN §2): one set of integers that every backend runs bit for bit.
+"""The quantiser: a float NIR :class:`~neurocal.nirgraph.Chain` → an :class:`~neurocal.intnet.IntNetwork`.
 
-``quantize(chain, calibration)`` turns a float :class:`~neurocal.nirgraph.Chain` into an
-:class:`IntNetwork`; ``IntNetwork.save``/``load`` write and read it as JSON with a schema version
-and a sha256 ``content_hash`` over the integer content (firmware and driver carry the hash).
+Per layer the float neuron (see :mod:`neurocal.nirgraph`) ::
 
-Integer semantics (lava-nc 0.10.0 ``PyDenseModelBitAcc`` + ``PyLifModelBitAcc``)
----------------------------------------------------------------------------------
+    i[t] = α·i[t−1] + W·s[t−1] + b          v[t] = β·v[t−1] + i[t]          spike when v > θ, then v = 0
 
-Per layer, per tick, for every event starting from zero state (``u = v = 0``, Dense buffer empty):
+becomes the integer LIF of :mod:`neurocal.intnet` with, per neuron,
+``du = 4095 − round(4096·α)`` (``du = 4095``: no current memory, snnTorch ``Leaky``),
+``dv = round(4096·(1 − β))`` and ``vth = round(λ·θ)``; ``α``, ``β``, ``θ`` may differ per neuron
+(NIR graphs written by Norse, Rockpool, Sinabs or snnTorch's exporter carry per-neuron τ and
+threshold). The float voltage is ``v_f ≈ v / (64 λ)`` and the weights ``w·2^weight_exp ≈ λ·W``.
 
-==================  ===========================================================================
-quantity            integer rule
-==================  ===========================================================================
-weights ``w``       what Lava's Dense holds after its own clip/truncate: mixed-sign layers even
-                    values in [−256, 254] (8-bit mantissa × 2: Lava drops the lowest bit),
-                    excitatory [0, 255], inhibitory [−255, 0]
-synaptic input      ``a = (Σ_{inputs that spiked at t−1} w) << weight_exp`` (``>>`` flooring if
-                    negative), as int32: Dense delivers one tick late
-current             ``u ← wrap24(trunc0(u·(4095 − du) / 4096) + (a << 6))``: int32 arithmetic;
-                    Lava's wrap: > 2^23 → −2^24, then ≤ −2^23 → +2^24 (u = 2^23 stays)
-voltage             ``v ← clip(trunc0(v·(4096 − dv) / 4096) + u + bias, ±(2^23 − 1))``,
-                    ``bias = bias_mant << bias_exp`` (not shifted by 6)
-spike               ``v > vth << 6``, then ``v ← 0``; a layer with ``spiking = false`` (the
-                    membrane readout) never fires: Lava realises it with ``vth = 2^17`` (then
-                    ``vth << 6 = 2^23`` exceeds the largest ``v``), the golden model by the flag
-delay               layer ``l`` (0-based) answers input tick ``t`` at tick ``t + l + 1``; an event
-                    of T ticks runs T + L ticks
-==================  ===========================================================================
+Scaling: a spiking layer gets ``λ = vth_target / max(θ)`` (so every neuron's ``vth ≤ vth_target``,
+2^11 by default) unless the calibration events need a smaller λ to keep the synaptic input inside
+¾ of the 16-bit input port and |v| inside ¾ of 24 bits (``headroom_fill``). The membrane readout
+layer gets the largest λ that keeps its calibration peak ``|v|`` at 2^21 (4× below the 24-bit
+limit), its weights in 8 bits and its bias in 13 bits. :func:`quant_grid` exposes λ and the weight
+step so that quantisation-aware training fakes exactly this quantiser.
 
-``trunc0`` truncates toward zero (``sign(x)·(|x| >> 12)``). ``du = 4095`` is a current with no
-memory (snnTorch ``Leaky``), ``dv = round(4096·(1 − β))``. Lava's LIF input port is declared
-16-bit but the Python model carries ``a`` as int32: values beyond ±2^15 pass unchanged in Lava
-and are counted by the headroom analysis (``a_in_over_16bit``) because Loihi silicon would not.
+Approximation, stated, never silent: NIR's ``CubaLIF`` adds the Affine bias to the *current*
+(``i ← α·i + W·s + b``); Lava's LIF has no current bias and adds its bias to ``v`` every tick, so
+the integer network uses ``b/(1 − α)`` on ``v`` — equal in the steady state, not during the first
+ticks of an event (the bias's contribution ramps as ``1 − α^t``). :func:`quantize` measures what
+that changes on the calibration events (:func:`bias_mapping_effect`) and records it in
+``IntNetwork.calibration["approximations"]``. For ``LIF``/``IF`` layers (α = 0) the mapping is exact.
 
-Scaling: a spiking layer with float threshold θ gets ``λ = vth_target / θ`` (``vth = 2048``
-by default) unless the calibration events need a smaller λ to keep the synaptic input inside
-¾ of the 16-bit input port and |v| inside ¾ of 24 bits (``headroom_fill``), so float voltage
-``v_f ≈ v / (64 λ)`` and weights ``w·2^weight_exp ≈ λ·W``; the
-membrane readout layer gets the largest λ that keeps its calibration peak ``|v|`` at 2^21
-(4× below the 24-bit limit), its weights in 8 bits and its bias in 13 bits.
-:func:`quant_grid` exposes λ and the weight step so that quantisation-aware training fakes
-exactly this quantiser.
+``QuantConfig.max_groups`` clusters each layer's (α, β, θ) to at most K distinct parameter sets
+(fewer Lava processes, smaller hardware parameter memories); :func:`float_int_agreement` measures
+what that costs against the float network.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
 import math
-import os
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
+from neurocal.intnet import (
+    BIAS_EXP_MAX,
+    BIAS_MANT_MAX,
+    DECAY_UNITY,
+    DEFAULT_FRONTEND,
+    INPUT_PORT,
+    V_MAX,
+    VTH_MAX,
+    WEIGHT_EXP_MAX,
+    WEIGHT_EXP_MIN,
+    IntLayer,
+    IntNetwork,
+)
 from neurocal.nirgraph import Chain, ChainLayer
-
-SCHEMA = "neurocal.intnet"
-SCHEMA_VERSION = 1
-
-# Loihi / lava-nc 0.10.0 bit widths (PyLifModelBitAcc, PyDenseModelBitAcc)
-UV_LIMIT = 1 << 23  # u, v are signed 24-bit
-V_MAX = UV_LIMIT - 1
-DECAY_UNITY = 4096  # du, dv are unsigned 12-bit
-VTH_MAX = (1 << 17) - 1  # vth is unsigned 17-bit
-VTH_NEVER = 1 << 17  # vth << 6 = 2^23 > V_MAX: the LIF never fires (Lava sim accepts it)
-BIAS_MANT_MAX = 4095  # bias_mant is signed 13-bit
-BIAS_EXP_MAX = 7  # bias_exp is unsigned 3-bit
-WEIGHT_EXP_MIN, WEIGHT_EXP_MAX = -8, 7
-NUM_WEIGHT_BITS = 8
-ACT_SHIFT = 6  # synaptic input and threshold are MSB-aligned by 6 bits
-INPUT_PORT = 1 << 15  # Loihi's LIF input port is signed 16-bit (Lava's Python model does not enforce it)
 
 
 @dataclass(frozen=True)
@@ -89,6 +66,7 @@ class QuantConfig:
     min_vth: int = 64  # below this the threshold (and every weight with it) keeps too few integer steps
     weight_exp_min: int = WEIGHT_EXP_MIN
     weight_exp_max: int = WEIGHT_EXP_MAX
+    max_groups: int | None = None  # cluster each layer's (α, β, θ) to at most this many parameter sets
 
     def __post_init__(self) -> None:
         if not 1 <= self.vth_target <= VTH_MAX:
@@ -97,6 +75,8 @@ class QuantConfig:
             raise NeurocalError(f"readout_peak {self.readout_peak} is outside 1..{V_MAX}")
         if not 0 < self.headroom_fill <= 1:
             raise NeurocalError(f"headroom_fill {self.headroom_fill} is outside (0, 1]")
+        if self.max_groups is not None and self.max_groups < 1:
+            raise NeurocalError(f"max_groups {self.max_groups} must be ≥ 1")
 
 
 @dataclass(frozen=True)
@@ -121,10 +101,9 @@ class LayerGrid:
         """The float weights the integer network really uses (numpy; torch code mirrors it)."""
         return np.clip(np.round(np.asarray(weight) / self.step), self.q_min, self.q_max) * self.step
 
-    def threshold(self, theta: float) -> int:
-        """Integer threshold of a spiking layer with float threshold θ: round(λ·θ) (``vth_target`` unless
-        the calibration lowered λ)."""
-        return int(min(max(round(self.scale * theta), 1), VTH_MAX))
+    def threshold(self, theta: np.ndarray) -> np.ndarray:
+        """Integer thresholds of neurons with float thresholds θ: round(λ·θ), at least 1."""
+        return np.clip(np.round(self.scale * np.asarray(theta, dtype=np.float64)), 1, VTH_MAX).astype(np.int64)
 
     def mantissa(self, weight: np.ndarray) -> np.ndarray:
         return np.clip(np.round(np.asarray(weight) / self.step), self.q_min, self.q_max).astype(np.int64)
@@ -160,269 +139,23 @@ def layer_grid(
     return LayerGrid(scale=scale, weight_exp=exp, mixed=mixed, q_min=q_min, q_max=q_max)
 
 
-# ----------------------------------------------------------------------------------------- data model
-
-
-@dataclass
-class IntLayer:
-    """One Dense → LIF layer in integers (see the module docstring for the arithmetic)."""
-
-    name: str  # NIR neuron node
-    synapse: str  # NIR synapse node
-    kind: str
-    weights: np.ndarray  # int (out, in): Lava Dense weights after its clip/truncate
-    weight_exp: int
-    bias_mant: np.ndarray  # int (out,), 13-bit signed
-    bias_exp: int
-    du: int
-    dv: int
-    vth: int  # 17-bit; the threshold is vth << 6
-    spiking: bool = True  # False: membrane readout that never fires
-    scale: float = 1.0  # λ: v_float ≈ v / (64 λ)
-    weight_step: float = 1.0  # float value of one weight LSB
-
-    def __post_init__(self) -> None:
-        self.weights = np.asarray(self.weights, dtype=np.int32)
-        self.bias_mant = np.asarray(self.bias_mant, dtype=np.int32).reshape(-1)
-
-    @property
-    def n_in(self) -> int:
-        return int(self.weights.shape[1])
-
-    @property
-    def n_out(self) -> int:
-        return int(self.weights.shape[0])
-
-    @property
-    def sign_mode(self) -> str:
-        return sign_mode(self.weights)
-
-    @property
-    def effective_bias(self) -> np.ndarray:
-        return self.bias_mant.astype(np.int32) << np.int32(self.bias_exp)
-
-    @property
-    def readout_scale(self) -> float:
-        """Multiply an integer voltage by this to get the float voltage."""
-        return 1.0 / (64.0 * self.scale)
-
-    @property
-    def lava_vth(self) -> int:
-        """The vth handed to Lava's LIF (2^17 for a layer that must never fire)."""
-        return self.vth if self.spiking else VTH_NEVER
-
-    def integer_content(self) -> dict[str, Any]:
-        return {
-            "n_in": self.n_in,
-            "n_out": self.n_out,
-            "weights": self.weights.tolist(),
-            "weight_exp": int(self.weight_exp),
-            "num_weight_bits": NUM_WEIGHT_BITS,
-            "bias_mant": self.bias_mant.tolist(),
-            "bias_exp": int(self.bias_exp),
-            "du": int(self.du),
-            "dv": int(self.dv),
-            "vth": int(self.vth),
-            "spiking": bool(self.spiking),
-        }
-
-
-def sign_mode(weights: np.ndarray) -> str:
-    """Lava's ``determine_sign_mode`` on an integer weight matrix."""
-    if np.min(weights, initial=0) >= 0:
-        return "excitatory"
-    if np.max(weights, initial=0) <= 0:
-        return "inhibitory"
-    return "mixed"
-
-
-def lava_dense_weights(weights: np.ndarray) -> np.ndarray:
-    """What Lava's bit-accurate Dense makes of ``weights`` (clip to 8 bits, drop a bit if mixed)."""
-    w = np.asarray(weights).astype(np.int64)
-    mode = sign_mode(w)
-    if mode == "mixed":
-        return (np.clip(w, -256, 255) >> 1) << 1
-    if mode == "inhibitory":
-        return -np.clip(-w, 0, 255)
-    return np.clip(w, 0, 255)
-
-
-@dataclass
-class IntNetwork:
-    """Integer layers plus what is needed to decode their outputs (float scales, chain metadata)."""
-
-    n_inputs: int
-    layers: list[IntLayer]
-    readout: str = "spikes"  # "membrane": last layer never fires, its final voltage is the output
-    dt: float = 1e-4
-    metadata: dict[str, Any] = field(default_factory=dict)
-    source: str = "<memory>"
-    config: dict[str, Any] = field(default_factory=dict)
-    calibration: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    @property
-    def n_layers(self) -> int:
-        return len(self.layers)
-
-    @property
-    def n_outputs(self) -> int:
-        return self.layers[-1].n_out
-
-    def validate(self) -> None:
-        """Check every field against the Lava bit widths; errors name the layer and the field."""
-        width = self.n_inputs
-        if not self.layers:
-            raise NeurocalError(f"{self.source}: the integer network has no layer")
-        for i, layer in enumerate(self.layers):
-            where = f"{self.source}: layer {i} ('{layer.name}')"
-            if layer.weights.ndim != 2 or layer.n_in != width:
-                raise NeurocalError(
-                    f"{where}: field 'weights' has shape {layer.weights.shape}, expected (n_out, {width})"
-                )
-            if not np.array_equal(lava_dense_weights(layer.weights), layer.weights):
-                raise NeurocalError(
-                    f"{where}: field 'weights' holds values Lava's Dense would change (8-bit range; even values "
-                    f"for mixed-sign layers); re-run neurocal quantize"
-                )
-            checks = (
-                ("weight_exp", WEIGHT_EXP_MIN <= layer.weight_exp <= WEIGHT_EXP_MAX, "−8..7"),
-                ("bias_exp", 0 <= layer.bias_exp <= BIAS_EXP_MAX, "0..7"),
-                ("bias_mant", layer.bias_mant.shape == (layer.n_out,)
-                 and bool(np.all(np.abs(layer.bias_mant) <= BIAS_MANT_MAX + (layer.bias_mant < 0))), "13-bit signed"),
-                ("du", 0 <= layer.du < DECAY_UNITY, "0..4095"),
-                ("dv", 0 <= layer.dv < DECAY_UNITY, "0..4095"),
-                ("vth", 0 <= layer.vth <= VTH_MAX, "0..131071"),
-            )
-            for name, ok, rng in checks:
-                if not ok:
-                    raise NeurocalError(f"{where}: field '{name}' is out of range ({rng})")
-            width = layer.n_out
-        if self.readout not in ("membrane", "spikes"):
-            raise NeurocalError(f"{self.source}: field 'readout' is {self.readout!r}; use 'membrane' or 'spikes'")
-
-    # ----- identity and files
-
-    def integer_content(self) -> dict[str, Any]:
-        return {
-            "n_inputs": int(self.n_inputs),
-            "readout": self.readout,
-            "layers": [layer.integer_content() for layer in self.layers],
-        }
-
-    @property
-    def content_hash(self) -> str:
-        canonical = json.dumps(self.integer_content(), sort_keys=True, separators=(",", ":"))
-        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-    def to_dict(self) -> dict[str, Any]:
-        layers = []
-        for layer in self.layers:
-            entry = {"name": layer.name, "synapse": layer.synapse, "kind": layer.kind, "sign_mode": layer.sign_mode}
-            entry.update(layer.integer_content())
-            entry.update(
-                scale=layer.scale,
-                weight_step=layer.weight_step,
-                readout_scale=layer.readout_scale,
-                lava_vth=layer.lava_vth,
-            )
-            layers.append(entry)
-        return {
-            "schema": SCHEMA,
-            "schema_version": SCHEMA_VERSION,
-            "content_hash": self.content_hash,
-            "n_inputs": self.n_inputs,
-            "readout": self.readout,
-            "dt": self.dt,
-            "source": self.source,
-            "metadata": self.metadata,
-            "config": self.config,
-            "calibration": self.calibration,
-            "layers": layers,
-        }
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the JSON atomically (whole file or nothing)."""
-        path = Path(path)
-        write_text_atomic(path, json.dumps(self.to_dict(), indent=1, default=_json_default) + "\n")
-        return path
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "<dict>") -> IntNetwork:
-        if data.get("schema") != SCHEMA:
-            raise NeurocalError(
-                f"{source}: field 'schema' is {data.get('schema')!r}, expected {SCHEMA!r}: not an integer network"
-            )
-        if data.get("schema_version") != SCHEMA_VERSION:
-            raise NeurocalError(
-                f"{source}: schema_version {data.get('schema_version')!r} is not supported (this neurocal reads "
-                f"{SCHEMA_VERSION}); re-run neurocal quantize"
-            )
-        try:
-            layers = [
-                IntLayer(
-                    name=str(e["name"]), synapse=str(e["synapse"]), kind=str(e["kind"]),
-                    weights=np.asarray(e["weights"], dtype=np.int64), weight_exp=int(e["weight_exp"]),
-                    bias_mant=np.asarray(e["bias_mant"], dtype=np.int64), bias_exp=int(e["bias_exp"]),
-                    du=int(e["du"]), dv=int(e["dv"]), vth=int(e["vth"]), spiking=bool(e["spiking"]),
-                    scale=float(e["scale"]), weight_step=float(e["weight_step"]),
-                )
-                for e in data["layers"]
-            ]
-            net = cls(
-                n_inputs=int(data["n_inputs"]), layers=layers, readout=str(data["readout"]), dt=float(data["dt"]),
-                metadata=dict(data.get("metadata", {})), source=source, config=dict(data.get("config", {})),
-                calibration=dict(data.get("calibration", {})),
-            )
-        except KeyError as err:
-            raise NeurocalError(f"{source}: missing field {err.args[0]!r}; re-run neurocal quantize") from err
-        except (TypeError, ValueError) as err:
-            raise NeurocalError(f"{source}: malformed field ({err}); re-run neurocal quantize") from err
-        if data.get("content_hash") != net.content_hash:
-            raise NeurocalError(
-                f"{source}: field 'content_hash' does not match the integer content (edited by hand?); "
-                f"re-run neurocal quantize"
-            )
-        return net
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> IntNetwork:
-        path = Path(path)
-        if not path.is_file():
-            raise NeurocalError(f"{path}: no such integer network file; create it with 'neurocal quantize'")
-        try:
-            data = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise NeurocalError(f"{path}: not valid JSON ({err}); re-run neurocal quantize") from err
-        if not isinstance(data, dict):
-            raise NeurocalError(f"{path}: expected a JSON object")
-        return cls.from_dict(data, source=str(path))
-
-    def decode_voltage(self, v: np.ndarray, layer: int = -1) -> np.ndarray:
-        """Integer voltages of ``layer`` → float voltages of the trained network."""
-        return np.asarray(v, dtype=np.float64) * self.layers[layer].readout_scale
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
-
-
 # ----------------------------------------------------------------------------------------- float reference
 
 
-def simulate_float(chain: Chain, spikes: np.ndarray, *, delay: bool = True) -> list[dict[str, np.ndarray]]:
-    """Float simulation of ``chain`` on boolean spikes (events, ticks, n_in), Lava ``floating_pt``-style.
+def simulate_float(
+    chain: Chain, spikes: np.ndarray, *, delay: bool = True, bias: str = "current"
+) -> list[dict[str, np.ndarray]]:
+    """Float simulation of ``chain`` on boolean spikes (events, ticks, n_in), per-neuron α, β, θ.
 
-    With ``delay`` the layers are staggered like the integer network (T + L ticks). The membrane
-    readout layer never fires. Returns per layer ``spikes``, ``v_final``, ``v_peak`` (events, n) and
-    ``drive_peak`` (events, n): the largest |W·s| of one tick, which becomes the integer synaptic input.
+    ``bias="current"`` follows NIR (the Affine bias enters the current, ``i ← α·i + W·s + b``);
+    ``bias="voltage"`` is the integer network's mapping (``b/(1 − α)`` added to ``v`` each tick), which
+    Lava's ``floating_pt`` LIF also runs; for α = 0 the two are the same. With ``delay`` the layers are
+    staggered like the integer network (T + L ticks). The membrane readout layer never fires.
+    Returns per layer ``spikes``, ``v_final``, ``v_peak`` (events, n) and ``drive_peak`` (events, n):
+    the largest |W·s| of one tick, which becomes the integer synaptic input.
     """
+    if bias not in ("current", "voltage"):
+        raise ValueError(f"bias must be 'current' or 'voltage', got {bias!r}")
     spikes = np.asarray(spikes, dtype=bool)
     n_ev, n_t, _ = spikes.shape
     n_layers = len(chain.layers)
@@ -436,14 +169,15 @@ def simulate_float(chain: Chain, spikes: np.ndarray, *, delay: bool = True) -> l
         if delay:
             drive = np.concatenate([np.zeros_like(drive[:, :1]), drive[:, :-1]], axis=1)
         drive_peak = np.abs(drive).max(axis=1)
-        alpha, beta, theta = float(layer.alpha[0]), float(layer.beta[0]), float(layer.threshold[0])
+        alpha, beta, theta = layer.alpha, layer.beta, layer.threshold
+        b_cur, b_v = (layer.bias, 0.0) if bias == "current" else (0.0, layer.bias / (1.0 - alpha))
         cur = np.zeros((n_ev, layer.n_out))
         v = np.zeros((n_ev, layer.n_out))
         peak = np.zeros((n_ev, layer.n_out))
         s_out = np.zeros((n_ev, total, layer.n_out), dtype=bool)
         for t in range(total):
-            cur = alpha * cur + drive[:, t]
-            v = beta * v + cur + layer.bias
+            cur = alpha * cur + drive[:, t] + b_cur
+            v = beta * v + cur + b_v
             np.maximum(peak, np.abs(v), out=peak)
             if spiking:
                 fired = v > theta
@@ -457,39 +191,68 @@ def simulate_float(chain: Chain, spikes: np.ndarray, *, delay: bool = True) -> l
 # ----------------------------------------------------------------------------------------- quantiser
 
 
-def _scalar(layer: ChainLayer, values: np.ndarray, field_name: str, what: str) -> float:
-    vals = np.unique(np.asarray(values))
-    if vals.size > 1:
-        raise NeurocalError(
-            f"node '{layer.neuron_name}': field '{field_name}' gives {vals.size} different {what} values in one layer; "
-            f"Lava's LIF takes one du/dv/vth per process: train with one {what} per layer (or split the layer)"
-        )
-    return float(vals[0])
+@dataclass(frozen=True)
+class LayerFloats:
+    """Per-neuron float parameters of one layer, checked: α ∈ [0, 1), β ∈ (0, 1], θ > 0 if spiking."""
+
+    alpha: np.ndarray
+    beta: np.ndarray
+    theta: np.ndarray
+    spiking: bool
 
 
-def _layer_floats(chain: Chain, i: int) -> tuple[float, float, float, bool]:
-    """(alpha, beta, threshold, spiking) of layer i, checked."""
+def layer_floats(chain: Chain, i: int) -> LayerFloats:
+    """The checked (α, β, θ, spiking) of layer ``i``; errors name the node and the NIR field."""
     layer = chain.layers[i]
     spiking = not (chain.readout == "membrane" and i == len(chain.layers) - 1)
+    where = f"{chain.source}: node '{layer.neuron_name}' ({layer.kind})"
     tau_field = {"LIF": "tau", "CubaLIF": "tau_mem", "IF": "r"}.get(layer.kind, "tau")
-    beta = _scalar(layer, layer.beta, tau_field, "β")
-    if not 0.0 < beta <= 1.0:
+    beta, alpha, theta = layer.beta, layer.alpha, layer.threshold
+    bad = np.flatnonzero(~((beta > 0.0) & (beta <= 1.0)))
+    if bad.size:
         raise NeurocalError(
-            f"node '{layer.neuron_name}' ({layer.kind}): field '{tau_field}' gives β = 1 − dt/tau = {beta:.6g}, "
-            f"outside (0, 1]; tau must be ≥ dt = {chain.dt:g} (snnTorch: 0 < beta ≤ 1)"
+            f"{where}: field '{tau_field}' gives β = 1 − dt/tau = {beta[bad[0]]:.6g} for neuron {bad[0]}, outside "
+            f"(0, 1]; tau must be ≥ dt = {chain.dt:g} (snnTorch: 0 < beta ≤ 1)"
         )
-    alpha = _scalar(layer, layer.alpha, "tau_syn", "α")
-    if not 0.0 <= alpha < 1.0:
+    bad = np.flatnonzero(~((alpha >= 0.0) & (alpha < 1.0)))
+    if bad.size:
         raise NeurocalError(
-            f"node '{layer.neuron_name}' ({layer.kind}): field 'tau_syn' gives α = {alpha:.6g}, outside [0, 1)"
+            f"{where}: field 'tau_syn' gives α = {alpha[bad[0]]:.6g} for neuron {bad[0]}, outside [0, 1)"
         )
-    theta = _scalar(layer, layer.threshold, "v_threshold", "threshold")
-    if spiking and theta <= 0:
+    bad = np.flatnonzero(theta <= 0)
+    if spiking and bad.size:
         raise NeurocalError(
-            f"node '{layer.neuron_name}' ({layer.kind}): field 'v_threshold' is {theta:g}; a spiking layer needs a "
-            f"threshold > 0"
+            f"{where}: field 'v_threshold' is {theta[bad[0]]:g} for neuron {bad[0]}; a spiking layer needs "
+            f"thresholds > 0"
         )
-    return alpha, beta, theta, spiking
+    return LayerFloats(alpha=alpha, beta=beta, theta=theta, spiking=spiking)
+
+
+def cluster_parameters(chain: Chain, max_groups: int) -> Chain:
+    """A copy of ``chain`` whose every layer holds at most ``max_groups`` distinct (α, β, θ).
+
+    Deterministic k-means (scipy ``kmeans2``, fixed seed) on the standardised per-neuron parameters;
+    each neuron takes its cluster's mean α, β, θ. Weights and biases are unchanged.
+    """
+    from scipy.cluster.vq import kmeans2
+
+    layers = []
+    for layer in chain.layers:
+        params = np.stack([layer.alpha, layer.beta, layer.threshold], axis=1)
+        distinct = np.unique(params, axis=0)
+        if len(distinct) > max_groups:
+            spread = params.std(axis=0)
+            spread[spread == 0] = 1.0
+            _, labels = kmeans2(params / spread, max_groups, seed=0, minit="++", iter=50)
+            means = np.stack([params[labels == g].mean(axis=0) if np.any(labels == g) else params[0]
+                              for g in range(max_groups)])
+            params = means[labels]
+        layers.append(ChainLayer(
+            synapse_name=layer.synapse_name, neuron_name=layer.neuron_name, kind=layer.kind, weight=layer.weight,
+            bias=layer.bias, alpha=params[:, 0].copy(), beta=params[:, 1].copy(), threshold=params[:, 2].copy(),
+        ))
+    return Chain(n_inputs=chain.n_inputs, layers=layers, dt=chain.dt, readout=chain.readout,
+                 metadata=dict(chain.metadata), source=chain.source)
 
 
 def quant_grid(
@@ -498,32 +261,33 @@ def quant_grid(
     """Per-layer quantisation grid (λ, weight exponent, mantissa range) of ``chain``.
 
     ``calibration`` (bool spikes (events, ticks, n_in)) sets the membrane readout's λ from its
-    float peak |v|, and lowers a spiking layer's λ below ``vth_target/θ`` where the calibration's
+    float peak |v|, and lowers a spiking layer's λ below ``vth_target/max θ`` where the calibration's
     peak synaptic input or |v| would otherwise leave less than ``1 − headroom_fill`` of the 16-bit
     input port or the 24-bit voltage; without it every layer uses the threshold rule.
     """
     config = config or QuantConfig()
-    floats = [_layer_floats(chain, i) for i in range(len(chain.layers))]
-    sim = simulate_float(chain, calibration) if calibration is not None else None
+    floats = [layer_floats(chain, i) for i in range(len(chain.layers))]
+    sim = simulate_float(chain, calibration, bias="voltage") if calibration is not None else None
     grids = []
     for i, layer in enumerate(chain.layers):
-        alpha, _beta, theta, spiking = floats[i]
+        f = floats[i]
         where = f"{chain.source}: node '{layer.synapse_name}'"
-        if spiking:
-            scale = config.vth_target / theta
+        if f.spiking:
+            theta_max, theta_min = float(f.theta.max()), float(f.theta.min())
+            scale = config.vth_target / theta_max
             if sim is not None:
                 scale = min(scale, _headroom_scale(sim[i], config))
-                if scale * theta < config.min_vth:
-                    drive = float(sim[i]["drive_peak"].max(initial=0.0))
-                    raise NeurocalError(
-                        f"{where}: field 'weight': one tick's synaptic input on the calibration events "
-                        f"(peak |W·s| = {drive:.4g}) is {drive / theta:.4g}× the threshold {theta:.4g}; to fit the "
-                        f"16-bit input port the integer threshold would keep only {scale * theta:.1f} steps "
-                        f"(< {config.min_vth}): retrain with smaller weights or a larger threshold"
-                    )
+            if scale * theta_min < config.min_vth:
+                drive = float(sim[i]["drive_peak"].max(initial=0.0)) if sim is not None else 0.0
+                raise NeurocalError(
+                    f"{where}: field 'weight': the smallest threshold {theta_min:.4g} would keep only "
+                    f"{scale * theta_min:.1f} integer steps (< {config.min_vth}) — thresholds spread "
+                    f"{theta_max / theta_min:.3g}× in the layer, one tick's calibration input peaks at "
+                    f"{drive:.4g}: retrain with smaller weights or less spread thresholds, or lower --min-vth"
+                )
         else:
             peak = float(sim[i]["v_peak"].max(initial=0.0)) if sim is not None else None
-            scale = _readout_scale(layer, alpha, theta, peak, config)
+            scale = _readout_scale(layer, f, peak, config)
         grids.append(layer_grid(layer.weight, scale, config=config, where=where))
     return grids
 
@@ -540,16 +304,16 @@ def _headroom_scale(layer_sim: dict[str, np.ndarray], config: QuantConfig) -> fl
     return min(limits)
 
 
-def _readout_scale(layer: ChainLayer, alpha: float, theta: float, peak: float | None, config: QuantConfig) -> float:
+def _readout_scale(layer: ChainLayer, f: LayerFloats, peak: float | None, config: QuantConfig) -> float:
     w = np.abs(layer.weight)
     limits = []
     if peak and peak > 0:
         limits.append(config.readout_peak / (64.0 * peak))
-    elif theta > 0:
-        limits.append(config.vth_target / theta)
+    elif float(f.theta.max()) > 0:
+        limits.append(config.vth_target / float(f.theta.max()))
     if w.max(initial=0.0) > 0:  # largest λ whose weights fit with the largest exponent (mixed: 127 · 2^(e+1))
         limits.append(127.0 * 2.0 ** (config.weight_exp_max + 1) / float(w.max()))
-    bias = np.abs(layer.bias).max(initial=0.0) / (1.0 - alpha)
+    bias = (np.abs(layer.bias) / (1.0 - f.alpha)).max(initial=0.0)
     if bias > 0:
         limits.append(BIAS_MANT_MAX * 2.0**BIAS_EXP_MAX / (64.0 * bias))
     return float(min(limits)) if limits else float(config.vth_target)
@@ -575,41 +339,58 @@ def quantize_bias(bias: np.ndarray, where: str) -> tuple[np.ndarray, int]:
     return np.clip(np.round(target / 2**exp), -BIAS_MANT_MAX - 1, BIAS_MANT_MAX).astype(np.int64), exp
 
 
+def frontend_of(chain: Chain) -> dict[str, Any]:
+    """The front end recorded in a chain's metadata (neurocal exports write it), else the default one."""
+    meta = chain.metadata
+    front = dict(DEFAULT_FRONTEND)
+    if "frontend" in meta and isinstance(meta["frontend"], dict):
+        front = dict(meta["frontend"])
+    if "threshold_levels" in meta:
+        front["thresholds"] = [float(t) for t in meta["threshold_levels"]]
+    if "n_ticks" in meta:
+        front["n_ticks"] = int(meta["n_ticks"])
+    if "tick_ns" in meta:
+        front["tick_ns"] = float(meta["tick_ns"])
+    return front
+
+
 def quantize(chain: Chain, calibration: np.ndarray | None = None, config: QuantConfig | None = None) -> IntNetwork:
     """Float chain (+ calibration spikes (events, ticks, n_in)) → :class:`IntNetwork`.
 
-    Errors (:class:`NeurocalError`, naming the node and the field): β outside (0, 1], threshold ≤ 0,
-    per-neuron β/threshold that differ in a layer, weights or bias that overflow after scaling.
+    Errors (:class:`NeurocalError`, naming the node and the field): β outside (0, 1], α outside [0, 1),
+    threshold ≤ 0, thresholds too spread for the integer resolution, weights or bias that overflow
+    after scaling. With ``config.max_groups`` the per-neuron parameters are clustered first.
     """
     config = config or QuantConfig()
+    source = chain
+    if config.max_groups is not None:
+        chain = cluster_parameters(chain, config.max_groups)
     grids = quant_grid(chain, calibration, config)
     layers = []
     for i, (layer, grid) in enumerate(zip(chain.layers, grids, strict=True)):
-        alpha, beta, theta, spiking = _layer_floats(chain, i)
+        f = layer_floats(chain, i)
         q = grid.mantissa(layer.weight)
-        weights = q * (2 if grid.mixed else 1)
-        # The chain adds the bias to the current; Lava adds it to v each tick: b/(1−α) matches the steady state.
         bias_mant, bias_exp = quantize_bias(
-            64.0 * grid.scale * layer.bias / (1.0 - alpha), f"{chain.source}: node '{layer.synapse_name}'"
+            64.0 * grid.scale * layer.bias / (1.0 - f.alpha), f"{chain.source}: node '{layer.synapse_name}'"
         )
         layers.append(
             IntLayer(
                 name=layer.neuron_name,
                 synapse=layer.synapse_name,
                 kind=layer.kind,
-                weights=weights,
+                weights=q * (2 if grid.mixed else 1),
                 weight_exp=grid.weight_exp,
                 bias_mant=bias_mant,
                 bias_exp=bias_exp,
-                du=int(np.clip(DECAY_UNITY - 1 - round(DECAY_UNITY * alpha), 0, DECAY_UNITY - 1)),
-                dv=int(np.clip(round(DECAY_UNITY * (1.0 - beta)), 0, DECAY_UNITY - 1)),
-                vth=grid.threshold(theta) if spiking else VTH_MAX,
-                spiking=spiking,
+                du=np.clip(DECAY_UNITY - 1 - np.round(DECAY_UNITY * f.alpha), 0, DECAY_UNITY - 1),
+                dv=np.clip(np.round(DECAY_UNITY * (1.0 - f.beta)), 0, DECAY_UNITY - 1),
+                vth=grid.threshold(f.theta) if f.spiking else np.zeros(layer.n_out, dtype=np.int64),
+                spiking=f.spiking,
                 scale=grid.scale,
                 weight_step=grid.step,
             )
         )
-    return IntNetwork(
+    net = IntNetwork(
         n_inputs=chain.n_inputs,
         layers=layers,
         readout=chain.readout,
@@ -617,165 +398,86 @@ def quantize(chain: Chain, calibration: np.ndarray | None = None, config: QuantC
         metadata=dict(chain.metadata),
         source=chain.source,
         config=asdict(config),
+        frontend=frontend_of(chain),
     )
+    if calibration is not None:
+        approximations = bias_mapping_effect(chain, calibration)
+        if approximations:
+            net.calibration["approximations"] = approximations
+        if config.max_groups is not None:
+            net.calibration["clustering"] = {
+                "max_groups": config.max_groups,
+                "clustered": float_int_agreement(source, net, calibration),
+            }
+    return net
 
 
-# ----------------------------------------------------------------------------------------- headroom
+# ----------------------------------------------------------------------------------------- agreement
 
 
-@dataclass
-class LayerHeadroom:
-    name: str
-    peak_u: int
-    peak_v: int  # before the ±(2^23 − 1) clip
-    peak_a_in: int
-    u_wraps: int  # (event, tick, neuron) updates where u wrapped
-    v_clips: int
-    a_in_over_16bit: int
-    spikes: int
+def spike_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard overlap |A ∩ B| / |A ∪ B| of two spike sets (1.0 when both are empty).
 
-    @property
-    def u_bits(self) -> float:
-        return math.log2(self.peak_u + 1) + 1
-
-    @property
-    def v_bits(self) -> float:
-        return math.log2(self.peak_v + 1) + 1
+    Unlike the fraction of equal (event, tick, neuron) cells, it cannot be near 1 for a network that
+    never spikes while the other does.
+    """
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    union = int(np.count_nonzero(a | b))
+    return 1.0 if union == 0 else int(np.count_nonzero(a & b)) / union
 
 
-@dataclass
-class Headroom:
-    events: int
-    ticks: int
-    layers: list[LayerHeadroom]
+def float_int_agreement(chain: Chain, net: IntNetwork, spikes: np.ndarray) -> dict[str, Any]:
+    """How closely the integer network follows the float chain (NIR semantics) on ``spikes``.
 
-    @property
-    def ok(self) -> bool:
-        return all(h.u_wraps == 0 and h.v_clips == 0 and h.a_in_over_16bit == 0 for h in self.layers)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "events": self.events,
-            "ticks": self.ticks,
-            "ok": self.ok,
-            "layers": [asdict(h) | {"u_bits": round(h.u_bits, 2), "v_bits": round(h.v_bits, 2)} for h in self.layers],
-        }
-
-    def to_markdown(self) -> str:
-        lines = [
-            f"# Headroom over {self.events} calibration events × {self.ticks} ticks",
-            "",
-            "u and v are signed 24-bit (limit 2^23 − 1 = 8388607); the LIF input port is 16-bit on Loihi.",
-            "",
-            "| layer | peak \\|u\\| (bits) | peak \\|v\\| (bits) | peak \\|a_in\\| "
-            "| u wraps | v clips | a_in > 16 bit | spikes |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for h in self.layers:
-            lines.append(
-                f"| {h.name} | {h.peak_u} ({h.u_bits:.1f}) | {h.peak_v} ({h.v_bits:.1f}) | {h.peak_a_in} | "
-                f"{h.u_wraps} | {h.v_clips} | {h.a_in_over_16bit} | {h.spikes} |"
-            )
-        verdict = "no wrap, clip or port overflow" if self.ok else "OVERFLOW — see the counts above"
-        lines += ["", f"verdict: {verdict}"]
-        return "\n".join(lines) + "\n"
-
-
-def headroom(net: IntNetwork, spikes: np.ndarray) -> Headroom:
-    """Run the golden model on calibration spikes and measure how close u, v, a_in come to their limits."""
+    Per spiking layer the spike-set overlap and both spike counts; for the readout layer the mean
+    |v_int − v_float| relative to the float range and their correlation.
+    """
     from neurocal.golden import simulate
 
-    spikes = np.asarray(spikes, dtype=bool)
-    result = simulate(net, spikes, stats=True)
-    assert result.stats is not None
-    layers = [
-        LayerHeadroom(name=layer.name, spikes=int(result.ops["spikes"][:, i].sum()), **result.stats[i])
-        for i, layer in enumerate(net.layers)
-    ]
-    return Headroom(events=int(spikes.shape[0]), ticks=int(spikes.shape[1]), layers=layers)
-
-
-# ----------------------------------------------------------------------------------------- test networks
-
-
-def lif_graph(
-    weights: list[np.ndarray],
-    *,
-    beta: float | list[float] = 0.9,
-    threshold: float | list[float] = 1.0,
-    biases: list[np.ndarray] | None = None,
-    readout: str = "membrane",
-    dt: float = 1e-4,
-) -> Any:
-    """A NIR graph Affine → LIF → … as snnTorch's exporter writes it (tau = dt/(1−β), r = tau/dt).
-
-    For tests, benchmarks and demos; trained networks come from ``neurocal.models``.
-    """
-    import nir
-
-    n = len(weights)
-    betas = beta if isinstance(beta, list) else [beta] * n
-    thresholds = threshold if isinstance(threshold, list) else [threshold] * n
-    nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array([weights[0].shape[1]]))}
-    edges = []
-    prev = "input"
-    for i, w in enumerate(weights):
-        n_out = w.shape[0]
-        b = biases[i] if biases is not None else np.zeros(n_out)
-        tau = dt / (1.0 - np.asarray(betas[i], dtype=np.float64)) if np.all(np.asarray(betas[i]) != 1) else np.inf
-        tau_v = np.broadcast_to(np.asarray(tau, dtype=np.float64), (n_out,)).copy()
-        nodes[f"fc{i}"] = nir.Affine(weight=np.asarray(w, dtype=np.float64), bias=np.asarray(b, dtype=np.float64))
-        nodes[f"lif{i}"] = nir.LIF(
-            tau=tau_v,
-            r=tau_v / dt,
-            v_leak=np.zeros(n_out),
-            v_threshold=np.broadcast_to(np.asarray(thresholds[i], dtype=np.float64), (n_out,)).copy(),
-            v_reset=np.zeros(n_out),
-        )
-        edges += [(prev, f"fc{i}"), (f"fc{i}", f"lif{i}")]
-        prev = f"lif{i}"
-    nodes["output"] = nir.Output(output_type=np.array([weights[-1].shape[0]]))
-    edges.append((prev, "output"))
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"neurocal": {"dt": dt, "readout": readout}})
-
-
-def random_network(
-    sizes: list[int], rng: np.random.Generator, *, extreme: bool = False, readout: str = "membrane"
-) -> IntNetwork:
-    """A random valid :class:`IntNetwork` (no quantiser): for backend bit-exactness tests.
-
-    ``extreme`` draws du/dv at 0 and 4095, saturating weights and exponents, large biases and
-    tiny thresholds so that u wraps and v clips.
-    """
+    fl = simulate_float(chain, spikes)
+    gi = simulate(net, spikes)
     layers = []
-    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        spiking = not (readout == "membrane" and i == len(sizes) - 2)
-        mode = rng.choice(["mixed", "excitatory", "inhibitory"], p=[0.6, 0.25, 0.15])
-        if extreme and rng.random() < 0.5:
-            w = rng.choice([-256, -254, -2, 0, 2, 254], size=(n_out, n_in))  # saturating mantissas
+    for i, layer in enumerate(net.layers):
+        entry: dict[str, Any] = {"layer": layer.name}
+        if layer.spiking:
+            entry |= {"spike_overlap": round(spike_overlap(fl[i]["spikes"], gi.spikes[i]), 4),
+                      "float_spikes": int(fl[i]["spikes"].sum()), "int_spikes": int(gi.spikes[i].sum())}
         else:
-            w = rng.integers(-256, 256, size=(n_out, n_in))
-        if mode == "excitatory":
-            w = np.abs(w).clip(0, 255)
-        elif mode == "inhibitory":
-            w = -np.abs(w).clip(0, 255)
-        w = lava_dense_weights(w)
+            v_int, v_fl = net.decode_voltage(gi.v_final[i], i), fl[i]["v_final"]
+            span = float(np.abs(v_fl).max(initial=0.0)) or 1.0
+            corr = float(np.corrcoef(v_int.ravel(), v_fl.ravel())[0, 1]) if v_fl.size > 1 and v_fl.std() > 0 else 1.0
+            entry |= {"readout_mean_abs_error": round(float(np.abs(v_int - v_fl).mean()) / span, 5),
+                      "readout_correlation": round(corr, 5)}
+        layers.append(entry)
+    return {"events": int(spikes.shape[0]), "layers": layers}
 
-        def pick(lo: int, hi: int, edge: list[int]) -> int:
-            return int(rng.choice(edge)) if extreme and rng.random() < 0.6 else int(rng.integers(lo, hi + 1))
 
-        layers.append(
-            IntLayer(
-                name=f"lif{i}", synapse=f"fc{i}", kind="LIF", weights=w,
-                weight_exp=pick(-3, 3, [-8, 0, 7]),
-                bias_mant=rng.integers(-BIAS_MANT_MAX - 1, BIAS_MANT_MAX + 1, size=n_out) * (rng.random(n_out) < 0.3),
-                bias_exp=pick(0, 3, [0, 7]),
-                du=pick(0, 4095, [0, 1, 4094, 4095]),
-                dv=pick(0, 4095, [0, 1, 4094, 4095]),
-                vth=pick(1, 4000, [0, 1, VTH_MAX]),
-                spiking=spiking,
-                scale=1.0,
-                weight_step=1.0,
-            )
-        )
-    return IntNetwork(n_inputs=sizes[0], layers=layers, readout=readout, source="<random>")
+def bias_mapping_effect(chain: Chain, spikes: np.ndarray) -> list[dict[str, Any]]:
+    """What mapping a CubaLIF current bias to ``b/(1 − α)`` on ``v`` changes, measured in float on ``spikes``.
+
+    One entry per CubaLIF layer with a non-zero bias and α > 0: the spike-set overlap (spiking layers)
+    or the largest readout difference relative to the readout range, NIR semantics vs the mapping.
+    """
+    affected = [i for i, layer in enumerate(chain.layers)
+                if layer.kind == "CubaLIF" and np.any(layer.bias != 0) and np.any(layer.alpha > 0)]
+    if not affected:
+        return []
+    nir_sem = simulate_float(chain, spikes, bias="current")
+    mapped = simulate_float(chain, spikes, bias="voltage")
+    out = []
+    for i in affected:
+        layer = chain.layers[i]
+        entry: dict[str, Any] = {
+            "node": layer.neuron_name,
+            "what": "CubaLIF bias enters the current in NIR; the integer LIF adds b/(1−α) to v (exact in the "
+                    "steady state only)",
+        }
+        spiking = not (chain.readout == "membrane" and i == len(chain.layers) - 1)
+        if spiking:
+            entry["spike_overlap"] = round(spike_overlap(nir_sem[i]["spikes"], mapped[i]["spikes"]), 4)
+        else:
+            span = float(np.abs(nir_sem[i]["v_final"]).max(initial=0.0)) or 1.0
+            entry["readout_max_rel_diff"] = round(
+                float(np.abs(nir_sem[i]["v_final"] - mapped[i]["v_final"]).max()) / span, 5)
+        out.append(entry)
+    return out

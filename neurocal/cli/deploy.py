@@ -75,8 +75,9 @@ def quantize_cmd(source: Path, data: Path, out: Path, n_events: int, vth_target:
 
     Writes OUT/intnet.json, OUT/model.nir (copy) and OUT/headroom.{json,md}; nothing on error.
     """
-    from neurocal.intnet import QuantConfig, headroom, quantize
+    from neurocal.headroom import headroom
     from neurocal.nirgraph import read_chain
+    from neurocal.quantize import QuantConfig, quantize
 
     nir_path = _find_nir(source)
     chain = read_chain(nir_path)

@@ -8,9 +8,10 @@ from click.testing import CliRunner
 
 from neurocal import golden
 from neurocal.cli import main
-from neurocal.intnet import IntNetwork, lif_graph
+from neurocal.intnet import IntNetwork
 from neurocal.sim.dataset import write_h5
 from neurocal.sim.frontend import encode_thresholds
+from neurocal.testnets import lif_graph
 from tests.sim.helpers import random_events
 
 

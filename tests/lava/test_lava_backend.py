@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from neurocal.backends import compare_results, get_backend
 from neurocal.golden import GoldenBackend
-from neurocal.intnet import lif_graph, quantize, random_network, simulate_float
 from neurocal.nirgraph import chain_from_graph
+from neurocal.quantize import quantize, simulate_float
+from neurocal.testnets import lif_graph, random_network
 
 pytestmark = [pytest.mark.lava, pytest.mark.timeout(300)]
 

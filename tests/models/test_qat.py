@@ -10,13 +10,13 @@ import pytest
 import torch
 
 from neurocal.golden import simulate
-from neurocal.intnet import quantize
 from neurocal.models.metrics import evaluate, headline, integer_outputs
 from neurocal.models.networks import SNN
 from neurocal.models.nir_io import export
 from neurocal.models.qat import IntGridQuantizer, calibration_spikes, chain_of
 from neurocal.models.training import load_model, load_split, prepare, read_run
 from neurocal.nirgraph import read_chain
+from neurocal.quantize import quantize
 
 DT = 0.2e-9
 
@@ -186,7 +186,7 @@ def test_evaluate_rejects_a_bundle_of_another_target(trained_run: Path, tmp_path
 
 def test_negative_bias_beyond_13_bits_takes_an_exponent_not_a_clip() -> None:
     """Regression: intnet's bias rule (which QAT mirrors) clipped biases below −4096 instead of shifting them."""
-    from neurocal.intnet import quantize_bias
+    from neurocal.quantize import quantize_bias
 
     mant, exp = quantize_bias(np.array([2690.0, -7226.0, -4096.0]), "test")
     assert exp == 1 and mant.tolist() == [1345, -3613, -2048]

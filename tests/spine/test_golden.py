@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neurocal.golden import GoldenBackend, simulate
-from neurocal.intnet import IntLayer, IntNetwork, random_network
+from neurocal.intnet import IntLayer, IntNetwork
+from neurocal.testnets import random_network
 
 
 def _i32(x: int) -> int:
@@ -37,12 +38,12 @@ def reference(net: IntNetwork, spikes: np.ndarray) -> tuple[list[np.ndarray], li
             e = layer.weight_exp
             buf = [_i32(a << e if e >= 0 else a >> -e) for a in acc]
             for j in range(layer.n_out):
-                d = _i32(_trunc(u[j] * (4096 - layer.du - 1)) + _i32(a_in[j] << 6))
+                d = _i32(_trunc(u[j] * (4096 - int(layer.du[j]) - 1)) + _i32(a_in[j] << 6))
                 w = d - 2**24 if d > 2**23 else d
                 u[j] = _i32(d + 2**24 if w <= -(2**23) else w)
-                vd = _i32(_trunc(v[j] * (4096 - layer.dv)) + u[j] + bias[j])
+                vd = _i32(_trunc(v[j] * (4096 - int(layer.dv[j]))) + u[j] + bias[j])
                 v[j] = max(-(2**23 - 1), min(2**23 - 1, vd))
-                if layer.spiking and v[j] > layer.vth << 6:
+                if layer.spiking and v[j] > int(layer.vth[j]) << 6:
                     out[t, j] = True
                     v[j] = 0
         outs.append(out)
@@ -112,11 +113,16 @@ def test_u_wraps_v_saturates():
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), extreme=st.booleans(), readout=st.sampled_from(["membrane", "spikes"]))
-def test_matches_scalar_transcription(seed: int, extreme: bool, readout: str):
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    extreme=st.booleans(),
+    readout=st.sampled_from(["membrane", "spikes"]),
+    groups=st.sampled_from([1, 3]),
+)
+def test_matches_scalar_transcription(seed: int, extreme: bool, readout: str, groups: int):
     rng = np.random.default_rng(seed)
     sizes = [int(rng.integers(1, 7)), int(rng.integers(1, 5)), int(rng.integers(1, 4))]
-    net = random_network(sizes, rng, extreme=extreme, readout=readout)
+    net = random_network(sizes, rng, extreme=extreme, readout=readout, groups=groups)
     spikes = rng.random((3, int(rng.integers(1, 12)), sizes[0])) < rng.choice([0.1, 0.5, 1.0])
     res = simulate(net, spikes, chunk=2)  # chunking must not matter
     for e in range(spikes.shape[0]):
@@ -142,3 +148,26 @@ def test_rejects_wrong_input_width(rng):
 
     with pytest.raises(NeurocalError, match="input spikes"):
         simulate(random_network([20, 4], rng), np.zeros((1, 5, 19), dtype=bool))
+
+
+def test_per_neuron_parameters_act_per_neuron():
+    """Two neurons with the same input but different dv and vth: each follows its own parameters."""
+    net = IntNetwork(n_inputs=1, readout="spikes", layers=[IntLayer(
+        name="n", synapse="s", kind="LIF", weights=[[10], [10]], weight_exp=0, bias_mant=[0, 0], bias_exp=0,
+        du=4095, dv=[0, 2048], vth=[1000, 5], spiking=True)])
+    res = simulate(net, np.ones((1, 3, 1), dtype=bool), trace=True)
+    v = res.trace[0]["v"][0]  # (ticks, neurons)
+    assert v[1:4, 0].tolist() == [640, 1280, 1920]  # no leak, vth 1000 << 6 = 64000 not reached
+    assert res.spikes[0][0, 1:4, 1].all()  # 640 > 5 << 6 = 320: fires every tick, reset to 0
+    assert v[1:4, 1].tolist() == [0, 0, 0]
+
+
+def test_trace_equals_the_final_state_and_forces_the_exact_path(rng):
+    net = random_network([12, 6, 3], rng, groups=3)
+    spikes = rng.random((4, 9, 12)) < 0.3
+    plain = simulate(net, spikes)
+    traced = simulate(net, spikes, trace=True, chunk=3)
+    for i in range(net.n_layers):
+        assert np.array_equal(traced.spikes[i], plain.spikes[i])
+        assert np.array_equal(traced.trace[i]["v"][:, -1], plain.v_final[i])
+        assert np.array_equal(traced.trace[i]["u"][:, -1], plain.u_final[i])

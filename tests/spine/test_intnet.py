@@ -11,17 +11,11 @@ import pytest
 
 from neurocal.errors import NeurocalError
 from neurocal.golden import simulate
-from neurocal.intnet import (
-    IntNetwork,
-    QuantConfig,
-    headroom,
-    lava_dense_weights,
-    lif_graph,
-    quant_grid,
-    quantize,
-    simulate_float,
-)
+from neurocal.headroom import headroom
+from neurocal.intnet import IntNetwork, lava_dense_weights
 from neurocal.nirgraph import chain_from_graph
+from neurocal.quantize import QuantConfig, float_int_agreement, quant_grid, quantize, simulate_float, spike_overlap
+from neurocal.testnets import lif_graph
 
 
 def _weights(rng, sizes, gain=2.0):
@@ -39,8 +33,9 @@ def test_quantize_integer_fields(net_and_data):
     chain, spikes = net_and_data
     net = quantize(chain, spikes)
     hidden, out = net.layers
-    assert hidden.du == 4095 and hidden.dv == round(4096 * 0.1) and hidden.vth == 2048 and hidden.spiking
-    assert not out.spiking and out.lava_vth == 2**17
+    assert np.all(hidden.du == 4095) and np.all(hidden.dv == round(4096 * 0.1)) and np.all(hidden.vth == 2048)
+    assert hidden.spiking and hidden.uniform
+    assert not out.spiking and np.all(out.vth == 0)  # the flag alone marks the readout: no magic threshold
     for layer in net.layers:
         assert np.array_equal(lava_dense_weights(layer.weights), layer.weights)  # Lava leaves them unchanged
         assert -8 <= layer.weight_exp <= 7
@@ -59,14 +54,16 @@ def test_grid_is_what_the_quantiser_uses(net_and_data):
 
 
 def test_integer_tracks_float(net_and_data):
-    """Stated tolerance: hidden spikes agree on ≥ 95 % of (event, tick, neuron); readout mean |error| ≤ 3 % of its
-    range and correlation ≥ 0.98 (single flipped hidden spikes move a readout by one weight, so no max bound)."""
+    """Stated tolerance: the hidden spike sets overlap ≥ 85 % (Jaccard, so a silent network cannot pass); readout
+    mean |error| ≤ 3 % of its range and correlation ≥ 0.98 (single flipped hidden spikes move a readout by one
+    weight, so no max bound)."""
     chain, spikes = net_and_data
     net = quantize(chain, spikes)
     fl = simulate_float(chain, spikes)
     gi = simulate(net, spikes)
-    agree = (fl[0]["spikes"] == gi.spikes[0]).mean()
-    assert agree >= 0.95
+    assert fl[0]["spikes"].sum() > 500  # the hidden layer is active, so the overlap means something
+    assert spike_overlap(fl[0]["spikes"], gi.spikes[0]) >= 0.85
+    assert spike_overlap(fl[0]["spikes"], np.zeros_like(gi.spikes[0])) == 0.0
     v_int = net.decode_voltage(gi.v_final[-1])
     v_fl = fl[-1]["v_final"]
     assert np.abs(v_int - v_fl).mean() <= 0.03 * np.abs(v_fl).max()
@@ -124,11 +121,15 @@ def test_beta_outside_range(rng):
         quantize(chain_from_graph(graph))
 
 
-def test_per_neuron_beta_rejected(rng):
-    graph = lif_graph(_weights(rng, [6, 4, 2]))
-    graph.nodes["lif0"].tau[0] *= 2
-    with pytest.raises(NeurocalError, match=r"lif0.*'tau'.*one β per layer"):
-        quantize(chain_from_graph(graph))
+def test_per_neuron_beta_and_threshold_map_per_neuron(rng):
+    beta = np.array([0.9, 0.5, 0.99, 0.9])
+    theta = np.array([1.0, 2.0, 0.5, 1.0])
+    chain = chain_from_graph(lif_graph(_weights(rng, [6, 4, 2]), beta=[beta, 0.8], threshold=[theta, 1.0]))
+    net = quantize(chain)
+    hidden = net.layers[0]
+    assert hidden.dv.tolist() == np.round(4096 * (1 - beta)).astype(int).tolist()
+    assert hidden.vth.tolist() == [1024, 2048, 512, 1024]  # λ = 2048 / max θ
+    assert not hidden.uniform and [g.tolist() for g in hidden.parameter_groups()] == [[0, 3], [1], [2]]
 
 
 def test_weight_overflow(rng):
@@ -213,7 +214,7 @@ def test_cli_unknown_backend(workspace):
     bundle = workspace / "bundle"
     assert _cli("quantize", workspace / "run", "--data", workspace / "data.h5", "--out", bundle).exit_code == 0
     res = _cli("run", "--backend", "nope", "--bundle", bundle, "--data", workspace / "data.h5")
-    assert res.exit_code == 2 and "unknown" in res.output
+    assert res.exit_code == 2 and "not installed" in res.output and "golden" in res.output
 
 
 def test_calibration_keeps_the_input_port_inside_16_bits(rng):
@@ -226,14 +227,14 @@ def test_calibration_keeps_the_input_port_inside_16_bits(rng):
     net = quantize(chain, spikes)
     h = headroom(net, spikes)
     assert h.layers[0].a_in_over_16bit == 0 and h.layers[0].peak_a_in <= 0.75 * 2**15
-    assert QuantConfig().min_vth <= net.layers[0].vth < 2048  # λ was lowered, the threshold still resolved
+    assert QuantConfig().min_vth <= net.layers[0].vth.max() < 2048  # λ was lowered, the threshold still resolved
     assert h.ok
     # The grid QAT fakes is the same one: it comes from the same calibration.
-    assert quant_grid(chain, spikes)[0].scale == pytest.approx(net.layers[0].vth / 1.0, rel=1e-3)
+    assert quant_grid(chain, spikes)[0].scale == pytest.approx(net.layers[0].vth[0] / 1.0, rel=1e-3)
 
 
 def test_calibration_refuses_a_threshold_without_resolution(rng):
     w0 = np.full((4, 400), 0.5)
     chain = chain_from_graph(lif_graph([w0, np.ones((2, 4))], threshold=0.01))
-    with pytest.raises(NeurocalError, match=r"'fc0'.*'weight'.*16-bit input port"):
+    with pytest.raises(NeurocalError, match=r"'fc0'.*'weight'.*integer steps"):
         quantize(chain, np.ones((2, 5, 400), dtype=bool))
