@@ -1,0 +1,355 @@
+"""Generate and compile the hls4ml project of an :class:`~neurocal.intnet.IntNetwork`.
+
+The graph (built from the integer network, no torch model)::
+
+    spikes_in (ap_uint<1>[n_in]) ─► Dense fc0 ─► NeurocalLIF lif0 ─► Dense fc1 ─► NeurocalLIF lif1 …
+    first_tick (ap_uint<1>[1]) ─────────────────────┴─────────────────────────────────┘
+
+One call of the top function is one tick; ``first_tick = 1`` on tick 0 of an event clears every
+layer's state. An event of T input ticks is T + L calls (zero input after the event), as in the
+contract. Dense layers are hls4ml's own (``ap_int<9>`` weights, accumulator and result sized to hold
+every possible sum exactly, so hls4ml's silent wrap cannot happen); the LIF is neurocal's custom
+layer (:mod:`neurocal.firmware.lif_layer`). The top-level outputs are the layers' probes
+``[spikes, v, u]``.
+
+Generation is deterministic (the hls4ml stamp is derived from the content instead of a random
+uuid) and atomic: the project is written and compiled in a staging folder beside the target and
+renamed into place only when it is complete. Every generated file carries a banner naming the
+command that made it; ``neurocal_firmware.json`` lists every file with its sha256 and origin.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurocal.errors import NeurocalError
+from neurocal.firmware.sources import hls_source
+from neurocal.intnet import IntNetwork
+
+MANIFEST = "neurocal_firmware.json"
+MANIFEST_SCHEMA = "neurocal.firmware"
+MANIFEST_VERSION = 1
+INPUT = "spikes_in"
+FLAG = "first_tick"
+WEIGHT_BITS = 9  # Lava's 8-bit mantissa, ×2 for mixed-sign layers: [−256, 255]
+
+# Files hls4ml copies from its own library (or ours from package data) rather than generates.
+_LIBRARY_DIRS = ("firmware/ap_types/", "firmware/nnet_utils/")
+_GENERATED_IN_LIBRARY = ("firmware/nnet_utils/nnet_code_gen.h",)
+_COMMENT = {".cpp": "//", ".h": "//", ".hpp": "//", ".tcl": "#", ".sh": "#", ".yml": "#", ".py": "#"}
+
+
+@dataclass(frozen=True)
+class FirmwareConfig:
+    """Choices of the firmware build (all of them are part of the cache key)."""
+
+    project_name: str = "neurocal_snn"
+    part: str = "xczu7ev-ffvc1156-2-e"  # ZCU104 (PYNQ-supported UltraScale+)
+    clock_period_ns: float = 4.0  # 250 MHz
+    clock_uncertainty: str = "12.5%"
+    probes: str = "all"  # "all": every layer's [spikes, v, u] is a top-level output; "output": the last layer's only
+
+    def __post_init__(self) -> None:
+        if self.probes not in ("all", "output"):
+            raise NeurocalError(f"firmware config: field 'probes' is {self.probes!r}; use 'all' or 'output'")
+        if not self.project_name.isidentifier():
+            raise NeurocalError(
+                f"firmware config: field 'project_name' {self.project_name!r} is not a C identifier; use letters, "
+                f"digits and '_'"
+            )
+        if not 0 < self.clock_period_ns < 1000:
+            raise NeurocalError(f"firmware config: field 'clock_period_ns' {self.clock_period_ns} is out of (0, 1000)")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A generated and compiled hls4ml project."""
+
+    path: Path
+    key: str
+    content_hash: str
+    config: FirmwareConfig
+    library: Path
+    n_inputs: int
+    layer_sizes: tuple[int, ...]
+    probed_layers: tuple[int, ...]
+
+
+# ----------------------------------------------------------------------------------------- widths
+
+
+def _u_bits(net: IntNetwork) -> list[int]:
+    """Width of each layer's current register: the static worst case over any input (``static_widths``).
+
+    The voltage register is always 24 bits (v is clipped to ±(2^23 − 1)); the sums are computed in int32
+    with wrap-around, as the contract states.
+    """
+    return [int(w.u_bits) for w in net.static_widths()]
+
+
+def _per_neuron(value: Any, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=np.int64), (n,)).copy()
+
+
+# ----------------------------------------------------------------------------------------- graph
+
+
+def layer_list(net: IntNetwork) -> list[dict[str, Any]]:
+    """hls4ml layer dictionaries (``ModelGraph.from_layer_list``) for ``net``."""
+    from neurocal.firmware.lif_layer import dense_sum_bits
+
+    layers: list[dict[str, Any]] = [
+        {"class_name": "Input", "name": INPUT, "input_shape": [net.n_inputs]},
+        {"class_name": "Input", "name": FLAG, "input_shape": [1]},
+    ]
+    prev = INPUT
+    for i, (layer, u_bits) in enumerate(zip(net.layers, _u_bits(net), strict=True)):
+        n = layer.n_out
+        w = np.asarray(layer.weights, dtype=np.int64).T  # hls4ml Dense: (n_in, n_out)
+        layers.append({
+            "class_name": "Dense", "name": f"fc{i}", "inputs": [prev], "n_in": layer.n_in, "n_out": n,
+            "weight_data": w.astype(np.float64), "bias_data": np.zeros(n), "sum_bits": dense_sum_bits(w),
+        })
+        layers.append({
+            "class_name": "NeurocalLIF", "name": f"lif{i}", "inputs": [f"fc{i}", FLAG],
+            "outputs": [f"lif{i}", f"lif{i}_probe"], "n_out": n, "weight_exp": int(layer.weight_exp),
+            "spiking": bool(layer.spiking), "u_bits": int(u_bits),
+            "du_data": _per_neuron(layer.du, n), "dv_data": _per_neuron(layer.dv, n),
+            "vth_data": _per_neuron(layer.vth, n),
+            "bias_data": np.asarray(layer.effective_bias, dtype=np.int64).reshape(n),
+        })
+        prev = f"lif{i}"
+    return layers
+
+
+def hls4ml_config(net: IntNetwork, config: FirmwareConfig, out_dir: Path) -> dict[str, Any]:
+    """The hls4ml configuration dictionary: per-layer exact integer precisions, latency strategy, 250 MHz."""
+    names: dict[str, Any] = {
+        INPUT: {"Precision": {"result": "ap_uint<1>"}},
+        FLAG: {"Precision": {"result": "ap_uint<1>"}},
+    }
+    for entry in layer_list(net):
+        if entry["class_name"] == "Dense":
+            acc = f"ap_int<{entry['sum_bits']}>"
+            names[entry["name"]] = {
+                "Precision": {"weight": f"ap_int<{WEIGHT_BITS}>", "bias": "ap_int<2>", "accum": acc, "result": acc},
+                "ReuseFactor": 1, "Strategy": "Latency",
+            }
+    return {
+        "Backend": "Vitis",
+        "OutputDir": str(out_dir),
+        "ProjectName": config.project_name,
+        "Part": config.part,
+        "ClockPeriod": config.clock_period_ns,
+        "ClockUncertainty": config.clock_uncertainty,
+        "IOType": "io_parallel",
+        "HLSConfig": {
+            "Model": {"Precision": "ap_int<32>", "ReuseFactor": 1, "Strategy": "Latency"},
+            "LayerName": names,
+        },
+        "WriterConfig": {"Namespace": None, "WriteWeightsTxt": False, "WriteTar": False},
+    }
+
+
+def build_model(net: IntNetwork, config: FirmwareConfig, out_dir: Path) -> Any:
+    """The hls4ml ``ModelGraph`` of ``net`` (hls4ml flows applied, nothing written)."""
+    import hls4ml
+
+    from neurocal.firmware.lif_layer import register
+
+    register()
+    layers = layer_list(net)
+    for entry in layers:
+        entry.pop("sum_bits", None)
+    last = f"lif{net.n_layers - 1}"
+    model = hls4ml.model.ModelGraph.from_layer_list(
+        hls4ml_config(net, config, out_dir), layers, inputs=[INPUT, FLAG], outputs=[last]
+    )
+    # The top-level outputs are the probes only (a hidden layer's spikes feed the next Dense and must stay
+    # internal: an output port cannot be read back in HLS). from_layer_list selects outputs by layer name,
+    # which would take a layer's spikes too, so the output list is set here, before anything is written.
+    probed = range(net.n_layers) if config.probes == "all" else [net.n_layers - 1]
+    model.outputs = [f"lif{i}_probe" for i in probed]
+    model.config.config["OutputShapes"] = {v.name: list(v.shape) for v in model.get_output_variables()}
+    return model
+
+
+# ----------------------------------------------------------------------------------------- files
+
+
+def source_fingerprint() -> str:
+    """sha256 over what shapes the generated project besides the network: our C++ core, this code, hls4ml's version."""
+    import hls4ml
+
+    h = hashlib.sha256()
+    h.update(hls_source("nc_lif.h").read_bytes())
+    for module in ("project.py", "lif_layer.py"):
+        h.update((Path(__file__).parent / module).read_bytes())
+    h.update(hls4ml.__version__.encode())
+    return h.hexdigest()
+
+
+def project_key(net: IntNetwork, config: FirmwareConfig) -> str:
+    """Cache key: the network's content hash, the firmware config and the source fingerprint."""
+    blob = json.dumps({"net": net.content_hash, "config": asdict(config), "sources": source_fingerprint()},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _is_generated(rel: str) -> bool:
+    return not rel.startswith(_LIBRARY_DIRS) or rel in _GENERATED_IN_LIBRARY
+
+
+def _add_banners(root: Path, command: str) -> None:
+    """Prepend '<comment> Generated by …' to every generated source (after a shebang)."""
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        mark = _COMMENT.get(path.suffix)
+        if not path.is_file() or mark is None or not _is_generated(rel):
+            continue
+        banner = (f"{mark} Generated by `{command}` (neurocal firmware, hls4ml project); do not edit: "
+                  f"regenerate.\n")
+        text = path.read_text()
+        if text.startswith("#!"):
+            first, _, rest = text.partition("\n")
+            text = f"{first}\n{banner}{rest}"
+        else:
+            text = banner + text
+        path.write_text(text)
+
+
+def _fix_output_dir(root: Path, final: Path) -> None:
+    """hls4ml records the folder it wrote to; record the final one (the project is renamed into place)."""
+    import yaml
+
+    cfg_path = root / "hls4ml_config.yml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["OutputDir"] = str(final)
+    cfg_path.write_text(yaml.dump(cfg))
+
+
+def _manifest(root: Path, net: IntNetwork, config: FirmwareConfig, key: str, command: str, library: str) -> dict:
+    import hls4ml
+
+    files = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if rel == library or rel == MANIFEST:
+            continue
+        files[rel] = {
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "origin": "generated" if _is_generated(rel) else "copied (hls4ml library or neurocal package data)",
+        }
+    return {
+        "schema": MANIFEST_SCHEMA, "schema_version": MANIFEST_VERSION, "command": command,
+        "content_hash": net.content_hash, "key": key, "config": asdict(config), "hls4ml": hls4ml.__version__,
+        "n_inputs": net.n_inputs, "layer_sizes": [layer.n_out for layer in net.layers],
+        "library": library, "files": files,
+    }
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest of a neurocal firmware project folder, or None if the folder is not one."""
+    try:
+        data = json.loads((path / MANIFEST).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) and data.get("schema") == MANIFEST_SCHEMA else None
+
+
+def _project_from_manifest(path: Path, data: dict[str, Any]) -> Project:
+    config = FirmwareConfig(**data["config"])
+    sizes = tuple(int(n) for n in data["layer_sizes"])
+    probed = tuple(range(len(sizes))) if config.probes == "all" else (len(sizes) - 1,)
+    return Project(path=path, key=data["key"], content_hash=data["content_hash"], config=config,
+                   library=path / data["library"], n_inputs=int(data["n_inputs"]), layer_sizes=sizes,
+                   probed_layers=probed)
+
+
+def _compile(root: Path) -> None:
+    """hls4ml's ``build_lib.sh`` (plain g++ against hls4ml's ap_types): the C-simulation library."""
+    if shutil.which("g++") is None:
+        raise NeurocalError("g++ is not on PATH: the HLS C-simulation needs it (Debian: apt-get install g++)")
+    proc = subprocess.run(["bash", "build_lib.sh"], cwd=root, capture_output=True, text=True, check=False)
+    (root / "build_lib.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise NeurocalError(f"g++ failed to compile the HLS C-simulation (exit {proc.returncode}):\n{tail}")
+
+
+def generate(
+    net: IntNetwork,
+    out_dir: str | Path,
+    config: FirmwareConfig | None = None,
+    *,
+    command: str = "neurocal firmware build",
+    compile: bool = True,
+    force: bool = False,
+) -> Project:
+    """Write (and compile) the hls4ml project of ``net`` into ``out_dir``, atomically.
+
+    If ``out_dir`` already holds the project of the same network and config it is reused as is. A folder
+    holding another network's project is replaced only with ``force``; a folder that is not a neurocal
+    firmware project is never touched.
+    """
+    from hls4ml.model.optimizer import get_optimizer
+
+    config = config or FirmwareConfig()
+    final = Path(out_dir).absolute()
+    key = project_key(net, config)
+    existing = read_manifest(final) if final.exists() else None
+    if final.exists():
+        if existing is None:
+            if final.is_dir() and not any(final.iterdir()):
+                final.rmdir()
+            else:
+                raise NeurocalError(
+                    f"{final}: exists and is not a neurocal firmware project (no {MANIFEST}); choose another --out"
+                )
+        elif existing.get("key") == key and (final / existing["library"]).is_file():
+            return _project_from_manifest(final, existing)
+        elif not force:
+            why = ("another network" if existing.get("content_hash") != net.content_hash
+                   else "another firmware config or older sources")
+            raise NeurocalError(
+                f"{final}: holds a stale firmware project ({why}, network {existing.get('content_hash')}); "
+                f"rerun with --force to replace it or choose another --out"
+            )
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        model = build_model(net, config, staging)
+        model.config.config["Stamp"] = key[:8]  # deterministic (hls4ml draws a random uuid otherwise)
+        get_optimizer("vitis:write_hls").transform(model)
+        _fix_output_dir(staging, final)
+        _add_banners(staging, command)
+        library = f"firmware/{config.project_name}-{key[:8]}.so"
+        (staging / MANIFEST).write_text(
+            json.dumps(_manifest(staging, net, config, key, command, library), indent=1, sort_keys=True) + "\n"
+        )
+        if compile:
+            _compile(staging)
+        if final.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
+            final.rename(trash / final.name)
+            staging.rename(final)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            staging.rename(final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(staging)
+        raise
+    data = read_manifest(final)
+    assert data is not None
+    return _project_from_manifest(final, data)
