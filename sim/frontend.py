@@ -1,19 +1,60 @@
-"""Front ends that turn photon frames into spike channels (DESIGN §3).
+"""Front ends that turn photon frames into spike channels (DESIGN §3) — one interface, two kinds.
 
-The ideal front end is a bank of discriminators: sensor s, level i fires in a tick when the
-sensor's photon count in that tick is strictly greater than ``thresholds[i]`` (10^(i+2) by
-default). Channel address = sensor · n_levels + i, so a sensor's levels are neighbours.
+A front end takes photon counts ``(events, ticks, sensors)`` and returns boolean spikes
+``(events, ticks, sensors · n_levels)``; channel address = sensor · n_levels + level, so a
+sensor's levels are neighbours. It is part of the deployed model: its settings travel as a
+plain dict ``{"kind": ..., **settings}`` (``FrontEnd.to_dict()``), stored with the network and
+covered by its content hash, and ``frontend_from_dict`` rebuilds the same front end from it.
+
+Kinds:
+
+* ``threshold`` — the ideal encoder, a bank of discriminators: level i of a sensor fires in a
+  tick when the sensor's photon count in that tick is strictly greater than ``thresholds[i]``
+  (10^(i+2) by default);
+* ``photonic`` — the InP nanowire superpixel (:mod:`neurocal.sim.photonic`): absorbers, nanowire
+  detectors and picosecond photonic LIF neurons, with shot noise, dark counts and jitter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from pydantic import BaseModel, ValidationError
 
 from neurocal.config import ThresholdConfig
+from neurocal.errors import NeurocalError
 
-METADATA_KEY = "threshold_levels"  # where a network's NIR/IntNetwork metadata records its front end
+METADATA_KEY = "threshold_levels"  # legacy: a network's metadata listing the ideal encoder's levels
+FRONTEND_KEY = "front_end"  # a network's metadata holding FrontEnd.to_dict()
+
+# kind → "module:Class"; a class has ``from_settings(dict)`` and is imported only when asked for
+KINDS: dict[str, str] = {
+    "threshold": "neurocal.sim.frontend:ThresholdFrontEnd",
+    "photonic": "neurocal.sim.photonic:PhotonicFrontEnd",
+}
+
+
+@runtime_checkable
+class FrontEnd(Protocol):
+    """Photon frames in, spike frames out, with settings that serialise to a dict."""
+
+    kind: str
+
+    @property
+    def n_levels(self) -> int: ...
+
+    def encode(self, photons: np.ndarray, first_event: int = 0) -> np.ndarray:
+        """Photon counts ``(events, ticks, sensors)`` → bool ``(events, ticks, sensors · n_levels)``.
+
+        ``first_event`` is the index of ``photons[0]`` in its dataset: a stochastic front end
+        seeds each event by its index, so a slice encodes exactly as the whole file does.
+        """
+        ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 def channel_address(sensor: np.ndarray | int, level: np.ndarray | int, n_levels: int = 4) -> np.ndarray:
@@ -41,3 +82,82 @@ def encode_thresholds(photons: np.ndarray, levels: ThresholdConfig | Sequence[fl
     for i, threshold in enumerate(thresholds):
         np.greater(photons, threshold, out=out[..., i])
     return out.reshape(*photons.shape[:-1], photons.shape[-1] * len(thresholds))
+
+
+class ThresholdFrontEnd:
+    """The ideal encoder as a :class:`FrontEnd`: level i fires when the tick's count > thresholds[i]."""
+
+    kind = "threshold"
+
+    def __init__(self, config: ThresholdConfig | Sequence[float] | None = None) -> None:
+        self.config = threshold_config(config)
+
+    @property
+    def n_levels(self) -> int:
+        return self.config.n_levels
+
+    def encode(self, photons: np.ndarray, first_event: int = 0) -> np.ndarray:
+        return encode_thresholds(check_photons(photons), self.config)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.config.model_dump(mode="json")}
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], source: str = "front end") -> ThresholdFrontEnd:
+        return cls(validate_settings(ThresholdConfig, settings, source))
+
+    def __repr__(self) -> str:
+        return f"ThresholdFrontEnd(thresholds={self.config.thresholds})"
+
+
+def check_photons(photons: np.ndarray) -> np.ndarray:
+    """Photon frames as a non-negative array ``(events, ticks, sensors)``, or one clear error."""
+    photons = np.asarray(photons)
+    if photons.ndim != 3:
+        raise NeurocalError(f"photon frames must be (events, ticks, sensors), got shape {photons.shape}")
+    if photons.dtype.kind not in "ui" and not (photons.dtype.kind == "f" and np.all(photons == np.floor(photons))):
+        raise NeurocalError(f"photon frames must hold integer counts, got dtype {photons.dtype}")
+    if photons.dtype.kind != "u" and photons.size and photons.min() < 0:
+        raise NeurocalError("photon frames hold a negative count; photon counts are >= 0")
+    return photons
+
+
+def validate_settings(model: type[BaseModel], settings: Mapping[str, Any], source: str) -> Any:
+    """``model(**settings)`` or a NeurocalError naming the source, the field and what is wrong."""
+    try:
+        return model(**dict(settings))
+    except ValidationError as err:
+        e = err.errors()[0]
+        field = "".join(f".{part}" if isinstance(part, str) else f"[{part}]" for part in e["loc"])
+        msg = str(e["msg"]).removeprefix("Value error, ")  # a model-level check names its field itself
+        more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+        raise NeurocalError(f"{source}: front_end{field}: {msg}{more}") from err
+
+
+def frontend_from_dict(d: Mapping[str, Any] | None, source: str = "front end") -> FrontEnd:
+    """Rebuild a front end from ``FrontEnd.to_dict()``; None → the default ideal encoder."""
+    if d is None:
+        return ThresholdFrontEnd()
+    if not isinstance(d, Mapping):
+        raise NeurocalError(f"{source}: front_end must be a mapping with a 'kind', got {type(d).__name__}")
+    settings = dict(d)
+    kind = settings.pop("kind", None)
+    if kind not in KINDS:
+        raise NeurocalError(f"{source}: front_end.kind is {kind!r}; choose one of: {', '.join(KINDS)}")
+    module_name, _, class_name = KINDS[kind].partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls.from_settings(settings, source)
+
+
+def frontend_from_metadata(metadata: Mapping[str, Any] | None, source: str = "network metadata") -> FrontEnd:
+    """The front end a network was trained with: ``front_end`` dict, else legacy ``threshold_levels``, else default."""
+    metadata = metadata or {}
+    if metadata.get(FRONTEND_KEY) is not None:
+        return frontend_from_dict(metadata[FRONTEND_KEY], source)
+    levels = metadata.get(METADATA_KEY)
+    if levels is None:
+        return ThresholdFrontEnd()
+    try:
+        return ThresholdFrontEnd(levels)
+    except (ValueError, TypeError) as err:
+        raise NeurocalError(f"{source}: {METADATA_KEY} {levels!r} is not a valid threshold list ({err})") from err

@@ -22,3 +22,71 @@ def test_levels_are_nested_and_configurable(rng):
     assert np.all(spikes[..., 1:] <= spikes[..., :-1])  # a higher level never fires alone
     two = encode_thresholds(photons, ThresholdConfig(thresholds=(10.0, 500.0)))
     assert two.shape == (4, 100, 200)
+
+
+# --- the front-end interface --------------------------------------------------------------------
+
+import pytest  # noqa: E402
+
+from neurocal.errors import NeurocalError  # noqa: E402
+from neurocal.sim.frontend import (  # noqa: E402
+    FRONTEND_KEY,
+    METADATA_KEY,
+    FrontEnd,
+    ThresholdFrontEnd,
+    frontend_from_dict,
+    frontend_from_metadata,
+)
+
+
+def test_threshold_front_end_is_the_ideal_encoder(rng):
+    photons = rng.integers(0, 10**6, (3, 20, 100)).astype(np.uint32)
+    fe = ThresholdFrontEnd((10.0, 500.0))
+    assert isinstance(fe, FrontEnd)
+    assert np.array_equal(fe.encode(photons), encode_thresholds(photons, (10.0, 500.0)))
+    assert fe.encode(photons).shape == (3, 20, 200)
+
+
+def test_settings_round_trip_through_a_plain_dict():
+    fe = ThresholdFrontEnd((10.0, 500.0, 7000.0))
+    d = fe.to_dict()
+    assert d == {"kind": "threshold", "thresholds": [10.0, 500.0, 7000.0]}
+    assert frontend_from_dict(d).to_dict() == d
+    assert frontend_from_dict(None).to_dict() == ThresholdFrontEnd().to_dict()
+
+
+def test_metadata_prefers_the_front_end_dict_and_reads_the_legacy_levels():
+    assert frontend_from_metadata({METADATA_KEY: [5.0, 50.0]}).to_dict()["thresholds"] == [5.0, 50.0]
+    photonic = {"kind": "photonic", "seed": 3}
+    meta = {FRONTEND_KEY: photonic, METADATA_KEY: [5.0, 50.0]}
+    assert frontend_from_metadata(meta).to_dict()["kind"] == "photonic"
+    assert frontend_from_metadata(None).to_dict() == ThresholdFrontEnd().to_dict()
+
+
+@pytest.mark.parametrize(
+    ("d", "words"),
+    [
+        ({"kind": "laser"}, ["front_end.kind", "'laser'", "threshold, photonic"]),
+        ({"thresholds": [1.0]}, ["front_end.kind", "None"]),
+        ({"kind": "threshold", "thresholds": [100.0, 10.0]}, ["front_end: thresholds", "increasing"]),
+        ({"kind": "threshold", "threshhold": [1.0]}, ["front_end.threshhold", "not permitted"]),
+        ([1, 2], ["must be a mapping"]),
+    ],
+)
+def test_bad_front_end_dicts_name_the_field(d, words):
+    with pytest.raises(NeurocalError) as err:
+        frontend_from_dict(d, source="bundle/intnet.json")
+    msg = str(err.value)
+    assert msg.startswith("bundle/intnet.json: ") and "\n" not in msg
+    for w in words:
+        assert w in msg
+
+
+def test_photon_frames_are_checked():
+    fe = ThresholdFrontEnd()
+    with pytest.raises(NeurocalError, match="events, ticks, sensors"):
+        fe.encode(np.zeros((10, 100)))
+    with pytest.raises(NeurocalError, match="negative"):
+        fe.encode(-np.ones((1, 2, 3), dtype=np.int64))
+    with pytest.raises(NeurocalError, match="integer counts"):
+        fe.encode(np.full((1, 2, 3), 0.5))
