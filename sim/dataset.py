@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocal.atomic import atomic_path
+from neurocal.atomic import atomic_file, check_interrupt
 from neurocal.errors import NeurocalError
 
 SCHEMA = "neurocal.events"
@@ -121,29 +121,57 @@ class EventSet:
         return out
 
 
-def write_h5(events: EventSet, path: str | os.PathLike[str]) -> Path:
-    """Write ``events`` to an HDF5 file atomically (temporary file in the same folder, then rename)."""
+class EventWriter:
+    """Writes the event file format into an open ``h5py.File``, in slices of events (streaming).
+
+    The datasets are created at their full size up front (chunked, so nothing is allocated before
+    it is written); :meth:`write` fills events ``start … start + len(photons)``.
+    """
+
+    def __init__(self, f: Any, n_events: int, n_ticks: int, n_sensors: int, tick_ns: float,
+                 generator: dict[str, Any]) -> None:
+        f.attrs["schema"] = SCHEMA
+        f.attrs["schema_version"] = SCHEMA_VERSION
+        f.attrs["tick_ns"] = float(tick_ns)
+        f.attrs["generator"] = json.dumps(generator, sort_keys=True, default=str)
+        self.photons = f.create_dataset(
+            "photons",
+            shape=(n_events, n_ticks, n_sensors),
+            dtype=np.uint32,
+            chunks=(1, n_ticks, n_sensors) if n_events and n_ticks and n_sensors else None,
+            compression="gzip",
+            compression_opts=4,
+            shuffle=True,
+        )
+        group = f.create_group("targets")
+        self.targets = {name: group.create_dataset(name, shape=(n_events, *tail), dtype=dtype)
+                        for name, (dtype, tail) in TARGET_FIELDS.items()}
+
+    def write(self, start: int, photons: np.ndarray, **targets: np.ndarray) -> None:
+        """Events ``start …``: photons (n, ticks, sensors) and every target field (n, …)."""
+        stop = start + len(photons)
+        if stop > start:
+            self.photons[start:stop] = np.asarray(photons).astype(np.uint32, copy=False)
+            for name, dataset in self.targets.items():
+                dataset[start:stop] = np.asarray(targets[name]).astype(dataset.dtype, copy=False)
+
+
+def write_h5(events: EventSet, path: str | os.PathLike[str], chunk: int = 256) -> Path:
+    """Write ``events`` to an HDF5 file atomically (temporary file in the same folder, then rename).
+
+    Written ``chunk`` events at a time, so SIGINT/SIGTERM stop it between chunks with the previous
+    file intact; a full disk ends in one error naming the file (see :mod:`neurocal.atomic`).
+    """
     import h5py
 
     path = Path(path)
-    with atomic_path(path, suffix=".h5") as tmp:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["schema"] = SCHEMA
-            f.attrs["schema_version"] = SCHEMA_VERSION
-            f.attrs["tick_ns"] = float(events.tick_ns)
-            f.attrs["generator"] = json.dumps(events.generator, sort_keys=True, default=str)
-            n, t, s = events.photons.shape
-            f.create_dataset(
-                "photons",
-                data=events.photons.astype(np.uint32, copy=False),
-                chunks=(1, t, s) if n else None,
-                compression="gzip",
-                compression_opts=4,
-                shuffle=True,
-            )
-            targets = f.create_group("targets")
-            for name, (dtype, _) in TARGET_FIELDS.items():
-                targets.create_dataset(name, data=getattr(events, name).astype(dtype, copy=False))
+    with atomic_file(path, ".h5") as fh, h5py.File(fh, "w") as f:
+        writer = EventWriter(f, events.n_events, events.n_ticks, events.n_sensors, events.tick_ns, events.generator)
+        for start in range(0, events.n_events, chunk):
+            sl = slice(start, start + chunk)
+            writer.write(start, events.photons[sl], **{name: getattr(events, name)[sl] for name in TARGET_FIELDS})
+            fh.check()
+            check_interrupt()
     return path
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,10 +28,24 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    _pyplot().close(fig)
-    return path
+    return save_figures({path: fig})[0]
+
+
+def save_figures(figures: dict[Path, Any]) -> list[Path]:
+    """Write PNGs together: every file is rendered to its temporary first, then all are committed.
+
+    A failure (bad folder, full disk, SIGINT) leaves every previous PNG as it was.
+    """
+    plt = _pyplot()
+    try:
+        with contextlib.ExitStack() as stack:
+            for path, fig in figures.items():
+                tmp = stack.enter_context(atomic_path(path, suffix=".png"))
+                fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    finally:
+        for fig in figures.values():
+            plt.close(fig)
+    return [Path(p) for p in figures]
 
 
 def sensor_map(frame: np.ndarray) -> np.ndarray:
@@ -39,8 +55,20 @@ def sensor_map(frame: np.ndarray) -> np.ndarray:
 
 def plot_event_frames(events: EventSet, index: int, out: str | os.PathLike[str], n_frames: int = 10) -> Path:
     """One event: the sensor face at ``n_frames`` time slices, and its light curve per threshold level."""
+    return _save(event_frames_figure(events, index, n_frames), Path(out))
+
+
+def check_event_index(events: EventSet, index: int) -> None:
+    """``--event`` must name an event of the file."""
+    if events.n_events == 0:
+        raise NeurocalError(f"{events.source}: holds no events; nothing to plot")
     if not 0 <= index < events.n_events:
         raise NeurocalError(f"{events.source}: --event {index} out of range 0..{events.n_events - 1}")
+
+
+def event_frames_figure(events: EventSet, index: int, n_frames: int = 10) -> Any:
+    """The figure of :func:`plot_event_frames`, not yet saved."""
+    check_event_index(events, index)
     plt = _pyplot()
     photons = events.photons[index].astype(np.float64)  # (ticks, sensors)
     # Slice the ticks that carry light, so that no panel is wasted on darkness before or after.
@@ -93,11 +121,16 @@ def plot_event_frames(events: EventSet, index: int, out: str | os.PathLike[str],
         f"event {index}: {name}, E_dep = {events.energy_mev[index] / 1e3:.2f} GeV, "
         f"{int(events.n_interactions[index])} interactions  (thresholds: dotted)"
     )
-    return _save(fig, Path(out))
+    return fig
 
 
 def plot_profiles(events: EventSet, out: str | os.PathLike[str]) -> Path:
     """Mean longitudinal (z), lateral (x) and time profiles of the sensor light, one line per particle."""
+    return _save(profiles_figure(events), Path(out))
+
+
+def profiles_figure(events: EventSet) -> Any:
+    """The figure of :func:`plot_profiles`, not yet saved."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     t = np.arange(events.n_ticks) * events.tick_ns
@@ -117,4 +150,4 @@ def plot_profiles(events: EventSet, out: str | os.PathLike[str]) -> Path:
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{events.source}: light profiles on the readout cubelet's upper face")
-    return _save(fig, Path(out))
+    return fig

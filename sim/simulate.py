@@ -9,18 +9,31 @@ face of the block, plus ``t0_ns``. Same seed and configuration → identical Eve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from neurocal.atomic import atomic_file, check_interrupt, check_output_file
 from neurocal.config import StreamConfig
 from neurocal.errors import NeurocalError
+from neurocal.limits import check_disk, check_memory, human_bytes
 
-from .calorimeter import BLOCK_MM, CUBELET_MM, N_CELLS, N_CUBELETS, N_CUBELETS_PER_AXIS, cell_centres, locate
-from .dataset import PARTICLE_CODES, EventSet
+from .calorimeter import (
+    BLOCK_MM,
+    CUBELET_MM,
+    N_CELLS,
+    N_CUBELETS,
+    N_CUBELETS_PER_AXIS,
+    N_SENSORS,
+    cell_centres,
+    locate,
+)
+from .dataset import PARTICLE_CODES, PARTICLE_NAMES, TARGET_FIELDS, EventSet, EventWriter
 from .light import expected_frames, optics
 from .shower import generate_showers
 
@@ -180,6 +193,48 @@ def simulate_batch(codes: np.ndarray, rng: np.random.Generator, config: SimConfi
     )
 
 
+def _codes(particles: Sequence[str], n_events: int) -> tuple[list[str], np.ndarray]:
+    names = resolve_particles(particles)
+    if isinstance(n_events, bool) or not isinstance(n_events, int | np.integer) or n_events <= 0:
+        raise NeurocalError(f"n_events must be a positive integer, got {n_events!r}")
+    return names, np.array([PARTICLE_CODES[n] for n in names], dtype=np.int32)
+
+
+def iter_batches(
+    particles: Sequence[str], n_events: int, seed: int, config: SimConfig | None = None
+) -> Iterator[tuple[int, np.ndarray, Batch]]:
+    """Yield ``(first_event, particle_codes, batch)`` for ``n_events`` events, batch by batch.
+
+    Memory is one batch (``config.batch_size`` events) whatever ``n_events`` is; the sequence is the
+    one :func:`simulate` collects, so a streamed file and an in-memory EventSet hold the same events.
+    """
+    config = config or SimConfig()
+    _, cycle = _codes(particles, n_events)
+    if not 0 <= int(seed) < 2**128:
+        raise NeurocalError(f"seed must be a non-negative integer, got {seed!r}")
+    rng = np.random.default_rng(int(seed))
+    for start in range(0, n_events, config.batch_size):
+        stop = min(start + config.batch_size, n_events)
+        codes = cycle[np.arange(start, stop) % len(cycle)]
+        yield start, codes, simulate_batch(codes, rng, config)
+
+
+def generator_info(particles: Sequence[str], n_events: int, seed: int, config: SimConfig) -> dict[str, Any]:
+    """The generator description stored with the events (configuration, seed, conventions)."""
+    return {
+        "name": "neurocal.sim.simulate",
+        "seed": int(seed),
+        "particles": resolve_particles(particles),
+        "n_events": int(n_events),
+        "config": config.model_dump(mode="json"),
+        "convention": CONVENTIONS[config.light]
+        + ("; scintillation decay applied" if config.decay else "; no scintillation decay (prompt light)"),
+        "time_origin": "t = 0 when the primary enters the block's front face, shifted by t0_ns",
+        "cubelet_index": "iz*100 + iy*10 + ix",
+        "sensor_index": "z*10 + x on the readout cubelet's upper face (y = max)",
+    }
+
+
 def simulate(
     particles: Sequence[str],
     n_events: int,
@@ -191,55 +246,91 @@ def simulate(
 
     Photons are uint32 (n_events, ticks, sensors); energies in MeV; centroid and dispersion in
     cell units of the readout cubelet. Reproducible: same arguments → identical EventSet.
+    Everything is held in memory (checked up front); :func:`simulate_to_file` streams to disk instead.
     """
     config = config or SimConfig()
-    names = resolve_particles(particles)
-    if isinstance(n_events, bool) or not isinstance(n_events, int | np.integer) or n_events <= 0:
-        raise NeurocalError(f"n_events must be a positive integer, got {n_events!r}")
-    codes = np.array([PARTICLE_CODES[names[i % len(names)]] for i in range(n_events)], dtype=np.int32)
-    rng = np.random.default_rng(seed)
-
+    _codes(particles, n_events)
     n_ticks = config.stream.n_ticks
-    photons = np.empty((n_events, n_ticks, 100), dtype=np.uint32)
-    out = {
-        "energy_mev": np.empty(n_events),
-        "centroid": np.empty((n_events, 3)),
-        "dispersion": np.empty((n_events, 2)),
-        "n_interactions": np.empty(n_events, dtype=np.int32),
-        "cubelet": np.empty(n_events, dtype=np.int32),
-    }
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n_events, unit="event", desc="simulate")
-    for start in range(0, n_events, config.batch_size):
-        stop = min(start + config.batch_size, n_events)
-        batch = simulate_batch(codes[start:stop], rng, config)
-        photons[start:stop] = batch.photons
-        for name, array in out.items():
-            array[start:stop] = getattr(batch, name)
-        if bar is not None:
+    check_memory(n_events * n_ticks * N_SENSORS * 4 * 1.1, f"{n_events} simulated events in memory",
+                 "simulate fewer events or stream them to a file with 'neurocal simulate --out'")
+    photons = np.empty((n_events, n_ticks, N_SENSORS), dtype=np.uint32)
+    codes = np.empty(n_events, dtype=np.int32)
+    out = {name: np.empty((n_events, *tail), dtype=dtype) for name, (dtype, tail) in TARGET_FIELDS.items()
+           if name != "particle"}
+    with _progress(n_events, progress) as bar:
+        for start, batch_codes, batch in iter_batches(particles, n_events, seed, config):
+            stop = start + len(batch_codes)
+            photons[start:stop] = batch.photons
+            codes[start:stop] = batch_codes
+            for name, array in out.items():
+                array[start:stop] = getattr(batch, name)
             bar.update(stop - start)
-    if bar is not None:
-        bar.close()
-
     return EventSet(
         photons=photons,
         particle=codes,
         **out,
         tick_ns=config.stream.tick_ns,
-        generator={
-            "name": "neurocal.sim.simulate",
-            "seed": int(seed),
-            "particles": names,
-            "n_events": int(n_events),
-            "config": config.model_dump(mode="json"),
-            "convention": CONVENTIONS[config.light]
-            + ("; scintillation decay applied" if config.decay else "; no scintillation decay (prompt light)"),
-            "time_origin": "t = 0 when the primary enters the block's front face, shifted by t0_ns",
-            "cubelet_index": "iz*100 + iy*10 + ix",
-            "sensor_index": "z*10 + x on the readout cubelet's upper face (y = max)",
-        },
+        generator=generator_info(particles, n_events, seed, config),
         source="<neurocal.sim.simulate>",
     )
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="event", desc="simulate", disable=not enabled)
+
+
+# Smallest size of one event on disk: its targets (uncompressed) and a compressed empty frame.
+MIN_BYTES_PER_EVENT = 64
+
+
+def simulate_to_file(
+    particles: Sequence[str],
+    n_events: int,
+    seed: int,
+    out: str | os.PathLike[str],
+    config: SimConfig | None = None,
+    progress: bool = False,
+) -> dict[str, int]:
+    """Simulate into the HDF5 file ``out``, batch by batch; returns the events per particle class.
+
+    Any count that fits on disk works: memory is one batch. Before work the output is checked
+    (folder writable, target a regular file) and the disk must hold the smallest possible file;
+    after the first batch the measured size per event is projected and the run stops early if the
+    file cannot fit. The file is written atomically: on an error, SIGINT or SIGTERM the previous
+    ``out`` is unchanged and no temporary file is left. Same arguments → same events as :func:`simulate`.
+    """
+    import h5py
+
+    config = config or SimConfig()
+    names, _ = _codes(particles, n_events)
+    out = Path(out)
+    final = check_output_file(out)
+    check_disk(n_events * MIN_BYTES_PER_EVENT, final.parent, f"{out}: {n_events} events",
+               "simulate fewer events or choose another --out")
+    n_ticks = config.stream.n_ticks
+    counts = dict.fromkeys(names, 0)
+    with atomic_file(out, ".h5") as fh, h5py.File(fh, "w") as f, _progress(n_events, progress) as bar:
+        writer = EventWriter(f, n_events, n_ticks, N_SENSORS, config.stream.tick_ns,
+                             generator_info(names, n_events, seed, config))
+        for start, codes, batch in iter_batches(names, n_events, seed, config):
+            stop = start + len(codes)
+            values = {name: getattr(batch, name) for name in TARGET_FIELDS if name != "particle"}
+            writer.write(start, batch.photons, particle=codes, **values)
+            for code in codes:
+                counts[PARTICLE_NAMES[int(code)]] += 1
+            bar.update(stop - start)
+            fh.flush()
+            fh.check()  # a full disk stops the run now, not after the last batch
+            check_interrupt()
+            if start == 0 and stop < n_events:
+                _check_projected_size(fh.tell(), stop, n_events, out, final.parent)
+    return counts
+
+
+def _check_projected_size(written: int, done: int, total: int, out: Path, folder: Path) -> None:
+    """After the first batch: will the whole file fit? (20 % margin for the HDF5 index)."""
+    projected = written / done * total * 1.2
+    check_disk(projected, folder, f"{out}: {total} events at {human_bytes(written / done)} per event",
+               "simulate fewer events or choose another --out", written=written)

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import click
 
+from neurocal.cli.options import COUNT, SEED, bounds_from
+from neurocal.errors import NeurocalError
+from neurocal.sim.simulate import SimConfig
+
 PARTICLES = ("proton", "kaon", "pion")
 
 
@@ -19,9 +23,11 @@ PARTICLES = ("proton", "kaon", "pion")
     show_default=True,
     help="Primary particle (repeat for a mix: proton, kaon, pion). Events alternate between them.",
 )
-@click.option("--events", "n_events", type=int, default=300, show_default=True, help="Total number of events.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed: same seed, same file.")
-@click.option("--energy-gev", type=float, default=100.0, show_default=True, help="Beam energy in GeV.")
+@click.option("--events", "n_events", type=COUNT, default=300, show_default=True,
+              help="Total number of events (streamed to disk: any count that fits there).")
+@click.option("--seed", type=SEED, default=1, show_default=True, help="Random seed: same seed, same file.")
+@click.option("--energy-gev", type=bounds_from(SimConfig, "energy_gev", "GeV"), default=100.0, show_default=True,
+              help="Beam energy in GeV.")
 @click.option(
     "--gun",
     type=click.Choice(["corner", "uniform"]),
@@ -52,16 +58,14 @@ def simulate(
 
     Each event: first interaction, electromagnetic and hadronic shower parts, scintillation light
     at 200 photons/MeV, counted by 100 sensors on the cubelet's upper face in 0.2 ns ticks.
+    Events are written batch by batch; an interrupted run leaves the previous OUT unchanged.
     """
-    from neurocal.sim.dataset import write_h5
-    from neurocal.sim.simulate import SimConfig
-    from neurocal.sim.simulate import simulate as run_simulation
+    from neurocal.sim.simulate import simulate_to_file
 
     config = SimConfig(energy_gev=energy_gev, gun=gun, light=light)
-    events = run_simulation(list(particles), n_events, seed, config, progress=not quiet)
-    write_h5(events, out)
-    counts = ", ".join(f"{k} {v}" for k, v in events.events_per_class().items())
-    click.echo(f"wrote {out}: {events.n_events} events ({counts})")
+    per_class = simulate_to_file(list(particles), n_events, seed, out, config, progress=not quiet)
+    counts = ", ".join(f"{k} {v}" for k, v in per_class.items())
+    click.echo(f"wrote {out}: {n_events} events ({counts})")
 
 
 @click.command()
@@ -72,13 +76,16 @@ def inspect(path: Path, as_json: bool) -> None:
     from neurocal.sim import load_events
     from neurocal.sim.summary import format_summary, summarize
 
-    summary = summarize(load_events(path))
+    events = load_events(path)
+    if events.n_events == 0:
+        raise NeurocalError(f"{path}: holds no events; nothing to inspect")
+    summary = summarize(events)
     click.echo(json.dumps(summary, indent=2, default=str) if as_json else format_summary(summary))
 
 
 @click.command("plot-event")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--event", "index", type=int, default=0, show_default=True, help="Which event to draw.")
+@click.option("--event", "index", type=click.IntRange(0), default=0, show_default=True, help="Which event to draw.")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -88,14 +95,17 @@ def inspect(path: Path, as_json: bool) -> None:
 )
 def plot_event(path: Path, index: int, out: Path) -> None:
     """Draw one event's photon frames over time, and the mean profiles per particle (PNG)."""
+    from neurocal.atomic import check_output_dir, output_dir
     from neurocal.sim import load_events
-    from neurocal.sim.plots import plot_event_frames, plot_profiles
+    from neurocal.sim.plots import check_event_index, event_frames_figure, profiles_figure, save_figures
 
+    check_output_dir(out)
     events = load_events(path)
-    out.mkdir(parents=True, exist_ok=True)
-    frames = plot_event_frames(events, index, out / f"event_{index}.png")
-    profiles = plot_profiles(events, out / "profiles.png")
-    click.echo(f"wrote {frames}\nwrote {profiles}")
+    check_event_index(events, index)
+    with output_dir(out) as folder:  # a folder created here is removed again if drawing fails
+        paths = save_figures({folder / f"event_{index}.png": event_frames_figure(events, index),
+                              folder / "profiles.png": profiles_figure(events)})
+    click.echo("\n".join(f"wrote {p}" for p in paths))
 
 
 COMMANDS: list[click.Command] = [simulate, inspect, plot_event]
