@@ -3,8 +3,11 @@
 A front end takes photon counts ``(events, ticks, sensors)`` and returns boolean spikes
 ``(events, ticks, sensors · n_levels)``; channel address = sensor · n_levels + level, so a
 sensor's levels are neighbours. It is part of the deployed model: its settings travel as a
-plain dict ``{"kind": ..., **settings}`` (``FrontEnd.to_dict()``), stored with the network and
-covered by its content hash, and ``frontend_from_dict`` rebuilds the same front end from it.
+plain dict ``{"kind": ..., **settings, "n_ticks": ..., "tick_ns": ...}`` (``FrontEnd.to_dict()``,
+the integer network's ``frontend`` field), covered by the network's content hash, and
+``frontend_from_dict`` rebuilds the same front end from it. ``n_ticks`` and ``tick_ns`` are the
+stream the front end was designed for (:class:`~neurocal.config.StreamConfig`);
+:func:`check_stream` refuses data recorded on another time base.
 
 Kinds:
 
@@ -24,11 +27,11 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from neurocal.config import ThresholdConfig
+from neurocal.config import StreamConfig, ThresholdConfig
 from neurocal.errors import NeurocalError
 
 METADATA_KEY = "threshold_levels"  # legacy: a network's metadata listing the ideal encoder's levels
-FRONTEND_KEY = "front_end"  # a network's metadata holding FrontEnd.to_dict()
+FRONTEND_KEY = "frontend"  # a network's metadata (and IntNetwork.frontend) holding FrontEnd.to_dict()
 
 # kind → "module:Class"; a class has ``from_settings(dict)`` and is imported only when asked for
 KINDS: dict[str, str] = {
@@ -42,6 +45,7 @@ class FrontEnd(Protocol):
     """Photon frames in, spike frames out, with settings that serialise to a dict."""
 
     kind: str
+    stream: StreamConfig
 
     @property
     def n_levels(self) -> int: ...
@@ -89,8 +93,11 @@ class ThresholdFrontEnd:
 
     kind = "threshold"
 
-    def __init__(self, config: ThresholdConfig | Sequence[float] | None = None) -> None:
+    def __init__(
+        self, config: ThresholdConfig | Sequence[float] | None = None, stream: StreamConfig | None = None
+    ) -> None:
         self.config = threshold_config(config)
+        self.stream = stream or StreamConfig()
 
     @property
     def n_levels(self) -> int:
@@ -100,14 +107,28 @@ class ThresholdFrontEnd:
         return encode_thresholds(check_photons(photons), self.config)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **self.config.model_dump(mode="json")}
+        return {"kind": self.kind, **self.config.model_dump(mode="json"), **self.stream.model_dump(mode="json")}
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], source: str = "front end") -> ThresholdFrontEnd:
-        return cls(validate_settings(ThresholdConfig, settings, source))
+        settings = dict(settings)
+        stream = {k: settings.pop(k) for k in StreamConfig.model_fields if k in settings}
+        return cls(
+            validate_settings(ThresholdConfig, settings, source), validate_settings(StreamConfig, stream, source)
+        )
 
     def __repr__(self) -> str:
-        return f"ThresholdFrontEnd(thresholds={self.config.thresholds})"
+        return f"ThresholdFrontEnd(thresholds={self.config.thresholds}, {self.stream!r})"
+
+
+def check_stream(front: FrontEnd, n_ticks: int, tick_ns: float, source: str) -> None:
+    """Refuse events whose time base differs from the one the front end (and the network) was built for."""
+    want = front.stream
+    if n_ticks != want.n_ticks or not np.isclose(tick_ns, want.tick_ns, rtol=1e-9, atol=0.0):
+        raise NeurocalError(
+            f"{source}: events have {n_ticks} ticks of {tick_ns:g} ns but the front end expects {want.n_ticks} ticks "
+            f"of {want.tick_ns:g} ns; simulate or read the data with the network's time base"
+        )
 
 
 def check_photons(photons: np.ndarray) -> np.ndarray:

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from neurocal.config import StreamConfig
 from neurocal.errors import NeurocalError
 
 from .frontend import check_photons, validate_settings
@@ -423,9 +424,11 @@ class PhotonicFrontEnd:
 
     kind = "photonic"
 
-    def __init__(self, settings: PhotonicSettings | None = None, chunk: int = 128) -> None:
+    def __init__(self, settings: PhotonicSettings | None = None, n_ticks: int | None = None, chunk: int = 128) -> None:
         self.settings = settings or PhotonicSettings()
         self.core = PhotonicCore(self.settings)
+        # the stream it was designed for: tick_ns is a setting of the model, n_ticks of the window
+        self.stream = StreamConfig(tick_ns=self.settings.tick_ns, n_ticks=n_ticks or StreamConfig().n_ticks)
         self.chunk = chunk
 
     @property
@@ -487,11 +490,13 @@ class PhotonicFrontEnd:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **self.settings.model_dump(mode="json")}
+        return {"kind": self.kind, **self.settings.model_dump(mode="json"), "n_ticks": self.stream.n_ticks}
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], source: str = "front end") -> PhotonicFrontEnd:
-        return cls(validate_settings(PhotonicSettings, settings, source))
+        settings = dict(settings)
+        stream = validate_settings(StreamConfig, {"n_ticks": settings.pop("n_ticks", StreamConfig().n_ticks)}, source)
+        return cls(validate_settings(PhotonicSettings, settings, source), n_ticks=stream.n_ticks)
 
     def __repr__(self) -> str:
         return f"PhotonicFrontEnd({self.settings!r})"

@@ -34,6 +34,7 @@ from neurocal.sim.frontend import (  # noqa: E402
     METADATA_KEY,
     FrontEnd,
     ThresholdFrontEnd,
+    check_stream,
     frontend_from_dict,
     frontend_from_metadata,
 )
@@ -50,9 +51,27 @@ def test_threshold_front_end_is_the_ideal_encoder(rng):
 def test_settings_round_trip_through_a_plain_dict():
     fe = ThresholdFrontEnd((10.0, 500.0, 7000.0))
     d = fe.to_dict()
-    assert d == {"kind": "threshold", "thresholds": [10.0, 500.0, 7000.0]}
+    assert d == {"kind": "threshold", "thresholds": [10.0, 500.0, 7000.0], "n_ticks": 100, "tick_ns": 0.2}
     assert frontend_from_dict(d).to_dict() == d
     assert frontend_from_dict(None).to_dict() == ThresholdFrontEnd().to_dict()
+    short = frontend_from_dict({**d, "n_ticks": 50, "tick_ns": 0.1})
+    assert short.stream.n_ticks == 50 and short.stream.tick_ns == 0.1
+
+
+def test_default_front_end_is_the_integer_networks_default():
+    from neurocal.intnet import DEFAULT_FRONTEND
+
+    assert ThresholdFrontEnd().to_dict() == DEFAULT_FRONTEND
+    assert frontend_from_dict(DEFAULT_FRONTEND).to_dict() == DEFAULT_FRONTEND
+
+
+def test_events_on_another_time_base_are_refused():
+    fe = ThresholdFrontEnd()
+    check_stream(fe, 100, 0.2, "data.h5")
+    with pytest.raises(NeurocalError, match=r"data.h5: events have 50 ticks of 0.2 ns .* expects 100 ticks"):
+        check_stream(fe, 50, 0.2, "data.h5")
+    with pytest.raises(NeurocalError, match=r"0\.1 ns"):
+        check_stream(fe, 100, 0.1, "data.h5")
 
 
 def test_metadata_prefers_the_front_end_dict_and_reads_the_legacy_levels():
@@ -70,6 +89,8 @@ def test_metadata_prefers_the_front_end_dict_and_reads_the_legacy_levels():
         ({"thresholds": [1.0]}, ["front_end.kind", "None"]),
         ({"kind": "threshold", "thresholds": [100.0, 10.0]}, ["front_end: thresholds", "increasing"]),
         ({"kind": "threshold", "threshhold": [1.0]}, ["front_end.threshhold", "not permitted"]),
+        ({"kind": "threshold", "n_ticks": 0}, ["front_end.n_ticks", "greater than 0"]),
+        ({"kind": "photonic", "n_ticks": -3}, ["front_end.n_ticks"]),
         ([1, 2], ["must be a mapping"]),
     ],
 )

@@ -179,6 +179,7 @@ def test_photonic_settings_round_trip_through_a_dict():
     fe = PhotonicFrontEnd(PhotonicSettings(seed=9, jitter_ps=5.0, transmission=(1.0, 0.2, 0.05, 0.01)))
     d = fe.to_dict()
     assert d["kind"] == "photonic" and d["transmission"] == [1.0, 0.2, 0.05, 0.01]
+    assert d["n_ticks"] == 100 and d["tick_ns"] == 0.2
     again = frontend_from_dict(d)
     assert isinstance(again, PhotonicFrontEnd) and again.settings == fe.settings
     photons = random_events(2, seed=1).photons
