@@ -69,9 +69,22 @@ class Headroom:
                 f"| {h.name} | {h.peak_u} ({h.u_bits:.1f}) | {h.peak_v} ({h.v_bits:.1f}) | {h.peak_a_in} | "
                 f"{h.u_wraps} | {h.v_clips} | {h.a_in_over_16bit} | {h.spikes} |"
             )
-        verdict = "no wrap, clip or port overflow" if self.ok else "OVERFLOW — see the counts above"
-        lines += ["", f"verdict: {verdict}"]
+        lines += ["", f"verdict: {self.verdict}"]
         return "\n".join(lines) + "\n"
+
+    @property
+    def verdict(self) -> str:
+        return "no wrap, clip or port overflow" if self.ok else "OVERFLOW — see the counts above"
+
+    def to_text(self) -> str:
+        """The same table for a terminal: aligned columns, no markdown escapes."""
+        head = ["layer", "peak |u| (bits)", "peak |v| (bits)", "peak |a_in|", "u wraps", "v clips", "a_in>16b",
+                "spikes"]
+        rows = [[h.name, f"{h.peak_u} ({h.u_bits:.1f})", f"{h.peak_v} ({h.v_bits:.1f})", str(h.peak_a_in),
+                 str(h.u_wraps), str(h.v_clips), str(h.a_in_over_16bit), str(h.spikes)] for h in self.layers]
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]]
+        return "\n".join([*lines, f"headroom over {self.events} calibration events: {self.verdict}"])
 
 
 def headroom(net: IntNetwork, spikes: np.ndarray) -> Headroom:

@@ -339,23 +339,17 @@ def quantize_bias(bias: np.ndarray, where: str) -> tuple[np.ndarray, int]:
     return np.clip(np.round(target / 2**exp), -BIAS_MANT_MAX - 1, BIAS_MANT_MAX).astype(np.int64), exp
 
 
-def frontend_of(chain: Chain) -> dict[str, Any]:
-    """The front end recorded in a chain's metadata (neurocal exports write it), else the default one."""
-    meta = chain.metadata
-    front = dict(DEFAULT_FRONTEND)
-    if "frontend" in meta and isinstance(meta["frontend"], dict):
-        front = dict(meta["frontend"])
-    if "threshold_levels" in meta:
-        front["thresholds"] = [float(t) for t in meta["threshold_levels"]]
-    if "n_ticks" in meta:
-        front["n_ticks"] = int(meta["n_ticks"])
-    if "tick_ns" in meta:
-        front["tick_ns"] = float(meta["tick_ns"])
-    return front
-
-
-def quantize(chain: Chain, calibration: np.ndarray | None = None, config: QuantConfig | None = None) -> IntNetwork:
+def quantize(
+    chain: Chain,
+    calibration: np.ndarray | None = None,
+    config: QuantConfig | None = None,
+    frontend: dict[str, Any] | None = None,
+) -> IntNetwork:
     """Float chain (+ calibration spikes (events, ticks, n_in)) → :class:`IntNetwork`.
+
+    ``frontend`` is the settings dict of the front end that makes the network's input
+    (``FrontEnd.to_dict()`` in :mod:`neurocal.sim.frontend`); it is stored with the network and
+    covered by its hash. Default: the ideal 4-threshold encoder of DESIGN §3.
 
     Errors (:class:`NeurocalError`, naming the node and the field): β outside (0, 1], α outside [0, 1),
     threshold ≤ 0, thresholds too spread for the integer resolution, weights or bias that overflow
@@ -398,7 +392,7 @@ def quantize(chain: Chain, calibration: np.ndarray | None = None, config: QuantC
         metadata=dict(chain.metadata),
         source=chain.source,
         config=asdict(config),
-        frontend=frontend_of(chain),
+        frontend=dict(frontend) if frontend is not None else dict(DEFAULT_FRONTEND),
     )
     if calibration is not None:
         approximations = bias_mapping_effect(chain, calibration)

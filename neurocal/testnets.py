@@ -116,3 +116,46 @@ def random_network(
             )
         )
     return IntNetwork(n_inputs=sizes[0], layers=layers, readout=readout, source="<random>")
+
+
+def corner_networks() -> list[tuple[str, IntNetwork, np.ndarray]]:
+    """Fixed networks with inputs that reach the contract's edges; every backend test should run them.
+
+    Each entry is (what it exercises, network, input spikes (events, ticks, n_in)):
+
+    * ``u_to_minus_2^23``: four inputs × −256 × 2^7 drive ``a = −2^17`` (beyond the 16-bit port), so
+      ``a << 6 = −2^23`` and Lava's wrap turns ``u = −2^23`` into ``+2^23``; a mixed layer whose
+      all-negative row would be clipped to −255 if its rows ran alone (inhibitory mode);
+    * ``vth_zero_weight_exp_-8``: a threshold of 0 (fires on any positive v) under ``weight_exp = −8``,
+      the floor of a negative sum;
+    * ``decays_0_and_4095``: ``du``/``dv`` at 0 and 4095 in one layer (four parameter groups);
+    * ``readout_saturates``: ``spiking = false`` with a bias that pins ``v`` at 2^23 − 1 — a backend that
+      used a threshold instead of the flag would fire.
+    """
+    nets = []
+    full = np.ones((2, 6, 4), dtype=bool)
+    full[1, ::2] = False
+    w = np.array([[-256, -256, -256, -256], [2, 0, 0, 0]])
+    nets.append(("u_to_minus_2^23", IntNetwork(n_inputs=4, readout="membrane", source="<corner>", layers=[
+        IntLayer(name="l0", synapse="s0", kind="LIF", weights=w, weight_exp=7, bias_mant=[0, 0], bias_exp=0,
+                 du=[4095, 0], dv=[0, 4095], vth=[VTH_MAX, 1], spiking=False),
+    ]), full))
+    rng = np.random.default_rng(0)
+    w0 = rng.choice([-256, -2, 0, 2, 254], size=(5, 4))
+    w0[0] = [-256, -256, 0, -2]
+    nets.append(("vth_zero_weight_exp_-8", IntNetwork(n_inputs=4, readout="spikes", source="<corner>", layers=[
+        IntLayer(name="l0", synapse="s0", kind="LIF", weights=lava_dense_weights(w0), weight_exp=-8,
+                 bias_mant=[0, 1, -1, 0, 3], bias_exp=0, du=4095, dv=[0, 0, 4095, 4095, 0], vth=[0, 0, 0, 1, 2]),
+        IntLayer(name="l1", synapse="s1", kind="LIF", weights=[[254, -256, 2, 0, 2]], weight_exp=7,
+                 bias_mant=[0], bias_exp=0, du=0, dv=0, vth=0),
+    ]), rng.random((3, 8, 4)) < 0.6))
+    nets.append(("decays_0_and_4095", IntNetwork(n_inputs=3, readout="spikes", source="<corner>", layers=[
+        IntLayer(name="l0", synapse="s0", kind="LIF", weights=[[200, 100, -50], [254, 0, 0], [2, 2, 2], [100, 0, 0]],
+                 weight_exp=3, bias_mant=[0, -4096, 4095, 7], bias_exp=0, du=[0, 4095, 0, 4095],
+                 dv=[0, 0, 4095, 4095], vth=[5000, 100, 1, 131071]),
+    ]), rng.random((3, 10, 3)) < 0.5))
+    nets.append(("readout_saturates", IntNetwork(n_inputs=2, readout="membrane", source="<corner>", layers=[
+        IntLayer(name="l0", synapse="s0", kind="LIF", weights=[[254, 254], [-2, 2]], weight_exp=7,
+                 bias_mant=[4095, -4096], bias_exp=7, du=0, dv=0, vth=0, spiking=False),
+    ]), np.ones((2, 12, 2), dtype=bool)))
+    return nets

@@ -10,17 +10,20 @@ from typing import Any
 import click
 import numpy as np
 
-from neurocal.atomic import atomic_path, write_text_atomic
+from neurocal.atomic import atomic_path
 from neurocal.errors import NeurocalError
 
 COMMANDS: list[click.Command] = []
 
 INTNET_FILE = "intnet.json"
 NIR_FILE = "model.nir"
+BUNDLE_KIND = "bundle"
+BUNDLE_FILES = (INTNET_FILE, NIR_FILE, "headroom.json", "headroom.md")  # what bundles held before manifests
 
 
-def _find_nir(source: Path) -> Path:
-    """SOURCE is a .nir file or a run directory holding model.nir (or exactly one .nir)."""
+def _find_nir(source: Path, workdir: Path) -> Path:
+    """SOURCE is a .nir file, a folder holding model.nir (or exactly one .nir), or a training run
+    (run.json), whose network is exported to ``workdir`` first."""
     if source.is_file():
         return source
     if source.is_dir():
@@ -29,38 +32,49 @@ def _find_nir(source: Path) -> Path:
         found = sorted(source.glob("*.nir"))
         if len(found) == 1:
             return found[0]
+        if not found and (source / "run.json").is_file():
+            from neurocal.models.nir_io import export
+
+            click.echo(f"exporting the network of run {source} to NIR first", err=True)
+            return export(source, workdir / NIR_FILE)
         what = "no .nir file" if not found else f"{len(found)} .nir files ({', '.join(f.name for f in found)})"
-        raise NeurocalError(f"{source}: holds {what}; name the file or put the network in {NIR_FILE}")
+        raise NeurocalError(f"{source}: holds {what} and no run.json; name the file or put the network in {NIR_FILE}")
     raise NeurocalError(f"{source}: no such file or directory")
 
 
-def _load_spikes(data: Path, n_events: int | None, metadata: dict[str, Any]) -> np.ndarray:
-    """Input spikes (events, ticks, channels) of the first ``n_events`` events of ``data``.
-
-    The front end is the one the network was trained with (its metadata's threshold levels).
-    """
+def _encode(data: Path, n_events: int | None, frontend: Any) -> np.ndarray:
+    """Input spikes (events, ticks, channels) of the first ``n_events`` events of ``data``, made by
+    the network's own front end (its settings travel with the network)."""
     from neurocal.sim import load_events
-    from neurocal.sim.frontend import METADATA_KEY, encode_thresholds
 
     events = load_events(data)
     if events.n_events == 0:
         raise NeurocalError(f"{data}: holds no events")
     photons = events.photons if n_events is None else events.photons[:n_events]
-    return encode_thresholds(photons, metadata.get(METADATA_KEY))
+    return frontend.encode(photons)
 
 
 def _load_bundle(bundle: Path) -> Any:
+    """The network of a bundle folder (checked whole against its manifest) or of an intnet.json file."""
+    from neurocal.atomic import check_complete
     from neurocal.intnet import IntNetwork
 
-    path = bundle / INTNET_FILE if bundle.is_dir() else bundle
-    return IntNetwork.load(path)
+    if bundle.is_dir():
+        check_complete(bundle, BUNDLE_KIND, fix="re-create it with 'neurocal quantize'")
+        return IntNetwork.load(bundle / INTNET_FILE)
+    return IntNetwork.load(bundle)
 
 
-def _check_width(net: Any, spikes: np.ndarray, data: Path) -> None:
+def _net_spikes(bundle: Path, data: Path, n_events: int | None) -> tuple[Any, np.ndarray]:
+    from neurocal.sim.frontend import frontend_from_dict
+
+    net = _load_bundle(bundle)
+    spikes = _encode(data, n_events, frontend_from_dict(net.frontend, source=f"{bundle}: field 'frontend'"))
     if spikes.shape[2] != net.n_inputs:
         raise NeurocalError(
             f"{data}: the front end makes {spikes.shape[2]} input channels but the network takes {net.n_inputs}"
         )
+    return net, spikes
 
 
 @click.command("quantize")
@@ -70,46 +84,85 @@ def _check_width(net: Any, spikes: np.ndarray, data: Path) -> None:
 @click.option("--events", "n_events", default=500, show_default=True, type=click.IntRange(1), help="calibration events")
 @click.option("--vth-target", default=2048, show_default=True, type=click.IntRange(1, 131071),
               help="integer threshold of spiking layers")
-def quantize_cmd(source: Path, data: Path, out: Path, n_events: int, vth_target: int) -> None:
-    """Quantise a NIR network (SOURCE: .nir file or run directory) into an integer bundle.
+@click.option("--max-groups", default=None, type=click.IntRange(1),
+              help="cluster each layer's per-neuron (tau, threshold) to at most this many sets (fewer Lava "
+                   "processes, smaller hardware parameter memories); prints what it costs")
+def quantize_cmd(source: Path, data: Path, out: Path, n_events: int, vth_target: int, max_groups: int | None) -> None:
+    """Quantise a NIR network into an integer bundle.
 
-    Writes OUT/intnet.json, OUT/model.nir (copy) and OUT/headroom.{json,md}; nothing on error.
+    SOURCE is a .nir file, a folder holding one, or a training run (exported first).
+    Writes OUT/intnet.json, OUT/model.nir (copy) and OUT/headroom.{json,md} as a whole; nothing on error.
     """
+    import tempfile
+
+    from neurocal.atomic import atomic_dir, check_output_dir
     from neurocal.headroom import headroom
     from neurocal.nirgraph import read_chain
-    from neurocal.quantize import QuantConfig, quantize
+    from neurocal.quantize import QuantConfig, float_int_agreement, quantize
+    from neurocal.sim.frontend import frontend_from_metadata
 
-    nir_path = _find_nir(source)
-    chain = read_chain(nir_path)
-    spikes = _load_spikes(data, n_events, chain.metadata)
-    if spikes.shape[2] != chain.n_inputs:
-        raise NeurocalError(
-            f"{data}: the front end makes {spikes.shape[2]} input channels but {nir_path} takes {chain.n_inputs}"
-        )
-    net = quantize(chain, spikes, QuantConfig(vth_target=vth_target))
-    report = headroom(net, spikes)
-    net.calibration = {"data": str(data), "events": int(spikes.shape[0]), "headroom_ok": report.ok}
-    # Everything is computed: only now touch the output directory.
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / NIR_FILE, suffix=".nir") as tmp:
-        shutil.copyfile(nir_path, tmp)
-    write_text_atomic(out / "headroom.json", json.dumps(report.to_dict(), indent=1) + "\n")
-    write_text_atomic(out / "headroom.md", report.to_markdown())
-    net.save(out / INTNET_FILE)
+    check_output_dir(out, "--out", BUNDLE_KIND, known_files=BUNDLE_FILES)
+    with tempfile.TemporaryDirectory(prefix="neurocal-export-") as workdir:
+        nir_path = _find_nir(source, Path(workdir))
+        chain = read_chain(nir_path)
+        frontend = frontend_from_metadata(chain.metadata, source=str(nir_path))
+        spikes = _encode(data, n_events, frontend)
+        if spikes.shape[2] != chain.n_inputs:
+            raise NeurocalError(
+                f"{data}: the front end makes {spikes.shape[2]} input channels but {nir_path} takes {chain.n_inputs}"
+            )
+        config = QuantConfig(vth_target=vth_target, max_groups=max_groups)
+        net = quantize(chain, spikes, config, frontend=frontend.to_dict())
+        report = headroom(net, spikes)
+        net.calibration.update({"data": str(data), "events": int(spikes.shape[0]), "headroom_ok": report.ok})
+        if max_groups is not None:
+            net.calibration["clustering"]["unclustered"] = float_int_agreement(
+                chain, quantize(chain, spikes, QuantConfig(vth_target=vth_target), frontend=frontend.to_dict()),
+                spikes)
+        # Everything is computed: only now is the bundle written, as a whole.
+        with atomic_dir(out, BUNDLE_KIND, known_files=BUNDLE_FILES) as tmp:
+            shutil.copyfile(nir_path, tmp / NIR_FILE)
+            (tmp / "headroom.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
+            (tmp / "headroom.md").write_text(report.to_markdown())
+            net.save(tmp / INTNET_FILE)
     click.echo(f"wrote {out / INTNET_FILE} ({net.content_hash[:19]}…), {net.n_layers} layers, "
                f"{spikes.shape[0]} calibration events")
-    click.echo(report.to_markdown().split("\n\n", 2)[-1].rstrip())
+    click.echo(report.to_text())
+    for layer, widths in zip(net.layers, net.static_widths(), strict=True):
+        groups = len(layer.parameter_groups())
+        click.echo(f"{layer.name}: {groups} parameter set{'s' * (groups > 1)}; static widths a {widths.a_bits} b, "
+                   f"u {widths.u_bits} b, v {widths.v_bits} b{' (int32 wrap possible)' * widths.wraps_int32}")
+    for approx in net.calibration.get("approximations", []):
+        measured = {k: v for k, v in approx.items() if k not in ("node", "what")}
+        click.echo(f"approximation at {approx['node']}: {approx['what']}; measured on the calibration events: "
+                   f"{measured}", err=True)
+    if max_groups is not None:
+        for name in ("unclustered", "clustered"):
+            click.echo(f"float vs int, {name}: {net.calibration['clustering'][name]['layers']}")
     if not report.ok:
         click.echo("warning: the calibration set overflows a register; see headroom.md", err=True)
 
 
-def _run_backend(name: str, net: Any, spikes: np.ndarray, progress: bool, timeout: float | None) -> Any:
-    from neurocal.backends import get_backend
+def _run_backend(name: str, net: Any, spikes: np.ndarray, timeout: float | None, trace: bool = False) -> Any:
+    """Run one backend (progress on stderr) and validate what it returns against the network and the input."""
+    from neurocal.backends import get_backend, validate_result
 
-    options: dict[str, Any] = {"progress": progress}
+    options: dict[str, Any] = {"progress": True, "trace": trace}
     if timeout is not None:
         options["timeout"] = timeout
-    return get_backend(name, **options).run(net, spikes)
+    return validate_result(get_backend(name, **options).run(net, spikes), net, spikes.shape, name)
+
+
+class _BackendsOption(click.Option):
+    """``--backends``/``--backend`` whose help lists the backends installed now (entry points)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from neurocal.backends import available_backends
+
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        return record[0], f"{record[1]} Installed: {', '.join(sorted(available_backends()))}."
 
 
 def _write_results(path: Path, result: Any, net: Any) -> None:
@@ -138,7 +191,8 @@ def _write_results(path: Path, result: Any, net: Any) -> None:
 
 
 @click.command("run")
-@click.option("--backend", "backend", default="golden", show_default=True, help="golden, lava, …")
+@click.option("--backend", "backend", default="golden", show_default=True, cls=_BackendsOption,
+              help="the backend to run.")
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="bundle dir or intnet.json")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
 @click.option("--events", "n_events", default=None, type=click.IntRange(1), help="first N events (default all)")
@@ -149,10 +203,8 @@ def run_cmd(backend: str, bundle: Path, data: Path, n_events: int | None, out: P
     """Run the integer network of BUNDLE on events with one backend."""
     if out is not None and out.suffix not in (".npz", ".h5", ".hdf5"):
         raise NeurocalError(f"{out}: --out must end in .npz or .h5")
-    net = _load_bundle(bundle)
-    spikes = _load_spikes(data, n_events, net.metadata)
-    _check_width(net, spikes, data)
-    result = _run_backend(backend, net, spikes, progress=True, timeout=timeout)
+    net, spikes = _net_spikes(bundle, data, n_events)
+    result = _run_backend(backend, net, spikes, timeout)
     n = result.n_events
     click.echo(f"{backend}: {n} events in {result.seconds:.3f} s ({n / max(result.seconds, 1e-9):.1f} events/s)")
     readout = net.decode_voltage(result.readout_v)
@@ -164,26 +216,40 @@ def run_cmd(backend: str, bundle: Path, data: Path, n_events: int | None, out: P
 
 
 @click.command("compare")
-@click.option("--backends", default="golden,lava", show_default=True, help="comma-separated; first = reference")
+@click.option("--backends", default="golden,lava", show_default=True, cls=_BackendsOption,
+              help="comma-separated; the first is the reference.")
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="bundle dir or intnet.json")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
 @click.option("--events", "n_events", default=100, show_default=True, type=click.IntRange(1))
-@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object (progress still goes to stderr)")
 @click.option("--timeout", default=None, type=float, help="seconds before a hung backend is killed")
-def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json: bool, timeout: float | None) -> None:
-    """Run several backends on the same events and count the events whose outputs differ anywhere.
+@click.option("--trace", "trace_event", default=None, type=click.IntRange(0),
+              help="also run event N with per-tick state recording and write each backend's trace (.npz) and a "
+                   "VCD of the reference's to --out")
+@click.option("--out", "out", default=None, type=click.Path(path_type=Path), help="folder for --trace output")
+def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json: bool, timeout: float | None,
+                trace_event: int | None, out: Path | None) -> None:
+    """Run several backends on the same events and compare them bit for bit.
 
-    Exit status 1 if any event differs (spikes of any layer, or any final voltage).
+    Checks output spikes, every layer's spikes and final u and v that a backend exposes; names the
+    first divergence (event, layer, tick, neuron, quantity, expected, got). Exit status 1 if any
+    event differs.
     """
-    from neurocal.backends import compare_results
+    from neurocal.backends import Divergence, compare_results
 
     names = [b.strip() for b in backends.split(",") if b.strip()]
     if len(names) < 2:
         raise NeurocalError(f"--backends needs at least two names, got {backends!r}")
-    net = _load_bundle(bundle)
-    spikes = _load_spikes(data, n_events, net.metadata)
-    _check_width(net, spikes, data)
-    results = [_run_backend(name, net, spikes, progress=not as_json, timeout=timeout) for name in names]
+    if (trace_event is None) != (out is None):
+        raise NeurocalError("--trace EVENT and --out DIR go together: the traces are written to DIR")
+    if out is not None:
+        from neurocal.atomic import check_output_dir
+
+        check_output_dir(out, "--out")
+    net, spikes = _net_spikes(bundle, data, n_events)
+    if trace_event is not None and trace_event >= spikes.shape[0]:
+        raise NeurocalError(f"--trace {trace_event}: only {spikes.shape[0]} events are compared (--events)")
+    results = [_run_backend(name, net, spikes, timeout) for name in names]
     comparisons = [compare_results(results[0], other) for other in results[1:]]
     mismatched = np.unique(np.concatenate([c.mismatched for c in comparisons]))
     summary = {
@@ -195,19 +261,63 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
         "seconds": {r.backend: round(r.seconds, 4) for r in results},
         "comparisons": [c.to_dict() for c in comparisons],
     }
+    if trace_event is not None:
+        summary["trace_files"], summary["traced_divergences"] = _write_traces(
+            names, net, spikes[trace_event : trace_event + 1], trace_event, timeout, out
+        )
     if as_json:
         click.echo(json.dumps(summary))
     else:
         click.echo(f"{summary['events']} events × {summary['ticks']} ticks, network {net.content_hash[:19]}…")
-        click.echo(f"{'backend':<10} {'seconds':>9} {'events/s':>10} {'mismatched':>11}")
+        click.echo(f"{'backend':<14} {'seconds':>9} {'events/s':>10} {'mismatched':>11}")
         for r in results:
             bad = next((c.n_mismatched for c in comparisons if c.other == r.backend), 0)
             label = "reference" if r is results[0] else str(bad)
-            click.echo(f"{r.backend:<10} {r.seconds:>9.3f} {r.n_events / max(r.seconds, 1e-9):>10.1f} {label:>11}")
+            click.echo(f"{r.backend:<14} {r.seconds:>9.3f} {r.n_events / max(r.seconds, 1e-9):>10.1f} {label:>11}")
+        for c in comparisons:
+            if c.first is not None:
+                click.echo(f"{c.other} vs {c.reference}: first divergence at {c.first}")
         verdict = f"{mismatched.size} events differ: {mismatched[:10].tolist()}" if mismatched.size else "bit-exact"
         click.echo(verdict)
+        for name, first in summary.get("traced_divergences", {}).items():
+            where = "none" if first is None else Divergence(**{**first, "event": trace_event})
+            click.echo(f"traced event {trace_event}, {name} vs {names[0]}: first divergence {where}")
+        for path in summary.get("trace_files", []):
+            click.echo(f"wrote {path}")
     if mismatched.size:
         raise SystemExit(1)
+
+
+def _write_traces(names: list[str], net: Any, spikes: np.ndarray, event: int, timeout: float | None,
+                  out: Path) -> tuple[list[str], dict[str, Any]]:
+    """Run one event on every backend with per-tick recording; write ``<backend>_event<N>.npz`` and the
+    reference's VCD (``<backend>_event<N>.vcd``). A backend without per-tick state still gives its spikes.
+
+    Returns the files written and, per other backend, the first per-tick divergence from the reference.
+    """
+    from neurocal.backends import compare_results
+    from neurocal.trace import event_trace, write_npz, write_vcd
+
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    divergences: dict[str, Any] = {}
+    reference = None
+    for k, name in enumerate(names):
+        result = _run_backend(name, net, spikes, timeout, trace=True)
+        if reference is None:
+            reference = result
+        else:
+            first = compare_results(reference, result).first
+            divergences[name] = first.to_dict() if first else None
+        arrays = event_trace(result, 0)
+        stem = out / f"{name}_event{event}"
+        written.append(str(write_npz(stem.with_suffix(".npz"), arrays, backend=name, event=event,
+                                     content_hash=net.content_hash, per_tick_state=result.trace is not None)))
+        if k == 0:
+            tick_ns = float(net.frontend.get("tick_ns", 0.2))
+            written.append(str(write_vcd(stem.with_suffix(".vcd"), arrays, inputs=spikes[0], tick_ns=tick_ns,
+                                         comment=f"neurocal compare --trace {event}: {name}, {net.content_hash}")))
+    return written, divergences
 
 
 COMMANDS.extend([quantize_cmd, run_cmd, compare_cmd])

@@ -14,7 +14,7 @@ from neurocal.backends import compare_results, get_backend
 from neurocal.golden import GoldenBackend
 from neurocal.nirgraph import chain_from_graph
 from neurocal.quantize import quantize, simulate_float
-from neurocal.testnets import lif_graph, random_network
+from neurocal.testnets import corner_networks, lif_graph, random_network
 
 pytestmark = [pytest.mark.lava, pytest.mark.timeout(300)]
 
@@ -52,15 +52,65 @@ def test_realistic_400_input_network_200_events():
     assert np.array_equal(lava.ops["spikes"], golden.ops["spikes"])
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(seed=st.integers(0, 2**32 - 1), readout=st.sampled_from(["membrane", "spikes"]))
-def test_extreme_random_networks(seed: int, readout: str):
-    """du/dv at 0 and 4095, saturating and negative weights, u wrapping and v clipping: many events per run."""
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    readout=st.sampled_from(["membrane", "spikes"]),
+    groups=st.sampled_from([1, 2, 4]),
+)
+def test_extreme_random_networks(seed: int, readout: str, groups: int):
+    """du/dv at 0 and 4095, saturating and negative weights, u wrapping and v clipping, per-neuron parameter
+    groups, up to ~100 inputs and 40 events × 20 ticks per Lava run (about 50× the first version's
+    examples × events × ticks × inputs)."""
     rng = np.random.default_rng(seed)
-    sizes = [int(rng.integers(2, 12)), int(rng.integers(1, 8)), int(rng.integers(1, 6))]
-    net = random_network(sizes, rng, extreme=True, readout=readout)
-    spikes = rng.random((30, 8, sizes[0])) < rng.choice([0.1, 0.5, 0.9])
+    sizes = [int(rng.integers(2, 100)), int(rng.integers(1, 12)), int(rng.integers(1, 6))]
+    net = random_network(sizes, rng, extreme=True, readout=readout, groups=groups)
+    spikes = rng.random((40, 20, sizes[0])) < rng.choice([0.02, 0.1, 0.5, 0.9])
     _assert_bit_exact(net, spikes)
+
+
+@pytest.mark.parametrize("case", [name for name, _, _ in corner_networks()])
+def test_corner_networks(case: str):
+    """The contract's edges, always run: u driven to −2^23, |a| > 2^15, vth = 0, weight_exp −8 and 7,
+    du/dv at 0 and 4095, per-neuron groups (one needing a sign-mode pad row), a saturating non-firing readout."""
+    _, net, spikes = next(c for c in corner_networks() if c[0] == case)
+    from neurocal.golden import simulate
+
+    stats = simulate(net, spikes, stats=True).stats
+    if case == "u_to_minus_2^23":
+        assert stats[0]["peak_u"] == 2**23 and stats[0]["a_in_over_16bit"] > 0
+    if case == "readout_saturates":
+        assert stats[0]["v_clips"] > 0
+    _assert_bit_exact(net, spikes)
+
+
+@pytest.mark.slow
+def test_foreign_per_neuron_nir_graph_on_calorimeter_events():
+    """A NIR graph as other frameworks write it — per-neuron tau and threshold in every layer, LIF hidden and
+    CubaLIF readout — quantises, and golden equals Lava bit for bit on 120 encoded calorimeter events."""
+    spikes = _calorimeter_spikes(160, seed=21)
+    rng = np.random.default_rng(8)
+    weights = [rng.normal(0, 3 / np.sqrt(400), (24, 400)), rng.normal(0, 1 / np.sqrt(24), (4, 24))]
+    beta0 = rng.choice([0.8, 0.9, 0.95], size=24)  # a few distinct values: Lava runs one LIF per group
+    theta0 = rng.choice([0.8, 1.0, 1.25], size=24)
+    graph = lif_graph(weights, beta=[beta0, rng.choice([0.9, 0.97], size=4)],
+                      threshold=[theta0, np.ones(4)], biases=[np.zeros(24), rng.normal(0, 0.02, 4)],
+                      alpha=[np.zeros(24), rng.choice([0.5, 0.8], size=4)], readout="membrane")
+    graph.nodes["lif0"] = _as_lif(graph.nodes["lif0"])  # hidden layer LIF, readout CubaLIF
+    chain = chain_from_graph(graph)
+    assert [layer.kind for layer in chain.layers] == ["LIF", "CubaLIF"]
+    net = quantize(chain, spikes[:40])
+    assert len(net.layers[0].parameter_groups()) > 1 and not net.layers[1].uniform
+    assert net.calibration["approximations"][0]["node"] == "lif1"  # the CubaLIF bias mapping is stated
+    golden, _ = _assert_bit_exact(net, spikes[40:])
+    assert golden.ops["spikes"][:, 0].sum() > 500  # the hidden layer is really active
+
+
+def _as_lif(node):
+    import nir
+
+    return nir.LIF(tau=node.tau_mem, r=node.r, v_leak=node.v_leak, v_threshold=node.v_threshold,
+                   v_reset=node.v_reset)
 
 
 def test_voltages_driven_to_the_24_bit_limits():
@@ -68,7 +118,8 @@ def test_voltages_driven_to_the_24_bit_limits():
     net = random_network([6, 3, 2], rng, readout="membrane")
     for layer in net.layers:  # integrate without leak, saturating excitatory weights at the top exponent
         layer.weights = np.full_like(layer.weights, 254)
-        layer.weight_exp, layer.du, layer.dv, layer.vth = 7, 0, 0, 131071
+        layer.weight_exp = 7
+        layer.du, layer.dv, layer.vth = (np.full(layer.n_out, x, dtype=np.int32) for x in (0, 0, 131071))
     spikes = np.ones((6, 12, 6), dtype=bool)
     spikes[::2] = rng.random((3, 12, 6)) < 0.5
     from neurocal.golden import simulate
@@ -88,7 +139,7 @@ def test_floating_pt_matches_float_reference():
     )
     spikes = rng.random((8, 10, 12)) < 0.3
     lava = run_chain_float(chain, spikes)
-    ref = simulate_float(chain, spikes)
+    ref = simulate_float(chain, spikes, bias="voltage")  # floating_pt adds the bias to v, as the integer LIF
     np.testing.assert_allclose(lava["v_final"][-1], ref[-1]["v_final"], rtol=1e-9, atol=1e-9)
     assert np.array_equal(lava["layer_spikes"][0], ref[0]["spikes"])
 

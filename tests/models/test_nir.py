@@ -140,3 +140,19 @@ def test_import_to_run_then_evaluate(trained_run: Path, tmp_path: Path) -> None:
     assert result["models"]["snn"]["energy"]["mre_log10E"] == pytest.approx(
         original["models"]["snn"]["energy"]["mre_log10E"], rel=1e-5
     )
+
+
+def test_quantize_takes_a_freshly_trained_run(trained_run: Path, synthetic_h5: Path, tmp_path: Path) -> None:
+    """`neurocal quantize RUN_DIR` exports the run's network itself (no `neurocal export` first)."""
+    from click.testing import CliRunner
+
+    from neurocal.cli import main
+    from neurocal.intnet import IntNetwork
+
+    assert not list(trained_run.glob("*.nir"))
+    res = CliRunner().invoke(main, ["quantize", str(trained_run), "--data", str(synthetic_h5), "--events", "40",
+                                    "--out", str(tmp_path / "bundle")])
+    assert res.exit_code == 0, res.output
+    net = IntNetwork.load(tmp_path / "bundle" / "intnet.json")
+    assert net.metadata["target"] == "all" and net.n_inputs == 400
+    assert not list(trained_run.glob("*.nir"))  # the export went to a temporary folder, not into the run

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import nir
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurocal.errors import NeurocalError
 from neurocal.golden import simulate
 from neurocal.headroom import headroom
-from neurocal.intnet import IntNetwork, lava_dense_weights
+from neurocal.intnet import ARITHMETIC, IntLayer, IntNetwork, lava_dense_weights, layer_widths
 from neurocal.nirgraph import chain_from_graph
 from neurocal.quantize import QuantConfig, float_int_agreement, quant_grid, quantize, simulate_float, spike_overlap
-from neurocal.testnets import lif_graph
+from neurocal.testnets import lif_graph, random_network
 
 
 def _weights(rng, sizes, gain=2.0):
@@ -182,7 +185,8 @@ def test_cli_quantize_run_compare(workspace):
     bundle = workspace / "bundle"
     res = _cli("quantize", workspace / "run", "--data", workspace / "data.h5", "--out", bundle)
     assert res.exit_code == 0, res.output
-    assert {p.name for p in bundle.iterdir()} == {"intnet.json", "model.nir", "headroom.json", "headroom.md"}
+    assert {p.name for p in bundle.iterdir()} == {"intnet.json", "model.nir", "headroom.json", "headroom.md",
+                                                 "neurocal-manifest.json"}
     net = IntNetwork.load(bundle / "intnet.json")
     assert net.calibration["events"] == 24
 
@@ -238,3 +242,121 @@ def test_calibration_refuses_a_threshold_without_resolution(rng):
     chain = chain_from_graph(lif_graph([w0, np.ones((2, 4))], threshold=0.01))
     with pytest.raises(NeurocalError, match=r"'fc0'.*'weight'.*integer steps"):
         quantize(chain, np.ones((2, 5, 400), dtype=bool))
+
+
+# ----------------------------------------------------------------------------------------- contract v2
+
+
+V1_FILE = Path(__file__).parent / "intnet_v1.json"  # written by the schema-1 quantiser (commit 2a2581e)
+
+
+def test_v1_file_loads_with_the_default_front_end():
+    net = IntNetwork.load(V1_FILE)
+    assert [layer.vth.tolist() for layer in net.layers] == [[3615] * 4, [5] * 2]
+    assert net.frontend["kind"] == "threshold" and net.frontend["thresholds"] == [1e2, 1e3, 1e4, 1e5]
+    data = json.loads(V1_FILE.read_text())
+    data["layers"][0]["du"] += 1
+    with pytest.raises(NeurocalError, match="content_hash"):
+        IntNetwork.from_dict(data, "edited v1")
+
+
+def test_v2_file_carries_arithmetic_static_widths_and_front_end(tmp_path, net_and_data):
+    chain, spikes = net_and_data
+    net = quantize(chain, spikes, frontend={"kind": "threshold", "thresholds": [10.0, 100.0], "n_ticks": 30,
+                                            "tick_ns": 0.2})
+    data = json.loads(net.save(tmp_path / "intnet.json").read_text())
+    assert data["schema_version"] == 2 and data["arithmetic"] == ARITHMETIC
+    assert data["arithmetic"]["current"]["wrap_limit"] == 2**23 and data["arithmetic"]["sum_bits"] == 32
+    assert data["layers"][0]["du"] == 4095  # uniform layer: a scalar in the file
+    widths = data["layers"][0]["static_widths"]
+    assert set(widths) == {"a_max", "u_max", "v_max", "a_bits", "u_bits", "v_bits", "wraps_int32"}
+    # the front end is part of what the hash covers
+    other = quantize(chain, spikes)
+    assert other.content_hash != net.content_hash
+    data["frontend"]["thresholds"] = [10.0, 101.0]
+    with pytest.raises(NeurocalError, match="content_hash"):
+        IntNetwork.from_dict(data, "edited front end")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("layers", 0, "weights", 0, 0), 58 + 2**32, "weights.*outside"),
+        (("layers", 0, "weights", 0, 0), 58.9, "weights.*integers only"),
+        (("layers", 0, "weight_exp"), 1.7, "weight_exp.*integer"),
+        (("layers", 0, "spiking"), "no", "spiking.*true or false"),
+        (("layers", 0, "num_weight_bits"), 0, "num_weight_bits.*outside 8..8"),
+        (("layers", 0, "num_weight_bits"), 99, "num_weight_bits"),
+        (("layers", 0, "du"), True, "du.*integers only"),
+        (("layers", 1, "bias_mant"), [1], "bias_mant.*shape"),
+        (("n_inputs",), "60", "n_inputs.*integer"),
+        (("arithmetic", "current", "wrap_limit"), 2**24, "arithmetic"),
+    ],
+)
+def test_edited_fields_are_refused_before_any_cast(tmp_path, net_and_data, path, value, message):
+    chain, spikes = net_and_data
+    data = quantize(chain, spikes).to_dict()
+    data = json.loads(json.dumps(data, default=lambda o: o.tolist()))
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(NeurocalError, match=message):
+        IntNetwork.from_dict(data, "edited.json")
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), groups=st.sampled_from([1, 3]))
+def test_static_widths_bound_every_run(seed, groups):
+    """The static widths hold what the golden model computes on any input (here: dense random spikes)."""
+    rng = np.random.default_rng(seed)
+    sizes = [int(rng.integers(1, 30)), int(rng.integers(1, 8)), int(rng.integers(1, 5))]
+    net = random_network(sizes, rng, extreme=bool(rng.random() < 0.5), groups=groups)
+    spikes = rng.random((6, 15, sizes[0])) < rng.choice([0.3, 1.0])
+    stats = simulate(net, spikes, stats=True).stats
+    for widths, s in zip(net.static_widths(), stats, strict=True):
+        assert s["peak_a_in"] <= widths.a_max
+        assert s["peak_u"] <= widths.u_max and s["peak_v"] <= widths.v_max
+        assert widths.u_bits <= 32 and widths.a_bits <= 32
+
+
+def test_static_widths_of_a_plain_layer():
+    layer = IntLayer(name="l", synapse="s", kind="LIF", weights=[[254, 254, -256], [2, 0, 0]], weight_exp=2,
+                     bias_mant=[100, 0], bias_exp=1, du=4095, dv=0, vth=10)
+    widths = layer_widths(layer)
+    assert widths.a_max == 508 * 4  # Σ positive weights of the first row << 2
+    assert widths.u_max == 508 * 4 * 64  # du = 4095: no current memory, |u| = |a| << 6
+    assert widths.v_max == 2**23 - 1 + widths.u_max + 200
+    assert (widths.a_bits, widths.u_bits, widths.v_bits) == (12, 18, 25) and not widths.wraps_int32
+
+
+def test_clustering_bounds_groups_and_reports_its_cost(rng):
+    n = 20
+    graph = lif_graph(_weights(rng, [40, n, 3]), beta=[rng.uniform(0.7, 0.99, n), 0.9],
+                      threshold=[rng.uniform(0.8, 1.2, n), 1.0])
+    chain = chain_from_graph(graph)
+    spikes = rng.random((30, 25, 40)) < 0.1
+    full = quantize(chain, spikes)
+    assert len(full.layers[0].parameter_groups()) == n
+    clustered = quantize(chain, spikes, QuantConfig(max_groups=3))
+    assert len(clustered.layers[0].parameter_groups()) <= 3
+    report = clustered.calibration["clustering"]
+    assert report["max_groups"] == 3 and report["clustered"]["layers"][0]["spike_overlap"] > 0.3
+    exact = float_int_agreement(chain, full, spikes)["layers"][0]["spike_overlap"]
+    assert report["clustered"]["layers"][0]["spike_overlap"] <= exact + 0.05  # clustering does not help
+
+
+def test_cubalif_bias_mapping_is_stated_and_measured(rng):
+    graph = lif_graph(_weights(rng, [30, 8, 2]), alpha=0.7, beta=0.9, threshold=1.0,
+                      biases=[np.full(8, 0.05), np.full(2, 0.1)])
+    chain = chain_from_graph(graph)
+    spikes = rng.random((20, 30, 30)) < 0.1
+    nir_sem, mapped = simulate_float(chain, spikes), simulate_float(chain, spikes, bias="voltage")
+    assert not np.array_equal(nir_sem[-1]["v_final"], mapped[-1]["v_final"])  # the two meanings differ
+    net = quantize(chain, spikes)
+    stated = {a["node"]: a for a in net.calibration["approximations"]}
+    assert set(stated) == {"lif0", "lif1"}
+    assert 0 <= stated["lif0"]["spike_overlap"] <= 1 and stated["lif1"]["readout_max_rel_diff"] > 0
+    lif_only = quantize(chain_from_graph(lif_graph(_weights(rng, [30, 8, 2]), biases=[np.full(8, 0.05),
+                                                                                      np.zeros(2)])), spikes)
+    assert "approximations" not in lif_only.calibration  # LIF: the mapping is exact, nothing to state
