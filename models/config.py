@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -10,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from neurocal.atomic import write_text_atomic
+from neurocal.config import ThresholdConfig
 from neurocal.errors import NeurocalError
 
 Target = Literal["energy", "centroid", "dispersion", "pid", "all"]
@@ -47,8 +49,9 @@ class TrainConfig(BaseModel):
     patience: int = Field(8, ge=1, description="early stopping: epochs without validation improvement")
     val_fraction: float = Field(0.15, gt=0, lt=0.5)
     test_fraction: float = Field(0.15, gt=0, lt=0.5)
-    seed: int = 0
-    threads: int | None = Field(2, ge=1, description="torch.set_num_threads; None keeps torch's default")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seeds the split, the initial weights and the shuffles")
+    threads: int | None = Field(2, ge=1, le=4096, description="torch.set_num_threads (at most the machine's CPUs are "
+                                "used); None keeps torch's default")
     max_events: int | None = Field(None, ge=10, description="use only the first N usable events")
     ann_baseline: bool = Field(True, description="also train an ANN of the same size on spike counts")
     ann_epochs: int | None = Field(None, ge=1, description="ANN epochs (default: epochs)")
@@ -61,6 +64,14 @@ class TrainConfig(BaseModel):
     def _positive_sizes(cls, v: list[int]) -> list[int]:
         if any(n < 1 for n in v):
             raise ValueError("hidden layer sizes must be >= 1")
+        return v
+
+    @field_validator("thresholds")
+    @classmethod
+    def _front_end(cls, v: list[float]) -> list[float]:
+        if not all(math.isfinite(t) for t in v):
+            raise ValueError(f"thresholds must be finite photon counts, got {v}")
+        ThresholdConfig(thresholds=tuple(v))  # non-negative, strictly increasing: the front end's own rule
         return v
 
     @classmethod

@@ -16,6 +16,7 @@ same network as training 2 epochs straight (same thread count).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -30,8 +31,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from neurocal.atomic import atomic_path, write_text_atomic
+from neurocal.atomic import atomic_path, check_output_dir, output_dir, write_text_atomic
 from neurocal.errors import NeurocalError
+from neurocal.limits import check_memory
 from neurocal.models.config import RESUMABLE_FIELDS, TrainConfig, load_config, save_config
 from neurocal.models.data import (
     CLASS_NAMES,
@@ -65,13 +67,20 @@ class Prepared:
     n_dropped: int
     source: str
     tick_ns: float = 0.2
+    fingerprint: str = ""  # EventSet.fingerprint() of the dataset, when asked for
 
 
 def prepare(
-    config: TrainConfig, data_path: str | os.PathLike[str], split: dict[str, np.ndarray] | None = None
+    config: TrainConfig, data_path: str | os.PathLike[str], split: dict[str, np.ndarray] | None = None,
+    fingerprint: bool = False,
 ) -> Prepared:
-    """Load and encode a dataset, split it (or reuse ``split``) and standardise the targets on train."""
+    """Load and encode a dataset, split it (or reuse ``split``) and standardise the targets on train.
+
+    With ``fingerprint`` the dataset's content fingerprint is computed too (about 1 s per 100 MB).
+    """
     events = load_events(data_path)
+    if events.n_events == 0:
+        raise NeurocalError(f"{data_path}: holds no events; nothing to train on")
     spec = TargetSpec(config.target)
     y_reg, y_cls, usable = extract_targets(events, spec)
     if config.max_events is not None:
@@ -99,6 +108,7 @@ def prepare(
         n_dropped=int((~usable).sum()),
         source=str(data_path),
         tick_ns=float(events.tick_ns),
+        fingerprint=events.fingerprint() if fingerprint else "",
     )
 
 
@@ -306,6 +316,26 @@ def _check_resumable(stored: TrainConfig, requested: TrainConfig, run_dir: Path)
         )
 
 
+def training_memory_bytes(config: TrainConfig, n_inputs: int, n_ticks: int) -> float:
+    """Estimated peak memory of training one network pair, beyond the dataset itself.
+
+    Per network: parameters P = Σ (n_in + 1)·n_out, held four times (weights, gradients, Adam's two
+    moments); activations of one batch kept for backpropagation, ~8 float32 tensors per neuron per
+    tick (synaptic input, membrane, spike, surrogate terms). The ANN baseline has the same layers.
+    """
+    sizes = [n_inputs, *config.hidden, TargetSpec(config.target).n_outputs]
+    params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    neurons = sum(sizes[1:])
+    snn = 16.0 * params + 32.0 * config.batch_size * n_ticks * neurons
+    ann = 16.0 * params + 32.0 * config.batch_size * neurons if config.ann_baseline else 0.0
+    return snn + ann
+
+
+def _has_checkpoint(run_dir: Path) -> bool:
+    """Worth keeping after a failure: something ``--resume`` continues from."""
+    return any((run_dir / f"{kind}_last.pt").exists() for kind in KINDS)
+
+
 def train(
     config: TrainConfig,
     data_path: str | os.PathLike[str],
@@ -319,30 +349,61 @@ def train(
     """Train the SNN (and the ANN baseline) for ``config`` on ``data_path`` into ``out_dir``.
 
     With ``resume`` an interrupted run continues from its last checkpoints (its stored split and
-    configuration; only epochs/patience/threads may change). ``fake_quant`` plugs a
+    configuration; only epochs/patience/threads may change) on the same dataset: run.json records
+    the dataset's content fingerprint and a different dataset is refused. ``fake_quant`` plugs a
     quantisation-aware transform into the SNN's forward pass. Returns the run directory.
+
+    Everything that can be checked is checked before the run directory is created (writable
+    folder, dataset, configuration, memory); a run directory created here is removed again if
+    training fails before its first checkpoint.
     """
     out = Path(out_dir)
     log = log or (lambda msg: None)
+    check_output_dir(out)
     if config.threads is not None:
-        torch.set_num_threads(config.threads)
+        torch.set_num_threads(min(config.threads, os.cpu_count() or 1))
     if (out / "run.json").exists() and not resume:
         raise NeurocalError(f"{out}: already holds a run; pass --resume to continue it, or choose another --out")
+    stored_info: dict[str, Any] | None = None
     if resume:
         if not (out / "run.json").exists():
             raise NeurocalError(f"{out}: nothing to resume (no run.json)")
-        stored, info = read_run(out)
+        stored, stored_info = read_run(out)
         _check_resumable(stored, config, out)
         split = load_split(out / "split.npz")
-        data_path = data_path or info["data_path"]
+        data_path = data_path or stored_info["data_path"]
     else:
-        out.mkdir(parents=True, exist_ok=True)
         split = None
-    data = prepare(config, data_path, split)
+    data = prepare(config, data_path, split, fingerprint=True)
+    if stored_info is not None:
+        _check_same_data(stored_info, data, out, log)
+    n_inputs, n_ticks = int(data.x.shape[2]), int(data.x.shape[1])
+    check_memory(training_memory_bytes(config, n_inputs, n_ticks), f"--hidden {','.join(map(str, config.hidden))}",
+                 "choose smaller --hidden layers or a smaller batch_size in --config")
+    with output_dir(out, keep=_has_checkpoint):
+        return _train_into(out, config, data, resume, fake_quant, progress, log)
+
+
+def _check_same_data(info: dict[str, Any], data: Prepared, out: Path, log: Callable[[str], None]) -> None:
+    recorded = info.get("data_fingerprint")
+    if recorded is None:
+        log(f"note: {out / 'run.json'} predates data fingerprints; recording this dataset's")
+        return
+    if recorded != data.fingerprint:
+        raise NeurocalError(
+            f"{data.source}: not the dataset this run was trained on (content fingerprint {data.fingerprint[:19]}…, "
+            f"run.json records {recorded[:19]}… for {info.get('data_path')}); resume with that --data "
+            "or train into a new --out"
+        )
+
+
+def _train_into(out: Path, config: TrainConfig, data: Prepared, resume: bool, fake_quant: FakeQuant | None,
+                progress: bool, log: Callable[[str], None]) -> Path:
     n_inputs = int(data.x.shape[2])
     info = {
         "schema": RUN_SCHEMA,
-        "data_path": str(Path(data_path).resolve()),
+        "data_path": str(Path(data.source).resolve()),
+        "data_fingerprint": data.fingerprint,
         "target": config.target,
         "n_inputs": n_inputs,
         "n_ticks": int(data.x.shape[1]),

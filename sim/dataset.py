@@ -22,6 +22,7 @@ Sensor index = z·10 + x on the cubelet's upper face. A missing target is stored
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -112,6 +113,22 @@ class EventSet:
             generator=first.generator,
             source=first.source,
         )
+
+    def fingerprint(self) -> str:
+        """``sha256:…`` of the events' content (shape, tick length, photons, targets), not of the file.
+
+        The same events give the same fingerprint whether read from HDF5 or ``.dat`` or moved to
+        another folder; any changed count, tick or target gives another. A run stores it so that
+        ``train --resume`` refuses a different dataset.
+        """
+        h = hashlib.sha256()
+        h.update(json.dumps({"shape": list(self.photons.shape), "tick_ns": float(self.tick_ns)}).encode())
+        photons = np.ascontiguousarray(self.photons, dtype="<u4")
+        for start in range(0, self.n_events, 1024):  # chunked: no second full-size copy
+            h.update(memoryview(photons[start : start + 1024]).cast("B"))
+        for name, (dtype, _) in TARGET_FIELDS.items():
+            h.update(np.ascontiguousarray(getattr(self, name), dtype=np.dtype(dtype).newbyteorder("<")).tobytes())
+        return "sha256:" + h.hexdigest()
 
     def events_per_class(self) -> dict[str, int]:
         codes, counts = np.unique(self.particle, return_counts=True)

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from neurocal.cli.options import COUNT, SEED, TIMEOUT, positive
+
 
 def _stage(title: str, fn: Callable[[], Any]) -> Any:
     click.secho(f"\n== {title}", bold=True)
@@ -26,32 +28,38 @@ def _stage(title: str, fn: Callable[[], Any]) -> Any:
 
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build/demo"), show_default=True)
-@click.option("--events", "n_events", type=int, default=3000, show_default=True, help="Simulated events.")
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--epochs", type=int, default=None, help="Training epochs (default: the demo configuration's).")
-@click.option("--compare-events", type=int, default=40, show_default=True, help="Events for golden vs Lava.")
+@click.option("--events", "n_events", type=COUNT, default=3000, show_default=True, help="Simulated events.")
+@click.option("--seed", type=SEED, default=1, show_default=True)
+@click.option("--epochs", type=positive("epochs", 10**6), default=None,
+              help="Training epochs (default: the demo configuration's).")
+@click.option("--compare-events", type=COUNT, default=40, show_default=True, help="Events for golden vs Lava.")
+@click.option("--timeout", type=TIMEOUT, default=600.0, show_default=True,
+              help="Seconds before a hung Lava run is stopped (0 = no limit).")
 @click.option("--fresh", is_flag=True, help="Start over: simulate and train again.")
 @click.pass_context
 def demo(
-    ctx: click.Context, out: Path, n_events: int, seed: int, epochs: int | None, compare_events: int, fresh: bool
+    ctx: click.Context, out: Path, n_events: int, seed: int, epochs: int | None, compare_events: int,
+    timeout: float | None, fresh: bool,
 ) -> None:
     """Simulate showers, plot them, train an energy SNN, export it to NIR, quantise it, compare backends."""
     import shutil
 
+    from neurocal.atomic import check_output_dir, write_text_atomic
     from neurocal.cli.deploy import compare_cmd, quantize_cmd
+    from neurocal.limits import check_memory
     from neurocal.models import TrainConfig, evaluate, export, format_metrics, train
     from neurocal.sim import load_events
-    from neurocal.sim.dataset import write_h5
     from neurocal.sim.plots import plot_event_frames, plot_profiles
-    from neurocal.sim.simulate import SimConfig, simulate
+    from neurocal.sim.simulate import SimConfig, simulate_to_file
     from neurocal.sim.summary import format_summary, summarize
 
     # The 10^2..10^5 thresholds were chosen for the paper's photon generator (Ω, not Ω/4π):
     # under the physical convention only the lowest level fires, and the network would see one bit.
     sim_config = SimConfig(light="paper")
-    if fresh and out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out)
+    # The demo holds the events and their spike encoding in memory (uint32 photons + 4 bool levels per sensor).
+    check_memory(n_events * sim_config.stream.n_ticks * 100 * (4 + 4) * 1.5, f"--events {n_events}",
+                 "the demo trains in memory: choose fewer --events")
     data, plots, run, nir_file, bundle = (
         out / "data.h5",
         out / "plots",
@@ -59,18 +67,24 @@ def demo(
         out / "model.nir",
         out / "bundle",
     )
+    if fresh:  # only the demo's own outputs: `--out ~ --fresh` must not empty a home folder
+        for path in (data, plots, run, nir_file, bundle, out / "inspect.json"):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
     plots.mkdir(exist_ok=True)
 
     if not data.exists():
-        events = _stage(
+        _stage(
             f"simulate {n_events} events (p, K, π at 100 GeV, the paper's light convention)",
-            lambda: simulate(["proton", "kaon", "pion"], n_events, seed, sim_config, progress=True),
+            lambda: simulate_to_file(["proton", "kaon", "pion"], n_events, seed, data, sim_config, progress=True),
         )
-        write_h5(events, data)
     events = load_events(data)
     summary = _stage("inspect", lambda: summarize(events))
     click.echo(format_summary(summary))
-    (out / "inspect.json").write_text(json.dumps(summary, indent=2, default=str))
+    write_text_atomic(out / "inspect.json", json.dumps(summary, indent=2, default=str))
     _stage(
         "plot",
         lambda: (plot_event_frames(events, 0, plots / "event_0.png"), plot_profiles(events, plots / "profiles.png")),
@@ -102,7 +116,7 @@ def demo(
             data=data,
             n_events=compare_events,
             as_json=False,
-            timeout=600.0,
+            timeout=timeout,
         ),
     )
 

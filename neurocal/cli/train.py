@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from neurocal.cli.options import HIDDEN, SEED, positive, threads
+
 TARGETS = ["energy", "centroid", "dispersion", "pid", "all"]
 
 
@@ -21,11 +23,11 @@ TARGETS = ["energy", "centroid", "dispersion", "pid", "all"]
               help="Run directory.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML training configuration (fields of neurocal.models.TrainConfig).")
-@click.option("--epochs", type=int, default=None, help="Override the configured epochs.")
-@click.option("--threads", type=int, default=None, help="torch threads [default: 2].")
-@click.option("--hidden", type=str, default=None, help="Hidden sizes, e.g. 50,30 or 120,120,20.")
+@click.option("--epochs", type=positive("epochs", 10**6), default=None, help="Override the configured epochs.")
+@click.option("--threads", type=threads(), default=None, help="torch threads, 1..CPUs [default: 2].")
+@click.option("--hidden", type=HIDDEN, default=None, help="Hidden sizes, e.g. 50,30 or 120,120,20.")
 @click.option("--readout", type=click.Choice(["membrane", "spikes"]), default=None)
-@click.option("--seed", type=int, default=None)
+@click.option("--seed", type=SEED, default=None, help="Seed of the split, the initial weights and the shuffles.")
 @click.option("--no-ann", is_flag=True, help="Skip the ANN baseline.")
 @click.option("--demo", "demo_cfg", is_flag=True, help="Start from the small demo configuration.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
@@ -37,7 +39,7 @@ TARGETS = ["energy", "centroid", "dispersion", "pid", "all"]
 @click.option("--qat-every", type=click.IntRange(1), default=10, show_default=True,
               help="QAT: training steps between recomputations of the quantisation grid.")
 def train(data_path: Path | None, target: str | None, out_dir: Path, config_path: Path | None, epochs: int | None,
-          threads: int | None, hidden: str | None, readout: str | None, seed: int | None, no_ann: bool,
+          threads: int | None, hidden: list[int] | None, readout: str | None, seed: int | None, no_ann: bool,
           demo_cfg: bool, resume: bool, quiet: bool, qat_from: Path | None, qat_epochs: int, qat_every: int) -> None:
     """Train the spiking readout network (and an ANN baseline) in snnTorch, or fine-tune one with --qat-from."""
     from neurocal.errors import NeurocalError
@@ -46,10 +48,14 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
         from neurocal.models.qat import finetune_qat
 
         ignored = [name for name, v in (("--target", target), ("--config", config_path), ("--epochs", epochs),
-                                        ("--hidden", hidden), ("--readout", readout), ("--seed", seed)) if v]
+                                        ("--hidden", hidden), ("--readout", readout), ("--seed", seed))
+                   if v is not None]
         if ignored or resume or demo_cfg:
             raise NeurocalError(f"--qat-from fine-tunes the source run as configured; drop "
                                 f"{', '.join(ignored + ['--resume'] * resume + ['--demo'] * demo_cfg)}")
+        from neurocal.atomic import check_output_dir
+
+        check_output_dir(out_dir)
         run = finetune_qat(qat_from, data_path, out_dir, qat_epochs, progress=not quiet, every=qat_every,
                            threads=threads, log=click.echo)
         click.echo(f"run: {run} (QAT of {qat_from})")
@@ -64,14 +70,8 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
         config = load_config(config_path)
     else:
         config = TrainConfig.demo() if demo_cfg else TrainConfig()
-    sizes = None
-    if hidden:
-        try:
-            sizes = [int(v) for v in hidden.split(",")]
-        except ValueError as err:
-            raise NeurocalError(f"--hidden {hidden!r}: expected comma-separated integers like 50,30") from err
     config = config.with_overrides(
-        target=target, epochs=epochs, threads=threads, hidden=sizes, readout=readout, seed=seed,
+        target=target, epochs=epochs, threads=threads, hidden=hidden, readout=readout, seed=seed,
         ann_baseline=False if no_ann else None,
     )
     if data_path is None and not resume:
@@ -104,8 +104,10 @@ def evaluate(run_dir: Path, data_path: Path | None, no_plots: bool, bundle: Path
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export(run_dir: Path, out_path: Path) -> None:
     """Export a run's best SNN to a self-describing NIR graph."""
+    from neurocal.atomic import check_output_file
     from neurocal.models.nir_io import export as run_export
 
+    check_output_file(out_path)
     path = run_export(run_dir, out_path)
     click.echo(f"wrote {path}")
 
@@ -116,11 +118,15 @@ def export(run_dir: Path, out_path: Path) -> None:
               help="Also save it as a run directory (then evaluate/export work on it).")
 def import_nir(nir_file: Path, out_dir: Path | None) -> None:
     """Build the torch SNN of a NIR graph (Input, Affine/Linear, LIF/CubaLIF/IF, Output) and summarise it."""
+    import contextlib
+
+    from neurocal.atomic import output_dir
     from neurocal.models.nir_io import import_nir as run_import
     from neurocal.models.nir_io import metadata_of
     from neurocal.nirgraph import read_chain
 
-    net = run_import(nir_file, out_dir)
+    with output_dir(out_dir) if out_dir is not None else contextlib.nullcontext():  # removed again on failure
+        net = run_import(nir_file, out_dir)
     click.echo(net.summary())
     meta = metadata_of(read_chain(nir_file))
     if meta:
