@@ -33,6 +33,11 @@ def superpixel_figure(events: EventSet, index: int, sensor: int, frontend: Photo
     t_tick = np.arange(n_t) * tick_ns
     ideal = encode_thresholds(tr["photons"][:, None], frontend.settings.levels)  # (ticks, levels)
 
+    # zoom on the ticks that matter: light within a decade of the lowest level, or a spike
+    busy = np.flatnonzero((tr["photons"] > frontend.settings.levels[0] / 10) | tr["spikes"].any(axis=1))
+    lo, hi = (busy[0], busy[-1] + 1) if busy.size else (0, n_t)
+    xlim = (max(lo * tick_ns - 1.0, 0.0), min(hi * tick_ns + 1.5, n_t * tick_ns))
+
     plt = _pyplot()
     fig, axes = plt.subplots(lv + 2, 1, figsize=(10, 2.0 * (lv + 2)), sharex=True)
     ax = axes[0]
@@ -50,9 +55,10 @@ def superpixel_figure(events: EventSet, index: int, sensor: int, frontend: Photo
         colour = LEVEL_COLOURS[i % len(LEVEL_COLOURS)]
         ax.plot(t_sub, tr["v"][:, i], color=colour, lw=0.7)
         ax.axhline(d.threshold_pe, color="k", ls=":", lw=0.8)
+        ax.set_ylim(0, 3 * d.threshold_pe)  # the crossing is what matters; a brighter pulse is clipped
         ax.set_ylabel(f"v{i} (pe)")
         ax.text(
-            0.99, 0.9, f"T = {d.transmission[i]:.3g}, fires {int(tr['n_spikes'][:, i].sum())}×",
+            0.99, 0.9, f"T = {d.transmission[i]:.3g}, fires {int(tr['n_spikes'][:, i].sum())}× (v clipped at 3θ)",
             transform=ax.transAxes, ha="right", va="top", fontsize=7,
         )  # fmt: skip
 
@@ -67,5 +73,6 @@ def superpixel_figure(events: EventSet, index: int, sensor: int, frontend: Photo
     ax.set_ylim(-0.6, lv - 0.4)
     ax.set_ylabel("spikes\n(grey: ideal)")
     ax.set_xlabel("time in the event window (ns)")
+    ax.set_xlim(*xlim)
     fig.tight_layout()
     return fig
