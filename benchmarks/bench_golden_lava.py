@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from neurocal.golden import simulate  # noqa: E402
 from neurocal.intnet import IntNetwork  # noqa: E402
 from neurocal.nirgraph import chain_from_graph  # noqa: E402
-from neurocal.quantize import quantize  # noqa: E402
+from neurocal.quantize import QuantConfig, quantize  # noqa: E402
 from neurocal.testnets import lif_graph  # noqa: E402
 
 
@@ -41,10 +41,18 @@ def spikes_for(n_events: int, n_ticks: int = 100, seed: int = 1) -> tuple[np.nda
     return np.concatenate([sp] * reps, axis=1)[:, :n_ticks], source
 
 
-def network(sizes: list[int], calib: np.ndarray, seed: int = 0) -> IntNetwork:
+def network(sizes: list[int], calib: np.ndarray, seed: int = 0, per_neuron: bool = False,
+            max_groups: int | None = None) -> IntNetwork:
+    """A 400-input LIF network; ``per_neuron`` draws every neuron's β and threshold (as foreign NIR graphs do)."""
     rng = np.random.default_rng(seed)
     weights = [rng.normal(0, 3 / np.sqrt(a), (b, a)) for a, b in itertools.pairwise(sizes)]
-    return quantize(chain_from_graph(lif_graph(weights, beta=0.9, readout="membrane")), calib)
+    beta: float | list[np.ndarray] = 0.9
+    threshold: float | list[np.ndarray] = 1.0
+    if per_neuron:
+        beta = [rng.uniform(0.8, 0.97, b) for b in sizes[1:]]
+        threshold = [rng.uniform(0.8, 1.25, b) for b in sizes[1:]]
+    chain = chain_from_graph(lif_graph(weights, beta=beta, threshold=threshold, readout="membrane"))
+    return quantize(chain, calib, QuantConfig(max_groups=max_groups))
 
 
 def golden_rate(net: IntNetwork, sp: np.ndarray, repeat: int = 2) -> float:
@@ -71,8 +79,10 @@ def main() -> None:
 
     print("\n== golden model, one core (events/s; goal ≥ 10k for 400-50-30)")
     for sizes in ([400, 50, 30], [400, 120, 120, 20]):
-        net = network(sizes, sp[:200])
-        print(f"  {'-'.join(map(str, sizes)):<16} {golden_rate(net, sp):>9.0f} events/s")
+        uniform = golden_rate(network(sizes, sp[:200]), sp)
+        per_neuron = golden_rate(network(sizes, sp[:200], per_neuron=True), sp)
+        print(f"  {'-'.join(map(str, sizes)):<16} {uniform:>9.0f} events/s uniform layers, {per_neuron:>9.0f} events/s "
+              f"per-neuron β and θ (ratio {per_neuron / uniform:.2f})")
     print("  scaling with ticks (400-50-30):")
     net = network([400, 50, 30], sp[:200])
     for ticks in (50, 100, 200, 400):
@@ -91,14 +101,18 @@ def main() -> None:
     n_lava = 10 if args.quick else 20
     print(f"\n== Lava fixed_pt ({n_lava} events per configuration, one Lava run each)")
     print(f"  {'network':<16} {'ticks':>5} {'s total':>8} {'s/event':>8} {'ms/tick':>8} {'start-up+reads s':>17}")
-    for sizes, ticks in (([400, 50, 30], 50), ([400, 50, 30], 100), ([400, 200, 30], 100), ([400, 120, 120, 20], 100)):
+    print(f"  {'':<16} {'':>5} {'':>8} {'':>8} {'':>8} {'':>17} {'processes':>9}")
+    configs = [([400, 50, 30], 50, "uniform"), ([400, 50, 30], 100, "uniform"), ([400, 200, 30], 100, "uniform"),
+               ([400, 120, 120, 20], 100, "uniform"), ([400, 50, 30], 100, "per-neuron, ≤ 4 groups")]
+    for sizes, ticks, kind in configs:
         spt, _ = spikes_for(n_lava, ticks, seed=5)
-        net = network(sizes, sp[:200])
+        net = network(sizes, sp[:200], per_neuron=kind != "uniform", max_groups=4 if kind != "uniform" else None)
         res = LavaBackend().run(net, spt)
         n_ticks = res.info["ticks"]
         per_tick = res.info["run_seconds"] / n_ticks
         print(f"  {'-'.join(map(str, sizes)):<16} {ticks:>5} {res.seconds:>8.2f} {res.seconds / n_lava:>8.3f} "
-              f"{1e3 * per_tick:>8.3f} {res.seconds - res.info['run_seconds']:>17.2f}")
+              f"{1e3 * per_tick:>8.3f} {res.seconds - res.info['run_seconds']:>17.2f} {res.info['processes']:>9}"
+              f"  {kind}")
 
 
 if __name__ == "__main__":

@@ -87,8 +87,8 @@ def test_corner_networks(case: str):
 @pytest.mark.slow
 def test_foreign_per_neuron_nir_graph_on_calorimeter_events():
     """A NIR graph as other frameworks write it — per-neuron tau and threshold in every layer, LIF hidden and
-    CubaLIF readout — quantises, and golden equals Lava bit for bit on 120 encoded calorimeter events."""
-    spikes = _calorimeter_spikes(160, seed=21)
+    CubaLIF readout — quantises, and golden equals Lava bit for bit on 100 encoded calorimeter events."""
+    spikes = _calorimeter_spikes(140, seed=21)
     rng = np.random.default_rng(8)
     weights = [rng.normal(0, 3 / np.sqrt(400), (24, 400)), rng.normal(0, 1 / np.sqrt(24), (4, 24))]
     beta0 = rng.choice([0.8, 0.9, 0.95], size=24)  # a few distinct values: Lava runs one LIF per group
