@@ -10,6 +10,11 @@ from neurocal.errors import NeurocalError
 #: Every module of the accelerator, leaves first (the order compilers see them in).
 RTL_MODULES = (
     "nc_lif_update",
+    "nc_fifo",
+    "nc_aer_rx",
+    "nc_lif_layer",
+    "nc_axil_regs",
+    "nc_top",
 )
 
 

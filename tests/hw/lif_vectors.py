@@ -43,33 +43,36 @@ def lif_vectors(rng: np.random.Generator, *, groups: int = 24, neurons: int = 8,
     rows: dict[str, list[np.ndarray]] = {k: [] for k in (
         "a_in", "u_in", "v_in", "du", "dv", "vth", "bias", "spiking", "u_out", "v_out", "spike", "trajectory", "tick")}
     for g in range(groups):
+        # per-neuron du, dv, vth (corners or uniform draws), one spiking flag and bias exponent per layer
         layer = IntLayer(
             name="lif", synapse="fc", kind="LIF", weights=np.zeros((neurons, 1), dtype=np.int32), weight_exp=0,
             bias_mant=np.where(rng.random(neurons) < 0.5, rng.integers(-BIAS_MANT_MAX - 1, BIAS_MANT_MAX + 1, neurons),
                                rng.choice([0, -BIAS_MANT_MAX - 1, BIAS_MANT_MAX], neurons)),
             bias_exp=_pick(rng, 0, 7, [0, 7]),
-            du=_pick(rng, 0, 4095, [0, 1, 4094, 4095]),
-            dv=_pick(rng, 0, 4095, [0, 1, 4094, 4095]),
-            vth=_pick(rng, 0, VTH_MAX, [0, 1, 2048, VTH_MAX]),
+            du=[_pick(rng, 0, 4095, [0, 1, 4094, 4095]) for _ in range(neurons)],
+            dv=[_pick(rng, 0, 4095, [0, 1, 4094, 4095]) for _ in range(neurons)],
+            vth=[_pick(rng, 0, VTH_MAX, [0, 1, 2048, VTH_MAX]) for _ in range(neurons)],
             spiking=bool(rng.random() < 0.8),
         )
         a64 = _inputs(rng, ticks, neurons, a_limit)[:, None, :].astype(np.int32)
-        u_prev = np.zeros(neurons, dtype=np.int64)
-        v_prev = np.zeros(neurons, dtype=np.int64)
-        for k in range(ticks + 1):
-            spikes, v, u = _run_exact(a64, layer, k + 1, None)  # state after ticks 0..k
-            u, v, s = u[0].astype(np.int64), v[0].astype(np.int64), spikes[k, 0]
-            a = a64[k - 1, 0].astype(np.int64) if k >= 1 else np.zeros(neurons, dtype=np.int64)
-            for key, value in (("a_in", a), ("u_in", u_prev), ("v_in", v_prev), ("u_out", u), ("v_out", v),
-                               ("spike", s.astype(np.int64))):
-                rows[key].append(value)
-            for key, value in (("du", layer.du), ("dv", layer.dv), ("vth", layer.vth),
-                               ("spiking", int(layer.spiking))):
-                rows[key].append(np.full(neurons, value, dtype=np.int64))
-            rows["bias"].append(layer.effective_bias.astype(np.int64))
-            rows["trajectory"].append(g * neurons + np.arange(neurons))
-            rows["tick"].append(np.full(neurons, k))
-            u_prev, v_prev = u, v
+        total = ticks + 1
+        trace = {"u": np.zeros((total, 1, neurons), np.int32), "v": np.zeros((total, 1, neurons), np.int32)}
+        spikes, _, _ = _run_exact(a64, layer, total, None, trace)
+        u_after, v_after = trace["u"][:, 0].astype(np.int64), trace["v"][:, 0].astype(np.int64)
+        zero = np.zeros((1, neurons), dtype=np.int64)
+        columns = {
+            "a_in": np.concatenate([zero, a64[:, 0].astype(np.int64)]),  # tick 0 has no input
+            "u_in": np.concatenate([zero, u_after[:-1]]), "v_in": np.concatenate([zero, v_after[:-1]]),
+            "u_out": u_after, "v_out": v_after, "spike": spikes[:, 0].astype(np.int64),
+            "du": np.broadcast_to(layer.du, (total, neurons)), "dv": np.broadcast_to(layer.dv, (total, neurons)),
+            "vth": np.broadcast_to(layer.vth, (total, neurons)),
+            "bias": np.broadcast_to(layer.effective_bias, (total, neurons)),
+            "spiking": np.full((total, neurons), int(layer.spiking)),
+            "trajectory": np.broadcast_to(g * neurons + np.arange(neurons), (total, neurons)),
+            "tick": np.broadcast_to(np.arange(total)[:, None], (total, neurons)),
+        }
+        for key, value in columns.items():
+            rows[key].append(np.asarray(value, dtype=np.int64).reshape(-1))
     out = {k: np.concatenate(v) for k, v in rows.items()}
     if u_bits < 32:
         lo, hi = -(1 << (u_bits - 1)), (1 << (u_bits - 1)) - 1

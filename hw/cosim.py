@@ -1,0 +1,115 @@
+"""Run an IntNetwork on the RTL under cocotb: generate, build (cached), stream AER, decode the output.
+
+The result is a :class:`~neurocal.backends.BackendResult` with the output layer's spikes and final
+voltages (what the output stream carries; hidden layers are not exposed), so that
+:func:`neurocal.backends.compare_results` names the first divergence from the golden model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from neurocal import aer
+from neurocal.backends import BackendResult
+from neurocal.errors import NeurocalError
+from neurocal.hw import simulators
+from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, shape_for
+from neurocal.hw.sources import rtl_sources
+from neurocal.intnet import IntNetwork
+
+TOPLEVEL = "nc_top"
+CLOCK_NS = 4.0  # 250 MHz: the latency goal's clock
+
+
+@dataclass
+class CosimRun:
+    """A co-simulation's result and its measurements (cycles at the simulated clock)."""
+
+    result: BackendResult
+    shape: HwShape
+    cycles: np.ndarray  # per event, first input word → end-of-event word out (latency mode only)
+    total_cycles: int  # first input word → last output word, all events
+    registers: dict[str, int] = field(default_factory=dict)
+
+
+def _shape_key(shape: HwShape) -> str:
+    text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | None = None,
+            config: HwConfig | None = None, waves: bool = False) -> tuple[HwProject, simulators.SimBuild]:
+    """Generate ``net``'s files and build (or reuse) the simulation model of its shape."""
+    config = config or HwConfig()
+    shape = shape or shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2)
+    key = _shape_key(shape)
+    project = generate(net, build_root / f"gen-{key}", config, shape=shape,
+                       command=f"neurocal.hw.cosim ({sim}, shape {key})")
+    built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_root / f"{sim}-{key}{'-waves' if waves else ''}",
+                             includes=[project.include_dir], waves=waves)
+    return project, built
+
+
+def run_events(
+    net: IntNetwork,
+    spikes: np.ndarray,
+    *,
+    sim: str = "verilator",
+    build_root: str | Path = Path("build") / "rtl",
+    shape: HwShape | None = None,
+    config: HwConfig | None = None,
+    backpressure: bool = False,
+    latency: bool = False,
+    waves: bool = False,
+    first_event: int = 0,
+) -> CosimRun:
+    """Stream ``spikes`` (events, ticks, n_in) through the RTL; decode and validate the output stream."""
+    spikes = np.asarray(spikes, dtype=bool)
+    if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
+        raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
+    build_root = Path(build_root).resolve()
+    t0 = time.perf_counter()
+    project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves)
+    run_dir = built.build_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    words = aer.encode_events(spikes, first_event=first_event)
+    n_ev, n_t, _ = spikes.shape
+    total = n_t + net.n_layers
+    np.save(run_dir / "input.npy", words)
+    groups = max(project.shape.groups(i) for i in range(net.n_layers))
+    # generous bound for one event: every word and every neuron update, four times over
+    timeout = 4 * (len(words) * groups + total * (groups + 2) * net.n_layers + sum(project.shape.sizes)) + 2000
+    cfg = {"input": str(run_dir / "input.npy"), "output": str(run_dir / "output.npz"),
+           "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
+           "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS}
+    (run_dir / "config.json").write_text(json.dumps(cfg))
+    (run_dir / "output.npz").unlink(missing_ok=True)
+    simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,
+                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")}, waves=waves)
+    with np.load(run_dir / "output.npz") as out:
+        data = {k: out[k] for k in out.files}
+    out_spikes, v, numbers = aer.decode_output(data["words"], net.n_outputs)
+    if out_spikes.shape != (n_ev, total, net.n_outputs):
+        raise NeurocalError(f"RTL output holds {out_spikes.shape} spikes, expected {(n_ev, total, net.n_outputs)}")
+    expected_numbers = (first_event + np.arange(n_ev)) % (1 << aer.ADDR_BITS)
+    if not np.array_equal(numbers, expected_numbers):
+        raise NeurocalError(f"RTL output event numbers {numbers[:5].tolist()}… do not follow the input's")
+    n_layers = net.n_layers
+    result = BackendResult(
+        backend=f"rtl-{sim}",
+        output_spikes=out_spikes,
+        v_final=[None] * (n_layers - 1) + [v],
+        u_final=[None] * n_layers,
+        layer_spikes=[None] * (n_layers - 1) + [out_spikes],
+        seconds=time.perf_counter() - t0,
+        info={"total_cycles": int(data["total_cycles"]), "clock_ns": CLOCK_NS},
+    )
+    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
+    return CosimRun(result=result, shape=project.shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
+                    registers=registers)

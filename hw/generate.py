@@ -1,0 +1,259 @@
+"""IntNetwork → the accelerator's parameter header and memory files (``nc_params.vh``, ``mem/*.mem``).
+
+The header fixes the *shape* a build is compiled for (layer sizes, lanes, register widths); the
+memory files hold the network's integers and are read at time zero (``$readmemh``), so one build
+runs every network of its shape: rewrite the memory files, rerun. Every file starts with a banner
+naming the command that made it.
+
+Register widths, per layer (DESIGN §2 static widths, :meth:`IntNetwork.static_widths`):
+
+* synaptic accumulator ``ACC_W``: the int32 synaptic input ``a << 6`` only sees the low
+  ``26 − weight_exp`` bits of the weight sum ``S`` (``weight_exp ≥ 0``; ``26 + |weight_exp|`` for a
+  floor shift), so ``ACC_W = min(bits(max row sum), 26 − weight_exp)``: exact even where int32 wraps;
+* current ``U_W = clamp(u_bits, 25, 32)`` (u can be 2^23 exactly: 25 bits; 32 where int32 wraps);
+* voltage: 24 bits (clipped); weights 9-bit two's complement (Lava's values span [−256, 255]).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neurocal.atomic import write_text_atomic
+from neurocal.errors import NeurocalError
+from neurocal.intnet import IntNetwork
+
+WEIGHT_BITS = 9
+PARAM_BITS = 61  # {du[12], dv[12], vth[17], bias[20]}
+BIAS_BITS = 20
+MAX_LAYERS = 99  # memory files are named l00 .. l98
+MAX_ADDRESS = 1 << 16  # AER address field
+ACT_BITS = 26  # 32-bit a64 = sum << (weight_exp + 6): 26 bits of the shifted sum reach it
+PYNQ_Z2_BRAM_BITS = 140 * 36 * 1024  # xc7z020: 140 BRAM36
+
+
+@dataclass(frozen=True)
+class HwShape:
+    """What one build is compiled for: sizes (n_in, n_1, …, n_L), lanes and widths per layer."""
+
+    sizes: tuple[int, ...]
+    lanes: tuple[int, ...]
+    acc_w: tuple[int, ...]
+    u_w: tuple[int, ...]
+    fifo_log2: int = 2
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    def groups(self, layer: int) -> int:
+        return -(-self.sizes[layer + 1] // self.lanes[layer])
+
+    def weight_bits(self) -> int:
+        """Bits of all weight memories (n_in × groups × lanes × 9 per layer)."""
+        return sum(self.sizes[i] * self.groups(i) * self.lanes[i] * WEIGHT_BITS for i in range(self.n_layers))
+
+    def union(self, other: HwShape) -> HwShape:
+        """The shape that runs the networks of both (same sizes and lanes, the wider registers)."""
+        if (self.sizes, self.lanes, self.fifo_log2) != (other.sizes, other.lanes, other.fifo_log2):
+            raise NeurocalError(f"shapes {self.sizes}/{self.lanes} and {other.sizes}/{other.lanes} differ")
+        return HwShape(self.sizes, self.lanes, tuple(map(max, self.acc_w, other.acc_w)),
+                       tuple(map(max, self.u_w, other.u_w)), self.fifo_log2)
+
+    def check(self, net: IntNetwork, where: str = "build") -> None:
+        """Raise unless ``net`` runs exactly on a build of this shape."""
+        need = shape_for(net, lanes=self.lanes, fifo_log2=self.fifo_log2)
+        if need.sizes != self.sizes:
+            raise NeurocalError(
+                f"{net.source}: network sizes {list(need.sizes)} do not match the {where}'s {list(self.sizes)}; "
+                f"generate and build for this network"
+            )
+        for i, (have_a, need_a, have_u, need_u) in enumerate(zip(self.acc_w, need.acc_w, self.u_w, need.u_w,
+                                                                  strict=True)):
+            if need_a > have_a or need_u > have_u:
+                raise NeurocalError(
+                    f"{net.source}: layer {i} needs a {need_a}-bit accumulator and {need_u}-bit current, the "
+                    f"{where} has {have_a} and {have_u}; generate and build for this network"
+                )
+
+
+@dataclass(frozen=True)
+class HwConfig:
+    """Choices of the generator. ``lanes``: neurons per cycle, one int for every layer, a list per
+    layer, or None for fully parallel layers (capped at ``max_lanes``)."""
+
+    lanes: int | Sequence[int] | None = None
+    max_lanes: int = 128
+    fifo_log2: int = 2
+    weight_memory_bits: int = PYNQ_Z2_BRAM_BITS  # configured weight memory, all layers together
+
+
+def _lanes(net: IntNetwork, lanes: int | Sequence[int] | None, max_lanes: int) -> tuple[int, ...]:
+    n_out = [layer.n_out for layer in net.layers]
+    if lanes is None:
+        out = [min(n, max_lanes) for n in n_out]
+    elif isinstance(lanes, int):
+        out = [min(lanes, n) for n in n_out]
+    else:
+        out = list(lanes)
+        if len(out) != net.n_layers:
+            raise NeurocalError(f"lanes {out}: one value per layer expected ({net.n_layers} layers)")
+    if any(k < 1 for k in out):
+        raise NeurocalError(f"lanes {out}: every layer needs at least one lane")
+    return tuple(int(k) for k in out)
+
+
+def accumulator_bits(net: IntNetwork) -> list[int]:
+    """ACC_W per layer (module docstring)."""
+    out = []
+    for layer in net.layers:
+        w = layer.weights.astype(np.int64)
+        bound = max(int(np.clip(w, 0, None).sum(axis=1).max(initial=0)),
+                    int(np.clip(-w, 0, None).sum(axis=1).max(initial=0)))
+        exact = bound.bit_length() + 1
+        reach = ACT_BITS - layer.weight_exp  # 26 - e for e >= 0, 26 + |e| for a floor shift
+        out.append(max(WEIGHT_BITS + 1, min(exact, reach)))
+    return out
+
+
+def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_lanes: int = 128,
+              fifo_log2: int = 2) -> HwShape:
+    """The smallest exact shape for ``net``."""
+    u_w = [min(32, max(25, w.u_bits)) for w in net.static_widths()]
+    return HwShape(sizes=(net.n_inputs, *(layer.n_out for layer in net.layers)),
+                   lanes=_lanes(net, lanes, max_lanes), acc_w=tuple(accumulator_bits(net)), u_w=tuple(u_w),
+                   fifo_log2=fifo_log2)
+
+
+def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
+    """Refuse a shape the configured memories or the word formats cannot hold (one clear line)."""
+    if shape.n_layers > MAX_LAYERS:
+        raise NeurocalError(f"{source}: {shape.n_layers} layers; the accelerator holds at most {MAX_LAYERS}")
+    if max(shape.sizes) > MAX_ADDRESS:
+        raise NeurocalError(f"{source}: a layer of {max(shape.sizes)} neurons exceeds the 16-bit AER address")
+    bits = shape.weight_bits()
+    if bits > config.weight_memory_bits:
+        raise NeurocalError(
+            f"{source}: the weights need {bits} bits ({math.ceil(bits / 36864)} BRAM36) but the configured weight "
+            f"memory holds {config.weight_memory_bits} ({config.weight_memory_bits // 36864} BRAM36); use a smaller "
+            f"network or raise HwConfig.weight_memory_bits for a larger part"
+        )
+
+
+def _hex_words(values: np.ndarray, width_bits: int) -> list[str]:
+    """Unsigned integers (Python ints) → fixed-width hex strings."""
+    digits = -(-width_bits // 4)
+    return [format(int(v), f"0{digits}x") for v in values]
+
+
+def _pack_lanes(fields: np.ndarray, bits: int) -> np.ndarray:
+    """(words, lanes) two's complement fields → one int per word, lane k at bits [k·bits, (k+1)·bits)."""
+    mask = (1 << bits) - 1
+    out = np.zeros(fields.shape[0], dtype=object)
+    for k in range(fields.shape[1]):
+        out += (fields[:, k].astype(object) & mask) << (k * bits)
+    return out
+
+
+def memory_images(net: IntNetwork, shape: HwShape) -> dict[str, list[str]]:
+    """File name → hex lines of every memory of ``net`` on a build of ``shape``."""
+    images: dict[str, list[str]] = {}
+    for i, layer in enumerate(net.layers):
+        lanes, groups = shape.lanes[i], shape.groups(i)
+        n_pad = lanes * groups
+        w = np.zeros((n_pad, layer.n_in), dtype=np.int64)
+        w[: layer.n_out] = layer.weights
+        # word (input r, group g) holds w[g*lanes + k, r] in lane k
+        rows = w.T.reshape(layer.n_in * groups, lanes)
+        images[f"l{i:02d}_w.mem"] = _hex_words(_pack_lanes(rows, WEIGHT_BITS), lanes * WEIGHT_BITS)
+        par = np.zeros((n_pad, 4), dtype=np.int64)
+        par[: layer.n_out] = np.stack([layer.du, layer.dv, layer.vth, layer.effective_bias], axis=1)
+        words = ((par[:, 0].astype(object) << 49) | (par[:, 1].astype(object) << 37) | (par[:, 2].astype(object) << 20)
+                 | (par[:, 3].astype(object) & ((1 << BIAS_BITS) - 1)))
+        images[f"l{i:02d}_p.mem"] = _hex_words(words, PARAM_BITS)
+        images[f"l{i:02d}_c.mem"] = [format((int(layer.spiking) << 4) | (layer.weight_exp & 0xF), "02x")]
+    images["hash.mem"] = [net.content_hash.removeprefix("sha256:")[:16]]
+    return images
+
+
+def _banner(command: str, comment: str = "//") -> str:
+    return f"{comment} Generated by `{command}` (neurocal.hw.generate); do not edit.\n"
+
+
+def write_memories(net: IntNetwork, shape: HwShape, mem_dir: Path, command: str) -> list[Path]:
+    """Write ``net``'s memory files for a build of ``shape`` into ``mem_dir`` (each file atomically)."""
+    shape.check(net)
+    mem_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, lines in memory_images(net, shape).items():
+        path = mem_dir / name
+        write_text_atomic(path, _banner(command) + f"// {net.content_hash}\n" + "\n".join(lines) + "\n")
+        paths.append(path)
+    return paths
+
+
+def _vector(values: Sequence[int]) -> str:
+    """Verilog packed vector of 32-bit fields, element i at [32*i +: 32]."""
+    return "{" + ", ".join(f"32'd{v}" for v in reversed(values)) + "}"
+
+
+def params_header(shape: HwShape, mem_dir: Path, command: str) -> str:
+    n = shape.n_layers
+    mem = str(mem_dir.resolve()) + "/"
+    if '"' in mem or "\\" in mem:
+        raise NeurocalError(f"{mem}: the memory folder's path cannot contain quotes or backslashes (Verilog string)")
+    return (
+        _banner(command)
+        + "// Shape of the accelerator build; the integers are in the memory files under NC_MEM_PREFIX.\n"
+        + f"localparam integer NC_LAYERS = {n};\n"
+        + f"localparam [32*{n + 1}-1:0] NC_SIZES = {_vector(shape.sizes)};  // n_in, n_1, ..., n_L\n"
+        + f"localparam [32*{n}-1:0] NC_LANES = {_vector(shape.lanes)};\n"
+        + f"localparam [32*{n}-1:0] NC_ACC_W = {_vector(shape.acc_w)};\n"
+        + f"localparam [32*{n}-1:0] NC_U_W = {_vector(shape.u_w)};\n"
+        + f'localparam NC_MEM_PREFIX = "{mem}";\n'
+        + f"localparam integer NC_FIFO_LOG2 = {shape.fifo_log2};\n"
+    )
+
+
+@dataclass(frozen=True)
+class HwProject:
+    """What :func:`generate` wrote: the include folder (``nc_params.vh``) and the memory folder."""
+
+    shape: HwShape
+    include_dir: Path
+    mem_dir: Path
+
+    @property
+    def header(self) -> Path:
+        return self.include_dir / "nc_params.vh"
+
+
+def generate(
+    net: IntNetwork,
+    out_dir: str | Path,
+    config: HwConfig | None = None,
+    *,
+    shape: HwShape | None = None,
+    command: str = "neurocal.hw.generate.generate",
+) -> HwProject:
+    """Write ``nc_params.vh`` and the memory files of ``net`` under ``out_dir``.
+
+    ``shape`` (default: the smallest exact one for ``net``) lets one build serve several networks:
+    pass the union of their shapes.
+    """
+    config = config or HwConfig()
+    shape = shape or shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2)
+    check_fits(shape, config, net.source)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mem_dir = out_dir / "mem"
+    write_memories(net, shape, mem_dir, command)
+    header = out_dir / "nc_params.vh"
+    text = params_header(shape, mem_dir, command)
+    if not header.is_file() or header.read_text() != text:  # unchanged header: cached builds stay valid
+        write_text_atomic(header, text)
+    return HwProject(shape=shape, include_dir=out_dir, mem_dir=mem_dir)
