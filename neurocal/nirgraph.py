@@ -19,6 +19,7 @@ with the NIR input gains (``r``, ``w_in``) and any leak potential folded into ``
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +95,7 @@ def _vec(node_name: str, field_name: str, value: Any, n: int) -> np.ndarray:
     if arr.shape != (n,):
         raise NeurocalError(f"node '{node_name}': field '{field_name}' has {arr.size} values for {n} neurons")
     if not np.all(np.isfinite(arr)):
-        raise NeurocalError(f"node '{node_name}': field '{field_name}' has non-finite values")
+        raise NeurocalError(f"node '{node_name}': field '{field_name}' has non-finite values (NaN or inf)")
     return arr
 
 
@@ -160,7 +161,15 @@ def chain_from_graph(graph: Any, source: str = "<graph>") -> Chain:
         raise NeurocalError(f"{source}: expected exactly one Input node, found {len(inputs)}")
 
     meta = plain_metadata(dict(getattr(graph, "metadata", {}) or {}).get(METADATA_KEY, {}))
-    dt = float(meta.get("dt", DEFAULT_DT))
+    try:
+        dt = float(meta.get("dt", DEFAULT_DT))
+    except (TypeError, ValueError):
+        dt = math.nan
+    if not math.isfinite(dt) or dt <= 0:
+        raise NeurocalError(
+            f"{source}: metadata field 'neurocal.dt' is {meta.get('dt')!r}; the time step must be a finite number "
+            f"> 0 (seconds per tick, e.g. 2e-10 for 0.2 ns): fix the graph's metadata"
+        )
     readout = meta.get("readout", "spikes")
     if readout not in ("membrane", "spikes"):
         raise NeurocalError(f"{source}: metadata field 'readout' is {readout!r}; use 'membrane' or 'spikes'")
@@ -200,6 +209,8 @@ def chain_from_graph(graph: Any, source: str = "<graph>") -> Chain:
                 f"({', '.join(NEURON_TYPES)}) must"
             )
         weight = np.asarray(syn.weight, dtype=np.float64)
+        if not np.all(np.isfinite(weight)):
+            raise NeurocalError(f"{source}: node '{syn_name}': field 'weight' has non-finite values (NaN or inf)")
         if weight.ndim != 2 or weight.shape[1] != width:
             raise NeurocalError(
                 f"{source}: node '{syn_name}': field 'weight' has shape {weight.shape}, expected (n_out, {width})"

@@ -33,6 +33,7 @@ Importing this module does not import Lava; :func:`_lava` does, after the Python
 from __future__ import annotations
 
 import importlib.machinery
+import math
 import multiprocessing as mp
 import os
 import queue
@@ -341,11 +342,11 @@ def _run_guarded(
     proc = ctx.Process(target=_child, args=(results, specs, spikes, tag, progress, trace), daemon=False)
     proc.start()
     try:
-        status, payload = results.get(timeout=timeout)
+        status, payload = results.get(timeout=None if math.isinf(timeout) else timeout)  # ∞: no limit
     except queue.Empty:
         raise NeurocalError(
             f"Lava ({tag}) did not finish {spikes.shape[0]} events in {timeout:.0f} s; the run was killed "
-            f"(raise --timeout for long runs)"
+            f"(raise --timeout for long runs; --timeout 0 means no limit)"
         ) from None
     finally:
         proc.join(timeout=10)

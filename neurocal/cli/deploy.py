@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import click
 import numpy as np
 
 from neurocal.atomic import atomic_path
+from neurocal.cli.options import TIMEOUT
 from neurocal.errors import NeurocalError
 
 COMMANDS: list[click.Command] = []
@@ -153,6 +155,12 @@ def _run_backend(name: str, net: Any, spikes: np.ndarray, timeout: float | None,
     return validate_result(get_backend(name, **options).run(net, spikes), net, spikes.shape, name)
 
 
+def _no_limit(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """``--timeout 0`` (TIMEOUT gives None) means no limit, which backends take as ∞; absent means their default."""
+    given = ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.COMMANDLINE
+    return math.inf if given and value is None else value
+
+
 class _BackendsOption(click.Option):
     """``--backends``/``--backend`` whose help lists the backends installed now (entry points)."""
 
@@ -197,12 +205,17 @@ def _write_results(path: Path, result: Any, net: Any) -> None:
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
 @click.option("--events", "n_events", default=None, type=click.IntRange(1), help="first N events (default all)")
 @click.option("--out", "out", default=None, type=click.Path(path_type=Path), help="results .npz or .h5")
-@click.option("--timeout", default=None, type=float, help="seconds before a hung backend is killed")
+@click.option("--timeout", default=None, type=TIMEOUT, callback=_no_limit,
+              help="seconds before a hung backend is killed (default: from the run's size; 0: no limit)")
 def run_cmd(backend: str, bundle: Path, data: Path, n_events: int | None, out: Path | None,
             timeout: float | None) -> None:
     """Run the integer network of BUNDLE on events with one backend."""
-    if out is not None and out.suffix not in (".npz", ".h5", ".hdf5"):
-        raise NeurocalError(f"{out}: --out must end in .npz or .h5")
+    if out is not None:
+        from neurocal.atomic import check_output_file
+
+        if out.suffix not in (".npz", ".h5", ".hdf5"):
+            raise NeurocalError(f"{out}: --out must end in .npz or .h5")
+        check_output_file(out)  # before the work, not after
     net, spikes = _net_spikes(bundle, data, n_events)
     result = _run_backend(backend, net, spikes, timeout)
     n = result.n_events
@@ -222,7 +235,8 @@ def run_cmd(backend: str, bundle: Path, data: Path, n_events: int | None, out: P
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
 @click.option("--events", "n_events", default=100, show_default=True, type=click.IntRange(1))
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object (progress still goes to stderr)")
-@click.option("--timeout", default=None, type=float, help="seconds before a hung backend is killed")
+@click.option("--timeout", default=None, type=TIMEOUT, callback=_no_limit,
+              help="seconds before a hung backend is killed (default: from the run's size; 0: no limit)")
 @click.option("--trace", "trace_event", default=None, type=click.IntRange(0),
               help="also run event N with per-tick state recording and write each backend's trace (.npz) and a "
                    "VCD of the reference's to --out")

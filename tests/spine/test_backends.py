@@ -203,3 +203,26 @@ def test_malformed_plugin_result_is_one_clear_line(deployed):
     assert res.returncode == 2
     assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
     assert "backend 'broken'" in res.stderr and "field 'output_spikes'" in res.stderr
+
+
+@pytest.mark.parametrize(("value", "ok"), [("-1", False), ("nan", False), ("inf", False), ("0", True), ("30", True)])
+def test_timeout_is_validated_and_zero_means_no_limit(deployed, value, ok):
+    res = CliRunner().invoke(main, ["run", "--backend", "golden", "--bundle", str(deployed / "bundle"),
+                                    "--data", str(deployed / "d.h5"), "--events", "2", "--timeout", value])
+    assert (res.exit_code == 0) == ok, res.output
+    if not ok:
+        assert "--timeout" in res.output
+
+
+def test_run_checks_its_output_before_the_work(deployed):
+    """A read-only output folder is refused before Lava starts (root's override dropped with setpriv)."""
+    (deployed / "ro").mkdir()
+    os.chmod(deployed / "ro", 0o500)
+    cmd = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", sys.executable, "-m", "neurocal.cli", "run",
+           "--backend", "lava", "--bundle", "bundle", "--data", "d.h5", "--out", "ro/r.npz"]
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=deployed, timeout=120)
+    finally:
+        os.chmod(deployed / "ro", 0o700)
+    assert res.returncode == 2 and "not writable" in res.stderr, res.stderr
+    assert "lava fixed_pt" not in res.stderr  # no progress bar: the backend never ran

@@ -109,3 +109,19 @@ def test_metadata_comes_back_as_plain_json(rng, tmp_path):
     assert meta["target"] == "energy" and meta["readout"] == "membrane"
     assert meta["threshold_levels"] == [100.0, 1000.0]
     json.dumps(meta)  # bytes or numpy values would raise here
+
+
+@pytest.mark.parametrize("dt", [float("nan"), 0.0, -1e-4, float("inf"), "fast"])
+def test_bad_time_step_is_refused(rng, dt):
+    g = two_layer(rng)
+    g.metadata["neurocal"]["dt"] = dt
+    with pytest.raises(NeurocalError, match=r"'neurocal.dt'.*finite number > 0"):
+        chain_from_graph(g)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_weight_is_refused(rng, value):
+    g = two_layer(rng)
+    g.nodes["fc2"].weight[1, 2] = value
+    with pytest.raises(NeurocalError, match=r"'fc2'.*'weight' has non-finite"):
+        chain_from_graph(g)
