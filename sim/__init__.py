@@ -34,4 +34,8 @@ def load_events(path: str | os.PathLike[str], n_ticks: int = 100) -> EventSet:
         return read_h5(path)
     if path.suffix.lower() in (".h5", ".hdf5"):
         raise NeurocalError(f"{path}: not an HDF5 file (bad signature); the file is corrupt or truncated")
+    if path.suffix.lower() != ".dat":
+        raise NeurocalError(f"{path}: not an event file; accepted are a neurocal HDF5 file (.h5, from "
+                            "'neurocal simulate'), a Geant4 .dat file of the neuromorphic-readout paper, "
+                            "or a folder of .dat files")
     return read_dat(path, n_ticks=n_ticks)
