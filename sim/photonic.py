@@ -38,8 +38,8 @@ in v (v never exceeds θ without firing); when α^K < 1 / (2·m_max) that residu
 photon of the highest level and the equivalence is exact, which :func:`ideal_settings` checks
 (τ = 10 ps on a 0.2 ns tick: α^K = e^−20 ≈ 2·10⁻⁹).
 
-Randomness: event e (its index in the dataset), tick t draw from ``default_rng([seed, e, t])``,
-so any slice of a dataset, any batch size, and the Lava process give the same spikes.
+Randomness: event e (its index in the dataset) draws from its own ``default_rng([seed, e])``, tick
+after tick, so any slice of a dataset, any batch size, and the Lava process give the same spikes.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -113,7 +114,14 @@ class PhotonicSettings(BaseModel):
         20.0, description="refractory time after a spike (assumption; RTD photonic neurons show a refractory time)"
     )
     threshold_pe: float | None = Field(
-        None, gt=0, description="neuron threshold in photoelectrons; None = designed: m_0·η·T_0·r (module docstring)"
+        None, gt=0, description="neuron threshold in photoelectrons; None = designed (threshold_design)"
+    )
+    threshold_design: Literal["median", "mean"] = Field(
+        "median",
+        description="how a None threshold_pe is designed when stochastic: 'median' — a tick of L_0 or L_0 + 1 "
+        "photons fires channel 0 half of the time on average (Monte Carlo of this model, so that the noisy channel "
+        "fires at the encoder's level); 'mean' — the mean current crosses θ at m_0 = ⌊L_0⌋ + ½ (always used when "
+        "stochastic is False)",
     )
     stochastic: bool = Field(
         True, description="draw shot noise, arrival times, jitter and dark counts (False: follow the mean current)"
@@ -127,7 +135,7 @@ class PhotonicSettings(BaseModel):
     latency_ps: float = Field(
         30.0, description="mean detection delay (assumption: 3 σ, so that the Gaussian jitter rarely clips at 0)"
     )
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the noise; event e, tick t use rng([seed, e, t])")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the noise; event e draws from rng([seed, e])")
 
     @property
     def n_levels(self) -> int:
@@ -251,6 +259,7 @@ class Design:
         return int(self.profile.size)
 
 
+@lru_cache(maxsize=32)
 def design(settings: PhotonicSettings) -> Design:
     k = settings.sub_steps
     dt = settings.dt_ps
@@ -264,8 +273,17 @@ def design(settings: PhotonicSettings) -> Design:
             "front_end.threshold_pe: cannot be designed with no light on channel 0 (transmission[0] "
             "or qe is 0); set threshold_pe"
         )
-    theta = settings.threshold_pe if settings.threshold_pe is not None else float(half[0] * eta * trans[0] * retained)
     tick_ps = settings.tick_ns * PS_PER_NS
+    profile = arrival_profile(tick_ps, dt, k, settings.latency_ps, settings.jitter_ps)
+    refractory_steps = round(settings.refractory_ps / dt)
+    dark_per_step = settings.dark_rate_hz * dt * 1e-12
+    if settings.threshold_pe is not None:
+        theta = settings.threshold_pe
+    elif settings.stochastic and settings.threshold_design == "median":
+        p = float(eta * trans[0])
+        theta = median_threshold(math.floor(settings.levels[0]), p, alpha, tuple(profile), dark_per_step)
+    else:
+        theta = float(half[0] * eta * trans[0] * retained)
     return Design(
         n_levels=settings.n_levels,
         sub_steps=k,
@@ -274,13 +292,46 @@ def design(settings: PhotonicSettings) -> Design:
         eta=eta,
         transmission=trans,
         threshold_pe=float(theta),
-        refractory_steps=round(settings.refractory_ps / dt),
+        refractory_steps=refractory_steps,
         retained=retained,
         tick_memory=alpha**k,
-        profile=arrival_profile(tick_ps, dt, k, settings.latency_ps, settings.jitter_ps),
-        dark_per_step=settings.dark_rate_hz * dt * 1e-12,
+        profile=profile,
+        dark_per_step=dark_per_step,
         dark_per_tick=settings.dark_rate_hz * tick_ps * 1e-12,
     )
+
+
+CALIBRATION_TRIALS = 10000  # per photon count: the firing probability at the designed θ is 0.5 ± 0.004
+CALIBRATION_SEED = 20260425  # fixed: the designed θ must not depend on the noise seed
+
+
+@lru_cache(maxsize=32)
+def median_threshold(
+    level: int, p_detect: float, alpha: float, profile: tuple[float, ...], dark_per_step: float
+) -> float:
+    """θ at which a lone tick of ``level`` or ``level + 1`` photons fires the channel half of the time on average.
+
+    Monte Carlo of this model's own noise (binomial detection, multinomial arrival over the
+    sub-steps ``profile``, Poisson dark counts) from zero state. Up to its first spike a neuron's
+    v follows the trajectory without reset, so it fires at all iff max_j v_j > θ (refractory time
+    plays no part): the answer is the median of that maximum over the trials, exactly, with a
+    fixed seed so that θ does not depend on the noise seed.
+    """
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    shares = np.asarray(profile) / sum(profile)
+    peaks = []
+    for n_photons in (level, level + 1):
+        n = rng.binomial(n_photons, p_detect, CALIBRATION_TRIALS)
+        q = rng.multinomial(n, shares).astype(np.float64)
+        if dark_per_step > 0:
+            q += rng.poisson(dark_per_step, q.shape)
+        v = np.zeros(CALIBRATION_TRIALS)
+        peak = np.zeros(CALIBRATION_TRIALS)
+        for j in range(shares.size):
+            v = alpha * v + q[:, j]
+            np.maximum(peak, v, out=peak)
+        peaks.append(peak)
+    return float(np.median(np.concatenate(peaks)))  # P(peak > θ) = ½ over both counts together
 
 
 def _horizon_bins(tick_ps: float, dt: float, k: int, latency: float, jitter: float) -> int:
@@ -322,6 +373,7 @@ class PhotonicState:
     v: np.ndarray  # (E, C) float64
     refractory: np.ndarray  # (E, C) int32
     ring: np.ndarray  # (ahead, K, E, C) float64
+    rngs: list[np.random.Generator]  # per event, rng([seed, event]), drawn from tick by tick
 
 
 class PhotonicCore:
@@ -332,16 +384,25 @@ class PhotonicCore:
         self.design = design(settings)
         self.ahead = self.design.bins // self.design.sub_steps
 
-    def new_state(self, n_events: int, n_sensors: int) -> PhotonicState:
+    def new_state(self, events: np.ndarray, n_sensors: int) -> PhotonicState:
+        """Zero state at the start of events ``events`` (their indices in the dataset seed their noise)."""
         c = n_sensors * self.design.n_levels
+        n_events = len(events)
         return PhotonicState(
             v=np.zeros((n_events, c)),
             refractory=np.zeros((n_events, c), dtype=np.int32),
             ring=np.zeros((self.ahead, self.design.sub_steps, n_events, c)),
+            rngs=[np.random.default_rng([self.settings.seed, int(e)]) for e in events]
+            if self.settings.stochastic
+            else [],
         )
 
-    def deposit(self, state: PhotonicState, photons: np.ndarray, events: np.ndarray, tick: int) -> None:
-        """Add the photoelectrons caused by the photons ``(E, sensors)`` of tick ``tick`` to the ring."""
+    def deposit(self, state: PhotonicState, photons: np.ndarray, tick: int) -> None:
+        """Add the photoelectrons caused by the photons ``(E, sensors)`` of tick ``tick`` to the ring.
+
+        Draws happen tick after tick from each event's generator, in the same order whatever the
+        batch, so the numpy front end and the Lava process (one event at a time) agree.
+        """
         d, s = self.design, self.settings
         n_ev, n_sens = photons.shape
         c = n_sens * d.n_levels
@@ -355,10 +416,9 @@ class PhotonicCore:
         p_detect = np.tile(d.eta * d.transmission, n_sens)
         tick_ps = s.tick_ns * PS_PER_NS
         max_delay = s.latency_ps + JITTER_TAIL_SIGMAS * s.jitter_ps
-        for row, (counts, event) in enumerate(zip(photons, events, strict=True)):
+        for row, (counts, rng) in enumerate(zip(photons, state.rngs, strict=True)):
             if d.dark_per_tick == 0 and not counts.any():
-                continue  # nothing to draw; every (event, tick) has its own generator, so skipping is safe
-            rng = np.random.default_rng([s.seed, int(event), int(tick)])
+                continue  # nothing to draw (the same decision in every implementation)
             n = rng.binomial(np.repeat(counts.astype(np.int64), d.n_levels), p_detect)
             if d.dark_per_tick > 0:
                 n += rng.poisson(d.dark_per_tick, c)
@@ -382,7 +442,7 @@ class PhotonicCore:
                 state.ring[slot, :, row] += charge[j * k : (j + 1) * k]
 
     def step(
-        self, state: PhotonicState, photons: np.ndarray, events: np.ndarray, tick: int, trace: np.ndarray | None = None
+        self, state: PhotonicState, photons: np.ndarray, tick: int, trace: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Advance one tick: returns (fired in the tick (E, C) bool, spikes in the tick (E, C) int).
 
@@ -390,7 +450,7 @@ class PhotonicCore:
         crossing value, so that a plot shows the threshold being crossed; 0 while refractory).
         """
         d = self.design
-        self.deposit(state, photons, events, tick)
+        self.deposit(state, photons, tick)
         charge = state.ring[tick % self.ahead]  # (K, E, C)
         v, refr = state.v, state.refractory
         n_spikes = np.zeros(v.shape, dtype=np.int32)
@@ -452,9 +512,9 @@ class PhotonicFrontEnd:
         for start in range(0, n_ev, self.chunk):
             stop = min(start + self.chunk, n_ev)
             events = np.arange(start, stop) + int(first_event)
-            state = self.core.new_state(stop - start, n_s)
+            state = self.core.new_state(events, n_s)
             for t in range(n_t):
-                fired, n = self.core.step(state, photons[start:stop, t], events, t)
+                fired, n = self.core.step(state, photons[start:stop, t], t)
                 spikes[start:stop, t] = fired
                 counts[start:stop] += n
         return PhotonicOutput(spikes, counts)
@@ -469,14 +529,14 @@ class PhotonicFrontEnd:
         if not 0 <= sensor < n_s:
             raise NeurocalError(f"sensor {sensor} is out of range 0..{n_s - 1}")
         d, lv = self.design, self.n_levels
-        state = self.core.new_state(1, n_s)
+        state = self.core.new_state(np.array([event]), n_s)
         chans = slice(sensor * lv, (sensor + 1) * lv)
         v = np.zeros((n_t, d.sub_steps, lv))
         fired = np.zeros((n_t, lv), dtype=bool)
         n_spikes = np.zeros((n_t, lv), dtype=np.int32)
         buf = np.zeros((d.sub_steps, 1, n_s * lv))
         for t in range(n_t):
-            f, n = self.core.step(state, photons[None, t], np.array([event]), t, trace=buf)
+            f, n = self.core.step(state, photons[None, t], t, trace=buf)
             v[t] = buf[:, 0, chans]
             fired[t], n_spikes[t] = f[0, chans], n[0, chans]
         return {

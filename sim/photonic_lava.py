@@ -3,7 +3,7 @@
 ``PhotonicSuperpixel`` is a Lava process with its own ProcessModel (``fixed_pt`` and
 ``floating_pt``): each tick it receives the sensors' photon counts, advances the photonic
 superpixels with :class:`~neurocal.sim.photonic.PhotonicCore` — the same per-tick code the numpy
-front end runs, with the same per-(event, tick) random generators — and sends the channels'
+front end runs, with the same per-event random generators — and sends the channels'
 spikes to the network's first ``Dense``. It adds no delay: it forwards within the tick, so the
 network sees its spikes exactly when it would see the numpy front end's.
 
@@ -80,9 +80,9 @@ def photonic_process() -> type:
             event, tick = divmod(self.time_step - 1, p["segment"])
             out = np.zeros(self.s_out.shape, dtype=np.int32)
             if tick == 0:
-                self._state = self._core.new_state(1, p["n_sensors"])
+                self._state = self._core.new_state(np.array([p["first_event"] + event]), p["n_sensors"])
             if tick < p["n_ticks"]:
-                fired, n = self._core.step(self._state, photons[None], np.array([p["first_event"] + event]), tick)
+                fired, n = self._core.step(self._state, photons[None], tick)
                 out[:] = fired[0]
                 self.n_spikes[event] += int(n.sum())
             self.s_out.send(out)
