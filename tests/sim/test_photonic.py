@@ -241,3 +241,13 @@ def test_energy_per_event_is_spikes_times_energy_plus_static_power():
     for name, c in out["constants"].items():
         assert c["source"], name  # every constant says where it comes from
     assert "10.1515/nanoph-2020-0177" in out["constants"]["energy_per_spike_fj"]["source"]
+
+
+@pytest.mark.parametrize("model", [PhotonicSettings, EnergyConstants])
+def test_every_physical_default_cites_a_source_or_says_assumption(model):
+    numerics = {"qe_wavelength_nm", "sub_steps", "threshold_pe", "threshold_design", "stochastic", "seed"}
+    markers = ("doi:", "arXiv:", "et al.", "DESIGN §", "assumption", "design choice")
+    for name, f in model.model_fields.items():
+        if name in numerics:
+            continue
+        assert any(m in (f.description or "") for m in markers), f"{model.__name__}.{name}: no source"
