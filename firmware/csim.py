@@ -24,6 +24,7 @@ class CSimResult:
     spikes: list[np.ndarray | None]
     v_final: list[np.ndarray | None]
     u_final: list[np.ndarray | None]
+    trace: list[dict[str, np.ndarray]] | None = None  # per layer "u", "v" (events, T+L, n) after every tick
 
 
 class CSim:
@@ -38,8 +39,11 @@ class CSim:
         self._fn.restype = None
         self._fn.argtypes = [ctypes.c_void_p] * (2 + len(project.probed_layers))
 
-    def run(self, spikes: np.ndarray) -> CSimResult:
-        """Run boolean input spikes (events, ticks, n_in); every event from zero state."""
+    def run(self, spikes: np.ndarray, *, trace: bool = False) -> CSimResult:
+        """Run boolean input spikes (events, ticks, n_in); every event from zero state.
+
+        ``trace`` also keeps u and v after every tick (needs every layer probed).
+        """
         spikes = np.asarray(spikes)
         n_in = self.project.n_inputs
         if spikes.ndim != 3 or spikes.shape[2] != n_in:
@@ -55,6 +59,9 @@ class CSim:
         out_spikes = [np.zeros((n_ev, total, sizes[i]), dtype=bool) for i in probed]
         v_final = [np.zeros((n_ev, sizes[i]), dtype=np.int32) for i in probed]
         u_final = [np.zeros((n_ev, sizes[i]), dtype=np.int32) for i in probed]
+        if trace and len(probed) != len(sizes):
+            raise NeurocalError(f"{self.project.path}: a trace needs every layer probed (firmware config probes='all')")
+        traces = [{q: np.zeros((n_ev, total, n), dtype=np.int32) for q in ("u", "v")} for n in sizes] if trace else None
         x_ptr, flag_ptr = x.ctypes.data, flag.ctypes.data
         row_in = x.strides[0]
         probe_ptrs = [(p.ctypes.data, p.strides[0]) for p in probes]
@@ -70,7 +77,10 @@ class CSim:
                 out_spikes[k][e] = p[:, :n] != 0
                 v_final[k][e] = p[-1, n : 2 * n]
                 u_final[k][e] = p[-1, 2 * n :]
+                if traces is not None:
+                    traces[i]["v"][e] = p[:, n : 2 * n]
+                    traces[i]["u"][e] = p[:, 2 * n :]
         full: list[list[np.ndarray | None]] = [[None] * len(sizes) for _ in range(3)]
         for k, i in enumerate(probed):
             full[0][i], full[1][i], full[2][i] = out_spikes[k], v_final[k], u_final[k]
-        return CSimResult(spikes=full[0], v_final=full[1], u_final=full[2])
+        return CSimResult(spikes=full[0], v_final=full[1], u_final=full[2], trace=traces)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -157,7 +158,7 @@ def hls4ml_config(net: IntNetwork, config: FirmwareConfig, out_dir: Path) -> dic
             "Model": {"Precision": "ap_int<32>", "ReuseFactor": 1, "Strategy": "Latency"},
             "LayerName": names,
         },
-        "WriterConfig": {"Namespace": None, "WriteWeightsTxt": False, "WriteTar": False},
+        "WriterConfig": {"Namespace": None, "WriteWeightsTxt": True, "WriteTar": False},
     }
 
 
@@ -316,7 +317,9 @@ def generate(
                 raise NeurocalError(
                     f"{final}: exists and is not a neurocal firmware project (no {MANIFEST}); choose another --out"
                 )
-        elif existing.get("key") == key and (final / existing["library"]).is_file():
+        elif existing.get("key") == key:
+            if compile and not (final / existing["library"]).is_file():
+                _compile(final)  # the same project whose compilation was interrupted
             return _project_from_manifest(final, existing)
         elif not force:
             why = ("another network" if existing.get("content_hash") != net.content_hash
@@ -327,6 +330,11 @@ def generate(
             )
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the project is an ordinary folder
+    old: Path | None = None  # the replaced project, kept until the new one is complete
+    placed = False
     try:
         model = build_model(net, config, staging)
         model.config.config["Stamp"] = key[:8]  # deterministic (hls4ml draws a random uuid otherwise)
@@ -337,19 +345,24 @@ def generate(
         (staging / MANIFEST).write_text(
             json.dumps(_manifest(staging, net, config, key, command, library), indent=1, sort_keys=True) + "\n"
         )
-        if compile:
-            _compile(staging)
         if final.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
-            final.rename(trash / final.name)
-            staging.rename(final)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            staging.rename(final)
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent)) / final.name
+            final.rename(old)
+        staging.rename(final)
+        placed = True
+        if compile:
+            # in place: hls4ml's build_lib.sh bakes the project's path into the library, which reads its
+            # weights from firmware/weights/*.txt (the initialised arrays take g++ minutes to compile)
+            _compile(final)
     except BaseException:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(staging)
+        shutil.rmtree(final if placed else staging, ignore_errors=True)
+        if old is not None:
+            with contextlib.suppress(OSError):
+                old.rename(final)  # the user's previous project comes back whole
         raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old.parent, ignore_errors=True)
     data = read_manifest(final)
     assert data is not None
     return _project_from_manifest(final, data)

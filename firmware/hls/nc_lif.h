@@ -43,25 +43,23 @@ struct lif_config {
 };
 
 // trunc0(x * factor / 4096): the exact product, truncated toward zero (Lava: sign * (|p| >> 12)).
+// The product is formed in a native 64-bit integer (|x * factor| < 2^44): ap_int multiplies wider than
+// 32 bits go through multi-word arithmetic in C-simulation, which is slow; HLS trims the widths anyway.
 template <int W> inline i32 trunc_decay(ap_int<W> x, ap_uint<13> factor) {
     #pragma HLS INLINE
-    ap_int<W + 14> p = x * factor;
-    ap_int<W + 14> q = (p < 0) ? ap_int<W + 14>(-((-p) >> 12)) : ap_int<W + 14>(p >> 12);
+    const long long p = x.to_int64() * (long long)factor.to_uint();
+    const long long q = (p < 0) ? -((-p) >> 12) : (p >> 12);
     return i32(q);  // |q| <= |x|: no bits lost
 }
 
 // The Dense sum of one tick shifted into the LIF input: wrap32(wrap32(sum * 2^e) << 6).
 template <class data_T, int E> inline i32 synaptic_input(data_T sum) {
     #pragma HLS INLINE
-    ap_int<64> s = sum;
-    if (E >= 0) {
-        s = s << (E >= 0 ? E : 0);
-    } else {
-        s = s >> (E < 0 ? -E : 0);  // arithmetic shift: floor, as numpy's >>
-    }
-    i32 a = i32(s);  // Lava's channel is int32
-    ap_int<64> a6 = a;
-    a6 = a6 << ACT_SHIFT;
+    const long long s = sum.to_int64();  // |sum| < 2^31, E in -8..7: no overflow below
+    const long long shifted = (E >= 0) ? s * (1LL << (E >= 0 ? E : 0)) : (s >> (E < 0 ? -E : 0));  // >> floors
+    const i32 a = i32(shifted);  // Lava's channel is int32: keep the low 32 bits
+    ap_int<32 + ACT_SHIFT> a6 = a;
+    a6 <<= ACT_SHIFT;
     return i32(a6);  // numpy's int32 << 6 drops the high bits
 }
 

@@ -1,0 +1,53 @@
+"""Fixtures of the firmware suite: networks with per-neuron parameters, one build folder per session."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurocal.backends import compare_results
+from neurocal.golden import GoldenBackend
+from neurocal.intnet import IntNetwork
+from neurocal.testnets import random_network
+
+
+def per_neuron(net: IntNetwork, rng: np.random.Generator, extreme: bool = True) -> IntNetwork:
+    """``net`` with du, dv, vth drawn per neuron (edge values 0, 1, 4094, 4095 and 0/1/2^17−1 when extreme)."""
+
+    def draw(n: int, hi: int, edges: list[int]) -> np.ndarray:
+        values = rng.integers(0, hi + 1, size=n)
+        if extreme:
+            values = np.where(rng.random(n) < 0.5, rng.choice(edges, size=n), values)
+        return values
+
+    layers = [
+        dataclasses.replace(
+            layer,
+            du=draw(layer.n_out, 4095, [0, 1, 4094, 4095]),
+            dv=draw(layer.n_out, 4095, [0, 1, 4094, 4095]),
+            vth=draw(layer.n_out, 4000, [0, 1, (1 << 17) - 1]),
+        )
+        for layer in net.layers
+    ]
+    return IntNetwork(n_inputs=net.n_inputs, layers=layers, readout=net.readout, source="<per-neuron>")
+
+
+def extreme_network(sizes: list[int], seed: int, readout: str = "membrane") -> IntNetwork:
+    rng = np.random.default_rng(seed)
+    return per_neuron(random_network(sizes, rng, extreme=True, readout=readout), rng)
+
+
+def assert_bit_exact(net: IntNetwork, spikes: np.ndarray, result) -> None:
+    """The HLS result equals the golden model everywhere; the message names the first divergence."""
+    golden = GoldenBackend(trace=result.trace is not None).run(net, spikes)
+    cmp = compare_results(golden, result)
+    assert cmp.n_mismatched == 0, f"{cmp.n_mismatched} events differ; first divergence: {cmp.first}"
+
+
+@pytest.fixture(scope="session")
+def hls_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build folder for the session: a network compiled once is reused by every test that runs it."""
+    return tmp_path_factory.mktemp("hls-build")

@@ -1,0 +1,92 @@
+"""The hls4ml C-simulation runs the integer network bit for bit like the golden model (DESIGN §2 acceptance).
+
+Every network here is generated as an hls4ml project, compiled with g++ (hls4ml's build_lib.sh) and run
+tick by tick; spikes of every layer, u and v after every tick and the final u, v are compared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from neurocal.firmware.backend import HlsBackend
+from neurocal.golden import simulate
+from neurocal.nirgraph import chain_from_graph
+from neurocal.quantize import quantize
+from neurocal.testnets import lif_graph
+from tests.firmware.conftest import assert_bit_exact, extreme_network, per_neuron
+
+pytestmark = [pytest.mark.hls, pytest.mark.timeout(600)]
+
+
+def _calorimeter_spikes(n_events: int, seed: int) -> np.ndarray:
+    from neurocal.sim.frontend import encode_thresholds
+    from neurocal.sim.simulate import simulate as simulate_showers
+
+    return encode_thresholds(simulate_showers(["proton", "kaon", "pion"], n_events, seed=seed).photons)
+
+
+def test_calorimeter_network_on_encoded_showers(hls_build_dir):
+    """A quantised 400-50-30 membrane-readout network on simulated, threshold-encoded showers."""
+    spikes = _calorimeter_spikes(60, seed=7)
+    rng = np.random.default_rng(3)
+    weights = [rng.normal(0, 3 / np.sqrt(400), (50, 400)), rng.normal(0, 1 / np.sqrt(50), (30, 50))]
+    net = quantize(chain_from_graph(lif_graph(weights, beta=0.9, readout="membrane")), spikes[:20])
+    events = spikes[20:]
+    result = HlsBackend(build_dir=hls_build_dir, trace=True).run(net, events)
+    assert_bit_exact(net, events, result)
+    assert result.layer_spikes[0].sum() > 1000  # the hidden layer is really active
+    assert np.abs(result.readout_v).max() > 2**18  # and the readout voltage far from trivial
+
+
+@pytest.mark.parametrize("readout", ["membrane", "spikes"])
+def test_wraps_clips_and_per_neuron_parameters(hls_build_dir, readout):
+    """Saturating weights at the top exponent, no leak on some neurons: u wraps and v clips (checked)."""
+    net = extreme_network([7, 6, 4], seed=11, readout=readout)
+    rng = np.random.default_rng(5)
+    for layer in net.layers:
+        layer.weights = np.where(rng.random(layer.weights.shape) < 0.7, 254, -256).astype(np.int32)
+        layer.weight_exp = 7
+    net = per_neuron(net, rng)  # re-validated network; du/dv/vth differ per neuron, edges included
+    spikes = rng.random((40, 16, 7)) < rng.choice([0.2, 0.6, 0.95], size=(40, 1, 1))
+    stats = simulate(net, spikes, stats=True).stats
+    assert sum(s["u_wraps"] for s in stats) > 0 and sum(s["v_clips"] for s in stats) > 0  # the limits are reached
+    result = HlsBackend(build_dir=hls_build_dir, trace=True).run(net, spikes)
+    assert_bit_exact(net, spikes, result)
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    readout=st.sampled_from(["membrane", "spikes"]),
+    n_layers=st.integers(1, 3),
+)
+def test_random_extreme_networks(hls_build_dir, seed, readout, n_layers):
+    """Hypothesis-drawn networks: 1–3 layers, per-neuron du/dv/vth at their edges, negative exponents, biases."""
+    rng = np.random.default_rng(seed)
+    sizes = [int(rng.integers(1, 24))] + [int(rng.integers(1, 10)) for _ in range(n_layers)]
+    net = extreme_network(sizes, seed, readout=readout)
+    spikes = rng.random((30, int(rng.integers(1, 12)), sizes[0])) < rng.choice([0.05, 0.5, 0.9])
+    result = HlsBackend(build_dir=hls_build_dir, trace=True).run(net, spikes)
+    assert_bit_exact(net, spikes, result)
+
+
+def test_compiled_once_per_network(hls_build_dir):
+    net = extreme_network([5, 4, 3], seed=2)
+    spikes = np.random.default_rng(0).random((4, 6, 5)) < 0.5
+    first = HlsBackend(build_dir=hls_build_dir).run(net, spikes)
+    again = HlsBackend(build_dir=hls_build_dir).run(net, spikes)
+    assert first.info["project"] == again.info["project"]
+    assert again.info["build_seconds"] == 0.0  # the loaded library is reused, nothing is regenerated
+    assert_bit_exact(net, spikes, again)
+
+
+def test_output_probe_only_build(hls_build_dir):
+    """probes='output': hidden layers stay internal; the output layer is still exact."""
+    net = extreme_network([6, 5, 4, 3], seed=4, readout="spikes")
+    spikes = np.random.default_rng(1).random((20, 10, 6)) < 0.5
+    result = HlsBackend(build_dir=hls_build_dir, probes="output").run(net, spikes)
+    assert result.layer_spikes[:2] == [None, None] and result.v_final[0] is None
+    assert_bit_exact(net, spikes, result)
