@@ -56,6 +56,46 @@ def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | Non
     return project, built
 
 
+def run_words(
+    net: IntNetwork,
+    words: np.ndarray,
+    *,
+    sim: str = "verilator",
+    build_root: str | Path = Path("build") / "rtl",
+    shape: HwShape | None = None,
+    config: HwConfig | None = None,
+    backpressure: bool = False,
+    latency: bool = False,
+    waves: bool = False,
+    expect_errors: bool = False,
+    stall_output: bool = False,
+) -> tuple[dict[str, np.ndarray], HwShape]:
+    """Stream raw AER ``words`` through the RTL of ``net``; return the testbench's record (output
+    ``words``, per-event ``cycles`` in latency mode, ``total_cycles``, register values) and the shape."""
+    build_root = Path(build_root).resolve()
+    project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves)
+    run_dir = built.build_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    words = np.asarray(words, dtype=np.uint32)
+    np.save(run_dir / "input.npy", words)
+    kind, tick, _ = aer.unpack(words)
+    n_t = int(tick[kind == aer.KIND_END_OF_EVENT].max(initial=0))
+    groups = max(project.shape.groups(i) for i in range(net.n_layers))
+    # generous bound for one event: every word and every neuron update, four times over
+    ticks = n_t + net.n_layers
+    timeout = 4 * (len(words) * groups + ticks * (groups + 2) * net.n_layers + sum(project.shape.sizes)) + 2000
+    cfg = {"input": str(run_dir / "input.npy"), "output": str(run_dir / "output.npz"),
+           "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
+           "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS, "expect_errors": expect_errors,
+           "stall_output": stall_output}
+    (run_dir / "config.json").write_text(json.dumps(cfg))
+    (run_dir / "output.npz").unlink(missing_ok=True)
+    simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,
+                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")}, waves=waves)
+    with np.load(run_dir / "output.npz") as out:
+        return {k: out[k] for k in out.files}, project.shape
+
+
 def run_events(
     net: IntNetwork,
     spikes: np.ndarray,
@@ -73,43 +113,34 @@ def run_events(
     spikes = np.asarray(spikes, dtype=bool)
     if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
         raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
-    build_root = Path(build_root).resolve()
     t0 = time.perf_counter()
-    project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves)
-    run_dir = built.build_dir / "run"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    words = aer.encode_events(spikes, first_event=first_event)
-    n_ev, n_t, _ = spikes.shape
+    data, used_shape = run_words(net, aer.encode_events(spikes, first_event=first_event), sim=sim,
+                                 build_root=build_root, shape=shape, config=config, backpressure=backpressure,
+                                 latency=latency, waves=waves)
+    result = decode_result(net, data["words"], spikes.shape, f"rtl-{sim}", first_event)
+    result.seconds = time.perf_counter() - t0
+    result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=CLOCK_NS)
+    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
+    return CosimRun(result=result, shape=used_shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
+                    registers=registers)
+
+
+def decode_result(net: IntNetwork, words: np.ndarray, input_shape: tuple[int, ...], backend: str,
+                  first_event: int = 0) -> BackendResult:
+    """The output stream of ``input_shape[0]`` events → a BackendResult (output layer only)."""
+    n_ev, n_t = input_shape[0], input_shape[1]
     total = n_t + net.n_layers
-    np.save(run_dir / "input.npy", words)
-    groups = max(project.shape.groups(i) for i in range(net.n_layers))
-    # generous bound for one event: every word and every neuron update, four times over
-    timeout = 4 * (len(words) * groups + total * (groups + 2) * net.n_layers + sum(project.shape.sizes)) + 2000
-    cfg = {"input": str(run_dir / "input.npy"), "output": str(run_dir / "output.npz"),
-           "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
-           "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS}
-    (run_dir / "config.json").write_text(json.dumps(cfg))
-    (run_dir / "output.npz").unlink(missing_ok=True)
-    simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,
-                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")}, waves=waves)
-    with np.load(run_dir / "output.npz") as out:
-        data = {k: out[k] for k in out.files}
-    out_spikes, v, numbers = aer.decode_output(data["words"], net.n_outputs)
+    out_spikes, v, numbers = aer.decode_output(words, net.n_outputs)
     if out_spikes.shape != (n_ev, total, net.n_outputs):
         raise NeurocalError(f"RTL output holds {out_spikes.shape} spikes, expected {(n_ev, total, net.n_outputs)}")
     expected_numbers = (first_event + np.arange(n_ev)) % (1 << aer.ADDR_BITS)
     if not np.array_equal(numbers, expected_numbers):
         raise NeurocalError(f"RTL output event numbers {numbers[:5].tolist()}… do not follow the input's")
     n_layers = net.n_layers
-    result = BackendResult(
-        backend=f"rtl-{sim}",
+    return BackendResult(
+        backend=backend,
         output_spikes=out_spikes,
         v_final=[None] * (n_layers - 1) + [v],
         u_final=[None] * n_layers,
         layer_spikes=[None] * (n_layers - 1) + [out_spikes],
-        seconds=time.perf_counter() - t0,
-        info={"total_cycles": int(data["total_cycles"]), "clock_ns": CLOCK_NS},
     )
-    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
-    return CosimRun(result=result, shape=project.shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
-                    registers=registers)

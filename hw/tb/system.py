@@ -63,6 +63,8 @@ async def stream_events(dut) -> None:
     if hash_got != int(cfg["hash"], 16):
         fail(f"register HASH reads {hash_got:016x}, expected {cfg['hash']} (memory files of another network?)")
 
+    if cfg.get("stall_output"):
+        sink.pause = True  # a consumer that never takes a word: the testbench must time out, not hang
     if cfg.get("backpressure"):
         source.set_pause_generator(_pauses(1, 0.3))
         sink.set_pause_generator(_pauses(2, 0.3))

@@ -1,0 +1,133 @@
+"""The accelerator (nc_top) under cocotb against the golden model: random and corner networks,
+calorimeter events, back-pressure on both streams, malformed AER words, a stalled consumer, lint."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from neurocal import aer
+from neurocal.backends import compare_results
+from neurocal.errors import NeurocalError
+from neurocal.golden import GoldenBackend
+from neurocal.hw import cosim, simulators
+from neurocal.hw.generate import HwConfig, generate, shape_for
+from neurocal.hw.sources import rtl_sources
+from neurocal.intnet import IntNetwork
+from neurocal.testnets import corner_networks, random_network
+
+pytestmark = pytest.mark.rtl
+
+
+def _agree(net: IntNetwork, spikes: np.ndarray, run: cosim.CosimRun) -> None:
+    cmp = compare_results(GoldenBackend().run(net, spikes), run.result)
+    assert cmp.first is None, f"RTL differs from the golden model: first divergence {cmp.first}"
+
+
+def _random_case(seed: int) -> tuple[IntNetwork, np.ndarray, list[int]]:
+    rng = np.random.default_rng(seed)
+    sizes = [int(x) for x in rng.integers(1, 13, size=rng.integers(2, 5))]
+    net = random_network(sizes, rng, extreme=seed % 2 == 1, readout="spikes" if seed % 3 else "membrane", groups=3)
+    spikes = rng.random((3, int(rng.integers(1, 9)), sizes[0])) < rng.uniform(0.1, 0.8)
+    lanes = [int(rng.integers(1, n + 1)) for n in sizes[1:]]
+    return net, spikes, lanes
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_networks_icarus(seed: int, hw_build_root) -> None:
+    net, spikes, lanes = _random_case(seed)
+    run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, config=HwConfig(lanes=lanes),
+                           backpressure=seed % 2 == 0)
+    _agree(net, spikes, run)
+    assert run.registers["events_out"] == len(spikes) and run.registers["status"] & 0b110 == 0
+
+
+@pytest.mark.parametrize("case", range(len(corner_networks())), ids=[c[0] for c in corner_networks()])
+def test_corner_networks_icarus(case: int, hw_build_root) -> None:
+    _, net, spikes = corner_networks()[case]
+    _agree(net, spikes, cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, backpressure=True))
+
+
+def test_calorimeter_events_icarus(hw_build_root) -> None:
+    from neurocal.sim.frontend import encode_thresholds
+    from neurocal.sim.simulate import simulate
+
+    spikes = encode_thresholds(simulate(["proton", "kaon", "pion"], 6, seed=3).photons)
+    spikes = spikes[spikes.any(axis=(1, 2))][:3]  # events that light the front end
+    assert len(spikes) == 3 and spikes.sum() > 1000
+    net = random_network([400, 50, 30, 1], np.random.default_rng(5))
+    run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, latency=True)
+    _agree(net, spikes, run)
+    # latency mode: one count per event; at least one word per input word went in
+    assert len(run.cycles) == 3 and np.all(run.cycles >= spikes.sum(axis=(1, 2)) + spikes.shape[1])
+
+
+def test_random_networks_share_one_verilator_build(hw_build_root) -> None:
+    rng = np.random.default_rng(77)
+    nets = [random_network([16, 12, 9, 5], rng, extreme=bool(k % 2), readout="spikes", groups=4) for k in range(3)]
+    shape = shape_for(nets[0], lanes=[4, 12, 2])
+    for other in nets[1:]:
+        shape = shape.union(shape_for(other, lanes=[4, 12, 2]))
+    for k, net in enumerate(nets):
+        spikes = rng.random((4, 12, 16)) < 0.4
+        run = cosim.run_events(net, spikes, sim="verilator", build_root=hw_build_root, shape=shape,
+                               backpressure=k != 1)
+        _agree(net, spikes, run)
+
+
+def test_malformed_words_are_dropped_counted_and_the_stream_recovers(hw_build_root) -> None:
+    rng = np.random.default_rng(3)
+    net = random_network([6, 5, 4], rng, readout="spikes")
+    spikes = rng.random((3, 5, 6)) < 0.5
+    spikes[1, 0, [1, 3]] = True
+    words = list(aer.encode_events(spikes))
+    eot = [i for i, w in enumerate(words) if w >> aer.KIND_SHIFT == aer.KIND_END_OF_TICK]
+    at = eot[5] + 1  # start of event 1, tick 0: its first spike is channel 1
+    bad = [
+        int(aer.pack(aer.KIND_SPIKE, 0, 6)),  # address beyond the 6 channels
+        0xC0000000,  # reserved kind
+        int(aer.pack(aer.KIND_SPIKE, 3, 0)),  # tick 3 inside tick 0
+    ]
+    words[at:at] = bad
+    words.insert(at + len(bad) + 1, words[at + len(bad)])  # channel 1 twice: not ascending
+    data, _ = cosim.run_words(net, np.array(words, dtype=np.uint32), sim="icarus", build_root=hw_build_root,
+                              expect_errors=True)
+    assert data["malformed"] == 4 and data["status"] & 0b010
+    result = cosim.decode_result(net, data["words"], spikes.shape, "rtl-icarus")
+    cmp = compare_results(GoldenBackend().run(net, spikes), result)
+    assert cmp.first is None, f"after dropping the malformed words: {cmp.first}"
+
+
+def test_a_stalled_consumer_is_reported_not_hung(hw_build_root) -> None:
+    rng = np.random.default_rng(4)
+    net = random_network([4, 3], rng)
+    with pytest.raises(NeurocalError, match="stalled stream"):
+        cosim.run_words(net, aer.encode_events(rng.random((2, 3, 4)) < 0.5), sim="icarus",
+                        build_root=hw_build_root, stall_output=True)
+
+
+def test_a_missing_simulator_is_one_clear_line(monkeypatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(NeurocalError, match="apt-get install iverilog"):
+        simulators.check_simulator("icarus")
+    with pytest.raises(NeurocalError, match="unknown"):
+        simulators.check_simulator("modelsim")
+
+
+@pytest.mark.parametrize("lanes", [1, None])
+def test_rtl_lints_clean_and_is_verilog_2005(lanes, tmp_path, rng) -> None:
+    net = random_network([9, 7, 3], rng)
+    project = generate(net, tmp_path, HwConfig(lanes=lanes))
+    vbin = simulators._verilator_bin()
+    with simulators.simulator_env():
+        lint = subprocess.run(
+            [str(vbin / "verilator"), "--lint-only", "-Wall", f"-I{project.include_dir}", "--top-module", "nc_top",
+             *map(str, rtl_sources())], capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stderr
+    if shutil.which("iverilog"):
+        comp = subprocess.run(["iverilog", "-g2005", "-o", str(tmp_path / "a.vvp"), f"-I{project.include_dir}",
+                               "-s", "nc_top", *map(str, rtl_sources())], capture_output=True, text=True, check=False)
+        assert comp.returncode == 0, comp.stderr
