@@ -229,14 +229,21 @@ def _add_banners(root: Path, command: str) -> None:
         path.write_text(text)
 
 
-def _fix_output_dir(root: Path, final: Path) -> None:
-    """hls4ml records the folder it wrote to; record the final one (the project is renamed into place)."""
+def _fix_config_file(root: Path, final: Path, model: Any) -> None:
+    """Two corrections to hls4ml's ``hls4ml_config.yml``, so that hls4ml can reopen the project as it is.
+
+    ``OutputDir`` names the final folder (the project is written in a staging folder and renamed), and
+    ``InputShapes``/``OutputShapes`` keep the top function's argument order: hls4ml dumps the file with
+    sorted keys, and ``link_existing_project`` passes the arrays in the file's order.
+    """
     import yaml
 
     cfg_path = root / "hls4ml_config.yml"
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["OutputDir"] = str(final)
-    cfg_path.write_text(yaml.dump(cfg))
+    cfg["InputShapes"] = {v.name: list(v.shape) for v in model.get_input_variables()}
+    cfg["OutputShapes"] = {v.name: list(v.shape) for v in model.get_output_variables()}
+    cfg_path.write_text(yaml.dump(dict(sorted(cfg.items())), sort_keys=False))
 
 
 def _manifest(root: Path, net: IntNetwork, config: FirmwareConfig, key: str, command: str, library: str) -> dict:
@@ -339,7 +346,7 @@ def generate(
         model = build_model(net, config, staging)
         model.config.config["Stamp"] = key[:8]  # deterministic (hls4ml draws a random uuid otherwise)
         get_optimizer("vitis:write_hls").transform(model)
-        _fix_output_dir(staging, final)
+        _fix_config_file(staging, final, model)
         _add_banners(staging, command)
         library = f"firmware/{config.project_name}-{key[:8]}.so"
         (staging / MANIFEST).write_text(
