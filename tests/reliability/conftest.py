@@ -1,0 +1,109 @@
+"""Helpers of the bad-input suite: run the real CLI in a subprocess and check how it ended.
+
+Every test drives ``python -m neurocal.cli`` as a user would and asserts the four promises of
+issue 8: a non-zero exit, one line on stderr naming the file or option, no traceback, and every
+file that existed before byte-identical afterwards (no temporary file left either).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurocal.sim.dataset import write_h5
+from tests.sim.helpers import random_events
+
+CLI = [sys.executable, "-m", "neurocal.cli"]
+IS_ROOT = os.geteuid() == 0
+SETPRIV = shutil.which("setpriv")
+
+
+def run_cli(*args: str, cwd: Path, preexec_fn: Callable[[], None] | None = None, drop_caps: bool = False,
+            timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``neurocal ARGS`` in ``cwd``; with ``drop_caps`` as root, without CAP_DAC_OVERRIDE and friends."""
+    prefix: list[str] = []
+    if drop_caps and IS_ROOT:
+        if SETPRIV is None:
+            pytest.skip("running as root without setpriv: cannot drop the capability that bypasses file modes")
+        prefix = [SETPRIV, "--inh-caps=-all", "--bounding-set=-all", "--"]
+    return subprocess.run([*prefix, *CLI, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=preexec_fn, env=env)
+
+
+def file_limit(nbytes: int) -> Callable[[], None]:
+    """preexec_fn: ``ulimit -f`` in the child, the way a full disk looks to a writer (EFBIG)."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+
+    return apply
+
+
+def assert_one_line(proc: subprocess.CompletedProcess[str], *names: str, code: int | None = 2) -> str:
+    """A clean failure: exit code, one stderr line starting 'neurocal:', naming each of ``names``."""
+    assert proc.returncode != 0, f"exit 0 for bad input; stdout={proc.stdout!r}"
+    if code is not None:
+        assert proc.returncode == code, f"exit {proc.returncode}, stderr={proc.stderr!r}"
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"stderr is not one line: {proc.stderr!r}"
+    line = lines[0]
+    assert line.startswith("neurocal: "), line
+    for name in names:
+        assert name in line, f"{name!r} not named in {line!r}"
+    return line
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes | str, int]]:
+    """Every entry under ``folder``: file bytes (or link target / kind) and mode, to compare before/after."""
+    out: dict[str, tuple[bytes | str, int]] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        st = path.lstat()
+        if path.is_symlink():
+            out[rel] = (os.readlink(path), st.st_mode)
+        elif path.is_file():
+            out[rel] = (path.read_bytes(), st.st_mode)
+        else:
+            out[rel] = ("<dir>" if path.is_dir() else "<special>", st.st_mode)
+    return out
+
+
+def assert_unchanged(before: dict[str, tuple[bytes | str, int]], folder: Path) -> None:
+    after = snapshot(folder)
+    assert sorted(after) == sorted(before), f"entries changed: +{sorted(set(after) - set(before))} " \
+                                            f"-{sorted(set(before) - set(after))}"
+    for name, value in before.items():
+        assert after[name] == value, f"{name} changed"
+
+
+@pytest.fixture(scope="session")
+def small_h5(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """30 random events (all targets, 100 ticks): enough to train one tiny epoch."""
+    path = tmp_path_factory.mktemp("data") / "small.h5"
+    write_h5(random_events(30, seed=7), path)
+    return path
+
+
+@pytest.fixture
+def old_file(tmp_path: Path) -> Callable[[str], Path]:
+    """Make a pre-existing output with recognisable bytes (what the user had)."""
+
+    def make(name: str) -> Path:
+        path = tmp_path / name
+        path.write_bytes(b"what the user had\n" + np.arange(100, dtype=np.uint8).tobytes())
+        return path
+
+    return make
+
+
+STOP_SIGNALS = {"SIGINT": (signal.SIGINT, 130), "SIGTERM": (signal.SIGTERM, 143)}
