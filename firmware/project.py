@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from neurocal.errors import NeurocalError
+from neurocal.firmware.scripts import COPIED, write_scripts
 from neurocal.firmware.sources import hls_source
 from neurocal.intnet import IntNetwork
 
@@ -193,8 +194,9 @@ def source_fingerprint() -> str:
     import hls4ml
 
     h = hashlib.sha256()
-    h.update(hls_source("nc_lif.h").read_bytes())
-    for module in ("project.py", "lif_layer.py"):
+    for source in ("nc_lif.h", "nc_tb.cpp"):
+        h.update(hls_source(source).read_bytes())
+    for module in ("project.py", "lif_layer.py", "scripts.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     h.update(hls4ml.__version__.encode())
     return h.hexdigest()
@@ -208,6 +210,8 @@ def project_key(net: IntNetwork, config: FirmwareConfig) -> str:
 
 
 def _is_generated(rel: str) -> bool:
+    if rel in COPIED:
+        return False
     return not rel.startswith(_LIBRARY_DIRS) or rel in _GENERATED_IN_LIBRARY
 
 
@@ -347,6 +351,7 @@ def generate(
         model.config.config["Stamp"] = key[:8]  # deterministic (hls4ml draws a random uuid otherwise)
         get_optimizer("vitis:write_hls").transform(model)
         _fix_config_file(staging, final, model)
+        write_scripts(staging, model, config.project_name, net.n_layers)
         _add_banners(staging, command)
         library = f"firmware/{config.project_name}-{key[:8]}.so"
         (staging / MANIFEST).write_text(

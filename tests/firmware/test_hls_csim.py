@@ -84,3 +84,37 @@ def test_output_probe_only_build(hls_build_dir):
     result = HlsBackend(build_dir=hls_build_dir, probes="output").run(net, spikes)
     assert result.layer_spikes[:2] == [None, None] and result.v_final[0] is None
     assert_bit_exact(net, spikes, result)
+
+
+def test_standalone_aer_testbench(tmp_path):
+    """The project's own testbench (g++ only) turns an AER input file into the output stream of neurocal.aer."""
+    import subprocess
+
+    from neurocal import aer
+    from neurocal.firmware.project import generate
+
+    rng = np.random.default_rng(21)
+    net = extreme_network([8, 6, 5], seed=21, readout="spikes")
+    for layer in net.layers:  # excitable: low thresholds, excitatory weights, so the output layer fires
+        layer.weights = np.minimum(np.abs(layer.weights), 254)
+        layer.vth = np.full(layer.n_out, 3, dtype=np.int32)
+    spikes = rng.random((25, 10, 8)) < 0.4
+    project = generate(net, tmp_path / "p", compile=False)
+    build = subprocess.run(["bash", "build_tb.sh"], cwd=project.path, capture_output=True, text=True, check=False)
+    assert build.returncode == 0, build.stderr[-3000:]
+    aer.encode_events(spikes, first_event=70000).astype("<u4").tofile(tmp_path / "in.aer")
+    run = subprocess.run([str(project.path / "neurocal_tb"), str(tmp_path / "in.aer"), str(tmp_path / "out.aer")],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    out_spikes, v, numbers = aer.decode_output(np.fromfile(tmp_path / "out.aer", dtype="<u4"), net.n_outputs)
+    golden = simulate(net, spikes)
+    assert golden.spikes[-1].sum() > 20  # the output stream really carries spikes
+    assert np.array_equal(out_spikes, golden.spikes[-1])
+    assert np.array_equal(v, golden.v_final[-1])
+    assert numbers.tolist() == [(70000 + e) % 2**16 for e in range(25)]
+
+    words = np.fromfile(tmp_path / "in.aer", dtype="<u4")
+    words[:-1].tofile(tmp_path / "truncated.aer")
+    bad = subprocess.run([str(project.path / "neurocal_tb"), str(tmp_path / "truncated.aer"), str(tmp_path / "x")],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "does not end with an end-of-event marker" in bad.stderr

@@ -1,0 +1,135 @@
+"""neurocal's additions to a generated hls4ml project: the standalone AER testbench and the Vitis HLS script.
+
+* ``neurocal_tb.cpp`` (copied from package data) + ``neurocal_tb_config.h`` (generated: sizes, the call of
+  the top function, the AER word layout exported from :mod:`neurocal.aer`) + ``build_tb.sh``: a firmware
+  engineer runs the C-simulation on an AER file with g++ alone, no Python, no Vitis.
+* ``vitis_build.sh``: csim / csynth / cosim / IP export through hls4ml's own ``build_prj.tcl`` with AMD
+  Vitis HLS (``vitis-run``). It runs only where Vitis is installed and says so, with exit code 3, elsewhere.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from neurocal import aer
+from neurocal.firmware.sources import hls_source
+
+TB_SOURCE = "neurocal_tb.cpp"
+TB_CONFIG = "neurocal_tb_config.h"
+TB_BUILD = "build_tb.sh"
+VITIS_BUILD = "vitis_build.sh"
+COPIED = (TB_SOURCE,)  # files of the project root that are package data, not generated
+
+_AER_CONSTANTS = (
+    "KIND_SHIFT", "TICK_SHIFT", "TICK_MASK", "ADDR_MASK", "KIND_SPIKE", "KIND_END_OF_TICK", "KIND_END_OF_EVENT",
+    "KIND_VOLTAGE", "VOLTAGE_MASK", "VOLTAGE_INDEX_SHIFT", "VOLTAGE_INDEX_MASK",
+)
+
+
+def _tb_config(model: Any, project_name: str, n_layers: int) -> str:
+    inputs = model.get_input_variables()
+    outputs = model.get_output_variables()
+    out = outputs[-1]  # the output layer's probe [spikes, v, u]
+    n_out = out.size() // 3
+    hidden = outputs[:-1]
+    lines = [
+        "#ifndef NEUROCAL_TB_CONFIG_H_",
+        "#define NEUROCAL_TB_CONFIG_H_",
+        "",
+        "#include <stdint.h>",
+        "",
+        f'#include "firmware/{project_name}.h"',
+        "",
+        "namespace nc_tb {",
+        "",
+        "// AER word layout, exported from neurocal/aer.py",
+        *[f"static const uint32_t {name} = {int(getattr(aer, name))}u;" for name in _AER_CONSTANTS],
+        "",
+        f"static const unsigned N_IN = {inputs[0].size()};  // input channels",
+        f"static const unsigned N_LAYERS = {n_layers};  // an event of T ticks runs T + N_LAYERS ticks",
+        f"static const unsigned N_OUT = {n_out};  // output neurons",
+        "",
+        f"typedef ::{inputs[0].type.name} input_t;",
+        f"typedef ::{inputs[1].type.name} flag_t;",
+        f"typedef ::{out.type.name} probe_t;",
+        "",
+        "// One tick of the hls4ml top function; the hidden layers' probes are not part of the output stream.",
+        "inline void tick(input_t in[N_IN], flag_t first_tick[1], probe_t out[3 * N_OUT]) {",
+        *[f"    static ::{v.type.name} {v.name}[{v.size()}];" for v in hidden],
+        f"    ::{project_name}(in, first_tick, {''.join(v.name + ', ' for v in hidden)}out);",
+        "}",
+        "",
+        "} // namespace nc_tb",
+        "",
+        "#endif",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _tb_build(project_name: str) -> str:
+    return f"""#!/bin/bash
+# Builds the standalone testbench with g++ (hls4ml's ap_types; no Vitis, no Python):
+#   ./{TB_BUILD} && ./neurocal_tb input.aer output.aer
+set -e
+cd "$(dirname "$0")"
+BASEDIR="$(pwd)"
+g++ -O2 -std=c++14 -Ifirmware/ap_types -I. -D WEIGHTS_DIR="\\"${{BASEDIR}}/firmware/weights\\"" \\
+    {TB_SOURCE} firmware/{project_name}.cpp -o neurocal_tb
+echo "built $BASEDIR/neurocal_tb"
+"""
+
+
+def _vitis_build() -> str:
+    return f"""#!/bin/bash
+# C-simulation, C-synthesis, co-simulation and IP export of this hls4ml project with AMD Vitis HLS,
+# through hls4ml's own build_prj.tcl (the options hls4ml's VitisBackend.build() writes to build_opt.tcl).
+#   ./{VITIS_BUILD} [csim] [csynth] [cosim] [export] [vsynth]      (default: csynth)
+# Reports land in <project>_prj/solution1/syn/report/ (csynth) and .../sim/report/ (cosim).
+set -euo pipefail
+cd "$(dirname "$0")"
+usage() {{ echo "usage: $0 [csim] [csynth] [cosim] [export] [vsynth]   (default: csynth)"; }}
+csim=0; synth=0; cosim=0; export_ip=0; vsynth=0
+[ $# -eq 0 ] && set -- csynth
+for step in "$@"; do
+  case "$step" in
+    csim) csim=1 ;;
+    csynth) synth=1 ;;
+    cosim) synth=1; cosim=1 ;;
+    export) synth=1; export_ip=1 ;;
+    vsynth) synth=1; export_ip=1; vsynth=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 1 ;;
+  esac
+done
+if ! command -v vitis-run >/dev/null 2>&1; then
+  echo "{VITIS_BUILD}: AMD Vitis HLS ('vitis-run') is not on PATH: nothing was synthesised or co-simulated." >&2
+  echo "  Install Vitis 2024.1 or newer, 'source <Vitis>/settings64.sh', then rerun: $0 $*" >&2
+  echo "  (the bit-exact C-simulation runs without Vitis: ./{TB_BUILD} && ./neurocal_tb in.aer out.aer)" >&2
+  exit 3
+fi
+cat > build_opt.tcl <<EOF
+array set opt {{
+    reset      0
+    csim       $csim
+    synth      $synth
+    cosim      $cosim
+    validation 0
+    export     $export_ip
+    vsynth     $vsynth
+    fifo_opt   0
+}}
+EOF
+exec vitis-run --mode hls --tcl build_prj.tcl
+"""
+
+
+def write_scripts(root: Path, model: Any, project_name: str, n_layers: int) -> None:
+    """Add the testbench and the Vitis script to the project written in ``root``."""
+    shutil.copyfile(hls_source("nc_tb.cpp"), root / TB_SOURCE)
+    (root / TB_CONFIG).write_text(_tb_config(model, project_name, n_layers))
+    for name, text in ((TB_BUILD, _tb_build(project_name)), (VITIS_BUILD, _vitis_build())):
+        (root / name).write_text(text)
+        (root / name).chmod(0o755)
