@@ -14,7 +14,11 @@ Steps (everything cached under ``--out``, so a re-run reuses the data, spikes an
    window), with the constants' sources, and at the low end of the nanoLED estimate (10 fJ);
 4. physics: train the demo SNN (``TrainConfig.demo``) on ideal spikes; evaluate it on the test
    events encoded ideally and photonically ("as trained"); retrain on photonic spikes and
-   evaluate on photonic spikes ("retrained"); predict-the-mean as the floor.
+   evaluate on photonic spikes ("retrained"); predict-the-mean as the floor;
+5. deployment: export the photonic-trained run, quantise it on photonic spikes with the photonic
+   front end stored in the bundle, and run ``--lava-events`` events on golden and Lava (from the
+   numpy front end's spikes, and photons → photonic process → network inside Lava when the Lava
+   backend has its ``front`` hook): every event must agree bit for bit.
 
 Prints markdown tables and writes them with the raw numbers to ``--out/photonic_study.{md,json}``.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -32,6 +37,7 @@ import numpy as np
 import torch
 
 from neurocal.atomic import write_text_atomic
+from neurocal.errors import NeurocalError
 from neurocal.models.config import TrainConfig
 from neurocal.models.metrics import headline, physics_metrics, split_outputs
 from neurocal.models.training import _train_into, load_model, predict, prepare
@@ -50,9 +56,14 @@ def _dataset(out: Path, n_events: int, light: str, seed: int) -> Path:
     return path
 
 
-def _photonic(out: Path, photons: np.ndarray, fe: PhotonicFrontEnd, tag: str) -> tuple[np.ndarray, np.ndarray, float]:
+def settings_tag(fe: PhotonicFrontEnd) -> str:
+    """Short hash of the front end's settings: cached spikes and runs are reused only for the same settings."""
+    return hashlib.sha256(json.dumps(fe.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _photonic(out: Path, photons: np.ndarray, fe: PhotonicFrontEnd) -> tuple[np.ndarray, np.ndarray, float]:
     """(spikes, neuron spikes per event, seconds per event), cached in ``out``."""
-    path = out / f"photonic_{tag}.npz"
+    path = out / f"photonic_{len(photons)}ev_{settings_tag(fe)}.npz"
     if path.exists():
         z = np.load(path)
         return z["spikes"], z["n_spikes"], float(z["seconds_per_event"])
@@ -104,6 +115,43 @@ def _train(out: Path, config: TrainConfig, data: Any) -> Path:
     return out
 
 
+def deployment_check(
+    run: Path,
+    out: Path,
+    photons: np.ndarray,
+    spikes: np.ndarray,
+    fe: PhotonicFrontEnd,
+    calib_idx: np.ndarray,
+    n_events: int,
+) -> dict[str, Any]:
+    """Bundle from the photonic-trained run; golden vs Lava on events 0..n_events-1 (bit for bit)."""
+    from neurocal.backends import compare_results, get_backend
+    from neurocal.golden import GoldenBackend
+    from neurocal.models.nir_io import export
+    from neurocal.nirgraph import read_chain
+    from neurocal.quantize import quantize
+    from neurocal.sim.photonic_lava import run_photonic_lava
+
+    net = quantize(read_chain(export(run, out / "photonic_model.nir")), spikes[calib_idx], frontend=fe.to_dict())
+    golden = GoldenBackend().run(net, spikes[:n_events])
+    lava = get_backend("lava").run(net, spikes[:n_events])
+    result: dict[str, Any] = {
+        "content_hash": net.content_hash,
+        "events": n_events,
+        "golden_vs_lava_mismatched_events": compare_results(golden, lava).n_mismatched,
+        "lava_s_per_event": lava.seconds / n_events,
+    }
+    try:
+        t0 = time.perf_counter()
+        inside = run_photonic_lava(photons[:n_events], fe, net)
+        result["photons_in_lava_mismatched_events"] = compare_results(golden, inside.network).n_mismatched
+        result["photons_in_lava_front_identical"] = bool(np.array_equal(inside.front_spikes, spikes[:n_events]))
+        result["photons_in_lava_s_per_event"] = (time.perf_counter() - t0) / n_events
+    except NeurocalError as err:  # e.g. the Lava backend without its front hook: say so in the table
+        result["photons_in_lava"] = f"not run: {str(err).splitlines()[0]}"
+    return result
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     keys = list(rows[0])
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
@@ -119,6 +167,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--target", default="energy")
     ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--lava-events", type=int, default=20, help="events for the golden vs Lava check (0: skip)")
     ap.add_argument("--out", type=Path, default=Path("build/photonic_study"))
     args = ap.parse_args()
     out: Path = args.out
@@ -135,9 +184,9 @@ def main() -> None:
 
     settings = PhotonicSettings(seed=args.seed)
     fe = PhotonicFrontEnd(settings)
-    limit, _, limit_s = _photonic(out, photons, PhotonicFrontEnd(ideal_settings(tuple(config.thresholds))), "ideal")
+    limit, _, limit_s = _photonic(out, photons, PhotonicFrontEnd(ideal_settings(tuple(config.thresholds))))
     assert np.array_equal(limit, ideal), "the photonic front end's ideal limit differs from the ideal encoder"
-    spikes, n_spikes, noisy_s = _photonic(out, photons, fe, f"seed{args.seed}")
+    spikes, n_spikes, noisy_s = _photonic(out, photons, fe)
 
     design = {
         "eta": fe.design.eta,
@@ -147,7 +196,7 @@ def main() -> None:
     }
     report: dict[str, Any] = {
         "command": f"python benchmarks/photonic_study.py --events {args.events} --light {args.light} "
-        f"--seed {args.seed} --target {args.target} --epochs {args.epochs}",
+        f"--seed {args.seed} --target {args.target} --epochs {args.epochs} --lava-events {args.lava_events}",
         "photonic_settings": fe.to_dict(),
         "design": design,
         "speed": {"photonic_s_per_event": noisy_s, "ideal_limit_s_per_event": limit_s},
@@ -170,7 +219,7 @@ def main() -> None:
 
     runs = {"ideal": _train(out / f"run_ideal_{args.target}", config, data)}
     photonic_data = dataclasses.replace(data, x=torch.from_numpy(spikes))
-    runs["photonic"] = _train(out / f"run_photonic_{args.target}_seed{args.seed}", config, photonic_data)
+    runs["photonic"] = _train(out / f"run_photonic_{args.target}_{settings_tag(fe)}", config, photonic_data)
     rows = [
         {"model": "predict the mean", **_mean_baseline(data)},
         {"model": "trained ideal, tested ideal", **_evaluate(runs["ideal"], data, data.x)},
@@ -179,6 +228,9 @@ def main() -> None:
          **_evaluate(runs["photonic"], data, photonic_data.x)},
     ]  # fmt: skip
     report["physics"] = rows
+    if args.lava_events:
+        calib = data.split["train"][:64]
+        report["deployment"] = deployment_check(runs["photonic"], out, photons, spikes, fe, calib, args.lava_events)
 
     text = "\n\n".join([
         f"# Photonic front end study\n\n`{report['command']}`",
@@ -186,6 +238,7 @@ def main() -> None:
         "## Energy of the photonic front end per event\n\n" + markdown([{k: v for k, v in report["energy"].items()
                                                                           if k != "constants"}]),
         "## Physics (test split)\n\n" + markdown(rows),
+        "## Deployment of the photonic-trained network\n\n" + markdown([report.get("deployment", {"skipped": True})]),
         f"## Speed\n\nphotonic front end (numpy, noisy): {noisy_s * 1e3:.1f} ms/event; ideal limit "
         f"{limit_s * 1e3:.1f} ms/event",
     ])  # fmt: skip
