@@ -20,13 +20,10 @@ command that made it; ``neurocal_firmware.json`` lists every file with its sha25
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +35,8 @@ from neurocal.firmware.scripts import COPIED, write_scripts
 from neurocal.firmware.sources import hls_source
 from neurocal.intnet import IntNetwork
 
-MANIFEST = "neurocal_firmware.json"
+MANIFEST = "neurocal_firmware.json"  # what the project is (network, config, file origins)
+PROJECT_KIND = "hls4ml firmware project"  # kind in the spine's neurocal-manifest.json
 MANIFEST_SCHEMA = "neurocal.firmware"
 MANIFEST_VERSION = 1
 INPUT = "spikes_in"
@@ -257,11 +255,8 @@ def _manifest(root: Path, net: IntNetwork, config: FirmwareConfig, key: str, com
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         if rel == library or rel == MANIFEST:
-            continue
-        files[rel] = {
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "origin": "generated" if _is_generated(rel) else "copied (hls4ml library or neurocal package data)",
-        }
+            continue  # (the spine's manifest, written after this one, holds every file's size and sha256)
+        files[rel] = "generated" if _is_generated(rel) else "copied (hls4ml library or neurocal package data)"
     return {
         "schema": MANIFEST_SCHEMA, "schema_version": MANIFEST_VERSION, "command": command,
         "content_hash": net.content_hash, "key": key, "config": asdict(config), "hls4ml": hls4ml.__version__,
@@ -288,15 +283,22 @@ def _project_from_manifest(path: Path, data: dict[str, Any]) -> Project:
                    probed_layers=probed)
 
 
-def _compile(root: Path) -> None:
-    """hls4ml's ``build_lib.sh`` (plain g++ against hls4ml's ap_types): the C-simulation library."""
+def _require_gpp() -> None:
     if shutil.which("g++") is None:
         raise NeurocalError("g++ is not on PATH: the HLS C-simulation needs it (Debian: apt-get install g++)")
+
+
+def _compile(root: Path) -> None:
+    """hls4ml's ``build_lib.sh`` (plain g++ against hls4ml's ap_types): the C-simulation library."""
+    _require_gpp()
     proc = subprocess.run(["bash", "build_lib.sh"], cwd=root, capture_output=True, text=True, check=False)
     (root / "build_lib.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise NeurocalError(f"g++ failed to compile the HLS C-simulation (exit {proc.returncode}):\n{tail}")
+        raise NeurocalError(
+            f"{root}: g++ failed to compile the HLS C-simulation (exit {proc.returncode}; the project is whole but "
+            f"uncompiled, log in build_lib.log):\n{tail}"
+        )
 
 
 def generate(
@@ -307,74 +309,52 @@ def generate(
     command: str = "neurocal firmware build",
     compile: bool = True,
     force: bool = False,
+    option: str = "--out",
 ) -> Project:
-    """Write (and compile) the hls4ml project of ``net`` into ``out_dir``, atomically.
+    """Write (and compile) the hls4ml project of ``net`` into ``out_dir``.
 
-    If ``out_dir`` already holds the project of the same network and config it is reused as is. A folder
-    holding another network's project is replaced only with ``force``; a folder that is not a neurocal
-    firmware project is never touched.
+    The project is written whole or not at all (:func:`neurocal.atomic.atomic_dir`: a staging folder
+    swapped in, with the spine's manifest). If ``out_dir`` already holds the project of the same network,
+    config and sources it is reused; one of another network is replaced only with ``force``; a folder that
+    is not a neurocal firmware project is never touched. The C-simulation library is compiled afterwards,
+    in place: hls4ml's ``build_lib.sh`` bakes the project's path into it (the library reads its weights
+    from ``firmware/weights/*.txt``; compiling the initialised weight arrays instead takes g++ minutes).
+    A failed compilation leaves the whole, uncompiled project and says so.
     """
     from hls4ml.model.optimizer import get_optimizer
 
+    from neurocal.atomic import atomic_dir, check_output_dir
+
     config = config or FirmwareConfig()
-    final = Path(out_dir).absolute()
+    if compile:
+        _require_gpp()  # before any work
+    final = check_output_dir(out_dir, option, kind=PROJECT_KIND)  # refuses a folder that is not ours
     key = project_key(net, config)
-    existing = read_manifest(final) if final.exists() else None
-    if final.exists():
-        if existing is None:
-            if final.is_dir() and not any(final.iterdir()):
-                final.rmdir()
-            else:
-                raise NeurocalError(
-                    f"{final}: exists and is not a neurocal firmware project (no {MANIFEST}); choose another --out"
-                )
-        elif existing.get("key") == key:
-            if compile and not (final / existing["library"]).is_file():
-                _compile(final)  # the same project whose compilation was interrupted
-            return _project_from_manifest(final, existing)
-        elif not force:
+    existing = read_manifest(final)
+    if existing is not None and existing.get("key") == key:
+        project = _project_from_manifest(final, existing)
+    else:
+        if existing is not None and not force:
             why = ("another network" if existing.get("content_hash") != net.content_hash
-                   else "another firmware config or older sources")
+                   else "another firmware config or older firmware sources")
             raise NeurocalError(
                 f"{final}: holds a stale firmware project ({why}, network {existing.get('content_hash')}); "
-                f"rerun with --force to replace it or choose another --out"
+                f"rerun with --force to replace it or choose another {option}"
             )
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the project is an ordinary folder
-    old: Path | None = None  # the replaced project, kept until the new one is complete
-    placed = False
-    try:
-        model = build_model(net, config, staging)
-        model.config.config["Stamp"] = key[:8]  # deterministic (hls4ml draws a random uuid otherwise)
-        get_optimizer("vitis:write_hls").transform(model)
-        _fix_config_file(staging, final, model)
-        write_scripts(staging, model, config.project_name, net.n_layers)
-        _add_banners(staging, command)
-        library = f"firmware/{config.project_name}-{key[:8]}.so"
-        (staging / MANIFEST).write_text(
-            json.dumps(_manifest(staging, net, config, key, command, library), indent=1, sort_keys=True) + "\n"
-        )
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent)) / final.name
-            final.rename(old)
-        staging.rename(final)
-        placed = True
-        if compile:
-            # in place: hls4ml's build_lib.sh bakes the project's path into the library, which reads its
-            # weights from firmware/weights/*.txt (the initialised arrays take g++ minutes to compile)
-            _compile(final)
-    except BaseException:
-        shutil.rmtree(final if placed else staging, ignore_errors=True)
-        if old is not None:
-            with contextlib.suppress(OSError):
-                old.rename(final)  # the user's previous project comes back whole
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old.parent, ignore_errors=True)
-    data = read_manifest(final)
-    assert data is not None
-    return _project_from_manifest(final, data)
+        with atomic_dir(final, PROJECT_KIND, option) as staging:
+            model = build_model(net, config, staging)
+            model.config.config["Stamp"] = key[:8]  # deterministic (hls4ml draws a random uuid otherwise)
+            get_optimizer("vitis:write_hls").transform(model)
+            _fix_config_file(staging, final, model)
+            write_scripts(staging, model, config.project_name, net.n_layers)
+            _add_banners(staging, command)
+            library = f"firmware/{config.project_name}-{key[:8]}.so"
+            (staging / MANIFEST).write_text(
+                json.dumps(_manifest(staging, net, config, key, command, library), indent=1, sort_keys=True) + "\n"
+            )
+        data = read_manifest(final)
+        assert data is not None
+        project = _project_from_manifest(final, data)
+    if compile and not project.library.is_file():
+        _compile(final)
+    return project

@@ -48,6 +48,28 @@ def assert_bit_exact(net: IntNetwork, spikes: np.ndarray, result) -> None:
 
 
 @pytest.fixture(scope="session")
+def calorimeter(tmp_path_factory: pytest.TempPathFactory) -> tuple[IntNetwork, np.ndarray, Path]:
+    """A quantised 400-50-30 membrane-readout network, 40 encoded shower events and the HDF5 file they come from.
+
+    The first 20 simulated events calibrate the quantiser; the other 40 are the ones every test runs.
+    """
+    from neurocal.nirgraph import chain_from_graph
+    from neurocal.quantize import quantize
+    from neurocal.sim import load_events
+    from neurocal.sim.frontend import encode_thresholds
+    from neurocal.sim.simulate import simulate_to_file
+    from neurocal.testnets import lif_graph
+
+    data = tmp_path_factory.mktemp("calorimeter") / "showers.h5"
+    simulate_to_file(["proton", "kaon", "pion"], 60, seed=7, out=data)
+    spikes = encode_thresholds(load_events(data).photons)
+    rng = np.random.default_rng(3)
+    weights = [rng.normal(0, 3 / np.sqrt(400), (50, 400)), rng.normal(0, 1 / np.sqrt(50), (30, 50))]
+    net = quantize(chain_from_graph(lif_graph(weights, beta=0.9, readout="membrane")), spikes[:20])
+    return net, spikes[20:], data
+
+
+@pytest.fixture(scope="session")
 def hls_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One build folder for the session: a network compiled once is reused by every test that runs it."""
     return tmp_path_factory.mktemp("hls-build")

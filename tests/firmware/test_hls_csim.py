@@ -13,28 +13,14 @@ from hypothesis import strategies as st
 
 from neurocal.firmware.backend import HlsBackend
 from neurocal.golden import simulate
-from neurocal.nirgraph import chain_from_graph
-from neurocal.quantize import quantize
-from neurocal.testnets import lif_graph
 from tests.firmware.conftest import assert_bit_exact, extreme_network, per_neuron
 
 pytestmark = [pytest.mark.hls, pytest.mark.timeout(600)]
 
 
-def _calorimeter_spikes(n_events: int, seed: int) -> np.ndarray:
-    from neurocal.sim.frontend import encode_thresholds
-    from neurocal.sim.simulate import simulate as simulate_showers
-
-    return encode_thresholds(simulate_showers(["proton", "kaon", "pion"], n_events, seed=seed).photons)
-
-
-def test_calorimeter_network_on_encoded_showers(hls_build_dir):
+def test_calorimeter_network_on_encoded_showers(hls_build_dir, calorimeter):
     """A quantised 400-50-30 membrane-readout network on simulated, threshold-encoded showers."""
-    spikes = _calorimeter_spikes(60, seed=7)
-    rng = np.random.default_rng(3)
-    weights = [rng.normal(0, 3 / np.sqrt(400), (50, 400)), rng.normal(0, 1 / np.sqrt(50), (30, 50))]
-    net = quantize(chain_from_graph(lif_graph(weights, beta=0.9, readout="membrane")), spikes[:20])
-    events = spikes[20:]
+    net, events, _ = calorimeter
     result = HlsBackend(build_dir=hls_build_dir, trace=True).run(net, events)
     assert_bit_exact(net, events, result)
     assert result.layer_spikes[0].sum() > 1000  # the hidden layer is really active

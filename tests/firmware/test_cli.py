@@ -1,0 +1,76 @@
+"""``neurocal firmware build|csim`` through the real ``neurocal`` command group (one-line errors, exit codes)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from neurocal import aer
+from neurocal.cli import main
+from neurocal.firmware.cli import firmware
+from neurocal.golden import simulate
+from tests.firmware.conftest import extreme_network
+
+pytestmark = [pytest.mark.hls, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def cli():
+    """``neurocal`` with the firmware group (registered here until the spine's CLI registers it)."""
+    added = "firmware" not in main.commands
+    if added:
+        main.add_command(firmware)
+    yield lambda *args: CliRunner().invoke(main, [str(a) for a in args])
+    if added:
+        main.commands.pop("firmware")
+
+
+def test_build_writes_the_project_and_refuses_a_stale_one(cli, tmp_path):
+    net = extreme_network([10, 6, 3], seed=4)
+    other = extreme_network([10, 6, 3], seed=5)
+    net.save(tmp_path / "a.json")
+    other.save(tmp_path / "b.json")
+    out = tmp_path / "fw"
+    first = cli("firmware", "build", "--bundle", tmp_path / "a.json", "--out", out)
+    assert first.exit_code == 0, first.output
+    assert "C-simulation library" in first.output and "Vitis HLS not found" in first.output
+    assert (out / "vitis_build.sh").is_file() and any((out / "firmware").glob("*.so"))
+    stale = cli("firmware", "build", "--bundle", tmp_path / "b.json", "--out", out)
+    assert stale.exit_code == 2
+    assert "stale firmware project" in stale.output and "--force" in stale.output
+    assert len(stale.output.strip().splitlines()) == 1  # one line, no traceback
+    assert cli("firmware", "build", "--bundle", tmp_path / "b.json", "--out", out, "--force",
+               "--no-compile").exit_code == 0
+
+
+def test_csim_checks_against_golden_and_writes_the_output_stream(cli, tmp_path, calorimeter, hls_build_dir):
+    net, events, data = calorimeter
+    net.save(tmp_path / "intnet.json")
+    n = 25
+    result = cli("firmware", "csim", "--bundle", tmp_path / "intnet.json", "--data", data, "--events", 20 + n,
+                 "--build-dir", hls_build_dir, "--out", tmp_path / "out.aer", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["events"] == 20 + n and summary["comparison"]["mismatched_events"] == 0
+    spikes, v, numbers = aer.decode_output(np.fromfile(tmp_path / "out.aer", dtype="<u4"), net.n_outputs)
+    golden = simulate(net, events[:n])  # the events after the 20 calibration events of the file
+    assert np.array_equal(v[20:], golden.v_final[-1])  # the stream carries the exact readout voltages
+    assert np.array_equal(spikes[20:], golden.spikes[-1])
+    assert numbers.tolist() == list(range(20 + n))
+
+
+def test_vitis_script_says_clearly_it_did_not_run(tmp_path):
+    import shutil
+    import subprocess
+
+    from neurocal.firmware.project import generate
+
+    if shutil.which("vitis-run"):
+        pytest.skip("Vitis is installed here: the script would really synthesise")
+    project = generate(extreme_network([4, 3], seed=0), tmp_path / "p", compile=False)
+    run = subprocess.run([str(project.path / "vitis_build.sh"), "csynth"], capture_output=True, text=True, check=False)
+    assert run.returncode == 3
+    assert "not on PATH: nothing was synthesised" in run.stderr
