@@ -1,14 +1,15 @@
 """The InP nanowire photonic front end: a behavioural model of the 4-channel superpixel.
 
-Each sensor of the readout face is a superpixel of ``n_levels`` channels. Channel i sits behind
-an absorber of transmission ``T_i``; behind it an InP nanowire photodetector turns photons into
-photoelectrons with the quantum efficiency η averaged over the PbWO4 emission spectrum; the
-photocurrent drives a photonic leaky integrate-and-fire neuron with picosecond time constants.
+Each sensor of the readout face is a superpixel of ``n_levels`` channels. Channel i receives a
+share a of the sensor's light (``area_share``) through an absorber of transmission ``T_i``; an
+InP nanowire photodetector turns photons into photoelectrons with the quantum efficiency η
+averaged over the PbWO4 emission spectrum; the photocurrent drives a photonic leaky
+integrate-and-fire neuron with picosecond time constants. Write P_i = a·T_i·η.
 
 Per event (all state starts at zero, like the integer network), per tick t of ``tick_ns`` and
 per channel c = sensor · n_levels + i, with N the sensor's photon count in the tick:
 
-* photoelectrons: n ~ Binomial(N, η·T_i) (shot noise of detection), plus dark counts
+* photoelectrons: n ~ Binomial(N, P_i) (shot noise of detection), plus dark counts
   ~ Poisson(dark_rate · tick);
 * arrival times: uniform within the tick (the photon frames resolve no finer), each delayed by
   max(0, latency + jitter · z), z ~ N(0, 1), cut at latency + 6σ; binned on a sub-tick grid of
@@ -22,21 +23,27 @@ per channel c = sensor · n_levels + i, with N the sensor's photon count in the 
   sub-steps; photoelectrons that land after the window are dropped.
 
 With ``stochastic=False`` nothing is drawn: the neuron is driven by the mean current
-q_k = (N·η·T_i) · p_k + dark_rate · dt, p_k being the share of a uniformly arriving photon that
+q_k = N·P_i · p_k + dark_rate · dt, p_k being the share of a uniformly arriving photon that
 lands in step k after latency and jitter.
 
 Design of the defaults (the "ideal" limit reproduces the ideal encoder exactly). A uniformly lit
 tick with no latency and jitter leaves ``r = (1 − α^K) / (K (1 − α))`` of its charge in v at the
-tick's end, where v peaks, so channel i fires iff N·η·T_i·r > θ. With m_i = ⌊L_i⌋ + ½ halfway
+tick's end, where v peaks, so channel i fires iff N·P_i·r > θ. With m_i = ⌊L_i⌋ + ½ halfway
 between the integer counts around the encoder level L_i, the defaults are
 
-    T_i = m_0 / m_i    (T_0 = 1, then ≈ 0.1, 0.01, 0.001: absorbers of optical density i)
-    θ   = m_0 · η · r  (photoelectrons)
+    T_i = m_0 / m_i        (T_0 = 1, then ≈ 0.1, 0.01, 0.001: absorbers of optical density i)
+    θ   = m_0 · a · η · r  (photoelectrons; threshold_design "mean")
 
 so channel i fires iff N > m_i ⟺ N > L_i for integer N. The previous tick leaves at most α^K·θ
 in v (v never exceeds θ without firing); when α^K < 1 / (2·m_max) that residue is below half a
 photon of the highest level and the equivalence is exact, which :func:`ideal_settings` checks
 (τ = 10 ps on a 0.2 ns tick: α^K = e^−20 ≈ 2·10⁻⁹).
+
+With noise the mean-current threshold lets a channel fire well below its level (the peak of v
+over a tick fluctuates above its mean), so the default for the stochastic model is
+threshold_design "median": θ is the median of the pre-spike peak of v for a lone tick of L_0 or
+L_0 + 1 photons (:func:`median_threshold`), and each channel then fires half of the time at its
+decade.
 
 Randomness: event e (its index in the dataset) draws from its own ``default_rng([seed, e])``, tick
 after tick, so any slice of a dataset, any batch size, and the Lava process give the same spikes.
@@ -80,6 +87,14 @@ class PhotonicSettings(BaseModel):
         None,
         description="absorber transmission per channel, 0..1; None = designed from levels, T_i = m_0/m_i "
         "(≈ 1, 0.1, 0.01, 0.001: neutral-density absorbers of optical density i — design choice of this model)",
+    )
+    area_share: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="share of the sensor's light that reaches each channel (assumption: 1, a stacked superpixel "
+        "where every channel sees the whole sensor through its absorber; 0.25 for four side-by-side sub-pixels, "
+        "which quarters the photoelectrons and raises the relative shot noise)",
     )
     emission_peaks_nm: tuple[float, ...] = Field(
         (420.0, 500.0),
@@ -239,6 +254,7 @@ class Design:
     dt_ps: float
     alpha: float  # exp(-dt/τ)
     eta: float  # spectrum-averaged QE
+    area_share: float  # share of the sensor's light that reaches each channel
     transmission: np.ndarray  # (n_levels,)
     threshold_pe: float  # θ
     refractory_steps: int
@@ -249,10 +265,15 @@ class Design:
     dark_per_tick: float
 
     @property
+    def detection(self) -> np.ndarray:
+        """Probability that a photon reaching the sensor becomes a photoelectron of channel i: a·T_i·η."""
+        return self.area_share * self.transmission * self.eta
+
+    @property
     def photon_thresholds(self) -> np.ndarray:
-        """Photons per uniformly lit tick above which each channel fires (no noise, latency, jitter)."""
+        """Photons per uniformly lit tick at which each channel's mean current crosses θ (no noise, latency, jitter)."""
         with np.errstate(divide="ignore"):
-            return self.threshold_pe / (self.eta * self.transmission * self.retained)
+            return self.threshold_pe / (self.detection * self.retained)
 
     @property
     def bins(self) -> int:
@@ -268,6 +289,7 @@ def design(settings: PhotonicSettings) -> Design:
     half = np.floor(np.asarray(settings.levels)) + 0.5  # m_i: halfway between the integer counts around L_i
     trans = np.asarray(settings.transmission if settings.transmission is not None else half[0] / half, np.float64)
     retained = (1.0 - alpha**k) / (k * (1.0 - alpha))
+    share = settings.area_share
     if settings.threshold_pe is None and not trans[0] * eta > 0:
         raise NeurocalError(
             "front_end.threshold_pe: cannot be designed with no light on channel 0 (transmission[0] "
@@ -280,16 +302,17 @@ def design(settings: PhotonicSettings) -> Design:
     if settings.threshold_pe is not None:
         theta = settings.threshold_pe
     elif settings.stochastic and settings.threshold_design == "median":
-        p = float(eta * trans[0])
+        p = float(share * trans[0] * eta)
         theta = median_threshold(math.floor(settings.levels[0]), p, alpha, tuple(profile), dark_per_step)
     else:
-        theta = float(half[0] * eta * trans[0] * retained)
+        theta = float(half[0] * share * trans[0] * eta * retained)
     return Design(
         n_levels=settings.n_levels,
         sub_steps=k,
         dt_ps=dt,
         alpha=alpha,
         eta=eta,
+        area_share=share,
         transmission=trans,
         threshold_pe=float(theta),
         refractory_steps=refractory_steps,
@@ -409,11 +432,11 @@ class PhotonicCore:
         k = d.sub_steps
         slots = [(tick + j) % self.ahead for j in range(self.ahead)]
         if not s.stochastic:
-            mean = (photons.astype(np.float64)[:, :, None] * (d.eta * d.transmission)).reshape(n_ev, c)
+            mean = (photons.astype(np.float64)[:, :, None] * d.detection).reshape(n_ev, c)
             for j, slot in enumerate(slots):
                 state.ring[slot] += mean[None, :, :] * d.profile[j * k : (j + 1) * k, None, None] + d.dark_per_step
             return
-        p_detect = np.tile(d.eta * d.transmission, n_sens)
+        p_detect = np.tile(d.detection, n_sens)
         tick_ps = s.tick_ns * PS_PER_NS
         max_delay = s.latency_ps + JITTER_TAIL_SIGMAS * s.jitter_ps
         for row, (counts, rng) in enumerate(zip(photons, state.rngs, strict=True)):

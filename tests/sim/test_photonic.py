@@ -251,3 +251,13 @@ def test_every_physical_default_cites_a_source_or_says_assumption(model):
         if name in numerics:
             continue
         assert any(m in (f.description or "") for m in markers), f"{model.__name__}.{name}: no source"
+
+
+def test_a_quarter_of_the_light_per_channel_keeps_the_levels_but_adds_noise():
+    quarter = design(PhotonicSettings(area_share=0.25, threshold_design="mean"))
+    assert np.allclose(quarter.photon_thresholds, [100.5, 1000.5, 10000.5, 100000.5])  # θ follows the light
+    assert quarter.threshold_pe == pytest.approx(design(PhotonicSettings(threshold_design="mean")).threshold_pe / 4)
+    photons = np.zeros((1, 4, 1), dtype=np.uint32)
+    photons[0, 1, 0] = 150
+    s = ideal_settings(area_share=0.25)
+    assert np.array_equal(PhotonicFrontEnd(s).encode(photons), encode_thresholds(photons))
