@@ -38,7 +38,7 @@ class CosimRun:
     registers: dict[str, int] = field(default_factory=dict)
 
 
-def _shape_key(shape: HwShape) -> str:
+def shape_key(shape: HwShape) -> str:
     text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -48,7 +48,7 @@ def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | Non
     """Generate ``net``'s files and build (or reuse) the simulation model of its shape."""
     config = config or HwConfig()
     shape = shape or shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2)
-    key = _shape_key(shape)
+    key = shape_key(shape)
     project = generate(net, build_root / f"gen-{key}", config, shape=shape,
                        command=f"neurocal.hw.cosim ({sim}, shape {key})")
     built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_root / f"{sim}-{key}{'-waves' if waves else ''}",

@@ -1,0 +1,175 @@
+"""Bulk co-simulation: the file-driven testbench ``rtl/sim/nc_stream_tb.v`` compiled by Verilator
+(``--binary``) or Icarus streams thousands of events through ``nc_top`` without Python in the
+loop; and the ``rtl-verilator`` / ``rtl-icarus`` backends built on it.
+
+cocotb (``neurocal.hw.cosim``) is the protocol-level truth (back-pressure, registers, errors);
+this path is for volume: one process, one input file, one output file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurocal import aer
+from neurocal.backends import BackendResult
+from neurocal.errors import NeurocalError
+from neurocal.hw import simulators
+from neurocal.hw.cosim import CLOCK_NS, decode_result, shape_key
+from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, shape_for
+from neurocal.hw.sources import rtl_dir, rtl_sources
+from neurocal.intnet import IntNetwork
+
+TESTBENCH = "nc_stream_tb"
+
+
+@dataclass(frozen=True)
+class StreamBuild:
+    sim: str
+    command: list[str]  # run command without plusargs
+    build_dir: Path
+    seconds: float  # build time (0 when reused)
+
+
+def _stamp_key(sim: str, project: HwProject, sources: list[Path]) -> str:
+    h = hashlib.sha256(sim.encode())
+    for path in [*sources, project.header]:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def build_stream(sim: str, project: HwProject, build_dir: Path) -> StreamBuild:
+    """Compile the stream testbench for ``project``'s shape (reused while sources and header are unchanged)."""
+    simulators.check_simulator(sim)
+    sources = [rtl_dir() / "sim" / f"{TESTBENCH}.v", *rtl_sources()]
+    build_dir.mkdir(parents=True, exist_ok=True)
+    stamp = build_dir / ".neurocal-stream"
+    key = _stamp_key(sim, project, sources)
+    if sim == "icarus":
+        target = build_dir / "stream.vvp"
+        cmd = ["iverilog", "-g2005", f"-I{project.include_dir}", "-s", TESTBENCH, "-o", str(target),
+               *map(str, sources)]
+        run = ["vvp", "-n", str(target)]
+    else:
+        target = build_dir / "obj" / "Vstream"
+        cmd = ["verilator", "--binary", "--timing", "-CFLAGS", "-fcoroutines", "-O3", "-Wall", "-Wno-fatal",
+               f"-I{project.include_dir}", "--top-module", TESTBENCH, "-Mdir", str(build_dir / "obj"),
+               "-o", "Vstream", *map(str, sources)]
+        run = [str(target)]
+    if stamp.is_file() and stamp.read_text() == key and target.is_file():
+        return StreamBuild(sim, run, build_dir, 0.0)
+    stamp.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    log = build_dir / "build.log"
+    with simulators.simulator_env(), log.open("w") as fh:
+        done = subprocess.run(cmd, cwd=build_dir, stdout=fh, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        raise NeurocalError(f"{sim} build of {TESTBENCH} failed (exit {done.returncode}); log: {log}")
+    stamp.write_text(key)
+    return StreamBuild(sim, run, build_dir, time.perf_counter() - t0)
+
+
+@dataclass
+class StreamRun:
+    result: BackendResult
+    cycles: np.ndarray  # per event: first input word → end-of-event word out
+    total_cycles: int
+    shape: HwShape
+    build_seconds: float
+    run_seconds: float
+
+
+def run_stream(
+    net: IntNetwork,
+    spikes: np.ndarray,
+    *,
+    sim: str = "verilator",
+    build_root: str | Path = Path("build") / "rtl",
+    config: HwConfig | None = None,
+    shape: HwShape | None = None,
+    serial: bool = False,
+    timeout: float | None = None,
+) -> StreamRun:
+    """Run ``spikes`` (events, ticks, n_in) through the stream testbench; ``serial`` sends each event
+    after the previous one has left (pure latency), otherwise events follow each other at full rate."""
+    spikes = np.asarray(spikes, dtype=bool)
+    if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
+        raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
+    config = config or HwConfig()
+    shape = shape or shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2)
+    key = shape_key(shape)
+    build_root = Path(build_root).resolve()
+    project = generate(net, build_root / f"gen-{key}", config, shape=shape,
+                       command=f"neurocal.hw.bulk ({sim}, shape {key})")
+    built = build_stream(sim, project, build_root / f"stream-{sim}-{key}")
+    run_dir = built.build_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    words = aer.encode_events(spikes)
+    paths = {name: run_dir / f"{name}.txt" for name in ("in", "out", "cycles")}
+    paths["in"].write_text("".join(f"{w:08x}\n" for w in words.tolist()))
+    groups = max(shape.groups(i) for i in range(net.n_layers))
+    max_cycles = 8 * (len(words) * groups + len(spikes) * (spikes.shape[1] + net.n_layers) * (groups + 2)
+                      * net.n_layers) + 10_000
+    plusargs = [f"+{k}={v}" for k, v in paths.items()] + [f"+max_cycles={max_cycles}"] + (["+serial"] if serial
+                                                                                           else [])
+    t0 = time.perf_counter()
+    limit = timeout if timeout is not None else 120 + 2e-5 * max_cycles
+    try:
+        done = subprocess.run([*built.command, *plusargs], cwd=run_dir, capture_output=True, text=True,
+                              timeout=limit, check=False)
+    except subprocess.TimeoutExpired as err:
+        raise NeurocalError(f"{sim} stream simulation did not finish within {limit:.0f} s (stalled?)") from err
+    seconds = time.perf_counter() - t0
+    summary = [line for line in done.stdout.splitlines() if line.startswith("nc_stream_tb:")]
+    if done.returncode != 0 or not summary or "error" in summary[-1] or "stalled" in summary[-1]:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-10:])
+        raise NeurocalError(f"{sim} stream simulation failed (exit {done.returncode}):\n{tail}")
+    total_cycles = int(summary[-1].split(",")[1].split()[0])
+    out_words = np.array([int(x, 16) for x in paths["out"].read_text().split()], dtype=np.uint32)
+    cycles = np.array([int(x) for x in paths["cycles"].read_text().split()], dtype=np.int64)
+    result = decode_result(net, out_words, spikes.shape, f"rtl-{sim}")
+    result.seconds = seconds
+    result.info.update(cycles=cycles.tolist(), total_cycles=total_cycles, clock_ns=CLOCK_NS,
+                       latency_ns_max=float(cycles.max(initial=0)) * CLOCK_NS, serial=serial)
+    return StreamRun(result, cycles, total_cycles, shape, built.seconds, seconds)
+
+
+class _RtlBackend:
+    """Shared body of the RTL backends (options: ``build_root``, ``lanes``, ``serial``, ``timeout``)."""
+
+    sim = "verilator"
+    name = "rtl-verilator"
+
+    def __init__(self, build_root: str | Path = Path("build") / "rtl", lanes: Any = None, serial: bool = False,
+                 timeout: float | None = None, **_: Any) -> None:
+        self.build_root = Path(build_root)
+        self.config = HwConfig(lanes=lanes)
+        self.serial = serial
+        self.timeout = timeout
+
+    def run(self, net: IntNetwork, spikes: np.ndarray) -> BackendResult:
+        run = run_stream(net, spikes, sim=self.sim, build_root=self.build_root, config=self.config,
+                         serial=self.serial, timeout=self.timeout)
+        run.result.info.update(build_seconds=run.build_seconds, lanes=list(run.shape.lanes))
+        return run.result
+
+
+class RtlVerilatorBackend(_RtlBackend):
+    """The accelerator's RTL under Verilator (``neurocal run --backend rtl-verilator``)."""
+
+    sim = "verilator"
+    name = "rtl-verilator"
+
+
+class RtlIcarusBackend(_RtlBackend):
+    """The accelerator's RTL under Icarus Verilog (``neurocal run --backend rtl-icarus``)."""
+
+    sim = "icarus"
+    name = "rtl-icarus"
+
