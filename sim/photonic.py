@@ -434,7 +434,8 @@ class PhotonicCore:
         if not s.stochastic:
             mean = (photons.astype(np.float64)[:, :, None] * d.detection).reshape(n_ev, c)
             for j, slot in enumerate(slots):
-                state.ring[slot] += mean[None, :, :] * d.profile[j * k : (j + 1) * k, None, None] + d.dark_per_step
+                state.ring[slot] += mean[None, :, :] * d.profile[j * k : (j + 1) * k, None, None]
+            state.ring[slots[0]] += d.dark_per_step  # the mean dark current of this tick's sub-steps
             return
         p_detect = np.tile(d.detection, n_sens)
         tick_ps = s.tick_ns * PS_PER_NS

@@ -261,3 +261,16 @@ def test_a_quarter_of_the_light_per_channel_keeps_the_levels_but_adds_noise():
     photons[0, 1, 0] = 150
     s = ideal_settings(area_share=0.25)
     assert np.array_equal(PhotonicFrontEnd(s).encode(photons), encode_thresholds(photons))
+
+
+def test_mean_dark_current_is_counted_once_per_sub_step():
+    s = PhotonicSettings(stochastic=False, dark_rate_hz=1e9, latency_ps=150.0, jitter_ps=20.0, threshold_pe=1e12)
+    core = PhotonicCore(s)
+    assert core.ahead > 1  # light reaches later ticks, dark current must not pile up there
+    state = core.new_state(np.arange(1), 1)
+    for tick in range(4):
+        core.step(state, np.zeros((1, 1), dtype=np.uint32), tick)
+    tr = np.zeros((core.design.sub_steps, 1, 4))
+    core.step(state, np.zeros((1, 1), dtype=np.uint32), 4, trace=tr)
+    steady = core.design.dark_per_step / (1 - core.design.alpha)  # v of a constant current
+    assert tr[-1, 0] == pytest.approx(np.full(4, steady), rel=1e-9)
