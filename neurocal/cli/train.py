@@ -91,9 +91,12 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
               "test events: float vs integer metrics side by side.")
 def evaluate(run_dir: Path, data_path: Path | None, no_plots: bool, bundle: Path | None) -> None:
     """Physics metrics of a run on its test split: metrics.json and PNG plots in the run directory."""
+    from neurocal.atomic import check_output_dir
     from neurocal.models.metrics import evaluate as run_evaluate
     from neurocal.models.metrics import format_metrics
 
+    if run_dir.is_dir():  # metrics.json and the plots go into the run: writable before the work
+        check_output_dir(run_dir, option="RUN_DIR")
     result = run_evaluate(run_dir, data_path, plots=not no_plots, bundle=bundle)
     click.echo(format_metrics(result))
     click.echo(f"wrote {run_dir / 'metrics.json'}" + (f" and {len(result['plots'])} plots" if result["plots"] else ""))

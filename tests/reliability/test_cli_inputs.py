@@ -86,6 +86,14 @@ def test_plot_event_disk_full_keeps_old_pngs(tmp_path, small_h5):
     assert_unchanged(before, tmp_path)
 
 
+def test_train_disk_full_leaves_no_run_folder(tmp_path, small_h5):
+    """The first checkpoint does not fit: one line naming it, and the half-made run folder is gone."""
+    proc = run_cli("train", "--data", small_h5, "--out", "run", "--hidden", "4", "--epochs", "1", "--no-ann",
+                   "--quiet", "--threads", "1", cwd=tmp_path, preexec_fn=file_limit(4096))
+    assert_one_line(proc, "snn_", "disk full")
+    assert list(tmp_path.iterdir()) == []
+
+
 # ----------------------------------------------------------------------------------------------- 6: bad numbers
 
 
