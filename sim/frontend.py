@@ -175,10 +175,8 @@ def frontend_from_metadata(metadata: Mapping[str, Any] | None, source: str = "ne
     metadata = metadata or {}
     if metadata.get(FRONTEND_KEY) is not None:
         return frontend_from_dict(metadata[FRONTEND_KEY], source)
-    levels = metadata.get(METADATA_KEY)
-    if levels is None:
-        return ThresholdFrontEnd()
-    try:
-        return ThresholdFrontEnd(levels)
-    except (ValueError, TypeError) as err:
-        raise NeurocalError(f"{source}: {METADATA_KEY} {levels!r} is not a valid threshold list ({err})") from err
+    legacy: dict[str, Any] = {"kind": "threshold"}  # an older export: threshold levels and the stream, flat
+    if metadata.get(METADATA_KEY) is not None:
+        legacy["thresholds"] = metadata[METADATA_KEY]
+    legacy |= {k: metadata[k] for k in StreamConfig.model_fields if metadata.get(k) is not None}
+    return frontend_from_dict(legacy, source)

@@ -80,6 +80,12 @@ def test_metadata_prefers_the_front_end_dict_and_reads_the_legacy_levels():
     meta = {FRONTEND_KEY: photonic, METADATA_KEY: [5.0, 50.0]}
     assert frontend_from_metadata(meta).to_dict()["kind"] == "photonic"
     assert frontend_from_metadata(None).to_dict() == ThresholdFrontEnd().to_dict()
+    old_export = {METADATA_KEY: [5.0, 50.0], "n_ticks": 60, "tick_ns": 0.25, "input_channel": "sensor * n_levels"}
+    assert frontend_from_metadata(old_export).to_dict() == {
+        "kind": "threshold", "thresholds": [5.0, 50.0], "n_ticks": 60, "tick_ns": 0.25,
+    }  # fmt: skip
+    with pytest.raises(NeurocalError, match=r"model.nir: front_end: thresholds must be"):
+        frontend_from_metadata({METADATA_KEY: [50.0, 5.0]}, source="model.nir")
 
 
 @pytest.mark.parametrize(
