@@ -53,11 +53,12 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
         if ignored or resume or demo_cfg:
             raise NeurocalError(f"--qat-from fine-tunes the source run as configured; drop "
                                 f"{', '.join(ignored + ['--resume'] * resume + ['--demo'] * demo_cfg)}")
-        from neurocal.atomic import check_output_dir
+        from neurocal.atomic import output_dir
 
-        check_output_dir(out_dir)
-        run = finetune_qat(qat_from, data_path, out_dir, qat_epochs, progress=not quiet, every=qat_every,
-                           threads=threads, log=click.echo)
+        # a run folder created here is removed again if the fine-tune fails before its first checkpoint
+        with output_dir(out_dir, keep=lambda d: any(d.glob("*_last.pt"))):
+            run = finetune_qat(qat_from, data_path, out_dir, qat_epochs, progress=not quiet, every=qat_every,
+                               threads=threads, log=click.echo)
         click.echo(f"run: {run} (QAT of {qat_from})")
         return
     from neurocal.models.config import TrainConfig, load_config

@@ -18,10 +18,12 @@ import time
 from pathlib import Path
 
 import h5py
+import nir
 import numpy as np
 import pytest
 
 from neurocal.sim.dataset import write_h5
+from neurocal.testnets import lif_graph
 from tests.reliability.conftest import (
     CLI,
     IS_ROOT,
@@ -176,6 +178,17 @@ def test_read_only_out_folders_fail_before_work(tmp_path, small_h5):
             proc = run_cli(*args, cwd=tmp_path, drop_caps=True)
             assert_one_line(proc, name, "not writable")
             assert "simulate:" not in proc.stderr and "data:" not in proc.stdout  # failed before simulating/loading
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o755)
+
+
+def test_import_nir_into_read_only_folder(tmp_path):
+    nir.write(tmp_path / "m.nir", lif_graph([np.ones((8, 400)), np.ones((1, 8))]))
+    ro = _read_only(tmp_path / "ro")
+    try:
+        proc = run_cli("import-nir", "m.nir", "--out", "ro/run", cwd=tmp_path, drop_caps=True)
+        assert_one_line(proc, "ro/run", "not writable")
         assert list(ro.iterdir()) == []
     finally:
         ro.chmod(0o755)
