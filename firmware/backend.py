@@ -43,16 +43,18 @@ class HlsBackend:
     name = "hls"
 
     def __init__(
-        self, build_dir: str | Path = DEFAULT_BUILD_DIR, probes: str = "all", trace: bool = False, **_: Any
+        self, build_dir: str | Path = DEFAULT_BUILD_DIR, probes: str = "all", trace: bool = False,
+        progress: bool = False, **_: Any
     ) -> None:
         self.build_dir = Path(build_dir)
         self.config = FirmwareConfig(probes=probes)
         self.trace = trace
+        self.progress = progress
 
     def run(self, net: IntNetwork, spikes: np.ndarray) -> BackendResult:
         sim, build_seconds = csim_for(net, self.build_dir, self.config)
         t0 = time.perf_counter()
-        res = sim.run(spikes, trace=self.trace)
+        res = sim.run(spikes, trace=self.trace, progress=self.progress)
         seconds = time.perf_counter() - t0
         output = res.spikes[-1]
         assert output is not None, "the output layer is always probed"

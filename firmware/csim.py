@@ -39,10 +39,11 @@ class CSim:
         self._fn.restype = None
         self._fn.argtypes = [ctypes.c_void_p] * (2 + len(project.probed_layers))
 
-    def run(self, spikes: np.ndarray, *, trace: bool = False) -> CSimResult:
+    def run(self, spikes: np.ndarray, *, trace: bool = False, progress: bool = False) -> CSimResult:
         """Run boolean input spikes (events, ticks, n_in); every event from zero state.
 
-        ``trace`` also keeps u and v after every tick (needs every layer probed).
+        ``trace`` also keeps u and v after every tick (needs every layer probed); ``progress`` shows a bar
+        on stderr.
         """
         spikes = np.asarray(spikes)
         n_in = self.project.n_inputs
@@ -62,15 +63,24 @@ class CSim:
         if trace and len(probed) != len(sizes):
             raise NeurocalError(f"{self.project.path}: a trace needs every layer probed (firmware config probes='all')")
         traces = [{q: np.zeros((n_ev, total, n), dtype=np.int32) for q in ("u", "v")} for n in sizes] if trace else None
-        x_ptr, flag_ptr = x.ctypes.data, flag.ctypes.data
-        row_in = x.strides[0]
-        probe_ptrs = [(p.ctypes.data, p.strides[0]) for p in probes]
+        # the arguments of every tick's call, computed once: row t of the input and of each probe buffer
+        calls = [
+            (x.ctypes.data + t * x.strides[0], flag.ctypes.data, *[p.ctypes.data + t * p.strides[0] for p in probes])
+            for t in range(total)
+        ]
         fn = self._fn
-        for e in range(n_ev):
+        events = range(n_ev)
+        if progress:
+            from tqdm import tqdm
+
+            events = tqdm(events, desc="hls C-sim", unit="event", leave=False)
+        for e in events:
             x[:n_t] = spikes[e]
-            for t in range(total):
-                flag[0] = 1.0 if t == 0 else 0.0
-                fn(x_ptr + t * row_in, flag_ptr, *[base + t * stride for base, stride in probe_ptrs])
+            flag[0] = 1.0  # tick 0 clears every layer's state
+            fn(*calls[0])
+            flag[0] = 0.0
+            for args in calls[1:]:
+                fn(*args)
             for k, i in enumerate(probed):
                 n = sizes[i]
                 p = probes[k]
