@@ -144,3 +144,28 @@ def decode_result(net: IntNetwork, words: np.ndarray, input_shape: tuple[int, ..
         u_final=[None] * n_layers,
         layer_spikes=[None] * (n_layers - 1) + [out_spikes],
     )
+
+
+def keep_waves(net: IntNetwork, spikes: np.ndarray, *, sim: str = "icarus",
+               build_root: str | Path = Path("build") / "rtl", shape: HwShape | None = None,
+               config: HwConfig | None = None) -> Path:
+    """Rerun ``spikes`` (a failing event, (1, ticks, n_in)) with waveform dumping; return the file kept.
+
+    Icarus writes FST (``<build>/nc_top.fst``), Verilator VCD (``<build>/run/dump.vcd``); the file is
+    copied beside the run as ``failing_event.<fst|vcd>`` so that the next run does not overwrite it.
+    """
+    import shutil
+
+    spikes = np.asarray(spikes, dtype=bool)
+    _, built = prepare(net, sim, Path(build_root).resolve(), shape=shape, config=config, waves=True)
+    try:
+        run_words(net, aer.encode_events(spikes), sim=sim, build_root=build_root, shape=shape, config=config,
+                  waves=True)
+    except NeurocalError:
+        pass  # the waveform is what we want, whether or not the run passes its own checks
+    dump = built.build_dir / f"{TOPLEVEL}.fst" if sim == "icarus" else built.build_dir / "run" / "dump.vcd"
+    if not dump.is_file():
+        raise NeurocalError(f"{sim} wrote no waveform ({dump})")
+    kept = built.build_dir / f"failing_event{dump.suffix}"
+    shutil.copyfile(dump, kept)
+    return kept

@@ -18,13 +18,18 @@ from neurocal.hw.generate import HwConfig, generate, shape_for
 from neurocal.hw.sources import rtl_sources
 from neurocal.intnet import IntNetwork
 from neurocal.testnets import corner_networks, random_network
+from tests.hw.conftest import BUILD_ROOT
 
 pytestmark = pytest.mark.rtl
 
 
-def _agree(net: IntNetwork, spikes: np.ndarray, run: cosim.CosimRun) -> None:
+def _agree(net: IntNetwork, spikes: np.ndarray, run: cosim.CosimRun, build_root=None) -> None:
     cmp = compare_results(GoldenBackend().run(net, spikes), run.result)
-    assert cmp.first is None, f"RTL differs from the golden model: first divergence {cmp.first}"
+    if cmp.first is not None:
+        waves = cosim.keep_waves(net, spikes[cmp.first.event : cmp.first.event + 1], sim="icarus",
+                                 build_root=build_root or BUILD_ROOT)
+        raise AssertionError(f"RTL differs from the golden model: first divergence {cmp.first}; waveform of "
+                             f"that event (as event 0): {waves}")
 
 
 def _random_case(seed: int) -> tuple[IntNetwork, np.ndarray, list[int]]:

@@ -1,0 +1,79 @@
+"""RTL accelerator: cycles per event, latency and event rate at 250 MHz, bulk co-simulation speed,
+build times; lanes sweep. Every run is also checked bit for bit against the golden model.
+
+    python benchmarks/bench_rtl.py [--events 200] [--icarus-events 20] [--build-root build/bench-rtl]
+
+Networks: the demo shape 400-50-30-1 and 400-120-120-20, quantised by neurocal's own quantiser from
+random float weights (gain 2/sqrt(n_in): about one hidden spike per tick, like a trained network),
+calibrated and driven by simulated calorimeter events (ideal 4-threshold front end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neurocal.backends import compare_results
+from neurocal.golden import GoldenBackend
+from neurocal.hw.bulk import run_stream
+from neurocal.hw.cosim import CLOCK_NS
+from neurocal.hw.generate import HwConfig
+from neurocal.nirgraph import chain_from_graph
+from neurocal.quantize import quantize
+from neurocal.sim.frontend import encode_thresholds
+from neurocal.sim.simulate import simulate
+from neurocal.testnets import lif_graph
+
+
+def network(sizes: list[int], calibration: np.ndarray, seed: int = 1, gain: float = 2.0):
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(0.0, gain / np.sqrt(a), size=(b, a)) for a, b in itertools.pairwise(sizes)]
+    return quantize(chain_from_graph(lif_graph(weights, beta=0.9, threshold=1.0)), calibration)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=200)
+    ap.add_argument("--icarus-events", type=int, default=20)
+    ap.add_argument("--build-root", type=Path, default=Path("build") / "bench-rtl")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    spikes = encode_thresholds(simulate(["proton", "kaon", "pion"], args.events + 60, seed=7).photons)
+    calib, spikes = spikes[:60], spikes[60:]
+    print(f"{len(spikes)} calorimeter events ({time.perf_counter() - t0:.1f} s to simulate): "
+          f"{spikes.sum(axis=(1, 2)).mean():.0f} input spikes/event on average, {spikes.shape[1]} ticks")
+
+    cases = [([400, 50, 30, 1], [None, 8]), ([400, 120, 120, 20], [None, 16])]
+    print(f"{'network':>16} {'lanes':>14} {'build s':>8} {'cyc/ev mean':>11} {'max':>6} {'latency us':>10} "
+          f"{'stream cyc/ev':>13} {'Mev/s@250MHz':>12} {'synops/cyc':>10} {'sim ev/s':>9} {'exact':>5}")
+    for sizes, lane_options in cases:
+        net = network(sizes, calib)
+        ref = GoldenBackend().run(net, spikes)
+        synops = int(ref.ops["synops"].sum())
+        for lanes in lane_options:
+            config = HwConfig(lanes=lanes)
+            serial = run_stream(net, spikes, sim="verilator", build_root=args.build_root, config=config, serial=True)
+            stream = run_stream(net, spikes, sim="verilator", build_root=args.build_root, config=config)
+            exact = all(compare_results(ref, r.result).first is None for r in (serial, stream))
+            per_event = stream.total_cycles / len(spikes)
+            print(f"{'-'.join(map(str, sizes)):>16} {'-'.join(map(str, serial.shape.lanes)):>14} "
+                  f"{serial.build_seconds:8.1f} {serial.cycles.mean():11.0f} {serial.cycles.max():6d} "
+                  f"{serial.cycles.mean() * CLOCK_NS / 1000:10.2f} {per_event:13.0f} "
+                  f"{1e3 / (per_event * CLOCK_NS):12.3f} {synops / stream.total_cycles:10.1f} "
+                  f"{len(spikes) / stream.run_seconds:9.0f} {'yes' if exact else 'NO':>5}")
+
+    net = network([400, 50, 30, 1], calib)
+    few = spikes[: args.icarus_events]
+    run = run_stream(net, few, sim="icarus", build_root=args.build_root)
+    exact = compare_results(GoldenBackend().run(net, few), run.result).first is None
+    print(f"icarus 400-50-30-1: build {run.build_seconds:.1f} s, {len(few) / run.run_seconds:.1f} events/s "
+          f"simulated, exact: {'yes' if exact else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
