@@ -50,18 +50,27 @@ def firmware() -> None:
 @click.option("--probes", type=click.Choice(["all", "output"]), default="all", show_default=True,
               help="top-level outputs: every layer's [spikes, v, u], or the output layer's only")
 @click.option("--no-compile", is_flag=True, help="write the project only (skip the g++ C-simulation library)")
+@click.option("--data", "data", default=None, type=click.Path(path_type=Path),
+              help="events (.h5/.dat) whose golden outputs become tb_data/ of hls4ml's testbench (Vitis csim/cosim)")
+@click.option("--events", "n_events", default=10, show_default=True, type=click.IntRange(1),
+              help="events written to tb_data/ (with --data)")
 def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clock_ns: float | None, probes: str,
-              no_compile: bool) -> None:
+              no_compile: bool, data: Path | None, n_events: int) -> None:
     """Write the hls4ml project of BUNDLE's integer network and compile its C-simulation with g++."""
     from neurocal.firmware.project import FirmwareConfig, generate
 
-    net = _load_bundle(bundle)
+    if data is not None:
+        net, stimulus = _net_spikes(bundle, data, n_events)
+    else:
+        net, stimulus = _load_bundle(bundle), None
     defaults = FirmwareConfig()
     config = FirmwareConfig(part=part or defaults.part, clock_period_ns=clock_ns or defaults.clock_period_ns,
                             probes=probes)
     out = out or DEFAULT_OUT / net.content_hash.removeprefix("sha256:")[:16]
     command = f"neurocal firmware build --bundle {bundle} --out {out}"
-    project = generate(net, out, config, command=command, compile=not no_compile, force=force)
+    if data is not None:
+        command += f" --data {data} --events {n_events}"
+    project = generate(net, out, config, command=command, compile=not no_compile, force=force, stimulus=stimulus)
     widths = ", ".join(f"{layer.n_in}→{layer.n_out} (u {w.u_bits} bit)"
                        for layer, w in zip(net.layers, net.static_widths(), strict=True))
     click.echo(f"hls4ml project of network {net.content_hash[:19]}… in {project.path}")
@@ -69,6 +78,9 @@ def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clo
     if not no_compile:
         click.echo(f"C-simulation library: {project.library}")
     click.echo(f"standalone testbench: cd {project.path} && ./build_tb.sh && ./neurocal_tb in.aer out.aer")
+    if stimulus is not None:
+        click.echo(f"tb_data/: {stimulus.shape[0]} events × {stimulus.shape[1] + net.n_layers} ticks for hls4ml's "
+                   f"testbench, expected outputs from the golden model")
     if shutil.which("vitis-run") is None:
         click.echo("Vitis HLS not found on this machine: nothing synthesised; where Vitis is installed run "
                    f"{project.path}/vitis_build.sh csynth cosim export")

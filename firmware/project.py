@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from neurocal.errors import NeurocalError
-from neurocal.firmware.scripts import COPIED, write_scripts
+from neurocal.firmware.scripts import COPIED, write_scripts, write_tb_data
 from neurocal.firmware.sources import hls_source
 from neurocal.intnet import IntNetwork
 
@@ -200,10 +200,13 @@ def source_fingerprint() -> str:
     return h.hexdigest()
 
 
-def project_key(net: IntNetwork, config: FirmwareConfig) -> str:
-    """Cache key: the network's content hash, the firmware config and the source fingerprint."""
-    blob = json.dumps({"net": net.content_hash, "config": asdict(config), "sources": source_fingerprint()},
-                      sort_keys=True)
+def project_key(net: IntNetwork, config: FirmwareConfig, stimulus: np.ndarray | None = None) -> str:
+    """Cache key: the network's content hash, the firmware config, the source fingerprint (and the tb stimulus)."""
+    fields: dict[str, Any] = {"net": net.content_hash, "config": asdict(config), "sources": source_fingerprint()}
+    if stimulus is not None:
+        stim = np.ascontiguousarray(stimulus, dtype=bool)
+        fields["stimulus"] = [list(stim.shape), hashlib.sha256(stim.tobytes()).hexdigest()]
+    blob = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -310,6 +313,7 @@ def generate(
     compile: bool = True,
     force: bool = False,
     option: str = "--out",
+    stimulus: np.ndarray | None = None,
 ) -> Project:
     """Write (and compile) the hls4ml project of ``net`` into ``out_dir``.
 
@@ -319,7 +323,8 @@ def generate(
     is not a neurocal firmware project is never touched. The C-simulation library is compiled afterwards,
     in place: hls4ml's ``build_lib.sh`` bakes the project's path into it (the library reads its weights
     from ``firmware/weights/*.txt``; compiling the initialised weight arrays instead takes g++ minutes).
-    A failed compilation leaves the whole, uncompiled project and says so.
+    A failed compilation leaves the whole, uncompiled project and says so. ``stimulus`` (bool events, ticks,
+    n_in) writes ``tb_data/`` for hls4ml's testbench (Vitis csim/cosim), expected values from the golden model.
     """
     from hls4ml.model.optimizer import get_optimizer
 
@@ -329,7 +334,7 @@ def generate(
     if compile:
         _require_gpp()  # before any work
     final = check_output_dir(out_dir, option, kind=PROJECT_KIND)  # refuses a folder that is not ours
-    key = project_key(net, config)
+    key = project_key(net, config, stimulus)
     existing = read_manifest(final)
     if existing is not None and existing.get("key") == key:
         project = _project_from_manifest(final, existing)
@@ -347,6 +352,9 @@ def generate(
             get_optimizer("vitis:write_hls").transform(model)
             _fix_config_file(staging, final, model)
             write_scripts(staging, model, config.project_name, net.n_layers)
+            if stimulus is not None:
+                probed = list(range(net.n_layers)) if config.probes == "all" else [net.n_layers - 1]
+                write_tb_data(staging, net, stimulus, probed)
             _add_banners(staging, command)
             library = f"firmware/{config.project_name}-{key[:8]}.so"
             (staging / MANIFEST).write_text(

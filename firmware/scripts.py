@@ -5,6 +5,9 @@
   engineer runs the C-simulation on an AER file with g++ alone, no Python, no Vitis.
 * ``vitis_build.sh``: csim / csynth / cosim / IP export through hls4ml's own ``build_prj.tcl`` with AMD
   Vitis HLS (``vitis-run``). It runs only where Vitis is installed and says so, with exit code 3, elsewhere.
+* ``tb_data/`` (when events are given): the stimulus and expected outputs of hls4ml's own testbench
+  (``<project>_test.cpp``, which Vitis csim and cosim run), one line per tick, expected values from the
+  golden model; the testbench writes ``tb_data/csim_results.log``/``rtl_cosim_results.log`` in the same format.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from neurocal import aer
 from neurocal.firmware.sources import hls_source
@@ -124,6 +129,32 @@ array set opt {{
 EOF
 exec vitis-run --mode hls --tcl build_prj.tcl
 """
+
+
+def write_tb_data(root: Path, net: Any, spikes: np.ndarray, probed: list[int]) -> None:
+    """hls4ml's testbench files for ``spikes`` (events, ticks, n_in): inputs and the golden probes, per tick.
+
+    Input line: the event's spikes of the tick (silent after the event), then ``first_tick``. Expected line:
+    for every probed layer, its spikes, v and u after the tick (the top's outputs, in order).
+    """
+    from neurocal.golden import simulate
+
+    spikes = np.asarray(spikes, dtype=bool)
+    n_ev, n_t, n_in = spikes.shape
+    total = n_t + net.n_layers
+    golden = simulate(net, spikes, trace=True)
+    assert golden.trace is not None
+    x = np.zeros((n_ev, total, n_in + 1), dtype=np.int64)
+    x[:, :n_t, :n_in] = spikes
+    x[:, 0, n_in] = 1
+    y = np.concatenate(
+        [np.concatenate([golden.spikes[i], golden.trace[i]["v"], golden.trace[i]["u"]], axis=2) for i in probed],
+        axis=2,
+    ).astype(np.int64)
+    (root / "tb_data").mkdir(exist_ok=True)
+    for name, table in (("tb_input_features.dat", x), ("tb_output_predictions.dat", y)):
+        rows = table.reshape(n_ev * total, -1)
+        (root / "tb_data" / name).write_text("".join(" ".join(map(str, row)) + "\n" for row in rows.tolist()))
 
 
 def write_scripts(root: Path, model: Any, project_name: str, n_layers: int) -> None:

@@ -104,3 +104,29 @@ def test_standalone_aer_testbench(tmp_path):
     bad = subprocess.run([str(project.path / "neurocal_tb"), str(tmp_path / "truncated.aer"), str(tmp_path / "x")],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "does not end with an end-of-event marker" in bad.stderr
+
+
+def test_hls4ml_testbench_reproduces_the_golden_tb_data(tmp_path):
+    """tb_data/ from the golden model; hls4ml's own testbench (what Vitis csim/cosim run), built with g++, agrees."""
+    import subprocess
+
+    from neurocal.firmware.project import generate
+
+    rng = np.random.default_rng(8)
+    net = extreme_network([7, 5, 4], seed=8)
+    spikes = rng.random((6, 9, 7)) < 0.5
+    project = generate(net, tmp_path / "p", compile=False, stimulus=spikes)
+    name = project.config.project_name
+    build = subprocess.run(
+        ["g++", "-O1", "-std=c++14", "-Ifirmware/ap_types", "-I.", f'-DWEIGHTS_DIR="{project.path}/firmware/weights"',
+         f"{name}_test.cpp", f"firmware/{name}.cpp", "-o", "hls4ml_tb"],
+        cwd=project.path, capture_output=True, text=True, check=False,
+    )
+    assert build.returncode == 0, build.stderr[-3000:]
+    run = subprocess.run(["./hls4ml_tb"], cwd=project.path, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout[-2000:]
+    got = np.array((project.path / "tb_data/csim_results.log").read_text().split(), dtype=np.int64)
+    expected = np.array((project.path / "tb_data/tb_output_predictions.dat").read_text().split(), dtype=np.int64)
+    lines = (project.path / "tb_data/tb_input_features.dat").read_text().splitlines()
+    assert len(lines) == 6 * (9 + 2)  # one line per tick, T + L ticks per event
+    assert got.size == expected.size and np.array_equal(got, expected)
