@@ -65,14 +65,23 @@ def _raise_for(signum: int) -> None:
     raise Terminated(signum)
 
 
+_owner_pid = os.getpid()
+
+
 def _raise_terminated(signum: int, _frame: Any) -> None:
+    if os.getpid() != _owner_pid:  # a forked worker (e.g. Lava's runtime): die as it would have without us
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     _raise_for(signum)
 
 
 def install_signal_handlers() -> None:
     """CLI start-up: SIGTERM/SIGHUP unwind as :class:`Terminated`; SIGXFSZ is ignored so writes raise EFBIG."""
+    global _owner_pid
     if threading.current_thread() is not threading.main_thread():
         return
+    _owner_pid = os.getpid()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) != signal.SIG_IGN:  # nohup'd: keep ignoring
             signal.signal(signum, _raise_terminated)

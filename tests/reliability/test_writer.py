@@ -261,3 +261,28 @@ def test_unexpected_errors_are_one_line_unless_debug():
                                     "report it")
     debug = runner.invoke(_buggy_cli(), ["--debug", "boom"])
     assert isinstance(debug.exception, ZeroDivisionError)  # the traceback is there, on purpose
+
+
+def test_sigterm_unwinds_the_cli_process_but_kills_forked_workers():
+    """Lava's runtime forks workers: they must still die on SIGTERM, not unwind with a traceback."""
+    script = textwrap.dedent("""
+        import os, signal, time
+        from neurocal.atomic import install_signal_handlers
+        from neurocal.errors import Terminated
+        install_signal_handlers()
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        time.sleep(0.2)
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+        print("worker", os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exited")
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except Terminated:
+            print("main unwound")
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split("\n")[:2] == [f"worker {int(signal.SIGTERM)}", "main unwound"], proc.stderr
