@@ -16,16 +16,17 @@ __all__ = ["EventSet", "load_events", "read_h5", "write_h5"]
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
-def load_events(path: str | os.PathLike[str], n_ticks: int = 100) -> EventSet:
-    """Read events from a neurocal HDF5 file, a paper ``.dat`` file, or a folder of ``.dat`` files."""
-    from neurocal.sim.geant4 import read_dat
+def load_events(path: str | os.PathLike[str], n_ticks: int = 100, max_files_per_folder: int | None = None) -> EventSet:
+    """Read events from a neurocal HDF5 file, an SNN-Cal ``.dat`` file, or a folder tree of ``.dat`` files.
+
+    A folder is searched recursively (SNN-Cal ships ``proton/``, ``kaon/``, ``pion/``); with
+    ``max_files_per_folder`` at most that many files are read from each folder.
+    """
+    from neurocal.sim.geant4 import read_dat, read_dat_tree
 
     path = Path(path)
     if path.is_dir():
-        files = sorted(path.glob("*.dat"))
-        if not files:
-            raise NeurocalError(f"{path}: folder holds no .dat files")
-        return EventSet.concatenate([read_dat(f, n_ticks=n_ticks) for f in files])
+        return read_dat_tree(path, n_ticks=n_ticks, max_files_per_folder=max_files_per_folder)
     if not path.is_file():
         raise NeurocalError(f"{path}: no such file")
     with path.open("rb") as f:

@@ -9,15 +9,25 @@ path                   dtype, shape                meaning
 ``/photons``           uint32 (N, ticks, sensors)  photons per sensor per tick (gzip + shuffle,
                                                    one chunk per event)
 ``/targets/energy_mev`` float64 (N,)               energy deposited in the readout cubelet, MeV
-``/targets/centroid``  float64 (N, 3)              energy-weighted x, y, z in cell units
-``/targets/dispersion`` float64 (N, 2)             σ²_xy = σ²_x + σ²_y and σ²_z, cell units²
-``/targets/particle``  int32 (N,)                  1 proton, 2 kaon, 3 pion, 4 other
+``/targets/centroid``  float64 (N, 3)              energy-weighted x, y, z in cell-index units
+``/targets/dispersion`` float64 (N, 3)             σ²_x, σ²_y, σ²_z about the centroid, cell units²
+``/targets/dispersion_r`` float64 (N,)             σ²_R = σ²_x + σ²_y (the older SNN-Cal target)
+``/targets/particle``  int32 (N,)                  0 unclassified, 1 proton, 2 kaon, 3 pion, 4 other
 ``/targets/n_interactions`` int32 (N,)             hadronic interactions in the shower
 ``/targets/cubelet``   int32 (N,)                  readout cubelet index
 root attributes        schema, schema_version, tick_ns, generator (JSON: configuration and seed)
 =====================  ==========================  =============================================
 
 Sensor index = z·10 + x on the cubelet's upper face. A missing target is stored as NaN.
+
+Target conventions (schema 2, the SNN-Cal generator's, so that ``.dat`` and simulated data agree):
+a cell's index along each axis is 0..9, and the centroid is Σ idx·E / ΣE in those units (a cell's
+index, not its centre: no +0.5; one unit is 3 mm in x and y, 12 mm in z); σ²_k = Σ (idx_k − c_k)²·E / ΣE.
+
+Schema 1 files still read: their centroid used cell centres (idx + 0.5) and is shifted by −0.5;
+their one transverse dispersion σ²_xy equals σ²_R = σ²_x + σ²_y, so it becomes ``dispersion_r``
+and σ²_x, σ²_y are NaN (the split between x and y was not stored); their energy counted every
+deposit, not only those before the end of the window (``generator['energy_definition']`` says so).
 """
 
 from __future__ import annotations
@@ -35,15 +45,17 @@ from neurocal.atomic import atomic_file, check_interrupt
 from neurocal.errors import NeurocalError
 
 SCHEMA = "neurocal.events"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
-PARTICLE_CODES: dict[str, int] = {"proton": 1, "kaon": 2, "pion": 3, "other": 4}
+PARTICLE_CODES: dict[str, int] = {"unclassified": 0, "proton": 1, "kaon": 2, "pion": 3, "other": 4}
 PARTICLE_NAMES: dict[int, str] = {v: k for k, v in PARTICLE_CODES.items()}
 
 TARGET_FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
     "energy_mev": (np.float64, ()),
     "centroid": (np.float64, (3,)),
-    "dispersion": (np.float64, (2,)),
+    "dispersion": (np.float64, (3,)),
+    "dispersion_r": (np.float64, ()),
     "particle": (np.int32, ()),
     "n_interactions": (np.int32, ()),
     "cubelet": (np.int32, ()),
@@ -52,7 +64,12 @@ TARGET_FIELDS: dict[str, tuple[type, tuple[int, ...]]] = {
 
 @dataclass
 class EventSet:
-    """Photon frames of the readout cubelet and the targets, for ``n_events`` events."""
+    """Photon frames of the readout cubelet and the targets, for ``n_events`` events.
+
+    ``dispersion`` is (N, 3) σ²_x, σ²_y, σ²_z. ``dispersion_r`` (σ²_x + σ²_y) is derived from it
+    when not given. A legacy (N, 2) ``dispersion`` (σ²_xy, σ²_z: schema 1, the older ``.dat``
+    layout) is accepted and mapped to σ²_R = σ²_xy with σ²_x, σ²_y unknown (NaN).
+    """
 
     photons: np.ndarray
     energy_mev: np.ndarray
@@ -61,6 +78,7 @@ class EventSet:
     particle: np.ndarray
     n_interactions: np.ndarray
     cubelet: np.ndarray
+    dispersion_r: np.ndarray | None = None
     tick_ns: float = 0.2
     generator: dict[str, Any] = field(default_factory=dict)
     source: str = "<memory>"
@@ -70,6 +88,14 @@ class EventSet:
         if self.photons.ndim != 3:
             raise NeurocalError(f"{self.source}: photons must be (events, ticks, sensors), got {self.photons.shape}")
         n = self.photons.shape[0]
+        dispersion = np.asarray(self.dispersion, dtype=np.float64)
+        if dispersion.shape == (n, 2):  # legacy σ²_xy, σ²_z
+            if self.dispersion_r is None:
+                self.dispersion_r = dispersion[:, 0]
+            dispersion = np.stack([np.full(n, np.nan), np.full(n, np.nan), dispersion[:, 1]], axis=1)
+        self.dispersion = dispersion
+        if self.dispersion_r is None and dispersion.shape == (n, 3):
+            self.dispersion_r = dispersion[:, 0] + dispersion[:, 1]
         for name, (dtype, tail) in TARGET_FIELDS.items():
             value = np.asarray(getattr(self, name), dtype=dtype)
             if value.shape != (n, *tail):
@@ -210,13 +236,15 @@ def read_h5(path: str | os.PathLike[str]) -> EventSet:
                 f"{path}: attribute 'schema' is {schema!r}, expected {SCHEMA!r}: not a neurocal event file"
             )
         version = int(f.attrs.get("schema_version", -1))
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise NeurocalError(
-                f"{path}: schema_version {version} is not supported (this neurocal reads {SCHEMA_VERSION})"
+                f"{path}: schema_version {version} is not supported (this neurocal reads "
+                f"{', '.join(map(str, READABLE_VERSIONS))}); re-create it with 'neurocal simulate'"
             )
+        names = [n for n in TARGET_FIELDS if not (version == 1 and n == "dispersion_r")]
         try:
             photons = f["photons"][()]
-            fields = {name: f["targets"][name][()] for name in TARGET_FIELDS}
+            fields = {name: f["targets"][name][()] for name in names}
         except KeyError as err:
             raise NeurocalError(f"{path}: missing dataset {err.args[0]!r}; the file is incomplete") from err
         except OSError as err:
@@ -225,6 +253,18 @@ def read_h5(path: str | os.PathLike[str]) -> EventSet:
             generator = json.loads(f.attrs.get("generator", "{}"))
         except json.JSONDecodeError as err:
             raise NeurocalError(f"{path}: attribute 'generator' is not valid JSON ({err})") from err
+        if version == 1:
+            fields, generator = _from_schema_1(fields, generator)
         return EventSet(
             photons=photons, **fields, tick_ns=float(f.attrs.get("tick_ns", 0.2)), generator=generator, source=str(path)
         )
+
+
+def _from_schema_1(fields: dict[str, np.ndarray], generator: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict]:
+    """Schema 1 → 2 (see the module docstring): centroid −0.5 cell, σ²_xy → σ²_R, σ²_x/σ²_y unknown."""
+    fields = dict(fields)
+    fields["centroid"] = np.asarray(fields["centroid"], dtype=np.float64) - 0.5
+    # EventSet maps the (N, 2) legacy dispersion itself (σ²_xy → dispersion_r)
+    generator = {**generator, "converted_from_schema": 1,
+                 "energy_definition": generator.get("energy_definition", "all deposits of the readout cubelet")}
+    return fields, generator

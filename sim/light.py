@@ -1,19 +1,26 @@
 """Scintillation light of the readout cubelet → photon counts per (tick, sensor).
 
-Optics are precomputed once per convention as two (1000 cells × 100 sensors) matrices: the
-photons per MeV that reach each sensor (solid angle of the 3 × 12 mm sensor seen from the cell,
-averaged over points inside the cell) and the mean propagation delay. The readout cubelet is
-treated as optically isolated: only its own cells light its sensors, by direct light (no
-reflection, no absorption).
+Optics are precomputed once per convention as pairs of (1000 cells × 100 sensors) matrices: the
+photons per MeV that reach each sensor (solid angle of the 3 × 12 mm sensor seen from the cell)
+and the propagation delay, one pair for the direct light and one per mirror image when
+reflections are on. The readout cubelet is treated as optically isolated: only its own cells
+light its sensors (no absorption).
+
+Reflections (SNN-Cal's emission matrix, up to 5 orders): the cubelet's faces other than the sensor
+face mirror the light. An image of a point is its mirror through the x and z faces (any number of
+times, a lattice of images) and through the bottom face y = 0 at most once (a second y bounce
+would need the sensor face to reflect). Order n holds the images with n reflections: 1 direct
+point, then 5, then 4(2n − 1) — SNN-Cal's ``total_reflections`` count. Each reflection keeps
+``reflectivity`` of the light.
 
 Conventions (DESIGN §4):
 
 * ``physical``: photons = E · yield · Ω/4π, light at c/n, each photon emitted after an
   exponential scintillation delay (PbWO4, two components);
 * ``paper``: the neuromorphic-readout paper's generator, photons = E · yield · Ω (Ω in sr, not
-  divided by 4π, so ~4π× more photons), light at c/n². Whether that generator applied the
-  scintillation decay is not stated, so it is a separate setting; by default the paper
-  convention leaves it out (photons arrive at deposit time + time of flight).
+  divided by 4π, so ~4π× more photons), Ω and the distance taken at the cell centre, light at
+  c/n². That generator applies no scintillation decay, so by default the paper convention leaves
+  it out (photons arrive at deposit time + time of flight); it is a separate setting.
 """
 
 from __future__ import annotations
@@ -49,13 +56,41 @@ def rectangle_solid_angle(dx: np.ndarray, dz: np.ndarray, h: np.ndarray, wx: flo
     return omega
 
 
-@lru_cache(maxsize=4)
-def geometry_matrices() -> tuple[np.ndarray, np.ndarray]:
-    """(Ω in sr, distance in mm), each (1000 cells, 100 sensors), averaged over sub-points of each cell."""
-    n = np.array(SUBSAMPLES)
+def image_orders(max_order: int) -> list[tuple[int, int, int]]:
+    """Mirror images (mx, my, mz) with |mx| + my + |mz| <= max_order, my ∈ {0, 1}; (0, 0, 0) first."""
+    out = [(0, 0, 0)]
+    for order in range(1, max_order + 1):
+        for my in (0, 1):
+            rest = order - my
+            for mx in range(-rest, rest + 1):
+                left = rest - abs(mx)
+                for mz in sorted({-left, left}):
+                    out.append((mx, my, mz))
+    return out
+
+
+def _mirror(u: np.ndarray, m: int, length: float) -> np.ndarray:
+    """Coordinate of the m-th mirror image of u in a box [0, length]: m·L + (u if m even else L − u)."""
+    return m * length + (u if m % 2 == 0 else length - u)
+
+
+@lru_cache(maxsize=256)
+def geometry_matrices(
+    subsamples: tuple[int, int, int] = SUBSAMPLES, image: tuple[int, int, int] = (0, 0, 0)
+) -> tuple[np.ndarray, np.ndarray]:
+    """(Ω in sr, distance in mm), each (1000 cells, 100 sensors), averaged over sub-points of each cell.
+
+    ``subsamples`` (1, 1, 1) takes the cell centre; ``image`` = (mx, my, mz) uses that mirror image
+    of each point (module docstring).
+    """
+    n = np.array(subsamples)
     grid = np.stack(np.meshgrid(*[(np.arange(k) + 0.5) / k for k in n], indexing="ij"), -1).reshape(-1, 3)
     # sub-point positions in mm: (cells, sub, 3)
     pts = ((cell_centres() - 0.5)[:, None, :] + grid[None, :, :]) * CELL_MM
+    mx, my, mz = image
+    cub = CELL_MM * 10
+    pts = np.stack([_mirror(pts[..., 0], mx, cub[0]), np.where(my, -pts[..., 1], pts[..., 1]),
+                    _mirror(pts[..., 2], mz, cub[2])], axis=-1)
     sens = sensor_centres_mm()
     dx = sens[None, None, :, 0] - pts[:, :, None, 0]
     dz = sens[None, None, :, 2] - pts[:, :, None, 2]
@@ -67,13 +102,17 @@ def geometry_matrices() -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class Optics:
-    """Per convention: photons per MeV per (cell, sensor), delay in ticks, and the decay kernel."""
+    """Per convention: photons per MeV per (cell, sensor) and delay in ticks, per light path; the decay kernel."""
 
-    photons_per_mev: np.ndarray  # (1000, 100)
-    delay_ticks: np.ndarray  # (1000, 100) float
+    paths: tuple[tuple[np.ndarray, np.ndarray], ...]  # (photons per MeV (1000, 100), delay in ticks (1000, 100))
     kernel: np.ndarray | None  # (ticks,) share of a photon's emission in each tick after arrival; None = prompt
     n_ticks: int
     tick_ns: float
+
+    @property
+    def photons_per_mev(self) -> np.ndarray:
+        """(1000, 100) photons per MeV reaching each sensor over all paths."""
+        return sum(p for p, _ in self.paths)
 
 
 def decay_kernel(n_ticks: int, tick_ns: float, oversample: int = 32) -> np.ndarray:
@@ -87,19 +126,22 @@ def decay_kernel(n_ticks: int, tick_ns: float, oversample: int = 32) -> np.ndarr
 
 
 @lru_cache(maxsize=16)
-def optics(light: str, yield_per_mev: float, decay: bool, n_ticks: int, tick_ns: float) -> Optics:
-    """Optics matrices for convention ``light`` ('physical' or 'paper')."""
-    omega, dist = geometry_matrices()
+def optics(light: str, yield_per_mev: float, decay: bool, n_ticks: int, tick_ns: float,
+           reflections: int = 0, reflectivity: float = 1.0) -> Optics:
+    """Optics matrices for convention ``light`` ('physical' or 'paper'), direct light plus ``reflections`` orders."""
     if light == "physical":
-        photons = yield_per_mev * omega / (4 * np.pi)
-        speed = C_MM_PER_NS / REFRACTIVE_INDEX
+        scale, speed, sub = yield_per_mev / (4 * np.pi), C_MM_PER_NS / REFRACTIVE_INDEX, SUBSAMPLES
     elif light == "paper":
-        photons = yield_per_mev * omega
-        speed = C_MM_PER_NS / REFRACTIVE_INDEX**2
+        scale, speed, sub = yield_per_mev, C_MM_PER_NS / REFRACTIVE_INDEX**2, (1, 1, 1)
     else:
         raise ValueError(f"unknown light convention {light!r}")
+    paths = []
+    for image in image_orders(reflections):
+        omega, dist = geometry_matrices(sub, image)
+        order = abs(image[0]) + image[1] + abs(image[2])
+        paths.append((scale * reflectivity**order * omega, dist / speed / tick_ns))
     kernel = decay_kernel(n_ticks, tick_ns) if decay else None
-    return Optics(photons, dist / speed / tick_ns, kernel, n_ticks, tick_ns)
+    return Optics(tuple(paths), kernel, n_ticks, tick_ns)
 
 
 def expected_frames(
@@ -122,12 +164,14 @@ def expected_frames(
     u_cell = (uniq // T) % N_CELLS
     u_event = uniq // (T * N_CELLS)
 
-    weights = energy[:, None] * opt.photons_per_mev[u_cell]  # (U, S)
-    # arrival (or start of emission, with the decay) = deposit time (mid-tick) + flight time
-    arrival = np.floor(u_emit[:, None] + 0.5 + opt.delay_ticks[u_cell]).astype(np.int64)
-    inside = arrival < T
-    idx = (u_event[:, None] * S + np.arange(S)[None, :]) * T + arrival
-    frames = np.bincount(idx[inside], weights=weights[inside], minlength=n_events * S * T)
+    frames = np.zeros(n_events * S * T)
+    base = (u_event[:, None] * S + np.arange(S)[None, :]) * T
+    for photons_per_mev, delay_ticks in opt.paths:
+        weights = energy[:, None] * photons_per_mev[u_cell]  # (U, S)
+        # arrival (or start of emission, with the decay) = deposit time (mid-tick) + flight time
+        arrival = np.floor(u_emit[:, None] + 0.5 + delay_ticks[u_cell]).astype(np.int64)
+        inside = arrival < T
+        frames += np.bincount((base + arrival)[inside], weights=weights[inside], minlength=n_events * S * T)
     frames = frames.reshape(n_events, S, T)
     if opt.kernel is not None:
         frames = frames @ _toeplitz(opt.kernel)  # spread each arrival over the following ticks

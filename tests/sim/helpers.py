@@ -15,8 +15,8 @@ def random_events(n: int = 6, n_ticks: int = 100, seed: int = 0, empty: tuple[in
         photons=photons.astype(np.uint32),
         energy_mev=rng.uniform(1e3, 5e4, n),
         centroid=rng.uniform(0, 10, (n, 3)),
-        dispersion=rng.uniform(0, 20, (n, 2)),
-        particle=rng.integers(1, 4, n),
+        dispersion=rng.uniform(0, 20, (n, 3)),
+        particle=rng.integers(0, 5, n),  # class 0 (unclassified cubelet) is valid
         n_interactions=rng.integers(1, 30, n),
         cubelet=rng.integers(0, 1000, n),
         generator={"test": True, "seed": seed},

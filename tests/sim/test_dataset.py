@@ -10,7 +10,7 @@ from tests.sim.helpers import random_events
 
 def assert_same_events(a: EventSet, b: EventSet) -> None:
     np.testing.assert_array_equal(a.photons, b.photons)
-    for name in ("energy_mev", "centroid", "dispersion", "particle", "n_interactions", "cubelet"):
+    for name in ("energy_mev", "centroid", "dispersion", "dispersion_r", "particle", "n_interactions", "cubelet"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
 
 
@@ -21,7 +21,7 @@ def test_h5_round_trip(tmp_path):
     assert_same_events(events, back)
     assert back.generator == {"seed": 0, "test": True}
     with h5py.File(path) as f:
-        assert f.attrs["schema_version"] == 1
+        assert f.attrs["schema_version"] == 2
         assert f["photons"].compression == "gzip"
     assert_same_events(events, load_events(path))
 
@@ -77,3 +77,25 @@ def test_subset_and_concatenate():
     both = EventSet.concatenate([e.subset(slice(0, 2)), e.subset(np.array([4, 5]))])
     assert both.n_events == 4
     np.testing.assert_array_equal(both.energy_mev, e.energy_mev[[0, 1, 4, 5]])
+
+
+def test_schema_1_file_still_reads(tmp_path):
+    """A schema-1 file (cell-centre centroid, σ²_xy) reads in schema-2 conventions."""
+    path = tmp_path / "v1.h5"
+    rng = np.random.default_rng(3)
+    photons = rng.integers(0, 50, (4, 100, 100)).astype(np.uint32)
+    centroid = rng.uniform(0.5, 9.5, (4, 3))
+    sxy_sz = rng.uniform(0, 9, (4, 2))
+    with h5py.File(path, "w") as f:
+        f.attrs.update({"schema": "neurocal.events", "schema_version": 1, "tick_ns": 0.2, "generator": "{}"})
+        f["photons"] = photons
+        g = f.create_group("targets")
+        g["energy_mev"], g["centroid"], g["dispersion"] = rng.uniform(1, 9, 4), centroid, sxy_sz
+        g["particle"], g["n_interactions"], g["cubelet"] = np.array([1, 2, 3, 4]), np.arange(4), np.arange(4)
+    events = read_h5(path)
+    np.testing.assert_array_equal(events.photons, photons)
+    np.testing.assert_allclose(events.centroid, centroid - 0.5)
+    np.testing.assert_array_equal(events.dispersion_r, sxy_sz[:, 0])
+    np.testing.assert_array_equal(events.dispersion[:, 2], sxy_sz[:, 1])
+    assert np.isnan(events.dispersion[:, :2]).all()
+    assert events.generator["converted_from_schema"] == 1
