@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from neurocal.config import StreamConfig
 from neurocal.errors import NeurocalError
 from neurocal.sim.dataset import write_h5
-from neurocal.sim.photonic import PhotonicFrontEnd
+from neurocal.sim.photonic import PhotonicFrontEnd, PhotonicSettings
 from neurocal.sim.photonic_cli import front_end_from_options, plot_superpixel
 from neurocal.sim.simulate import SimConfig, simulate
 
@@ -68,3 +68,14 @@ def test_front_end_options_build_either_kind_on_the_data_time_base(tmp_path):
     f.write_text("tick_ns: 0.1")
     with pytest.raises(NeurocalError, match=r"tick_ns = 0\.1 but the events use 0\.2"):
         front_end_from_options("photonic", f, stream)
+
+
+def test_plot_superpixel_uses_the_photonic_front_end_recorded_in_the_dataset(tmp_path):
+    events = simulate(["kaon"], 1, seed=6, config=SimConfig(light="paper"))
+    recorded = PhotonicFrontEnd(PhotonicSettings(seed=7, jitter_ps=3.0)).to_dict()
+    events.generator["frontend"] = recorded  # what `neurocal simulate --front-end photonic` writes
+    path = tmp_path / "recorded.h5"
+    write_h5(events, path)
+    res = CliRunner().invoke(plot_superpixel, [str(path), "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output.splitlines()[-1])["front_end"] == recorded
