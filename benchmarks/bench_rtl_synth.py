@@ -53,7 +53,7 @@ def main() -> None:
     net = quantize(chain_from_graph(lif_graph(weights, beta=0.9, threshold=1.0)), calib)
     out = args.build_root / f"{'-'.join(map(str, sizes))}-lanes{args.lanes or 'all'}"
     project = generate(net, out, HwConfig(lanes=args.lanes), command="benchmarks/bench_rtl_synth.py")
-    script = (f"read_verilog -I{project.include_dir} " + " ".join(map(str, rtl_sources())) + "\n"
+    script = (f"read_verilog -defer -I{project.include_dir} " + " ".join(map(str, rtl_sources())) + "\n"
               "synth_xilinx -family xc7 -top nc_top\n"
               f"tee -q -o {out / 'stat.json'} stat -json\n")
     (out / "synth.ys").write_text(script)

@@ -48,9 +48,10 @@ def build_stream(sim: str, project: HwProject, build_dir: Path) -> StreamBuild:
     """Compile the stream testbench for ``project``'s shape (reused while sources and header are unchanged)."""
     simulators.check_simulator(sim)
     sources = [rtl_dir() / "sim" / f"{TESTBENCH}.v", *rtl_sources()]
+    stamped = [*sources, rtl_dir() / "sim" / "nc_stream_main.cpp"]
     build_dir.mkdir(parents=True, exist_ok=True)
     stamp = build_dir / ".neurocal-stream"
-    key = _stamp_key(sim, project, sources)
+    key = _stamp_key(sim, project, stamped)
     if sim == "icarus":
         target = build_dir / "stream.vvp"
         cmd = ["iverilog", "-g2005", f"-I{project.include_dir}", "-s", TESTBENCH, "-o", str(target),
@@ -58,9 +59,10 @@ def build_stream(sim: str, project: HwProject, build_dir: Path) -> StreamBuild:
         run = ["vvp", "-n", str(target)]
     else:
         target = build_dir / "obj" / "Vstream"
-        cmd = ["verilator", "--binary", "--timing", "-CFLAGS", "-fcoroutines", "-O3", "-Wall", "-Wno-fatal",
-               f"-I{project.include_dir}", "--top-module", TESTBENCH, "-Mdir", str(build_dir / "obj"),
-               "-o", "Vstream", *map(str, sources)]
+        cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-O3", "--x-assign", "fast", "--x-initial",
+               "fast", "-CFLAGS", "-O2", "-Wall", "-Wno-fatal", "--prefix", "Vstream", f"-I{project.include_dir}",
+               "--top-module", TESTBENCH, "-Mdir", str(build_dir / "obj"), "-o", "Vstream",
+               str(rtl_dir() / "sim" / "nc_stream_main.cpp"), *map(str, sources)]
         run = [str(target)]
     if stamp.is_file() and stamp.read_text() == key and target.is_file():
         return StreamBuild(sim, run, build_dir, 0.0)

@@ -19,7 +19,7 @@ from neurocal import aer
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
 from neurocal.hw import simulators
-from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, shape_for
+from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, memory_images, shape_for
 from neurocal.hw.sources import rtl_sources
 from neurocal.intnet import IntNetwork
 
@@ -69,9 +69,13 @@ def run_words(
     waves: bool = False,
     expect_errors: bool = False,
     stall_output: bool = False,
+    load: IntNetwork | None = None,
 ) -> tuple[dict[str, np.ndarray], HwShape]:
     """Stream raw AER ``words`` through the RTL of ``net``; return the testbench's record (output
-    ``words``, per-event ``cycles`` in latency mode, ``total_cycles``, register values) and the shape."""
+    ``words``, per-event ``cycles`` in latency mode, ``total_cycles``, register values) and the shape.
+
+    ``load``: a network of the same shape whose memories the testbench writes over AXI4-Lite before
+    streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s."""
     build_root = Path(build_root).resolve()
     project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves)
     run_dir = built.build_dir / "run"
@@ -84,8 +88,11 @@ def run_words(
     # generous bound for one event: every word and every neuron update, four times over
     ticks = n_t + net.n_layers
     timeout = 4 * (len(words) * groups + ticks * (groups + 2) * net.n_layers + sum(project.shape.sizes)) + 2000
+    if load is not None:
+        (run_dir / "load.json").write_text(json.dumps(axil_writes(load, project.shape)))
     cfg = {"input": str(run_dir / "input.npy"), "output": str(run_dir / "output.npz"),
-           "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
+           "load": str(run_dir / "load.json") if load is not None else None,
+           "hash": (load or net).content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
            "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS, "expect_errors": expect_errors,
            "stall_output": stall_output}
     (run_dir / "config.json").write_text(json.dumps(cfg))
@@ -94,6 +101,22 @@ def run_words(
                    extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")}, waves=waves)
     with np.load(run_dir / "output.npz") as out:
         return {k: out[k] for k in out.files}, project.shape
+
+
+def axil_writes(net: IntNetwork, shape: HwShape) -> list[dict]:
+    """``net``'s memory words as AXI4-Lite loads: per memory (layer, kind), each word as 32-bit dwords
+    (least significant first), in the register map of nc_axil_regs."""
+    kinds = {"w": 0, "p": 1, "c": 2}
+    out = []
+    for name, lines in memory_images(net, shape).items():
+        if name == "hash.mem":
+            layer, kind = 0, 3
+        else:
+            layer, kind = int(name[1:3]), kinds[name[4]]
+        n_dw = -(-len(lines[0]) * 4 // 32)
+        words = [[(int(x, 16) >> (32 * k)) & 0xFFFFFFFF for k in range(n_dw)] for x in lines]
+        out.append({"layer": layer, "kind": kind, "words": words})
+    return out
 
 
 def run_events(

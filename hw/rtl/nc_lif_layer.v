@@ -50,7 +50,9 @@ module nc_lif_layer #
     // index of the layer in the network (names its memory files)
     parameter LAYER = 0,
     // folder of the memory files, with a trailing slash
-    parameter MEM_PREFIX = "./"
+    parameter MEM_PREFIX = "./",
+    // width of the memory write port (>= LANES*9 and >= 61)
+    parameter MEM_W = 64
 )
 (
     input  wire        clk,
@@ -64,7 +66,14 @@ module nc_lif_layer #
     output wire        m_valid,
     input  wire        m_ready,   // from a FIFO: must not depend on s_valid combinationally
 
-    output wire        busy
+    output wire        busy,
+
+    // memory write port (AXI4-Lite loading; use while idle): kind 0 weights, 1 parameters, 2 config
+    input  wire        mem_we,
+    input  wire [1:0]  mem_kind,
+    input  wire [31:0] mem_addr,
+    input  wire [MEM_W-1:0] mem_data,
+    output wire        mem_overflow    // pulse: mem_we outside the selected memory
 );
 
 localparam GROUPS = (N_OUT + LANES - 1) / LANES;
@@ -217,6 +226,22 @@ always @* begin
     for (j = 0; j < LANES; j = j + 1) begin
         acc_sum[j*ACC_W +: ACC_W] = acc_rd[j*ACC_W +: ACC_W]
             + {{(ACC_W-W_W){w_rd_reg[j*W_W+W_W-1]}}, w_rd_reg[j*W_W +: W_W]};
+    end
+end
+
+// ---------------------------------------------------------------- memory writes
+wire mem_in_range = (mem_kind == 2'd0 && mem_addr < W_DEPTH) || (mem_kind == 2'd1 && mem_addr < N_PAD)
+                    || (mem_kind == 2'd2 && mem_addr == 0);
+assign mem_overflow = mem_we && !mem_in_range;
+wire [MEM_W-1:0] unused_mem_data = mem_data;
+
+always @(posedge clk) begin
+    if (mem_we && mem_in_range) begin
+        case (mem_kind)
+            2'd0: w_mem[mem_addr] <= mem_data[LANES*W_W-1:0];
+            2'd1: p_mem[mem_addr] <= mem_data[P_W-1:0];
+            default: c_mem[0] <= mem_data[4:0];
+        endcase
     end
 end
 

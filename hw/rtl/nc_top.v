@@ -65,6 +65,27 @@ wire [L:0] src_valid, src_ready;
 wire [31:0] dst_data [0:L];
 wire [L:0] dst_valid, dst_ready;
 wire [L-1:0] layer_busy;
+wire [L-1:0] layer_mem_overflow;
+
+// widest memory word of any layer (weights: LANES * 9 bits; parameters: 61 bits)
+function integer mem_width;
+    input integer n_layers;
+    integer j, w;
+    begin
+        w = 64;
+        for (j = 0; j < n_layers; j = j + 1) begin
+            if (NC_LANES[32*j +: 32] * 9 > w) w = NC_LANES[32*j +: 32] * 9;
+        end
+        mem_width = w;
+    end
+endfunction
+localparam MEM_W = mem_width(NC_LAYERS);
+
+wire mem_we;
+wire [7:0] mem_layer;
+wire [1:0] mem_kind;
+wire [31:0] mem_addr;
+wire [MEM_W-1:0] mem_data;
 
 wire event_start, event_end, err_malformed, err_overflow_rx;
 
@@ -112,7 +133,8 @@ generate
                 .U_W(NC_U_W[32*i +: 32]),
                 .EMIT_V(i == L - 1 ? 1 : 0),
                 .LAYER(i),
-                .MEM_PREFIX(NC_MEM_PREFIX)
+                .MEM_PREFIX(NC_MEM_PREFIX),
+                .MEM_W(MEM_W)
             ) lif (
                 .clk(clk),
                 .rst(rst),
@@ -122,7 +144,12 @@ generate
                 .m_data(src_data[i+1]),
                 .m_valid(src_valid[i+1]),
                 .m_ready(src_ready[i+1]),
-                .busy(layer_busy[i])
+                .busy(layer_busy[i]),
+                .mem_we(mem_we && mem_layer == i && mem_kind != 2'd3),
+                .mem_kind(mem_kind),
+                .mem_addr(mem_addr),
+                .mem_data(mem_data),
+                .mem_overflow(layer_mem_overflow[i])
             );
         end
     end
@@ -156,17 +183,24 @@ nc_fifo #(
     .m_valid(ts_valid),
     .m_ready(event_out)
 );
-wire err_overflow = err_overflow_rx || (event_start && !ts_ready);
+// a memory write to a layer that does not exist, or outside the selected memory
+wire mem_bad = (mem_we && mem_kind != 2'd3 && {24'd0, mem_layer} >= L) || (mem_we && mem_kind == 2'd3 && mem_addr != 0)
+               || |layer_mem_overflow;
+wire err_overflow = err_overflow_rx || (event_start && !ts_ready) || mem_bad;
 wire [31:0] event_cycles = ts_valid ? cycle_reg - start_cycle + 1 : 32'd0;
 
 reg [63:0] hash_mem [0:0];
 initial begin
     $readmemh({NC_MEM_PREFIX, "hash.mem"}, hash_mem);
 end
+always @(posedge clk) begin
+    if (mem_we && mem_kind == 2'd3 && mem_addr == 0) hash_mem[0] <= mem_data[63:0];
+end
 
 nc_axil_regs #(
     .LAYERS(L),
-    .N_IN(NC_SIZES[31:0])
+    .N_IN(NC_SIZES[31:0]),
+    .MEM_W(MEM_W)
 ) regs (
     .clk(clk),
     .rst(rst),
@@ -195,7 +229,12 @@ nc_axil_regs #(
     .event_out(event_out),
     .event_cycles(event_cycles),
     .err_malformed(err_malformed),
-    .err_overflow(err_overflow)
+    .err_overflow(err_overflow),
+    .mem_we(mem_we),
+    .mem_layer(mem_layer),
+    .mem_kind(mem_kind),
+    .mem_addr(mem_addr),
+    .mem_data(mem_data)
 );
 
 endmodule

@@ -26,6 +26,7 @@ from neurocal.hw.tb.common import fail
 
 REG_ID, REG_CTRL, REG_STATUS, REG_HASH_LO, REG_HASH_HI = 0x00, 0x04, 0x08, 0x0C, 0x10
 REG_EVENTS_IN, REG_EVENTS_OUT, REG_LAST_CYCLES, REG_MAX_CYCLES, REG_MALFORMED = 0x14, 0x18, 0x1C, 0x20, 0x24
+REG_MEM_SEL, REG_MEM_ADDR, REG_MEM_DATA, REG_MEM_WRITE = 0x30, 0x34, 0x38, 0x3C
 ID_VALUE = 0x4E430001
 
 
@@ -33,6 +34,26 @@ def _pauses(seed: int, p: float):
     rng = random.Random(seed)
     while True:
         yield rng.random() < p
+
+
+async def load_memories(axil: AxiLiteMaster, memories: list[dict]) -> None:
+    """Write a network's memory words over AXI4-Lite; check that a write outside a memory is refused."""
+    for mem in memories:
+        await axil.write_dword(REG_MEM_SEL, (mem["layer"] << 16) | mem["kind"])
+        await axil.write_dword(REG_MEM_ADDR, 0)
+        for dwords in mem["words"]:
+            for d in dwords:
+                await axil.write_dword(REG_MEM_DATA, d)
+            await axil.write_dword(REG_MEM_WRITE, 1)
+    await axil.write_dword(REG_MEM_SEL, (200 << 16) | 0)  # no layer 200
+    await axil.write_dword(REG_MEM_WRITE, 1)
+    status = await axil.read_dword(REG_STATUS)
+    if not status & 0b100:
+        fail(f"a memory write to layer 200 did not raise the overflow flag (STATUS {status:#x})")
+    await axil.write_dword(REG_CTRL, 1)
+    status = await axil.read_dword(REG_STATUS)
+    if status & 0b110:
+        fail(f"CTRL clear left STATUS {status:#x}")
 
 
 @cocotb.test()
@@ -57,6 +78,8 @@ async def stream_events(dut) -> None:
     await ClockCycles(dut.clk, 2)
 
     ident = await with_timeout(axil.read_dword(REG_ID), timeout_ns, "ns")
+    if cfg.get("load"):
+        await load_memories(axil, json.loads(Path(cfg["load"]).read_text()))
     if ident != ID_VALUE:
         fail(f"register ID reads {ident:#010x}, expected {ID_VALUE:#010x}")
     hash_got = (await axil.read_dword(REG_HASH_HI)) << 32 | await axil.read_dword(REG_HASH_LO)

@@ -106,6 +106,20 @@ def test_malformed_words_are_dropped_counted_and_the_stream_recovers(hw_build_ro
     assert cmp.first is None, f"after dropping the malformed words: {cmp.first}"
 
 
+def test_a_network_loaded_over_axi_lite_replaces_the_generated_one(hw_build_root) -> None:
+    rng = np.random.default_rng(21)
+    built_for = random_network([8, 6, 3], rng, readout="spikes")
+    loaded = random_network([8, 6, 3], rng, extreme=True, readout="spikes", groups=3)
+    shape = shape_for(built_for, lanes=[4, 3]).union(shape_for(loaded, lanes=[4, 3]))
+    spikes = rng.random((3, 7, 8)) < 0.5
+    data, _ = cosim.run_words(built_for, aer.encode_events(spikes), sim="icarus", build_root=hw_build_root,
+                              shape=shape, load=loaded, backpressure=True)
+    result = cosim.decode_result(loaded, data["words"], spikes.shape, "rtl-icarus")
+    cmp = compare_results(GoldenBackend().run(loaded, spikes), result)
+    assert cmp.first is None, f"network loaded over AXI4-Lite: {cmp.first}"
+    assert compare_results(GoldenBackend().run(built_for, spikes), result).n_mismatched > 0  # really replaced
+
+
 def test_a_stalled_consumer_is_reported_not_hung(hw_build_root) -> None:
     rng = np.random.default_rng(4)
     net = random_network([4, 3], rng)

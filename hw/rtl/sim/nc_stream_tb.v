@@ -14,17 +14,28 @@
  *   +max_cycles=N   give up after N cycles (default 2^31 - 1): a stalled design ends the run
  *
  * Prints "nc_stream_tb: <events> events, <cycles> cycles" at the end.
+ *
+ * Under Verilator the clock is a port driven by nc_stream_main.cpp (no --timing coroutines: ~10x
+ * faster); under Icarus the testbench makes its own. Reset is held for the first 4 cycles.
  */
 // a testbench: initialised regs, blocking handshake bookkeeping and unused AXI4-Lite outputs are intended
 /* verilator lint_off BLKSEQ */
 /* verilator lint_off PROCASSINIT */
 /* verilator lint_off INITIALDLY */
 /* verilator lint_off UNUSEDSIGNAL */
-module nc_stream_tb;
-
+module nc_stream_tb
+`ifdef VERILATOR
+(
+    input wire clk
+);
+`else
+;
 reg clk = 1'b0;
-reg rst = 1'b1;
 always #2 clk = ~clk;  // 250 MHz
+`endif
+
+reg rst = 1'b1;
+reg [2:0] rst_count = 0;
 
 reg [31:0] s_axis_tdata = 0;
 reg s_axis_tvalid = 1'b0;
@@ -103,8 +114,11 @@ initial begin
     n_events_in = 0;
     n_events_out = 0;
     next_word;
-    repeat (4) @(posedge clk);
-    rst <= 1'b0;
+end
+
+always @(posedge clk) begin
+    if (rst_count != 3'd4) rst_count <= rst_count + 1;
+    rst <= rst_count != 3'd4;
 end
 
 // input side: one word per cycle while the design takes it (serial: stop after each end of event)
