@@ -7,10 +7,10 @@ network and its NIR metadata agree on which output is which:
 target     outputs                                      loss
 ========== ============================================ =========================
 energy     log10(E/MeV), standardised                   MSE
-centroid   x, y, z (cell units), standardised           MSE
-dispersion σ²_xy, σ²_z (cell units²), standardised       MSE
+centroid   x, y, z (cell-index units), standardised     MSE
+dispersion σ²_x, σ²_y, σ²_z (cells²), standardised       MSE
 pid        logits of proton, kaon, pion                  cross-entropy
-all        the above, in this order (9 outputs)          sum (PID weighted)
+all        the above, in this order (10 outputs)         sum (PID weighted)
 ========== ============================================ =========================
 """
 
@@ -30,7 +30,7 @@ CLASS_CODES = (1, 2, 3)  # neurocal.sim.dataset.PARTICLE_CODES
 REGRESSION_NAMES: dict[str, list[str]] = {
     "energy": ["log10_energy_mev"],
     "centroid": ["centroid_x", "centroid_y", "centroid_z"],
-    "dispersion": ["sigma2_xy", "sigma2_z"],
+    "dispersion": ["sigma2_x", "sigma2_y", "sigma2_z"],
 }
 PARTS: dict[str, list[str]] = {
     "energy": ["energy"],
@@ -84,7 +84,7 @@ def _part_values(events: EventSet, part: str) -> tuple[np.ndarray, np.ndarray]:
         c = events.centroid
         return c, np.all(np.isfinite(c), axis=1)
     if part == "dispersion":
-        d = events.dispersion
+        d = events.dispersion  # σ²x, σ²y, σ²z; older data know only σ²R = σ²x + σ²y (NaN x, y: unusable here)
         return d, np.all(np.isfinite(d), axis=1) & np.all(d >= 0, axis=1)
     if part == "pid":
         codes = events.particle
@@ -108,7 +108,8 @@ def extract_targets(events: EventSet, spec: TargetSpec) -> tuple[np.ndarray, np.
     for part in spec.parts:
         values, ok = _part_values(events, part)
         if not ok.any():
-            hint = " (an old-layout .dat file has no centroid)" if part == "centroid" else ""
+            hint = {"centroid": " (the oldest .dat layout has no centroid)",
+                    "dispersion": " (older .dat layouts and schema-1 files hold only σ²R = σ²x + σ²y)"}.get(part, "")
             raise NeurocalError(
                 f"{events.source}: target '{_FIELD[part]}' is missing or unusable in all {events.n_events} events"
                 f"{hint}; choose another --target"

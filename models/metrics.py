@@ -3,7 +3,8 @@
 Energy: the networks regress log10(E/MeV); we report the mean relative error on log10 E and on
 E, the response ⟨E_pred/E⟩ and the resolution σ(E_pred/E)/⟨E_pred/E⟩, overall and in bins of
 true energy. Centroid: mean absolute error per axis in mm (one cell = 3 × 3 × 12 mm in x, y, z).
-Dispersion: mean relative error of σ²_xy and σ²_z. PID: accuracy and confusion matrix.
+Dispersion: mean relative error of σ²_x, σ²_y and σ²_z. Centroids are in cell-index units (0–9,
+SNN-Cal's convention) and reported in mm. PID: accuracy and confusion matrix.
 "Baseline" predicts the training mean (regression) or the training majority class (PID): a
 network is only useful by the margin it has over it.
 """
@@ -58,7 +59,7 @@ def _centroid_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
 
 def _dispersion_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     out = {}
-    for j, name in enumerate(("sigma2_xy", "sigma2_z")):
+    for j, name in enumerate(("sigma2_x", "sigma2_y", "sigma2_z")):
         sel = true[:, j] > 0
         out[name] = float(np.mean(np.abs(pred[sel, j] - true[sel, j]) / true[sel, j])) if sel.any() else float("nan")
     return {"mre": out}
@@ -92,8 +93,8 @@ def physics_metrics(
             out["centroid"] = _centroid_metrics(y_reg[:, col : col + 3], reg_pred[:, col : col + 3])
             col += 3
         elif part == "dispersion":
-            out["dispersion"] = _dispersion_metrics(y_reg[:, col : col + 2], reg_pred[:, col : col + 2])
-            col += 2
+            out["dispersion"] = _dispersion_metrics(y_reg[:, col : col + 3], reg_pred[:, col : col + 3])
+            col += 3
         elif part == "pid" and cls_pred is not None:
             out["pid"] = _pid_metrics(y_cls, cls_pred)
     return out

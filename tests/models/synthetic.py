@@ -18,7 +18,7 @@ def synthetic_events(n: int, seed: int = 0, n_ticks: int = 100) -> EventSet:
     particle = rng.integers(1, 4, n).astype(np.int32)
     centroid = rng.uniform(2.0, 8.0, (n, 3))
     width = rng.uniform(0.8, 2.0, n)
-    dispersion = np.stack([2 * width**2, width**2 * 1.5], axis=1)
+    dispersion = np.stack([width**2, width**2, width**2 * 1.5], axis=1)
     zs, xs = np.divmod(np.arange(100), 10)  # sensor index = z·10 + x
     r2 = (xs[None, :] - centroid[:, 0:1]) ** 2 + (zs[None, :] - centroid[:, 2:3]) ** 2
     face = np.exp(-r2 / (2 * width[:, None] ** 2))  # (n, sensors)

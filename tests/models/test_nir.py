@@ -22,7 +22,7 @@ def test_export_read_import_reproduces_trained_network(trained_run: Path, tmp_pa
     meta = metadata_of(graph)
     assert meta["readout"] == "membrane" and meta["reset"] == "zero" and meta["target"] == "all"
     assert meta["dt"] == pytest.approx(0.2e-9) and meta["n_ticks"] == 100
-    assert len(meta["target_mean"]) == 6 and meta["threshold_levels"] == [1e2, 1e3, 1e4, 1e5]
+    assert len(meta["target_mean"]) == 7 and meta["threshold_levels"] == [1e2, 1e3, 1e4, 1e5]
     assert np.all(np.isfinite(graph.nodes["lif2"].v_threshold))
 
     trained, config, _ = load_model(trained_run, "snn")

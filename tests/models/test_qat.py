@@ -61,9 +61,9 @@ def test_fake_quant_equals_intnet_quantize(readout: str, tmp_path: Path) -> None
         assert np.array_equal(mant, layer.weights)
         assert np.array_equal(layer.weights // per_lsb * layer.weight_step, q["weight"])
         assert np.array_equal(layer.effective_bias / (64.0 * layer.scale), q["bias"])
-        assert float(q["beta"]) == 1.0 - layer.dv / 4096
+        assert np.all(float(q["beta"]) == 1.0 - np.asarray(layer.dv) / 4096)  # dv/vth: per neuron (contract v2)
         if layer.spiking:
-            assert float(q["threshold"]) == layer.vth / layer.scale
+            assert np.all(float(q["threshold"]) == np.asarray(layer.vth) / layer.scale)
     # and the float32 forward pass uses these values, rounded once
     for i, layer in enumerate(net.layers):
         w, b = fq.synapse(i, layer.fc.weight, layer.fc.bias)
