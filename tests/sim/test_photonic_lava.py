@@ -63,8 +63,8 @@ def test_network_quantised_on_photonic_spikes_agrees_in_lava_and_golden(photons)
     calib = fe.encode(photons[:2])
     rng = np.random.default_rng(2)
     weights = [rng.normal(0, 3 / np.sqrt(400), (40, 400)), rng.normal(0, 1 / np.sqrt(40), (5, 40))]
-    net = quantize(chain_from_graph(lif_graph(weights, beta=0.9, readout="membrane")), calib)
-    net.frontend = fe.to_dict()  # the lead's quantize records the chain's front end; here set directly
+    net = quantize(chain_from_graph(lif_graph(weights, beta=0.9, readout="membrane")), calib, frontend=fe.to_dict())
+    assert net.frontend == fe.to_dict()  # stored with the network (and covered by its content hash)
     front = frontend_from_dict(net.frontend)
     run = run_photonic_lava(photons[2:], front, net, first_event=2)
     golden = GoldenBackend().run(net, front.encode(photons[2:], first_event=2))
