@@ -44,10 +44,10 @@ class HlsBackend:
 
     def __init__(
         self, build_dir: str | Path = DEFAULT_BUILD_DIR, probes: str = "all", trace: bool = False,
-        progress: bool = False, **_: Any
+        progress: bool = False, strategy: str = "Latency", reuse_factor: int = 1, **_: Any
     ) -> None:
         self.build_dir = Path(build_dir)
-        self.config = FirmwareConfig(probes=probes)
+        self.config = FirmwareConfig(probes=probes, strategy=strategy, reuse_factor=reuse_factor)
         self.trace = trace
         self.progress = progress
 

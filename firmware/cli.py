@@ -49,13 +49,17 @@ def firmware() -> None:
 @click.option("--clock-ns", default=None, type=click.FloatRange(0.5, 100.0), help="clock period (default 4 ns)")
 @click.option("--probes", type=click.Choice(["all", "output"]), default="all", show_default=True,
               help="top-level outputs: every layer's [spikes, v, u], or the output layer's only")
+@click.option("--strategy", type=click.Choice(["Latency", "Resource"]), default="Latency", show_default=True,
+              help="hls4ml Dense strategy (Resource shares multipliers over --reuse-factor cycles)")
+@click.option("--reuse-factor", default=1, show_default=True, type=click.IntRange(1, 4096),
+              help="hls4ml ReuseFactor of the Dense layers")
 @click.option("--no-compile", is_flag=True, help="write the project only (skip the g++ C-simulation library)")
 @click.option("--data", "data", default=None, type=click.Path(path_type=Path),
               help="events (.h5/.dat) whose golden outputs become tb_data/ of hls4ml's testbench (Vitis csim/cosim)")
 @click.option("--events", "n_events", default=10, show_default=True, type=click.IntRange(1),
               help="events written to tb_data/ (with --data)")
 def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clock_ns: float | None, probes: str,
-              no_compile: bool, data: Path | None, n_events: int) -> None:
+              strategy: str, reuse_factor: int, no_compile: bool, data: Path | None, n_events: int) -> None:
     """Write the hls4ml project of BUNDLE's integer network and compile its C-simulation with g++."""
     from neurocal.firmware.project import FirmwareConfig, generate
 
@@ -65,7 +69,7 @@ def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clo
         net, stimulus = _load_bundle(bundle), None
     defaults = FirmwareConfig()
     config = FirmwareConfig(part=part or defaults.part, clock_period_ns=clock_ns or defaults.clock_period_ns,
-                            probes=probes)
+                            probes=probes, strategy=strategy, reuse_factor=reuse_factor)
     out = out or DEFAULT_OUT / net.content_hash.removeprefix("sha256:")[:16]
     command = f"neurocal firmware build --bundle {bundle} --out {out}"
     if data is not None:

@@ -58,8 +58,14 @@ class FirmwareConfig:
     clock_period_ns: float = 4.0  # 250 MHz
     clock_uncertainty: str = "12.5%"
     probes: str = "all"  # "all": every layer's [spikes, v, u] is a top-level output; "output": the last layer's only
+    strategy: str = "Latency"  # hls4ml Dense strategy: "Latency" (all products in parallel) or "Resource"
+    reuse_factor: int = 1  # hls4ml ReuseFactor of the Dense layers (multipliers shared over this many cycles)
 
     def __post_init__(self) -> None:
+        if self.strategy not in ("Latency", "Resource"):
+            raise NeurocalError(f"firmware config: field 'strategy' is {self.strategy!r}; use 'Latency' or 'Resource'")
+        if not 1 <= self.reuse_factor <= 4096:
+            raise NeurocalError(f"firmware config: field 'reuse_factor' {self.reuse_factor} is out of 1..4096")
         if self.probes not in ("all", "output"):
             raise NeurocalError(f"firmware config: field 'probes' is {self.probes!r}; use 'all' or 'output'")
         if not self.project_name.isidentifier():
@@ -143,7 +149,7 @@ def hls4ml_config(net: IntNetwork, config: FirmwareConfig, out_dir: Path) -> dic
             acc = f"ap_int<{entry['sum_bits']}>"
             names[entry["name"]] = {
                 "Precision": {"weight": f"ap_int<{WEIGHT_BITS}>", "bias": "ap_int<2>", "accum": acc, "result": acc},
-                "ReuseFactor": 1, "Strategy": "Latency",
+                "ReuseFactor": config.reuse_factor, "Strategy": config.strategy,
             }
     return {
         "Backend": "Vitis",
