@@ -164,7 +164,8 @@ def _resolve(target: Path) -> Path:
 def _check_parent(target: Path, shown: Path, option: str) -> None:
     parent = target.parent
     if not parent.is_dir():
-        raise NeurocalError(f"{shown}: directory {parent} does not exist; create it or choose another {option}")
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise NeurocalError(f"{shown}: directory {parent} {what}; create it or choose another {option}")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise NeurocalError(f"{shown}: directory {parent} is not writable; choose another {option}")
 
