@@ -31,6 +31,7 @@ def csim_for(net: IntNetwork, build_dir: str | Path = DEFAULT_BUILD_DIR,
     if folder in _loaded:
         return _loaded[folder], 0.0
     t0 = time.perf_counter()
+    folder.parent.mkdir(parents=True, exist_ok=True)  # the cache folder is ours to create
     project: Project = generate(net, folder, config, command=f"neurocal run --backend hls (build dir {build_dir})")
     sim = CSim(project)
     _loaded[folder] = sim

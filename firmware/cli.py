@@ -70,7 +70,9 @@ def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clo
     defaults = FirmwareConfig()
     config = FirmwareConfig(part=part or defaults.part, clock_period_ns=clock_ns or defaults.clock_period_ns,
                             probes=probes, strategy=strategy, reuse_factor=reuse_factor)
-    out = out or DEFAULT_OUT / net.content_hash.removeprefix("sha256:")[:16]
+    if out is None:
+        out = DEFAULT_OUT / net.content_hash.removeprefix("sha256:")[:16]
+        out.parent.mkdir(parents=True, exist_ok=True)
     command = f"neurocal firmware build --bundle {bundle} --out {out}"
     if data is not None:
         command += f" --data {data} --events {n_events}"

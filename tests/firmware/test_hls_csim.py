@@ -71,7 +71,7 @@ def test_output_probe_only_build(hls_build_dir):
     """probes='output': hidden layers stay internal; the output layer is still exact."""
     net = extreme_network([6, 5, 4, 3], seed=4, readout="spikes")
     spikes = np.random.default_rng(1).random((20, 10, 6)) < 0.5
-    result = HlsBackend(build_dir=hls_build_dir, probes="output").run(net, spikes)
+    result = HlsBackend(build_dir=hls_build_dir / "new" / "cache", probes="output").run(net, spikes)  # created
     assert result.layer_spikes[:2] == [None, None] and result.v_final[0] is None
     assert_bit_exact(net, spikes, result)
 
