@@ -296,3 +296,29 @@ def test_replaced_file_keeps_its_mode(tmp_path):
     (tmp_path / "d.h5").chmod(0o664)
     assert run_cli(*SIM, "3", "--out", "d.h5", cwd=tmp_path).returncode == 0
     assert stat.S_IMODE((tmp_path / "d.h5").stat().st_mode) == 0o664
+
+
+@pytest.mark.slow
+def test_interrupted_training_leaves_whole_checkpoints_and_resumes(tmp_path, small_h5):
+    args = ("train", "--data", small_h5, "--out", "run", "--hidden", "4", "--no-ann", "--quiet", "--threads", "1")
+    child = subprocess.Popen([*CLI, *map(str, args), "--epochs", "500"], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    try:
+        while not (tmp_path / "run" / "snn_last.pt").exists():  # after the first epoch's checkpoint
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "no checkpoint appeared"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 143, err
+    assert [p.name for p in (tmp_path / "run").iterdir() if p.name.startswith(".")] == []  # no temporaries
+    epochs = json.loads(subprocess.run(
+        [*CLI[:1], "-c", "import torch, sys; print(torch.load(sys.argv[1], weights_only=True)['epoch'])",
+         str(tmp_path / "run" / "snn_last.pt")], capture_output=True, text=True, check=True).stdout)
+    proc = run_cli(*args, "--epochs", str(epochs + 1), "--resume", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"resuming after epoch {epochs}" in proc.stdout
