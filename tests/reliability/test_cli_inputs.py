@@ -80,6 +80,31 @@ def test_simulate_disk_full_keeps_the_old_file(tmp_path, old_file, n_events):
     assert_unchanged(before, tmp_path)
 
 
+@pytest.fixture
+def tiny_fs(tmp_path):
+    """A 512 KiB tmpfs: a really full disk (ENOSPC), not only a file-size limit."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    mounted = IS_ROOT and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mnt)],
+                                         capture_output=True).returncode == 0
+    if not mounted:
+        pytest.skip("a real full disk needs root and permission to mount a tmpfs (the RLIMIT_FSIZE cases run)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+
+
+@pytest.mark.parametrize("n_events", [64, 3000])
+def test_simulate_on_a_full_filesystem_keeps_the_old_file(tiny_fs, n_events):
+    """ENOSPC part-way through (64 events), or refused from the projected size (3000)."""
+    (tiny_fs / "data.h5").write_bytes(os.urandom(100_000))
+    before = snapshot(tiny_fs)
+    proc = run_cli(*SIM, str(n_events), "--out", "data.h5", cwd=tiny_fs)
+    assert_one_line(proc, "data.h5", "disk")
+    assert_unchanged(before, tiny_fs)
+
+
 def test_plot_event_disk_full_keeps_old_pngs(tmp_path, small_h5):
     (tmp_path / "p").mkdir()
     for name in ("event_3.png", "profiles.png"):
