@@ -68,6 +68,15 @@ class Prepared:
     source: str
     tick_ns: float = 0.2
     fingerprint: str = ""  # EventSet.fingerprint() of the dataset, when asked for
+    photon_sums: Tensor | None = None  # float32 (N, sensors): photons summed over the window (SNN-Cal's ANN input)
+
+    def inputs(self, model: nn.Module) -> Tensor:
+        """What ``model`` reads: spikes (N, T, channels), or photon sums for a photon-sum ANN."""
+        if isinstance(model, ANN) and model.input_kind == "photon_sums":
+            if self.photon_sums is None:
+                raise NeurocalError(f"{self.source}: the ANN baseline needs the photon counts, which were not loaded")
+            return self.photon_sums
+        return self.x
 
 
 def prepare(
@@ -96,7 +105,8 @@ def prepare(
                 f"{data_path}: the run's split does not fit this dataset ({events.n_events} events); "
                 "was the dataset changed since the run started?"
             )
-    std = Standardiser.fit(y_reg[split["train"]])
+    std = Standardiser.fit(y_reg[split["train"]]) if config.standardise_targets else Standardiser.identity(
+        y_reg.shape[1])
     return Prepared(
         x=torch.from_numpy(encode(events, config.thresholds)),
         y_reg=torch.from_numpy(std.forward(y_reg).astype(np.float32)),
@@ -109,6 +119,7 @@ def prepare(
         source=str(data_path),
         tick_ns=float(events.tick_ns),
         fingerprint=events.fingerprint() if fingerprint else "",
+        photon_sums=torch.from_numpy(events.photons.sum(axis=1, dtype=np.float64).astype(np.float32)),
     )
 
 
@@ -118,6 +129,8 @@ def prepare(
 def build_model(kind: str, config: TrainConfig, n_inputs: int) -> nn.Module:
     spec = TargetSpec(config.target)
     if kind == "ann":
+        if config.ann_input == "photon_sums":
+            return ANN(n_inputs // len(config.thresholds), config.hidden, spec.n_outputs, input_kind="photon_sums")
         return ANN(n_inputs, config.hidden, spec.n_outputs)
     return SNN(
         n_inputs,
@@ -132,16 +145,32 @@ def build_model(kind: str, config: TrainConfig, n_inputs: int) -> nn.Module:
         surrogate_alpha=config.surrogate_alpha,
         beta_min=config.beta_min,
         threshold_min=config.threshold_min,
+        population=config.population,
+        reset=config.reset,
+        reset_delay=config.reset_delay,
     )
 
 
-def loss_fn(out: Tensor, y_reg: Tensor, y_cls: Tensor, spec: TargetSpec, pid_weight: float) -> Tensor:
-    loss = out.new_zeros(())
+def regression_loss_kinds(spec: TargetSpec, loss: str) -> list[str]:
+    """Per regression output: 'mse' or 'l1'. ``snn-cal``: L1 for log10 E, z and σ²; MSE for centroid x, y."""
+    if loss in ("mse", "l1"):
+        return [loss] * spec.n_regression
+    return ["mse" if name in ("centroid_x", "centroid_y") else "l1" for name in spec.regression_names]
+
+
+def loss_fn(out: Tensor, y_reg: Tensor, y_cls: Tensor, spec: TargetSpec, pid_weight: float,
+            loss: str = "mse") -> Tensor:
+    """Mean over the regression outputs of each one's loss (MSE or L1, see :func:`regression_loss_kinds`), plus PID."""
+    total = out.new_zeros(())
     if spec.n_regression:
-        loss = loss + F.mse_loss(out[:, : spec.n_regression], y_reg)
+        kinds = regression_loss_kinds(spec, loss)
+        diff = out[:, : spec.n_regression] - y_reg
+        per_output = torch.stack([(diff[:, j] ** 2 if k == "mse" else diff[:, j].abs()).mean()
+                                  for j, k in enumerate(kinds)])
+        total = total + per_output.mean()
     if spec.has_pid:
-        loss = loss + pid_weight * F.cross_entropy(out[:, spec.n_regression :], y_cls)
-    return loss
+        total = total + pid_weight * F.cross_entropy(out[:, spec.n_regression :], y_cls)
+    return total
 
 
 @torch.no_grad()
@@ -245,6 +274,8 @@ def fit(
 
     last_path, best_path = run_dir / f"{kind}_last.pt", run_dir / f"{kind}_best.pt"
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    n_batches = math.ceil(len(data.split["train"]) / config.batch_size)
+    schedule = lr_schedule(opt, config, epochs * n_batches)
     state: dict[str, Any] = {"epoch": 0, "history": [], "best_val": math.inf, "best_epoch": -1, "bad_epochs": 0,
                              "stopped_early": False}
     if last_path.exists():
@@ -252,6 +283,8 @@ def fit(
         try:
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
+            if schedule is not None and "scheduler" in ckpt:
+                schedule.load_state_dict(ckpt["scheduler"])
         except (RuntimeError, KeyError, ValueError) as err:
             raise NeurocalError(f"{last_path}: checkpoint does not match the run ({err})") from err
         state.update({k: ckpt[k] for k in state})
@@ -261,8 +294,8 @@ def fit(
 
     train_idx = torch.from_numpy(data.split["train"])
     val_idx = torch.from_numpy(data.split["val"])
-    x_val, yr_val, yc_val = data.x[val_idx], data.y_reg[val_idx], data.y_cls[val_idx]
-    n_batches = math.ceil(len(train_idx) / config.batch_size)
+    x_all = data.inputs(model)
+    x_val, yr_val, yc_val = x_all[val_idx], data.y_reg[val_idx], data.y_cls[val_idx]
     bar = tqdm(total=(epochs - state["epoch"]) * n_batches, desc=f"train {kind}", unit="batch", disable=not progress,
                leave=False)
     try:
@@ -274,16 +307,19 @@ def fit(
             for b in range(n_batches):
                 idx = perm[b * config.batch_size : (b + 1) * config.batch_size]
                 opt.zero_grad(set_to_none=True)
-                loss = loss_fn(model(data.x[idx]), data.y_reg[idx], data.y_cls[idx], data.spec, config.pid_weight)
+                loss = loss_fn(model(x_all[idx]), data.y_reg[idx], data.y_cls[idx], data.spec, config.pid_weight,
+                               config.loss)
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 opt.step()
+                if schedule is not None:
+                    schedule.step()
                 if isinstance(model, SNN):
                     model.constrain_()
                 total += loss.item() * len(idx)
                 bar.update(1)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.4f}")
-            val = float(loss_fn(predict(model, x_val), yr_val, yc_val, data.spec, config.pid_weight))
+            val = float(loss_fn(predict(model, x_val), yr_val, yc_val, data.spec, config.pid_weight, config.loss))
             state["history"].append(
                 {"epoch": epoch + 1, "train_loss": total / len(train_idx), "val_loss": val,
                  "seconds": time.perf_counter() - t0}
@@ -295,7 +331,8 @@ def fit(
             else:
                 state["bad_epochs"] += 1
             state["stopped_early"] = state["bad_epochs"] >= config.patience
-            save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), **state}, last_path)
+            save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), **state,
+                             **({"scheduler": schedule.state_dict()} if schedule is not None else {})}, last_path)
             log(f"{kind}: epoch {epoch + 1}/{epochs}  train {total / len(train_idx):.4f}  val {val:.4f}"
                 f"{'  (best)' if state['best_epoch'] == epoch + 1 else ''}")
             if state["stopped_early"]:
@@ -304,6 +341,15 @@ def fit(
     finally:
         bar.close()
     return state
+
+
+def lr_schedule(opt: torch.optim.Optimizer, config: TrainConfig, total_steps: int) -> Any:
+    """Per-batch learning-rate schedule: None (constant), cosine decay to 1 % of lr, or one-cycle (peak lr)."""
+    if config.lr_schedule == "constant" or total_steps < 1:
+        return None
+    if config.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps, eta_min=config.lr * 0.01)
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total_steps, pct_start=0.2)
 
 
 def _check_resumable(stored: TrainConfig, requested: TrainConfig, run_dir: Path) -> None:
@@ -371,7 +417,11 @@ def train(
         stored, stored_info = read_run(out)
         _check_resumable(stored, config, out)
         split = load_split(out / "split.npz")
-        data_path = data_path or stored_info["data_path"]
+        if data_path is None:
+            data_path = stored_info.get("data_path")
+            if not data_path or not Path(data_path).exists():
+                raise NeurocalError(f"{out / 'run.json'}: records the dataset {data_path!r}, which no longer "
+                                    "exists; pass --data with the same events")
     else:
         split = None
     data = prepare(config, data_path, split, fingerprint=True)
@@ -441,7 +491,7 @@ def _train_into(out: Path, config: TrainConfig, data: Prepared, resume: bool, fa
         elif kind == "snn":
             model.fake_quant = fake_quant  # type: ignore[union-attr]
         if kind == "ann" and not (out / "ann_last.pt").exists():
-            model.fit_features_(data.x[torch.from_numpy(data.split["train"])])  # type: ignore[operator]
+            model.fit_features_(data.inputs(model)[torch.from_numpy(data.split["train"])])  # type: ignore[operator]
         epochs = config.epochs if kind == "snn" else (config.ann_epochs or config.epochs)
         t0 = time.perf_counter()
         state = fit(kind, model, data, config, out, epochs, progress, log)
