@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurocal.backends import compare_results
+from neurocal.backends import compare_results, validate_result
 from neurocal.golden import GoldenBackend
 from neurocal.intnet import IntNetwork
 from neurocal.testnets import random_network
@@ -41,7 +41,9 @@ def extreme_network(sizes: list[int], seed: int, readout: str = "membrane") -> I
 
 
 def assert_bit_exact(net: IntNetwork, spikes: np.ndarray, result) -> None:
-    """The HLS result equals the golden model everywhere; the message names the first divergence."""
+    """The HLS result is well-formed (the spine's validator) and equals the golden model everywhere, per tick
+    when traced; the message names the first divergence (event, layer, tick, neuron, quantity)."""
+    validate_result(result, net, spikes.shape, "hls")
     golden = GoldenBackend(trace=result.trace is not None).run(net, spikes)
     cmp = compare_results(golden, result)
     assert cmp.n_mismatched == 0, f"{cmp.n_mismatched} events differ; first divergence: {cmp.first}"
