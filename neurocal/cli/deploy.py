@@ -11,7 +11,7 @@ from typing import Any
 import click
 import numpy as np
 
-from neurocal.atomic import atomic_path
+from neurocal.atomic import atomic_file, atomic_h5
 from neurocal.cli.options import TIMEOUT
 from neurocal.errors import NeurocalError
 
@@ -183,17 +183,14 @@ def _write_results(path: Path, result: Any, net: Any) -> None:
         arrays[f"ops_{key}"] = value
     attrs = {"backend": result.backend, "content_hash": net.content_hash, "seconds": result.seconds}
     if path.suffix in (".h5", ".hdf5"):
-        import h5py
-
-        with atomic_path(path, suffix=".h5") as tmp, h5py.File(tmp, "w") as f:
+        with atomic_h5(path) as f:  # safe on a full disk: HDF5 would crash closing a failed file
             for key, value in arrays.items():
                 f.create_dataset(key, data=value, compression="gzip")
             for key, value in attrs.items():
                 f.attrs[key] = value
     elif path.suffix == ".npz":
-        with atomic_path(path, suffix=".npz") as tmp:
-            with tmp.open("wb") as fh:
-                np.savez_compressed(fh, **arrays, attrs=json.dumps(attrs))
+        with atomic_file(path, suffix=".npz") as fh:
+            np.savez_compressed(fh, **arrays, attrs=json.dumps(attrs))
     else:
         raise NeurocalError(f"{path}: --out must end in .npz or .h5")
 
