@@ -134,3 +134,32 @@ def test_hls4ml_testbench_reproduces_the_golden_tb_data(tmp_path):
     lines = (project.path / "tb_data/tb_input_features.dat").read_text().splitlines()
     assert len(lines) == 6 * (9 + 2)  # one line per tick, T + L ticks per event
     assert got.size == expected.size and np.array_equal(got, expected)
+
+
+def test_an_arithmetic_slip_in_the_core_is_caught_at_its_first_divergence(tmp_path):
+    """Mutation check: the same project with floor instead of trunc-toward-zero in the decay is caught, and the
+    comparison names where it first shows (a u or v value at a tick), so these tests can fail."""
+    from neurocal.backends import BackendResult, compare_results
+    from neurocal.firmware import project as project_mod
+    from neurocal.firmware.csim import CSim
+    from neurocal.golden import GoldenBackend
+
+    net = extreme_network([6, 5, 3], seed=12)
+    for layer in net.layers:  # leaky, so that the decay's rounding matters, and inhibitory drive (negative u)
+        layer.du = np.full(layer.n_out, 2000, dtype=np.int32)
+        layer.dv = np.full(layer.n_out, 1000, dtype=np.int32)
+        layer.weights = -np.minimum(np.abs(layer.weights), 255)
+    project = project_mod.generate(net, tmp_path / "p", compile=False)
+    core = project.path / "firmware/nnet_utils/nc_lif.h"
+    exact = "(p < 0) ? -((-p) >> 12) : (p >> 12)"
+    assert exact in core.read_text()
+    core.write_text(core.read_text().replace(exact, "p >> 12"))  # floors negative products: off by one
+    project_mod._compile(project.path)
+    spikes = np.random.default_rng(2).random((10, 8, 6)) < 0.6
+    res = CSim(project).run(spikes, trace=True)
+    mutant = BackendResult(backend="mutant", output_spikes=res.spikes[-1], v_final=res.v_final,
+                           u_final=res.u_final, layer_spikes=res.spikes, trace=res.trace)
+    cmp = compare_results(GoldenBackend(trace=True).run(net, spikes), mutant)
+    assert cmp.n_mismatched > 0 and cmp.first is not None
+    assert cmp.first.quantity in ("u", "v") and cmp.first.tick is not None
+    assert abs(cmp.first.expected - cmp.first.got) == 1  # the one-LSB rounding difference, located
