@@ -16,6 +16,8 @@ from neurocal.errors import NeurocalError
 
 Target = Literal["energy", "centroid", "dispersion", "pid", "all"]
 ReadoutKind = Literal["membrane", "spikes"]
+LossKind = Literal["mse", "l1", "snn-cal"]
+PRESETS = ("snn-cal",)
 
 # Fields that may change when a run is resumed; any other difference means a different experiment.
 RESUMABLE_FIELDS = frozenset({"epochs", "ann_epochs", "patience", "threads"})
@@ -58,6 +60,21 @@ class TrainConfig(BaseModel):
     pid_weight: float = Field(1.0, ge=0, description="weight of the PID cross-entropy in target 'all'")
     thresholds: list[float] = Field([1e2, 1e3, 1e4, 1e5], min_length=1, description="front-end photon thresholds")
     readout_threshold: float = Field(1e6, gt=0, description="threshold of a membrane readout: never reached")
+    population: int = Field(1, ge=1, le=64, description="readout neurons per output, averaged (SNN-Cal: 20); a "
+                            "membrane readout's population collapses exactly into one neuron for deployment")
+    reset: Literal["zero", "subtract"] = Field("zero", description="hidden reset: to zero (the deployable contract) "
+                                               "or by subtracting the threshold (SNN-Cal, float only)")
+    reset_delay: bool = Field(False, description="snnTorch reset_delay: the reset acts one tick after the spike "
+                              "(SNN-Cal: True, float only)")
+    loss: LossKind = Field("mse", description="regression loss: mse, l1, or snn-cal (L1 for E, z and σ², MSE for x, y)")
+    standardise_targets: bool = Field(True, description="train on standardised targets (False: raw log10 E, cells, "
+                                      "cells², as SNN-Cal)")
+    lr_schedule: Literal["constant", "cosine", "onecycle"] = Field(
+        "constant", description="learning rate over the epochs: constant, cosine decay to 1 %, or one-cycle")
+    ann_input: Literal["spike_rates", "photon_sums"] = Field(
+        "spike_rates", description="ANN baseline input: per-channel spike rates, or (SNN-Cal) photons per sensor "
+        "summed over the window, log-compressed, through batch norm")
+    preset: str | None = Field(None, description="the preset this configuration started from, if any")
 
     @field_validator("hidden")
     @classmethod
@@ -80,6 +97,35 @@ class TrainConfig(BaseModel):
         values: dict[str, Any] = {"target": target, "hidden": [50, 30], "epochs": 10}
         values.update(overrides)
         return cls(**values)
+
+    @classmethod
+    def from_preset(cls, name: str, target: Target = "energy", readout: ReadoutKind = "spikes",
+                    **overrides: Any) -> TrainConfig:
+        """A named configuration. ``snn-cal``: the network and recipe of SNN-Cal's training notebooks.
+
+        400-120-120 with 20 readout neurons per output (spike count or last-tick membrane), snnTorch
+        ``Leaky`` with reset by subtraction and ``reset_delay=True`` (a float model: the deployable
+        contract resets to zero without delay), raw targets (log10 E/MeV, cells, cells²) with L1 for
+        E, z and σ² and MSE for x, y, Adam at lr 1e-2 for a multi-target network and 1e-3 for one
+        target, weight decay 1e-3, batch 64, 10 epochs, 70/15/15 split; its ANN baseline takes the
+        photon counts summed over time through batch norm.
+        """
+        if name not in PRESETS:
+            raise NeurocalError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        values: dict[str, Any] = {
+            "preset": name, "target": target, "readout": readout, "hidden": [120, 120], "population": 20,
+            "reset": "subtract", "reset_delay": True, "beta_init": 0.9, "readout_beta_init": 0.9,
+            "loss": "snn-cal", "standardise_targets": False, "lr": 1e-2 if target == "all" else 1e-3,
+            "weight_decay": 1e-3, "batch_size": 64, "epochs": 10, "patience": 10, "val_fraction": 0.15,
+            "test_fraction": 0.15, "ann_input": "photon_sums",
+        }
+        values.update(overrides)
+        return _validate(values, f"preset {name!r}")
+
+    @property
+    def deployable(self) -> bool:
+        """True when the float network is what the integer contract runs (zero reset, no delay)."""
+        return self.reset == "zero" and not self.reset_delay and (self.population == 1 or self.readout == "membrane")
 
     def with_overrides(self, **overrides: Any) -> TrainConfig:
         values = self.model_dump()

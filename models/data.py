@@ -161,6 +161,11 @@ class Standardiser:
     std: np.ndarray
 
     @classmethod
+    def identity(cls, n: int) -> Standardiser:
+        """No standardisation: targets in their own units (SNN-Cal trains on raw targets)."""
+        return cls(mean=np.zeros(n), std=np.ones(n))
+
+    @classmethod
     def fit(cls, y: np.ndarray) -> Standardiser:
         std = y.std(axis=0) if len(y) else np.ones(y.shape[1])
         return cls(mean=y.mean(axis=0) if len(y) else np.zeros(y.shape[1]), std=np.where(std > 0, std, 1.0))

@@ -142,7 +142,7 @@ def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] 
             continue
         model, _, _ = load_model(run_dir, kind)
         with torch.no_grad():
-            out = predict(model, data.x[torch.from_numpy(test)]).numpy().astype(np.float64)
+            out = predict(model, data.inputs(model)[torch.from_numpy(test)]).numpy().astype(np.float64)
         preds[kind] = split_outputs(out, spec, mean, std)
         models[kind] = physics_metrics(spec, y_reg, y_cls, *preds[kind])
     if not preds:

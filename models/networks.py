@@ -10,6 +10,16 @@ ONE learnable threshold (Lava's LIF takes them as scalars), reset to zero withou
 already zeroed in the same tick and thr > 0.) Because there is no recurrence between layers, a
 layer's input current for all ticks is computed in one matmul, then the neuron runs tick by tick.
 
+SNN-Cal's float recipe (``reset="subtract"``, ``reset_delay=True``, snnTorch's defaults) is
+available too: ``v[t] = β·v[t-1] + I[t] − r[t-1]·thr`` with ``r`` the detached spike of the previous
+tick. It is not the deployable contract (Loihi resets to zero at once); ``TrainConfig.deployable``
+says which runs export to the integer network unchanged.
+
+Population coding (``population`` = P > 1): the readout layer has P neurons per output and the
+output is their mean (mean final voltage, or mean spike count × scale + offset). A membrane
+readout's population is exactly one neuron with the mean weights and bias (same β, linear,
+never fires): :meth:`SNN.collapsed` folds it for export, so P only shapes training.
+
 Readouts: ``membrane`` — the last layer's threshold is out of reach (``readout_threshold``), so
 it never spikes and its final voltage is the output; ``spikes`` — the last layer spikes and its
 spike count, times a per-output scale plus an offset (stored with the network), is the output.
@@ -68,17 +78,22 @@ class SpikingLayer(nn.Module):
         learn_threshold: bool = True,
         bias: bool = True,
         surrogate_alpha: float = 2.0,
+        reset: str = "zero",
+        reset_delay: bool = False,
     ) -> None:
         super().__init__()
+        if reset not in ("zero", "subtract"):
+            raise ValueError(f"reset must be 'zero' or 'subtract', got {reset!r}")
         self.fc = nn.Linear(n_in, n_out, bias=bias)
+        self.reset, self.reset_delay = reset, reset_delay
         common = {
             "beta": torch.as_tensor(beta, dtype=torch.float32).clone(),
             "threshold": torch.as_tensor(threshold, dtype=torch.float32).clone(),
             "spike_grad": surrogate.atan(alpha=surrogate_alpha),
             "learn_beta": learn_beta,
             "learn_threshold": learn_threshold,
-            "reset_mechanism": "zero",
-            "reset_delay": False,
+            "reset_mechanism": reset,
+            "reset_delay": reset_delay,
         }
         if alpha is None:
             self.neuron: snn.SpikingNeuron = snn.Leaky(**common)
@@ -132,10 +147,32 @@ class SpikingLayer(nn.Module):
         spike_grad = self.neuron.spike_grad
         v = torch.zeros_like(current[0])
         spikes = []
+        if self.reset != "zero" or self.reset_delay:
+            return self._leaky_snn_cal(current, beta, thr)
         for t in range(current.shape[0]):
             v = beta * v + current[t]
             s = spike_grad(v - thr)
             v = v - s * v
+            spikes.append(s)
+        return torch.stack(spikes), v
+
+    def _leaky_snn_cal(self, current: Tensor, beta: Tensor, thr: Tensor) -> tuple[Tensor, Tensor]:
+        """snnTorch ``Leaky`` with its other reset settings (SNN-Cal's: subtract, delayed), float only.
+
+        snnTorch's own order of operations, so that spikes match it bit for bit: r = H(v[t-1] − thr)
+        (detached); subtract: v = β·v + I − r·thr; zero: v = β·((1 − r)·v) + I; s = H(v − thr) (surrogate
+        gradient); without the delay the reset also acts in the spiking tick: v −= (s − r)·(thr or v).
+        """
+        spike_grad = self.neuron.spike_grad
+        subtract = self.reset == "subtract"
+        v = torch.zeros_like(current[0])
+        spikes = []
+        for t in range(current.shape[0]):
+            r = spike_grad(v - thr).detach()
+            v = beta * v + current[t] - r * thr if subtract else beta * ((1 - r) * v) + current[t]
+            s = spike_grad(v - thr)
+            if not self.reset_delay:
+                v = v - (s - r) * (thr if subtract else v)
             spikes.append(s)
         return torch.stack(spikes), v
 
@@ -174,28 +211,38 @@ class SNN(nn.Module):
         surrogate_alpha: float = 2.0,
         beta_min: float = 1 / 4096,
         threshold_min: float = 1e-3,
+        population: int = 1,
+        reset: str = "zero",
+        reset_delay: bool = False,
     ) -> None:
         super().__init__()
         if readout not in ("membrane", "spikes"):
             raise ValueError(f"readout must be 'membrane' or 'spikes', got {readout!r}")
+        if population < 1:
+            raise ValueError(f"population must be >= 1, got {population}")
         self.readout = readout
         self.n_inputs = n_inputs
+        self.n_outputs = n_outputs
+        self.population = population
         self.beta_min, self.threshold_min = beta_min, threshold_min
         sizes = [n_inputs, *hidden]
+        neuron = {"reset": reset, "reset_delay": reset_delay}
         layers = [
-            SpikingLayer(a, b, beta=beta_init, threshold=threshold_init, bias=bias, surrogate_alpha=surrogate_alpha)
+            SpikingLayer(a, b, beta=beta_init, threshold=threshold_init, bias=bias, surrogate_alpha=surrogate_alpha,
+                         **neuron)
             for a, b in itertools.pairwise(sizes)
         ]
         membrane = readout == "membrane"
         layers.append(
             SpikingLayer(
                 sizes[-1],
-                n_outputs,
+                n_outputs * population,
                 beta=readout_beta_init,
                 threshold=readout_threshold if membrane else threshold_init,
                 learn_threshold=not membrane,  # an unreachable threshold stays unreachable
                 bias=bias,
                 surrogate_alpha=surrogate_alpha,
+                **(neuron if not membrane else {}),  # a membrane readout never fires: its reset is moot
             )
         )
         self.layers = nn.ModuleList(layers)
@@ -224,10 +271,35 @@ class SNN(nn.Module):
             spikes.append(h)
             final_v.append(v)
         if self.readout == "membrane":
-            out = final_v[-1]
+            out = self._pool(final_v[-1])
         else:
-            out = spikes[-1].sum(0) * self.decode_scale + self.decode_offset
+            out = self._pool(spikes[-1].sum(0)) * self.decode_scale + self.decode_offset
         return SNNRecord(spikes=spikes, final_v=final_v, output=out)
+
+    def _pool(self, values: Tensor) -> Tensor:
+        """(B, n_outputs·P) → (B, n_outputs): mean over each output's population (neurons o·P … o·P + P − 1)."""
+        if self.population == 1:
+            return values
+        return values.reshape(values.shape[0], self.n_outputs, self.population).mean(-1)
+
+    @torch.no_grad()
+    def collapsed(self) -> SNN:
+        """The same network with one readout neuron per output (exact for a membrane readout; see module doc)."""
+        if self.population == 1:
+            return self
+        if self.readout != "membrane":
+            raise ValueError("a population-coded spike readout does not fold into one neuron per output")
+        import copy
+
+        net = copy.deepcopy(self)
+        last = net.layers[-1]
+        fc = nn.Linear(last.fc.in_features, self.n_outputs, bias=last.fc.bias is not None)
+        fc.weight.copy_(last.fc.weight.reshape(self.n_outputs, self.population, -1).mean(1))
+        if last.fc.bias is not None:
+            fc.bias.copy_(last.fc.bias.reshape(self.n_outputs, self.population).mean(1))
+        last.fc = fc
+        net.population = 1
+        return net
 
     def forward(self, x: Tensor) -> Tensor:
         """Input spikes (B, T, n_inputs) → outputs (B, n_outputs) in standardised units / logits."""
@@ -304,12 +376,19 @@ class SNN(nn.Module):
 
 
 class ANN(nn.Module):
-    """Baseline MLP of the same layer sizes on per-channel spike rates (standardised inside)."""
+    """Baseline MLP of the same layer sizes on per-channel spike rates (standardised inside).
 
-    def __init__(self, n_inputs: int, hidden: list[int], n_outputs: int) -> None:
+    ``input_kind="photon_sums"``: SNN-Cal's ANN baseline, on the photons per sensor summed over the
+    window (B, sensors), log-compressed (log1p: the sums span ~10²…10⁷) and batch-normalised.
+    """
+
+    def __init__(self, n_inputs: int, hidden: list[int], n_outputs: int, input_kind: str = "spike_rates") -> None:
         super().__init__()
+        if input_kind not in ("spike_rates", "photon_sums"):
+            raise ValueError(f"input_kind must be 'spike_rates' or 'photon_sums', got {input_kind!r}")
+        self.input_kind = input_kind
         sizes = [n_inputs, *hidden]
-        mods: list[nn.Module] = []
+        mods: list[nn.Module] = [nn.BatchNorm1d(n_inputs)] if input_kind == "photon_sums" else []
         for a, b in itertools.pairwise(sizes):
             mods += [nn.Linear(a, b), nn.ReLU()]
         mods.append(nn.Linear(sizes[-1], n_outputs))
@@ -317,9 +396,10 @@ class ANN(nn.Module):
         self.register_buffer("feature_mean", torch.zeros(n_inputs))
         self.register_buffer("feature_std", torch.ones(n_inputs))
 
-    @staticmethod
-    def features(x: Tensor) -> Tensor:
-        """Spike rate per channel over the window, (B, T, n) → (B, n)."""
+    def features(self, x: Tensor) -> Tensor:
+        """Spike rate per channel over the window, (B, T, n) → (B, n); or log1p of photon sums (B, n)."""
+        if self.input_kind == "photon_sums":
+            return torch.log1p(x.float())
         return x.float().mean(dim=1)
 
     def fit_features_(self, x: Tensor) -> None:

@@ -132,6 +132,15 @@ def export(run_dir: str | os.PathLike[str], out_path: str | os.PathLike[str]) ->
     run_dir, out_path = Path(run_dir), Path(out_path)
     net, config, info = load_model(run_dir, "snn")
     assert isinstance(net, SNN)
+    if not config.deployable:
+        raise NeurocalError(
+            f"{run_dir}: trained with reset={config.reset!r}, reset_delay={config.reset_delay}"
+            f"{', a population-coded spike readout' if config.population > 1 and config.readout == 'spikes' else ''}"
+            " (the snn-cal preset's float recipe): the integer contract resets to zero in the spiking tick and "
+            "NIR has no such reset, so the export would run a different network; train the deployable recipe "
+            "(the default: reset zero, no delay) to export"
+        )
+    net = net.collapsed()  # a membrane readout's population folds exactly into one neuron per output
     tick_ns = float(info.get("tick_ns", 0.2))
     metadata = {
         "target": info["target"],
