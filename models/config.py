@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -86,9 +85,7 @@ class TrainConfig(BaseModel):
     @field_validator("thresholds")
     @classmethod
     def _front_end(cls, v: list[float]) -> list[float]:
-        if not all(math.isfinite(t) for t in v):
-            raise ValueError(f"thresholds must be finite photon counts, got {v}")
-        ThresholdConfig(thresholds=tuple(v))  # non-negative, strictly increasing: the front end's own rule
+        ThresholdConfig(thresholds=tuple(v))  # finite, non-negative, strictly increasing: the front end's own rule
         return v
 
     @classmethod

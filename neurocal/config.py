@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,5 +36,7 @@ class ThresholdConfig(BaseModel):
 
     def model_post_init(self, __context: object) -> None:
         t = self.thresholds
+        if not all(math.isfinite(x) for x in t):
+            raise ValueError(f"thresholds must be finite photon counts, got {t}")
         if any(b <= a for a, b in itertools.pairwise(t)) or t[0] < 0:
             raise ValueError(f"thresholds must be non-negative and strictly increasing, got {t}")

@@ -286,3 +286,11 @@ def test_sigterm_unwinds_the_cli_process_but_kills_forked_workers():
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split("\n")[:2] == [f"worker {int(signal.SIGTERM)}", "main unwound"], proc.stderr
+
+
+@pytest.mark.parametrize("levels", [(0, 0, 0, 0), (1e2, float("nan")), (1e2, float("inf")), (-1, 2)])
+def test_front_end_thresholds_must_be_finite_and_increasing(levels):
+    from neurocal.config import ThresholdConfig
+
+    with pytest.raises(ValueError, match="thresholds must be"):
+        ThresholdConfig(thresholds=levels)
