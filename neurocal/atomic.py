@@ -6,6 +6,7 @@ One way to write, used by every command:
   computation: the folder exists and is writable, the target is absent or of the right kind. A
   device node, FIFO or socket is never replaced (``--out /dev/null`` is refused, not deleted);
   a **symlink is written through**: its target is replaced and the link keeps pointing at it.
+  (A *hard* link elsewhere keeps the old content: the name gets a new inode, as with any atomic save.)
 * **temporary sibling, fsync, atomic swap** — :func:`atomic_path` (a path to write to),
   :func:`atomic_file` (a binary file object), :func:`atomic_h5` (an open ``h5py.File``) and
   :func:`write_text_atomic` for one file; :func:`atomic_dir` for a multi-file output (bundle,
