@@ -43,6 +43,7 @@ import numpy as np
 
 from neurocal.atomic import atomic_file, check_interrupt
 from neurocal.errors import NeurocalError
+from neurocal.limits import check_memory
 
 SCHEMA = "neurocal.events"
 SCHEMA_VERSION = 2
@@ -242,6 +243,10 @@ def read_h5(path: str | os.PathLike[str]) -> EventSet:
                 f"{', '.join(map(str, READABLE_VERSIONS))}); re-create it with 'neurocal simulate'"
             )
         names = [n for n in TARGET_FIELDS if not (version == 1 and n == "dispersion_r")]
+        if "photons" in f and isinstance(f["photons"], h5py.Dataset):  # refuse before the allocator does
+            shape = f["photons"].shape
+            check_memory(float(np.prod(shape, dtype=np.float64)) * 4, f"{path}: {shape[0] if shape else 0} events",
+                         "read a smaller file (neurocal simulate --events N) on this machine")
         try:
             photons = f["photons"][()]
             fields = {name: f["targets"][name][()] for name in names}

@@ -347,3 +347,11 @@ def test_interrupted_training_leaves_whole_checkpoints_and_resumes(tmp_path, sma
     proc = run_cli(*args, "--epochs", str(epochs + 1), "--resume", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert f"resuming after epoch {epochs}" in proc.stdout
+
+
+def test_file_declaring_more_events_than_memory_is_refused_before_reading(tmp_path):
+    """A 6 kB HDF5 file can declare 10⁹ events (36 TiB of photons): refused from its shape, not by the allocator."""
+    with h5py.File(tmp_path / "huge.h5", "w") as f:
+        f.attrs["schema"], f.attrs["schema_version"], f.attrs["generator"] = "neurocal.events", 2, "{}"
+        f.create_dataset("photons", shape=(10**9, 100, 100), dtype=np.uint32, chunks=(1, 100, 100))
+    assert_one_line(run_cli("inspect", "huge.h5", cwd=tmp_path), "huge.h5", "memory")
