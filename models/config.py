@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from neurocal.atomic import write_text_atomic
 from neurocal.config import ThresholdConfig
 from neurocal.errors import NeurocalError
+from neurocal.models.data import TargetSpec
 
-Target = Literal["energy", "centroid", "dispersion", "pid", "all"]
+Target = Literal["energy", "centroid", "dispersion", "pid", "all", "centroid_x", "centroid_y", "centroid_z",
+                 "dispersion_x", "dispersion_y", "dispersion_z", "energy_centroid", "energy_dispersion"]
 ReadoutKind = Literal["membrane", "spikes"]
 LossKind = Literal["mse", "l1", "snn-cal"]
 PRESETS = ("snn-cal",)
@@ -111,8 +113,10 @@ class TrainConfig(BaseModel):
             raise NeurocalError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
         values: dict[str, Any] = {
             "preset": name, "target": target, "readout": readout, "hidden": [120, 120], "population": 20,
-            "reset": "subtract", "reset_delay": True, "beta_init": 0.9, "readout_beta_init": 0.9,
-            "loss": "snn-cal", "standardise_targets": False, "lr": 1e-2 if target == "all" else 1e-3,
+            "reset": "subtract", "reset_delay": True, "beta_init": 1.0, "readout_beta_init": 1.0,
+            "threshold_init": 1.0,
+            "loss": "snn-cal", "standardise_targets": False,
+            "lr": 1e-3 if len(TargetSpec(target).regression_names) == 1 else 1e-2,
             "weight_decay": 1e-3, "batch_size": 64, "epochs": 10, "patience": 10, "val_fraction": 0.15,
             "test_fraction": 0.15, "ann_input": "photon_sums",
         }

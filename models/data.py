@@ -27,10 +27,13 @@ from neurocal.sim.frontend import encode_thresholds
 
 CLASS_NAMES = ("proton", "kaon", "pion")
 CLASS_CODES = (1, 2, 3)  # neurocal.sim.dataset.PARTICLE_CODES
+AXES = "xyz"
 REGRESSION_NAMES: dict[str, list[str]] = {
     "energy": ["log10_energy_mev"],
     "centroid": ["centroid_x", "centroid_y", "centroid_z"],
     "dispersion": ["sigma2_x", "sigma2_y", "sigma2_z"],
+    **{f"centroid_{a}": [f"centroid_{a}"] for a in AXES},
+    **{f"dispersion_{a}": [f"sigma2_{a}"] for a in AXES},
 }
 PARTS: dict[str, list[str]] = {
     "energy": ["energy"],
@@ -38,7 +41,13 @@ PARTS: dict[str, list[str]] = {
     "dispersion": ["dispersion"],
     "pid": ["pid"],
     "all": ["energy", "centroid", "dispersion", "pid"],
+    # SNN-Cal's training grid (train_all.py): one axis at a time, and energy with the centroid or dispersions
+    **{f"centroid_{a}": [f"centroid_{a}"] for a in AXES},
+    **{f"dispersion_{a}": [f"dispersion_{a}"] for a in AXES},
+    "energy_centroid": ["energy", "centroid"],
+    "energy_dispersion": ["energy", "dispersion"],
 }
+TARGETS = list(PARTS)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,11 @@ def _part_values(events: EventSet, part: str) -> tuple[np.ndarray, np.ndarray]:
     if part == "dispersion":
         d = events.dispersion  # σ²x, σ²y, σ²z; older data know only σ²R = σ²x + σ²y (NaN x, y: unusable here)
         return d, np.all(np.isfinite(d), axis=1) & np.all(d >= 0, axis=1)
+    if part.startswith(("centroid_", "dispersion_")):
+        kind, axis = part.split("_")
+        values, ok = _part_values(events, kind)
+        j = AXES.index(axis)
+        return values[:, j : j + 1], np.isfinite(values[:, j]) & ((values[:, j] >= 0) if kind == "dispersion" else True)
     if part == "pid":
         codes = events.particle
         ok = np.isin(codes, CLASS_CODES)
@@ -108,6 +122,7 @@ def extract_targets(events: EventSet, spec: TargetSpec) -> tuple[np.ndarray, np.
     for part in spec.parts:
         values, ok = _part_values(events, part)
         if not ok.any():
+            part = part.split("_")[0]
             hint = {"centroid": " (the oldest .dat layout has no centroid)",
                     "dispersion": " (older .dat layouts and schema-1 files hold only σ²R = σ²x + σ²y)"}.get(part, "")
             raise NeurocalError(

@@ -52,14 +52,17 @@ def _energy_metrics(log_true: np.ndarray, log_pred: np.ndarray) -> dict[str, Any
     }
 
 
-def _centroid_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
-    mae = np.mean(np.abs(pred - true), axis=0) * CELL_MM
-    return {"mae_mm": {axis: float(v) for axis, v in zip("xyz", mae, strict=True)}}
+def _centroid_metrics(true: np.ndarray, pred: np.ndarray, axes: str = "xyz") -> dict[str, Any]:
+    """MAE per axis in mm (cell-index units × 3, 3, 12 mm) and in cells."""
+    cell_mm = CELL_MM[["xyz".index(a) for a in axes]]
+    mae = np.mean(np.abs(pred - true), axis=0)
+    return {"mae_mm": {axis: float(v) for axis, v in zip(axes, mae * cell_mm, strict=True)},
+            "mae_cells": {axis: float(v) for axis, v in zip(axes, mae, strict=True)}}
 
 
-def _dispersion_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+def _dispersion_metrics(true: np.ndarray, pred: np.ndarray, axes: str = "xyz") -> dict[str, Any]:
     out = {}
-    for j, name in enumerate(("sigma2_x", "sigma2_y", "sigma2_z")):
+    for j, name in enumerate(f"sigma2_{a}" for a in axes):
         sel = true[:, j] > 0
         out[name] = float(np.mean(np.abs(pred[sel, j] - true[sel, j]) / true[sel, j])) if sel.any() else float("nan")
     return {"mre": out}
@@ -89,12 +92,15 @@ def physics_metrics(
         if part == "energy":
             out["energy"] = _energy_metrics(y_reg[:, col], reg_pred[:, col])
             col += 1
-        elif part == "centroid":
-            out["centroid"] = _centroid_metrics(y_reg[:, col : col + 3], reg_pred[:, col : col + 3])
+        elif part in ("centroid", "dispersion"):
+            fn = _centroid_metrics if part == "centroid" else _dispersion_metrics
+            out[part] = fn(y_reg[:, col : col + 3], reg_pred[:, col : col + 3])
             col += 3
-        elif part == "dispersion":
-            out["dispersion"] = _dispersion_metrics(y_reg[:, col : col + 3], reg_pred[:, col : col + 3])
-            col += 3
+        elif part.startswith(("centroid_", "dispersion_")):
+            kind, axis = part.split("_")
+            fn = _centroid_metrics if kind == "centroid" else _dispersion_metrics
+            out[kind] = fn(y_reg[:, col : col + 1], reg_pred[:, col : col + 1], axis)
+            col += 1
         elif part == "pid" and cls_pred is not None:
             out["pid"] = _pid_metrics(y_cls, cls_pred)
     return out

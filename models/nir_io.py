@@ -175,12 +175,12 @@ def import_nir(path: str | os.PathLike[str], out_dir: str | os.PathLike[str] | N
 
 def _write_imported_run(net: SNN, chain: Chain, path: Path, out: Path) -> None:
     from neurocal.models.config import TrainConfig, save_config
-    from neurocal.models.data import TargetSpec
+    from neurocal.models.data import TARGETS, TargetSpec
     from neurocal.models.training import save_checkpoint
 
     meta = metadata_of(chain)
     target = meta.get("target")
-    if target not in ("energy", "centroid", "dispersion", "pid", "all"):
+    if target not in TARGETS:
         raise NeurocalError(
             f"{path}: the graph names no neurocal target in its metadata, so it cannot become a run; "
             "import it without --out to inspect it"

@@ -84,3 +84,29 @@ def test_preset_trains_and_refuses_export(synthetic_h5: Path, tmp_path: Path) ->
     assert {"snn", "ann"} <= set(result["models"]) and np.isfinite(result["models"]["ann"]["energy"]["mre_E"])
     with pytest.raises(NeurocalError, match="reset='subtract'"):
         export(run, tmp_path / "m.nir")
+
+
+def test_grid_runs_one_task_and_tabulates(synthetic_h5: Path, tmp_path: Path) -> None:
+    from neurocal.models.grid import train_grid
+
+    rows = train_grid(synthetic_h5, tmp_path / "grid", tasks=["dispersion_y"], readouts=["membrane"],
+                      hidden=[16, 8], population=2, epochs=1, threads=1, ann_baseline=False)
+    assert [(r["task"], r["readout"]) for r in rows] == [("dispersion_y", "membrane")]
+    assert list(rows[0]["models"]["snn"]) == ["dispersion: MRE sigma2_y"]
+    assert (tmp_path / "grid" / "grid.md").read_text().count("sigma2_y") == 2  # snn and the trivial baseline
+    with pytest.raises(NeurocalError, match="unknown grid task"):
+        train_grid(synthetic_h5, tmp_path / "g2", tasks=["centroid"])
+
+
+def test_linear_photon_count_baseline_recovers_a_line() -> None:
+    from neurocal.models.baselines import linear_energy_baseline
+    from neurocal.sim.dataset import EventSet
+
+    energy = np.linspace(100.0, 5000.0, 40)
+    photons = np.zeros((40, 5, 100), dtype=np.uint32)
+    photons[:, 2, 7] = np.round(3.0 * energy + 600.0).astype(np.uint32)  # N = 3 photons/MeV · E + 600
+    events = EventSet(photons=photons, energy_mev=energy, centroid=np.zeros((40, 3)), dispersion=np.zeros((40, 3)),
+                      particle=np.ones(40), n_interactions=np.ones(40), cubelet=np.zeros(40))
+    result = linear_energy_baseline(events, {"train": np.arange(0, 40, 2), "test": np.arange(1, 40, 2)})
+    assert result["fit"]["mev_per_photon"] == pytest.approx(1 / 3, rel=1e-3)
+    assert result["energy"]["mre_E"] < 1e-3

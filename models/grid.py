@@ -1,0 +1,98 @@
+"""SNN-Cal's training grid in one command: 9 regression tasks × 2 readouts of the ``snn-cal`` preset.
+
+The tasks of SNN-Cal's ``train_all.py``: energy; centroid x, y, z; dispersion x, y, z (one output
+each, 20 readout neurons); energy + centroid and energy + dispersion (four outputs). Each runs with
+a spike-count and a last-tick-membrane readout into ``OUT/<task>_<readout>/`` (an ordinary run:
+``evaluate``, ``export`` and friends work on it), then ``OUT/grid.json`` gathers every run's
+headline metrics and ``OUT/grid.md`` shows them as a table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from neurocal.atomic import write_text_atomic
+from neurocal.errors import NeurocalError
+
+TASKS = ("energy", "centroid_x", "centroid_y", "centroid_z", "dispersion_x", "dispersion_y", "dispersion_z",
+         "energy_centroid", "energy_dispersion")
+READOUTS = ("spikes", "membrane")
+
+
+def train_grid(
+    data: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    tasks: Sequence[str] = TASKS,
+    readouts: Sequence[str] = READOUTS,
+    log: Callable[[str], None] | None = None,
+    **overrides: Any,
+) -> list[dict[str, Any]]:
+    """Train and evaluate the ``snn-cal`` preset on every (task, readout); returns one row per run.
+
+    ``overrides`` are TrainConfig fields applied to every run (e.g. ``epochs``, ``max_events``,
+    ``threads``). A run folder that already holds a trained run is evaluated, not trained again.
+    """
+    from neurocal.models.config import TrainConfig
+    from neurocal.models.metrics import evaluate, headline
+    from neurocal.models.training import read_run, train
+
+    log = log or (lambda msg: None)
+    unknown = [t for t in tasks if t not in TASKS] + [r for r in readouts if r not in READOUTS]
+    if unknown:
+        raise NeurocalError(f"unknown grid task or readout {', '.join(unknown)}; tasks: {', '.join(TASKS)}; "
+                            f"readouts: {', '.join(READOUTS)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for task in tasks:
+        for readout in readouts:
+            run_dir = out / f"{task}_{readout}"
+            config = TrainConfig.from_preset("snn-cal", target=task, readout=readout, **overrides)
+            t0 = time.perf_counter()
+            done = (run_dir / "run.json").exists() and read_run(run_dir)[1].get("status") == "trained"
+            if not done:
+                train(config, data, run_dir, progress=False, resume=(run_dir / "run.json").exists(), log=log)
+            result = evaluate(run_dir, plots=False)
+            row = {"task": task, "readout": readout, "run": str(run_dir), "seconds": time.perf_counter() - t0,
+                   "models": {k: headline(v) for k, v in result["models"].items()}}
+            rows.append(row)
+            log(f"{task} {readout}: " + ", ".join(f"{k} {v:.4g}" for k, v in row["models"]["snn"].items()))
+    write_text_atomic(out / "grid.json", json.dumps({"schema": "neurocal.grid/1", "rows": rows}, indent=2))
+    write_text_atomic(out / "grid.md", format_grid(rows))
+    return rows
+
+
+def format_grid(rows: list[dict[str, Any]]) -> str:
+    """Markdown table: one line per (task, readout, model), one column per metric."""
+    lines = ["| task | readout | model | metric | value |", "|---|---|---|---|---|"]
+    for row in rows:
+        for model, metrics in row["models"].items():
+            for name, value in metrics.items():
+                lines.append(f"| {row['task']} | {row['readout']} | {model} | {name} | {value:.4g} |")
+    return "\n".join(lines) + "\n"
+
+
+@click.command("train-grid")
+@click.option("--data", "data_path", type=click.Path(exists=True, path_type=Path), required=True,
+              help="Dataset: neurocal HDF5, an SNN-Cal .dat file or a folder tree of them.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the 18 runs, grid.json and grid.md.")
+@click.option("--task", "tasks", multiple=True, type=click.Choice(TASKS), help="Only these tasks [default: all 9].")
+@click.option("--readout", "readouts", multiple=True, type=click.Choice(READOUTS), help="Only these readouts.")
+@click.option("--epochs", type=click.IntRange(1), default=None, help="Override the preset's 10 epochs.")
+@click.option("--max-events", type=click.IntRange(10), default=None, help="Use only the first N events.")
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="torch threads per run.")
+def train_grid_command(data_path: Path, out_dir: Path, tasks: tuple[str, ...], readouts: tuple[str, ...],
+                       epochs: int | None, max_events: int | None, threads: int) -> None:
+    """Train SNN-Cal's grid: 9 tasks × spike/membrane readout with the snn-cal preset, and tabulate it."""
+    overrides = {k: v for k, v in (("epochs", epochs), ("max_events", max_events), ("threads", threads))
+                 if v is not None}
+    rows = train_grid(data_path, out_dir, tasks or TASKS, readouts or READOUTS, log=click.echo, **overrides)
+    click.echo(f"wrote {out_dir / 'grid.json'} and {out_dir / 'grid.md'} ({len(rows)} runs)")
