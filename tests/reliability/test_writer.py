@@ -294,3 +294,24 @@ def test_front_end_thresholds_must_be_finite_and_increasing(levels):
 
     with pytest.raises(ValueError, match="thresholds must be"):
         ThresholdConfig(thresholds=levels)
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (OSError(28, "No space left on device", "big.bin"), "neurocal: error: big.bin: disk full"),
+    (PermissionError(13, "Permission denied", "/etc/x"), "neurocal: error: /etc/x: permission denied"),
+    (MemoryError(), "neurocal: error: out of memory in 'neurocal boom'"),
+    (FileNotFoundError(2, "No such file or directory", "gone.h5"), "neurocal: error: gone.h5: No such file"),
+])
+def test_os_level_failures_outside_the_writers_are_one_line(error, expected):
+    @click.group(cls=_Group)
+    @click.option("--debug", is_flag=True)
+    def cli(debug: bool) -> None:
+        pass
+
+    @cli.command()
+    def boom() -> None:
+        raise error
+
+    result = CliRunner().invoke(cli, ["boom"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(expected), result.stderr
