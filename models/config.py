@@ -75,6 +75,8 @@ class TrainConfig(BaseModel):
     ann_input: Literal["spike_rates", "photon_sums"] = Field(
         "spike_rates", description="ANN baseline input: per-channel spike rates, or (SNN-Cal) photons per sensor "
         "summed over the window, log-compressed, through batch norm")
+    input_norm: bool = Field(False, description="initialise the first synapse so every input channel starts with the "
+                             "same current variance (folded into the weights: deployable unchanged)")
     preset: str | None = Field(None, description="the preset this configuration started from, if any")
 
     @field_validator("hidden")

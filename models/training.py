@@ -484,6 +484,8 @@ def _train_into(out: Path, config: TrainConfig, data: Prepared, resume: bool, fa
         first = torch.from_numpy(data.split["train"][: min(256, len(data.split["train"]))])
         if kind == "snn" and not (out / "snn_last.pt").exists():
             assert isinstance(model, SNN)
+            if config.input_norm:
+                model.normalise_inputs_(data.x[torch.from_numpy(data.split["train"][:1024])])
             if config.threshold_init == "auto":
                 thr = model.calibrate_thresholds_(data.x[first])
                 log("snn: initial thresholds " + ", ".join(f"{t:.3g}" for t in thr))

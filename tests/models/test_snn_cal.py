@@ -110,3 +110,19 @@ def test_linear_photon_count_baseline_recovers_a_line() -> None:
     result = linear_energy_baseline(events, {"train": np.arange(0, 40, 2), "test": np.arange(1, 40, 2)})
     assert result["fit"]["mev_per_photon"] == pytest.approx(1 / 3, rel=1e-3)
     assert result["energy"]["mre_E"] < 1e-3
+
+
+def test_input_normalisation_is_folded_into_the_first_synapse(rng: np.random.Generator) -> None:
+    torch.manual_seed(5)
+    net = SNN(4, [3], 1)
+    rates = np.array([0.5, 0.1, 0.01, 0.002])
+    x = torch.from_numpy(rng.random((64, 100, 4)) < rates)
+    w0, b0 = net.layers[0].fc.weight.clone(), net.layers[0].fc.bias.clone()
+    net.normalise_inputs_(x)
+    p = x.float().mean(dim=(0, 1))
+    sigma = torch.sqrt(p * (1 - p))
+    w = net.layers[0].fc.weight
+    torch.testing.assert_close(w, w0 * (sigma.mean() / sigma)[None, :])
+    torch.testing.assert_close(net.layers[0].fc.bias, b0 - w @ p)
+    # every channel now brings the same current variance per unit of initial weight
+    torch.testing.assert_close((w / w0 * sigma)[0], torch.full((4,), float(sigma.mean())))
