@@ -55,6 +55,22 @@ def test_simulate_refuses_a_fifo_and_a_device_as_out(tmp_path):
     assert stat.S_ISFIFO((tmp_path / "fifo").lstat().st_mode)
 
 
+@pytest.mark.parametrize("command", [
+    ("plot-event", "{data}", "--out", "{out}"),
+    ("train", "--data", "{data}", "--out", "{out}", "--quiet"),
+    ("export", "run", "--out", "{out}"),
+    ("import-nir", "m.nir", "--out", "{out}"),
+    ("demo", "--out", "{out}"),
+])
+def test_no_command_replaces_a_fifo(tmp_path, small_h5, command):
+    """Every command that writes checks the kind of its --out first: a FIFO is never replaced or waited on."""
+    os.mkfifo(tmp_path / "fifo")
+    before = snapshot(tmp_path)
+    proc = run_cli(*(a.format(data=small_h5, out="fifo") for a in command), cwd=tmp_path, timeout=120)
+    assert_one_line(proc, "fifo", "FIFO")
+    assert_unchanged(before, tmp_path)
+
+
 def test_simulate_writes_through_a_symlink(tmp_path):
     (tmp_path / "real.h5").write_bytes(b"old")
     (tmp_path / "link.h5").symlink_to("real.h5")
