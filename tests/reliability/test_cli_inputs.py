@@ -85,12 +85,13 @@ def test_simulate_writes_through_a_symlink(tmp_path):
 # ----------------------------------------------------------------------------------------------- 2: disk full
 
 
-@pytest.mark.parametrize("n_events", [40, 300])
-def test_simulate_disk_full_keeps_the_old_file(tmp_path, old_file, n_events):
-    """ulimit -f 64 KiB (40 events take ~270 kB): the write fails part-way, or (300) already the first batch."""
+@pytest.mark.parametrize(("n_events", "limit"), [(40, 64 * 1024), (3000, 2**20)])
+def test_simulate_disk_full_keeps_the_old_file(tmp_path, old_file, n_events, limit):
+    """40 events (~270 kB) in ulimit -f 64 KiB: the write fails part-way. 3000 events (~20 MB) in 1 MiB:
+    the first batch fits and the projected size is refused."""
     old_file("data.h5")
     before = snapshot(tmp_path)
-    proc = run_cli(*SIM, str(n_events), "--out", "data.h5", cwd=tmp_path, preexec_fn=file_limit(64 * 1024))
+    proc = run_cli(*SIM, str(n_events), "--out", "data.h5", cwd=tmp_path, preexec_fn=file_limit(limit))
     assert proc.returncode != -signal.SIGSEGV and proc.returncode != 139
     assert_one_line(proc, "data.h5", "disk")
     assert_unchanged(before, tmp_path)
