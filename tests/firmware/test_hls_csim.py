@@ -48,6 +48,7 @@ def test_wraps_clips_and_per_neuron_parameters(hls_build_dir, readout):
     assert np.array_equal(again.readout_v, result.readout_v[:5])
 
 
+@pytest.mark.slow  # three g++ compiles
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -136,6 +137,7 @@ def test_hls4ml_testbench_reproduces_the_golden_tb_data(tmp_path):
     assert got.size == expected.size and np.array_equal(got, expected)
 
 
+@pytest.mark.slow  # one more g++ compile, for a mutant
 def test_an_arithmetic_slip_in_the_core_is_caught_at_its_first_divergence(tmp_path):
     """Mutation check: the same project with floor instead of trunc-toward-zero in the decay is caught, and the
     comparison names where it first shows (a u or v value at a tick), so these tests can fail."""
