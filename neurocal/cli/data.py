@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from neurocal.cli.options import COUNT, SEED, bounds_from
+from neurocal.cli.options import COUNT, SEED, ModelBounds
 from neurocal.errors import NeurocalError
-from neurocal.sim.simulate import SimConfig
 
 PARTICLES = ("proton", "kaon", "pion")
 
@@ -26,7 +25,8 @@ PARTICLES = ("proton", "kaon", "pion")
 @click.option("--events", "n_events", type=COUNT, default=300, show_default=True,
               help="Total number of events (streamed to disk: any count that fits there).")
 @click.option("--seed", type=SEED, default=1, show_default=True, help="Random seed: same seed, same file.")
-@click.option("--energy-gev", type=bounds_from(SimConfig, "energy_gev", "GeV"), default=100.0, show_default=True,
+@click.option("--energy-gev", type=ModelBounds("neurocal.sim.simulate:SimConfig", "energy_gev", "GeV"), default=100.0,
+              show_default=True,
               help="Beam energy in GeV.")
 @click.option(
     "--gun",
@@ -60,7 +60,7 @@ def simulate(
     at 200 photons/MeV, counted by 100 sensors on the cubelet's upper face in 0.2 ns ticks.
     Events are written batch by batch; an interrupted run leaves the previous OUT unchanged.
     """
-    from neurocal.sim.simulate import simulate_to_file
+    from neurocal.sim.simulate import SimConfig, simulate_to_file
 
     config = SimConfig(energy_gev=energy_gev, gun=gun, light=light)
     per_class = simulate_to_file(list(particles), n_events, seed, out, config, progress=not quiet)

@@ -21,6 +21,7 @@ type              accepts
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from typing import Any
@@ -89,9 +90,8 @@ class Finite(click.ParamType):
         return f"NUMBER ({self.describe()})"
 
 
-def bounds_from(model: type[BaseModel], field: str, unit: str = "") -> Finite:
-    """A :class:`Finite` with the bounds the pydantic ``model`` declares for ``field`` (gt/ge/lt/le)."""
-    kw: dict[str, Any] = {"unit": unit}
+def _field_bounds(model: type[BaseModel], field: str) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
     for c in model.model_fields[field].metadata:
         if isinstance(c, annotated_types.Gt):
             kw.update(lo=float(c.gt), open_lo=True)  # type: ignore[arg-type]
@@ -101,7 +101,35 @@ def bounds_from(model: type[BaseModel], field: str, unit: str = "") -> Finite:
             kw.update(hi=float(c.lt), open_hi=True)  # type: ignore[arg-type]
         elif isinstance(c, annotated_types.Le):
             kw.update(hi=float(c.le))  # type: ignore[arg-type]
-    return Finite(**kw)
+    return kw
+
+
+def bounds_from(model: type[BaseModel], field: str, unit: str = "") -> Finite:
+    """A :class:`Finite` with the bounds the pydantic ``model`` declares for ``field`` (gt/ge/lt/le)."""
+    return Finite(**_field_bounds(model, field), unit=unit)
+
+
+class ModelBounds(Finite):
+    """:func:`bounds_from` for ``"module:Model"``, imported on first use so that every command starts fast."""
+
+    def __init__(self, model: str, field: str, unit: str = "") -> None:
+        super().__init__(unit=unit)
+        self._source: tuple[str, str] | None = (model, field)
+
+    def _load(self) -> None:
+        if self._source is not None:
+            (module, name), field = self._source[0].split(":"), self._source[1]
+            for key, value in _field_bounds(getattr(importlib.import_module(module), name), field).items():
+                setattr(self, key, value)
+            self._source = None
+
+    def describe(self) -> str:
+        self._load()
+        return super().describe()
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        self._load()
+        return super().convert(value, param, ctx)
 
 
 class Timeout(Finite):

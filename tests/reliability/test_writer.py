@@ -315,3 +315,12 @@ def test_os_level_failures_outside_the_writers_are_one_line(error, expected):
     result = CliRunner().invoke(cli, ["boom"])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith(expected), result.stderr
+
+
+def test_model_bounds_are_the_configs_own():
+    from neurocal.cli.options import ModelBounds, bounds_from
+
+    lazy = ModelBounds("neurocal.sim.simulate:SimConfig", "energy_gev", "GeV")
+    assert lazy.describe() == bounds_from(SimConfig, "energy_gev", "GeV").describe() == "> 0.5 and <= 10000 GeV"
+    with pytest.raises(click.BadParameter, match="out of range"):
+        lazy.convert("0.5", None, None)
