@@ -213,3 +213,18 @@ def test_truncated_file_names_file_and_offset(tmp_path):
     cut.write_bytes(data[:-3])
     with pytest.raises(NeurocalError, match=r"cut\.dat.*not a multiple of 4"):
         read_dat(cut)
+
+
+def test_inspect_counts_every_file_of_a_particle_tree(tmp_path):
+    from click.testing import CliRunner
+
+    from neurocal.cli import main
+
+    events = random_events(6, seed=3)
+    for i, particle in enumerate(["proton", "kaon", "pion"]):
+        (tmp_path / particle / "run1").mkdir(parents=True)
+        for j in range(2):
+            write_dat(events.subset(slice(2 * i + j, 2 * i + j + 1)), tmp_path / particle / "run1" / f"{j}.dat")
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "6 events" in result.output and "from 6 files" in result.output
