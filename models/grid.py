@@ -4,7 +4,8 @@ The tasks of SNN-Cal's ``train_all.py``: energy; centroid x, y, z; dispersion x,
 each, 20 readout neurons); energy + centroid and energy + dispersion (four outputs). Each runs with
 a spike-count and a last-tick-membrane readout into ``OUT/<task>_<readout>/`` (an ordinary run:
 ``evaluate``, ``export`` and friends work on it), then ``OUT/grid.json`` gathers every run's
-headline metrics and ``OUT/grid.md`` shows them as a table.
+headline metrics and ``OUT/grid.md`` shows them as a table. The command line is
+``neurocal train-grid --data D --out OUT`` (``neurocal/cli/train.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-import click
 
 from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
@@ -77,22 +76,3 @@ def format_grid(rows: list[dict[str, Any]]) -> str:
             for name, value in metrics.items():
                 lines.append(f"| {row['task']} | {row['readout']} | {model} | {name} | {value:.4g} |")
     return "\n".join(lines) + "\n"
-
-
-@click.command("train-grid")
-@click.option("--data", "data_path", type=click.Path(exists=True, path_type=Path), required=True,
-              help="Dataset: neurocal HDF5, an SNN-Cal .dat file or a folder tree of them.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for the 18 runs, grid.json and grid.md.")
-@click.option("--task", "tasks", multiple=True, type=click.Choice(TASKS), help="Only these tasks [default: all 9].")
-@click.option("--readout", "readouts", multiple=True, type=click.Choice(READOUTS), help="Only these readouts.")
-@click.option("--epochs", type=click.IntRange(1), default=None, help="Override the preset's 10 epochs.")
-@click.option("--max-events", type=click.IntRange(10), default=None, help="Use only the first N events.")
-@click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="torch threads per run.")
-def train_grid_command(data_path: Path, out_dir: Path, tasks: tuple[str, ...], readouts: tuple[str, ...],
-                       epochs: int | None, max_events: int | None, threads: int) -> None:
-    """Train SNN-Cal's grid: 9 tasks × spike/membrane readout with the snn-cal preset, and tabulate it."""
-    overrides = {k: v for k, v in (("epochs", epochs), ("max_events", max_events), ("threads", threads))
-                 if v is not None}
-    rows = train_grid(data_path, out_dir, tasks or TASKS, readouts or READOUTS, log=click.echo, **overrides)
-    click.echo(f"wrote {out_dir / 'grid.json'} and {out_dir / 'grid.md'} ({len(rows)} runs)")
