@@ -6,8 +6,9 @@ What is hls4ml's and what is neurocal's:
   the project writer, ``build_lib.sh``/``compile()`` (g++ against hls4ml's ``ap_types``), the Vitis
   ``build_prj.tcl``.
 * neurocal's: the layer class :class:`NeurocalLIF`, its config and function-call templates, the C++
-  core ``nc::lif`` (``firmware/hls/nc_lif.h``, registered with ``register_source``) and the validation
-  pass :class:`CheckExactDense` that refuses a Dense whose accumulator could wrap.
+  core ``nc::lif`` (``firmware/hls/nc_lif.h``) and the AER stream top ``nc::aer_event``
+  (``firmware/hls/nc_aer.h``), both registered with ``register_source``, and the validation pass
+  :class:`CheckExactDense` that refuses a Dense whose accumulator could wrap.
 
 The layer takes two inputs, the Dense sum of this tick and the one-element ``first_tick`` flag, and
 has two outputs: the spikes (``ap_uint<1>``, fed to the next Dense) and a probe
@@ -165,5 +166,6 @@ def register() -> None:
     backend.register_template(LifConfigTemplate)
     backend.register_template(LifFunctionTemplate)
     backend.register_source(hls_source(HEADER))
+    backend.register_source(hls_source("nc_aer.h"))  # the AER stream top (neurocal_aer_top.cpp) includes it
     backend.register_pass("neurocal_check_exact_dense", CheckExactDense, flow=f"{BACKEND.lower()}:validation")
     _registered = True

@@ -198,7 +198,7 @@ def source_fingerprint() -> str:
     import hls4ml
 
     h = hashlib.sha256()
-    for source in ("nc_lif.h", "nc_tb.cpp"):
+    for source in ("nc_lif.h", "nc_aer.h", "nc_tb.cpp"):
         h.update(hls_source(source).read_bytes())
     for module in ("project.py", "lif_layer.py", "scripts.py"):
         h.update((Path(__file__).parent / module).read_bytes())

@@ -3,12 +3,11 @@
 //   ./neurocal_tb INPUT.aer OUTPUT.aer
 //
 // Reads an input spike stream (32-bit little-endian AER words, neurocal/aer.py): per event, each
-// tick's spikes then an end-of-tick marker, then an end-of-event marker. Runs the hls4ml top one
-// call per tick, T + L ticks per event (first_tick = 1 on tick 0 clears the state; silent input
-// after the event flushes the layers), and writes the output stream of neurocal/aer.py: the output
-// layer's spikes (ascending tick, neuron), one readout-voltage word per output neuron, and the
-// end-of-event word carrying T + L and the input's event number. The word layout constants, the
-// sizes and the call of the top function come from the generated neurocal_tb_config.h.
+// tick's spikes then an end-of-tick marker, then an end-of-event marker. Checks the framing (the
+// hardware trusts it), then feeds every event to the synthesisable AXI4-Stream top <project>_aer
+// (nc::aer_event, nc_aer.h), which runs hls4ml's top once per tick, T + L ticks per event, and writes the
+// output stream of neurocal/aer.py: the output layer's spikes (ascending tick, neuron), one
+// readout-voltage word per output neuron, and the end-of-event word carrying T + L and the event number.
 
 #include <cstdint>
 #include <cstdio>
@@ -18,7 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "neurocal_tb_config.h"
+#include "neurocal_aer_config.h"
+#include "neurocal_aer_top.h"
 
 namespace nnet {  // defined by every hls4ml testbench or bridge (layer tracing, unused here)
 bool trace_enabled = false;
@@ -28,45 +28,11 @@ size_t trace_type_size = sizeof(double);
 
 namespace {
 
+typedef neurocal_aer_config CFG;
+
 int fail(const char *what, size_t word) {
     std::fprintf(stderr, "neurocal_tb: malformed input stream at word %zu: %s\n", word, what);
     return 2;
-}
-
-uint32_t pack(uint32_t kind, uint32_t tick, uint32_t address) {
-    return (kind << nc_tb::KIND_SHIFT) | ((tick & nc_tb::TICK_MASK) << nc_tb::TICK_SHIFT) |
-           (address & nc_tb::ADDR_MASK);
-}
-
-// One event: ticks[t] lists the input channels that spiked in tick t. Appends its output words.
-void run_event(const std::vector<std::vector<uint32_t> > &ticks, uint32_t event_number, std::vector<uint32_t> &out) {
-    const unsigned total = ticks.size() + nc_tb::N_LAYERS;
-    nc_tb::input_t in[nc_tb::N_IN];
-    nc_tb::flag_t first_tick[1];
-    nc_tb::probe_t probe[3 * nc_tb::N_OUT];
-    for (unsigned t = 0; t < total; t++) {
-        for (unsigned i = 0; i < nc_tb::N_IN; i++) {
-            in[i] = 0;
-        }
-        if (t < ticks.size()) {
-            for (size_t k = 0; k < ticks[t].size(); k++) {
-                in[ticks[t][k]] = 1;
-            }
-        }
-        first_tick[0] = (t == 0) ? 1 : 0;
-        nc_tb::tick(in, first_tick, probe);
-        for (unsigned n = 0; n < nc_tb::N_OUT; n++) {
-            if (probe[n] != 0) {
-                out.push_back(pack(nc_tb::KIND_SPIKE, t, n));
-            }
-        }
-    }
-    for (unsigned n = 0; n < nc_tb::N_OUT; n++) {
-        const uint32_t v = static_cast<uint32_t>(probe[nc_tb::N_OUT + n].to_int()) & nc_tb::VOLTAGE_MASK;
-        out.push_back((nc_tb::KIND_VOLTAGE << nc_tb::KIND_SHIFT) |
-                      ((n & nc_tb::VOLTAGE_INDEX_MASK) << nc_tb::VOLTAGE_INDEX_SHIFT) | v);
-    }
-    out.push_back(pack(nc_tb::KIND_END_OF_EVENT, total, event_number));
 }
 
 } // namespace
@@ -88,36 +54,52 @@ int main(int argc, char **argv) {
         return 2;
     }
     std::vector<uint32_t> out;
-    std::vector<std::vector<uint32_t> > ticks;
-    std::vector<uint32_t> current;  // spikes of the tick being read
+    hls::stream<ap_uint<32> > s_axis("s_axis"), m_axis("m_axis");
+    size_t first_word = 0;  // of the event being read
+    unsigned ticks = 0;
+    uint32_t last_address = 0;
+    bool tick_has_spikes = false;
     unsigned events = 0;
-    for (size_t i = 0; i < bytes.size() / 4; i++) {
-        const uint32_t w = uint32_t(bytes[4 * i]) | (uint32_t(bytes[4 * i + 1]) << 8) |
-                           (uint32_t(bytes[4 * i + 2]) << 16) | (uint32_t(bytes[4 * i + 3]) << 24);
-        const uint32_t kind = w >> nc_tb::KIND_SHIFT;
-        const uint32_t tick = (w >> nc_tb::TICK_SHIFT) & nc_tb::TICK_MASK;
-        const uint32_t address = w & nc_tb::ADDR_MASK;
-        if (kind == nc_tb::KIND_SPIKE) {
-            if (tick != ticks.size()) return fail("a spike carries another tick than the one being read", i);
-            if (address >= nc_tb::N_IN) return fail("a spike address is beyond the network's inputs", i);
-            if (!current.empty() && address <= current.back()) return fail("spikes not in ascending channel order", i);
-            current.push_back(address);
-        } else if (kind == nc_tb::KIND_END_OF_TICK) {
-            if (tick != ticks.size()) return fail("end-of-tick markers out of order", i);
-            ticks.push_back(current);
-            current.clear();
-        } else if (kind == nc_tb::KIND_END_OF_EVENT) {
-            if (!current.empty() || tick != ticks.size()) return fail("end of event does not close the ticks read", i);
-            if (ticks.size() + nc_tb::N_LAYERS > nc_tb::TICK_MASK + 1) return fail("event too long for the output", i);
-            run_event(ticks, address, out);
-            ticks.clear();
+    const size_t n_words = bytes.size() / 4;
+    std::vector<uint32_t> words(n_words);
+    for (size_t i = 0; i < n_words; i++) {
+        words[i] = uint32_t(bytes[4 * i]) | (uint32_t(bytes[4 * i + 1]) << 8) | (uint32_t(bytes[4 * i + 2]) << 16) |
+                   (uint32_t(bytes[4 * i + 3]) << 24);
+    }
+    for (size_t i = 0; i < n_words; i++) {
+        const uint32_t w = words[i];
+        const uint32_t kind = w >> CFG::KIND_SHIFT;
+        const uint32_t tick = (w >> CFG::TICK_SHIFT) & CFG::TICK_MASK;
+        const uint32_t address = w & CFG::ADDR_MASK;
+        if (kind == CFG::KIND_SPIKE) {
+            if (tick != ticks) return fail("a spike carries another tick than the one being read", i);
+            if (address >= CFG::N_IN) return fail("a spike address is beyond the network's inputs", i);
+            if (tick_has_spikes && address <= last_address) return fail("spikes not in ascending channel order", i);
+            last_address = address;
+            tick_has_spikes = true;
+        } else if (kind == CFG::KIND_END_OF_TICK) {
+            if (tick != ticks) return fail("end-of-tick markers out of order", i);
+            ticks++;
+            tick_has_spikes = false;
+        } else if (kind == CFG::KIND_END_OF_EVENT) {
+            if (tick_has_spikes || tick != ticks) return fail("end of event does not close the ticks read", i);
+            if (ticks + CFG::N_LAYERS > CFG::TICK_MASK + 1) return fail("event too long for the output stream", i);
+            for (size_t k = first_word; k <= i; k++) {
+                s_axis.write(words[k]);
+            }
+            neurocal_aer_top(s_axis, m_axis);
+            while (!m_axis.empty()) {
+                out.push_back(m_axis.read().to_uint());
+            }
+            first_word = i + 1;
+            ticks = 0;
             events++;
         } else {
             return fail("reserved kind 0b11 in an input stream", i);
         }
     }
-    if (!ticks.empty() || !current.empty()) {
-        return fail("the stream does not end with an end-of-event marker", bytes.size() / 4);
+    if (first_word != n_words) {
+        return fail("the stream does not end with an end-of-event marker", n_words);
     }
     std::vector<unsigned char> obytes(4 * out.size());
     for (size_t i = 0; i < out.size(); i++) {

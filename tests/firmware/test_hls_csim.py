@@ -78,7 +78,8 @@ def test_output_probe_only_build(hls_build_dir):
 
 
 def test_standalone_aer_testbench(tmp_path):
-    """The project's own testbench (g++ only) turns an AER input file into the output stream of neurocal.aer."""
+    """The project's own testbench (g++ only) feeds an AER input file through the synthesisable AXI4-Stream top
+    (nc::aer_event around hls4ml's top) and writes the output stream of neurocal.aer."""
     import subprocess
 
     from neurocal import aer
