@@ -20,10 +20,12 @@ command that made it; ``neurocal_firmware.json`` lists every file with its sha25
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
 import subprocess
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -352,7 +354,8 @@ def generate(
                 f"{final}: holds a stale firmware project ({why}, network {existing.get('content_hash')}); "
                 f"rerun with --force to replace it or choose another {option}"
             )
-        with atomic_dir(final, PROJECT_KIND, option) as staging:
+        # hls4ml prints its warnings (e.g. an adjusted ReuseFactor) on stdout: keep stdout for results (--json)
+        with atomic_dir(final, PROJECT_KIND, option) as staging, contextlib.redirect_stdout(sys.stderr):
             model = build_model(net, config, staging)
             model.config.config["Stamp"] = key[:8]  # deterministic (hls4ml draws a random uuid otherwise)
             get_optimizer("vitis:write_hls").transform(model)
