@@ -47,7 +47,7 @@ METRICS = ("energy: MRE E", "energy: resolution", "energy: MRE log10 E", "centro
            "centroid: MAE y (mm)", "centroid: MAE z (mm)")
 # The deployable recipe (issue 9 item 4), the best measured on 3000 simulated events (closing note of issue 9).
 DEPLOYABLE = {"hidden": [50, 30], "lr": 3e-3, "lr_schedule": "onecycle", "loss": "l1", "population": 10,
-              "input_norm": True, "readout": "membrane"}
+              "readout": "membrane"}
 
 
 def _cli(*args: str) -> None:
