@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -36,6 +37,23 @@ def count(cells: dict[str, int]) -> dict[str, float]:
     bram = cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2
     dsp = cells.get("DSP48E1", 0)
     return {"LUT": lut, "FF": ff, "BRAM36": bram, "DSP": dsp}
+
+
+def totals(stat: dict, top: str) -> dict[str, int]:
+    """Primitive cell counts of ``top`` with every submodule instance expanded (stat -json is per module)."""
+    modules = stat["modules"]
+    names = {name.lstrip("\\"): name for name in modules}
+
+    def expand(name: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for cell, n in modules[name]["num_cells_by_type"].items():
+            sub = names.get(cell.lstrip("\\"))
+            parts = expand(sub) if sub is not None else {cell: 1}
+            for k, v in parts.items():
+                out[k] = out.get(k, 0) + n * v
+        return out
+
+    return expand(names[top])
 
 
 def main() -> None:
@@ -62,8 +80,10 @@ def main() -> None:
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"yosys failed; log: {out / 'yosys.log'}\n{done.stderr[-2000:]}")
-    stat = json.loads((out / "stat.json").read_text())
-    cells = stat["design"]["num_cells_by_type"]
+    # yosys 0.23 prints the hierarchy's instance counts inside the JSON: drop those lines
+    text = "\n".join(line for line in (out / "stat.json").read_text().splitlines()
+                     if not re.match(r"^\s+\$paramod\S*\s+\d+$", line))
+    cells = totals(json.loads(text), "nc_top")
     used = count(cells)
     print(f"{'-'.join(map(str, sizes))}, lanes {list(project.shape.lanes)}, widths acc {list(project.shape.acc_w)} "
           f"u {list(project.shape.u_w)}: yosys {time.perf_counter() - t0:.0f} s")

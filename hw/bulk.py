@@ -9,6 +9,7 @@ this path is for volume: one process, one input file, one output file.
 from __future__ import annotations
 
 import hashlib
+import resource
 import subprocess
 import time
 from dataclasses import dataclass
@@ -84,7 +85,8 @@ class StreamRun:
     total_cycles: int
     shape: HwShape
     build_seconds: float
-    run_seconds: float
+    run_seconds: float  # wall clock of the simulation
+    cpu_seconds: float  # CPU time of the simulator process (the honest speed on a shared machine)
 
 
 def run_stream(
@@ -121,6 +123,7 @@ def run_stream(
     plusargs = [f"+{k}={v}" for k, v in paths.items()] + [f"+max_cycles={max_cycles}"] + (["+serial"] if serial
                                                                                            else [])
     t0 = time.perf_counter()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     limit = timeout if timeout is not None else 120 + 2e-5 * max_cycles
     try:
         done = subprocess.run([*built.command, *plusargs], cwd=run_dir, capture_output=True, text=True,
@@ -128,6 +131,8 @@ def run_stream(
     except subprocess.TimeoutExpired as err:
         raise NeurocalError(f"{sim} stream simulation did not finish within {limit:.0f} s (stalled?)") from err
     seconds = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     summary = [line for line in done.stdout.splitlines() if line.startswith("nc_stream_tb:")]
     if done.returncode != 0 or not summary or "error" in summary[-1] or "stalled" in summary[-1]:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-10:])
@@ -139,7 +144,7 @@ def run_stream(
     result.seconds = seconds
     result.info.update(cycles=cycles.tolist(), total_cycles=total_cycles, clock_ns=CLOCK_NS,
                        latency_ns_max=float(cycles.max(initial=0)) * CLOCK_NS, serial=serial)
-    return StreamRun(result, cycles, total_cycles, shape, built.seconds, seconds)
+    return StreamRun(result, cycles, total_cycles, shape, built.seconds, seconds, cpu)
 
 
 class _RtlBackend:

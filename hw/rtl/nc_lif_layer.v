@@ -140,8 +140,10 @@ integer j;
 reg [NW-1:0] emit_idx;
 always @* begin
     emit_idx = 0;
-    for (j = N_PAD - 1; j >= 0; j = j - 1) begin
-        if (emit_vec_reg[j]) emit_idx = j[NW-1:0];
+    if (emit_vec_reg != 0) begin  // most ticks: no spike (and a cheaper simulation)
+        for (j = N_PAD - 1; j >= 0; j = j - 1) begin
+            if (emit_vec_reg[j]) emit_idx = j[NW-1:0];
+        end
     end
 end
 wire emit_any = |emit_vec_reg;
@@ -219,15 +221,31 @@ generate
     end
 endgenerate
 
-// the accumulator lanes of the group whose weights arrive this cycle
+// the accumulator lanes of the group whose weights arrive this cycle (constant lane offsets: a
+// generate loop, not a procedural one, keeps Verilator's model cheap)
 wire [LANES*ACC_W-1:0] acc_rd = acc_reg[rd_g_reg];
-reg [LANES*ACC_W-1:0] acc_sum;
-always @* begin
-    for (j = 0; j < LANES; j = j + 1) begin
-        acc_sum[j*ACC_W +: ACC_W] = acc_rd[j*ACC_W +: ACC_W]
-            + {{(ACC_W-W_W){w_rd_reg[j*W_W+W_W-1]}}, w_rd_reg[j*W_W +: W_W]};
+wire [LANES*ACC_W-1:0] acc_sum;
+generate
+    for (k = 0; k < LANES; k = k + 1) begin : adder
+        assign acc_sum[k*ACC_W +: ACC_W] = acc_rd[k*ACC_W +: ACC_W]
+            + {{(ACC_W-W_W){w_rd_reg[k*W_W+W_W-1]}}, w_rd_reg[k*W_W +: W_W]};
     end
-end
+endgenerate
+
+// the emitter's vector with group upd_g replaced by this update's spikes (padding neurons masked)
+wire [N_PAD-1:0] spikes_low, lane_real;
+generate
+    for (k = 0; k < N_PAD; k = k + 1) begin : place
+        if (k < LANES) begin : lane
+            assign spikes_low[k] = spk_new[k];
+        end else begin : pad
+            assign spikes_low[k] = 1'b0;
+        end
+        assign lane_real[k] = k < N_OUT;
+    end
+endgenerate
+wire [N_PAD-1:0] group_mask = {N_PAD{1'b1}} >> (N_PAD - LANES) << (upd_g * LANES);
+wire [N_PAD-1:0] emit_vec_upd = ((emit_vec_reg & ~group_mask) | (spikes_low << (upd_g * LANES))) & lane_real;
 
 // ---------------------------------------------------------------- memory writes
 wire mem_in_range = (mem_kind == 2'd0 && mem_addr < W_DEPTH) || (mem_kind == 2'd1 && mem_addr < N_PAD)
@@ -277,9 +295,7 @@ always @(posedge clk) begin
         u_reg[upd_g] <= u_new;
         v_reg[upd_g] <= v_new;
         acc_reg[upd_g] <= 0;
-        for (j = 0; j < LANES; j = j + 1) begin
-            emit_vec_reg[upd_g * LANES + j] <= spk_new[j] && (upd_g * LANES + j < N_OUT);
-        end
+        emit_vec_reg <= emit_vec_upd;
         if (upd_last) emit_busy_reg <= 1'b1;
         upd_g_reg <= upd_last ? {GW{1'b0}} : upd_g + 1'b1;
     end

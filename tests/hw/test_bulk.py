@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurocal.backends import compare_results
+from neurocal.backends import compare_results, validate_result
 from neurocal.golden import GoldenBackend
 from neurocal.hw.bulk import RtlIcarusBackend, RtlVerilatorBackend, run_stream
 from neurocal.hw.generate import shape_for
@@ -26,7 +26,7 @@ def test_icarus_backend_on_random_and_corner_networks(hw_build_root) -> None:
               rng.random((20, 9, 10)) < 0.4)]
     cases += [(net, spikes) for _, net, spikes in corner_networks()]
     for net, spikes in cases:
-        result = backend.run(net, spikes)
+        result = validate_result(backend.run(net, spikes), net, spikes.shape, backend.name)
         assert result.backend == "rtl-icarus" and len(result.info["cycles"]) == len(spikes)
         _check(net, spikes, result)
 
