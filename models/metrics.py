@@ -283,11 +283,14 @@ def _plots(run_dir: Path, spec: TargetSpec, y_reg: np.ndarray, y_cls: np.ndarray
     names = [k for k in ("snn", "ann", "baseline") if k in preds]
     nets = [k for k in names if k != "baseline"]
     written: list[str] = []
-    for j, label in enumerate(spec.regression_names):
-        true = y_reg[:, j]
+    for j, name in enumerate(spec.regression_names):
+        # centroids are drawn in mm (cell-index units × the cell size along the axis)
+        scale = float(CELL_MM["xyz".index(name[-1])]) if name.startswith("centroid_") else 1.0
+        label = f"{name} (mm)" if scale != 1.0 else name
+        true = y_reg[:, j] * scale
         fig, axes = plt.subplots(2, len(nets), figsize=(4.2 * len(nets), 7.5), squeeze=False)
         for c, kind in enumerate(nets):
-            pred = preds[kind][0][:, j]
+            pred = preds[kind][0][:, j] * scale
             ax = axes[0, c]
             ax.scatter(true, pred, s=4, alpha=0.5)
             lo, hi = float(min(true.min(), pred.min())), float(max(true.max(), pred.max()))
@@ -295,11 +298,11 @@ def _plots(run_dir: Path, spec: TargetSpec, y_reg: np.ndarray, y_cls: np.ndarray
             ax.set(xlabel=f"true {label}", ylabel=f"predicted {label}", title=kind.upper())
             ax = axes[1, c]
             ax.hist(pred - true, bins=40, alpha=0.7, label=kind)
-            ax.hist(preds["baseline"][0][:, j] - true, bins=40, histtype="step", color="k", label="baseline")
+            ax.hist(preds["baseline"][0][:, j] * scale - true, bins=40, histtype="step", color="k", label="baseline")
             ax.set(xlabel=f"residual {label}", ylabel="events")
             ax.legend()
         fig.suptitle(f"{label}: predicted vs true, residuals (test set)")
-        written.append(_save(fig, run_dir / f"{label}.png"))
+        written.append(_save(fig, run_dir / f"{name}.png"))
     if "energy" in spec.parts:
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
         for kind in names:
