@@ -15,7 +15,9 @@ Steps (everything cached under ``--out``, so a re-run reuses the data, spikes an
 4. physics: train the demo SNN (``TrainConfig.demo``) on ideal spikes; evaluate it on the test
    events encoded ideally and photonically ("as trained"); retrain on photonic spikes and
    evaluate on photonic spikes ("retrained"); predict-the-mean as the floor;
-5. deployment: export the photonic-trained run, quantise it on photonic spikes with the photonic
+5. sensitivity (cheap, test events only, no retraining): spikes per level and the ideal-trained
+   network's metrics for variants of the photonic settings (``VARIANTS``);
+6. deployment: export the photonic-trained run, quantise it on photonic spikes with the photonic
    front end stored in the bundle, and run ``--lava-events`` events on golden and Lava (from the
    numpy front end's spikes, and photons → photonic process → network inside Lava when the Lava
    backend has its ``front`` hook): every event must agree bit for bit.
@@ -87,6 +89,38 @@ def spike_table(ideal: np.ndarray, photonic: np.ndarray, n_levels: int) -> list[
             "photonic spikes/event": float(ph.sum() / len(ph)),
             "P(photonic | ideal fires)": float(ph[on].mean()) if on.any() else float("nan"),
             "P(photonic | ideal silent)": float(ph[~on].mean()),
+        })  # fmt: skip
+    return rows
+
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "no latency, no jitter": {"latency_ps": 0.0, "jitter_ps": 0.0},
+    "quarter of the light per channel": {"area_share": 0.25},
+    "mean-current threshold": {"threshold_design": "mean"},
+}
+
+
+def sensitivity(run: Path, data: Any, photons: np.ndarray, ideal: np.ndarray, seed: int) -> list[dict[str, Any]]:
+    """Per variant: spikes per level and the ideal-trained network's metrics on the test events.
+
+    The test events are encoded as a batch of their own (event i of the batch seeds its noise),
+    a valid noise realisation though not the one of the full-dataset encoding.
+    """
+    test = data.split["test"]
+    rows = []
+    for name, overrides in VARIANTS.items():
+        fe = PhotonicFrontEnd(PhotonicSettings(seed=seed, **overrides))
+        spikes = fe.encode(photons[test])
+        x = torch.zeros_like(data.x)
+        x[torch.from_numpy(test)] = torch.from_numpy(spikes)
+        per_level = [
+            r["photonic spikes/event"] / r["ideal spikes/event"] for r in spike_table(ideal[test], spikes, fe.n_levels)
+        ]
+        rows.append({
+            "variant": name,
+            "θ (pe)": fe.design.threshold_pe,
+            **{f"spikes/ideal L{i}": v for i, v in enumerate(per_level)},
+            **_evaluate(run, data, x),
         })  # fmt: skip
     return rows
 
@@ -228,6 +262,7 @@ def main() -> None:
          **_evaluate(runs["photonic"], data, photonic_data.x)},
     ]  # fmt: skip
     report["physics"] = rows
+    report["sensitivity"] = sensitivity(runs["ideal"], data, photons, ideal, args.seed)
     if args.lava_events:
         calib = data.split["train"][:64]
         report["deployment"] = deployment_check(runs["photonic"], out, photons, spikes, fe, calib, args.lava_events)
@@ -238,6 +273,8 @@ def main() -> None:
         "## Energy of the photonic front end per event\n\n" + markdown([{k: v for k, v in report["energy"].items()
                                                                           if k != "constants"}]),
         "## Physics (test split)\n\n" + markdown(rows),
+        "## Sensitivity: ideal-trained network on variants of the photonic settings (test split)\n\n"
+        + markdown(report["sensitivity"]),
         "## Deployment of the photonic-trained network\n\n" + markdown([report.get("deployment", {"skipped": True})]),
         f"## Speed\n\nphotonic front end (numpy, noisy): {noisy_s * 1e3:.1f} ms/event; ideal limit "
         f"{limit_s * 1e3:.1f} ms/event",
