@@ -75,7 +75,7 @@ _SPECTRUM_NM = np.arange(300.0, 701.0, 1.0)  # integration grid for the emission
 class PhotonicSettings(BaseModel):
     """Settings of the photonic superpixel; every default names its source or says "assumption"."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # NaN passes order checks
 
     levels: tuple[float, ...] = Field(
         (1e2, 1e3, 1e4, 1e5),
@@ -593,7 +593,7 @@ class PhotonicFrontEnd:
 class EnergyConstants(BaseModel):
     """Per-operation constants of the photonic front end, each with its source."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # NaN passes order checks
 
     energy_per_spike_fj: float = Field(
         100.0,

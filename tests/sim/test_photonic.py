@@ -215,6 +215,8 @@ def test_photonic_settings_round_trip_through_a_dict():
         ({"refractory_ps": 1.0}, ["refractory_ps = 1.0", "sub-tick step"]),
         ({"dark_rate_hz": -1.0}, ["dark_rate_hz = -1.0", ">= 0"]),
         ({"jitter_ps": float("nan")}, ["jitter_ps"]),
+        ({"levels": [float("nan"), 1e3, 1e4, 1e5]}, ["front_end.levels[0]", "finite"]),
+        ({"emission_fwhm_nm": [80.0, float("inf")]}, ["front_end.emission_fwhm_nm[1]", "finite"]),
         ({"levels": [100.0, 10.0]}, ["levels", "increasing"]),
         ({"seed": -1}, ["front_end.seed"]),
         ({"threshold_pe": 0.0}, ["front_end.threshold_pe"]),
