@@ -294,6 +294,18 @@ def _project_from_manifest(path: Path, data: dict[str, Any]) -> Project:
                    probed_layers=probed)
 
 
+def check_limits(net: IntNetwork) -> None:
+    """Refuse a network the project's AER stream top cannot carry (16-bit channel and neuron addresses)."""
+    from neurocal.aer import MAX_CHANNELS
+
+    for what, n in (("inputs", net.n_inputs), ("output neurons", net.n_outputs)):
+        if n > MAX_CHANNELS:
+            raise NeurocalError(
+                f"{net.source}: the network has {n} {what}; the firmware's AER stream addresses at most "
+                f"{MAX_CHANNELS} (16-bit address field of neurocal.aer): split the layer or reduce the channels"
+            )
+
+
 def _require_gpp() -> None:
     if shutil.which("g++") is None:
         raise NeurocalError("g++ is not on PATH: the HLS C-simulation needs it (Debian: apt-get install g++)")
@@ -339,6 +351,7 @@ def generate(
     from neurocal.atomic import atomic_dir, check_output_dir
 
     config = config or FirmwareConfig()
+    check_limits(net)
     if compile:
         _require_gpp()  # before any work
     final = check_output_dir(out_dir, option, kind=PROJECT_KIND)  # refuses a folder that is not ours

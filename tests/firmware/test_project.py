@@ -135,6 +135,13 @@ def test_missing_gpp_is_one_clear_error(tmp_path, monkeypatch):
     assert not (tmp_path / "p").exists()
 
 
+def test_network_beyond_the_aer_address_space_is_refused(tmp_path):
+    net = extreme_network([70000, 2], seed=0)
+    with pytest.raises(NeurocalError, match=r"70000 inputs.*at most 65536"):
+        generate(net, tmp_path / "p", compile=False)
+    assert not (tmp_path / "p").exists()
+
+
 def test_bad_firmware_config():
     with pytest.raises(NeurocalError, match="probes"):
         FirmwareConfig(probes="some")
