@@ -22,7 +22,9 @@ Steps (everything cached under ``--out``, so a re-run reuses the data, spikes an
    numpy front end's spikes, and photons → photonic process → network inside Lava when the Lava
    backend has its ``front`` hook): every event must agree bit for bit.
 
-Prints markdown tables and writes them with the raw numbers to ``--out/photonic_study.{md,json}``.
+Prints markdown tables and writes them with the raw numbers to ``--out/photonic_study.{md,json}``,
+and the figures ``spikes_per_level.png``, ``energy_per_event.png`` and ``superpixel.png`` (the
+brightest sensor of the first test event, as ``neurocal plot-superpixel`` draws it).
 """
 
 from __future__ import annotations
@@ -186,6 +188,39 @@ def deployment_check(
     return result
 
 
+def figures(
+    out: Path, report: dict[str, Any], energy_j: np.ndarray, events: Any, index: int, fe: PhotonicFrontEnd
+) -> list[Path]:
+    """The study's PNGs: spikes per level (ideal vs photonic), energy per event, one superpixel."""
+    from neurocal.sim.photonic_plots import brightest_sensor, superpixel_figure
+    from neurocal.sim.plots import _pyplot, save_figures
+
+    plt = _pyplot()
+    rows = report["spikes"]
+    fig1, ax = plt.subplots(figsize=(6, 3.5))
+    x = np.arange(len(rows))
+    ax.bar(x - 0.2, [r["ideal spikes/event"] for r in rows], 0.4, label="ideal encoder")
+    ax.bar(x + 0.2, [r["photonic spikes/event"] for r in rows], 0.4, label="photonic front end")
+    ax.set_yscale("log")
+    ax.set_xticks(x, [f"level {r['level']}" for r in rows])
+    ax.set_ylabel("spikes per event")
+    ax.legend()
+    fig2, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(energy_j * 1e12, bins=40, color="tab:green")
+    ax.set_xlabel("photonic front-end energy per event (pJ)")
+    ax.set_ylabel("events")
+    k = report["energy"]["constants"]
+    ax.set_title(
+        f"{k['energy_per_spike_fj']['value']:g} fJ/spike + {k['link_energy_fj']['value']:g} fJ link "
+        f"+ {k['static_power_w']['value']:g} W/channel static",
+        fontsize=8,
+    )
+    fig3 = superpixel_figure(events, index, brightest_sensor(events, index), fe)
+    return save_figures(
+        {out / "spikes_per_level.png": fig1, out / "energy_per_event.png": fig2, out / "superpixel.png": fig3}
+    )
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     keys = list(rows[0])
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
@@ -280,6 +315,9 @@ def main() -> None:
         f"{limit_s * 1e3:.1f} ms/event",
     ])  # fmt: skip
     print(text)
+    first_test = int(data.split["test"][0])
+    for path in figures(out, report, energy["energy_j"], load_events(data_path), first_test, fe):
+        print(f"wrote {path}")
     write_text_atomic(out / "photonic_study.md", text + "\n")
     write_text_atomic(out / "photonic_study.json", json.dumps(report, indent=2, default=float))
 
