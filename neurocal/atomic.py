@@ -392,6 +392,13 @@ class GuardedFile(io.RawIOBase):
     def flush(self) -> None:
         pass  # unbuffered: nothing is held back
 
+    def size(self) -> int:
+        """Bytes in the file now (the end of the last write, once the real file is released)."""
+        if self._f is not None:
+            with contextlib.suppress(OSError):
+                return os.fstat(self._f.fileno()).st_size
+        return self._end
+
     def check(self) -> None:
         """Raise the first I/O error (call between chunks to stop early on a full disk)."""
         if self.error is not None:

@@ -401,11 +401,13 @@ def simulate_to_file(
             for code in codes:
                 counts[PARTICLE_NAMES[int(code)]] += 1
             bar.update(stop - start)
-            fh.flush()
+            first = start == 0 and stop < n_events
+            if first:
+                f.flush()  # HDF5 holds chunks in its cache: write them so the size per event is real
             fh.check()  # a full disk stops the run now, not after the last batch
             check_interrupt()
-            if start == 0 and stop < n_events:
-                _check_projected_size(fh.tell(), stop, n_events, out, final.parent)
+            if first:
+                _check_projected_size(fh.size(), stop, n_events, out, final.parent)
     return counts
 
 
