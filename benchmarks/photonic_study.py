@@ -97,6 +97,7 @@ def spike_table(ideal: np.ndarray, photonic: np.ndarray, n_levels: int) -> list[
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "no latency, no jitter": {"latency_ps": 0.0, "jitter_ps": 0.0},
+    "no latency, jitter 10 ps clipped at 0": {"latency_ps": 0.0},
     "quarter of the light per channel": {"area_share": 0.25},
     "mean-current threshold": {"threshold_design": "mean"},
 }
