@@ -85,15 +85,16 @@ def test_simulate_writes_through_a_symlink(tmp_path):
 # ----------------------------------------------------------------------------------------------- 2: disk full
 
 
-@pytest.mark.parametrize(("n_events", "limit"), [(40, 64 * 1024), (3000, 2**20)])
-def test_simulate_disk_full_keeps_the_old_file(tmp_path, old_file, n_events, limit):
-    """40 events (~270 kB) in ulimit -f 64 KiB: the write fails part-way. 3000 events (~20 MB) in 1 MiB:
-    the first batch fits and the projected size is refused."""
+@pytest.mark.parametrize(("n_events", "limit", "says"), [(40, 64 * 1024, "disk full while writing"),
+                                                         (300, 3 * 2**19, "needs about")])
+def test_simulate_disk_full_keeps_the_old_file(tmp_path, old_file, n_events, limit, says):
+    """40 events (~270 kB) in ulimit -f 64 KiB: the write fails part-way. 300 events (~2.1 MB) in 1.5 MiB:
+    the first batch (~0.45 MB) fits, and the size projected from it is refused before the rest is simulated."""
     old_file("data.h5")
     before = snapshot(tmp_path)
     proc = run_cli(*SIM, str(n_events), "--out", "data.h5", cwd=tmp_path, preexec_fn=file_limit(limit))
     assert proc.returncode != -signal.SIGSEGV and proc.returncode != 139
-    assert_one_line(proc, "data.h5", "disk")
+    assert_one_line(proc, "data.h5", says)
     assert_unchanged(before, tmp_path)
 
 
