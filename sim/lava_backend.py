@@ -234,8 +234,15 @@ def _float_specs(chain: Chain) -> list[_LayerSpec]:
     return specs
 
 
-def _session(specs: list[_LayerSpec], spikes: np.ndarray, tag: str, progress: bool, trace: bool) -> dict[str, Any]:
+def _session(
+    specs: list[_LayerSpec], spikes: np.ndarray, tag: str, progress: bool, trace: bool, front: Any = None
+) -> dict[str, Any]:
     """One Lava run over all events (in the child process). Returns numpy arrays only.
+
+    With ``front`` the segmented ``spikes`` are the front end's input (e.g. photon counts):
+    ``front.build(lv, data, seg) -> (source process, output port)`` builds the processes that turn
+    them into the network's input spikes, and ``front.collect()`` reads what it recorded (see
+    ``sim/photonic_lava.py``).
 
     With ``trace`` the clock stops after every tick to read every group's ``u`` and ``v`` (slow:
     meant for one or a few events).
@@ -246,9 +253,12 @@ def _session(specs: list[_LayerSpec], spikes: np.ndarray, tag: str, progress: bo
     data = np.zeros((n_in, n_ev * seg), dtype=np.float64 if tag == "floating_pt" else np.int32)
     for e in range(n_ev):
         data[:, e * seg : e * seg + n_t] = spikes[e].T
-    source = lv["RingBuffer"](data=data)
+    if front is None:
+        source = lv["RingBuffer"](data=data)
+        prev = source.s_out
+    else:
+        source, prev = front.build(lv, data, seg)
     denses, lifs, packers = [], [], []  # denses/lifs: per layer, per group
-    prev = source.s_out
     for spec in specs:
         layer_denses, layer_lifs = [], []
         for group in spec.groups:
@@ -312,6 +322,7 @@ def _session(specs: list[_LayerSpec], spikes: np.ndarray, tag: str, progress: bo
             if bar is not None:
                 bar.update(1)
         packed = [p.packed.get() for p in packers]
+        front_out = front.collect() if front is not None else None
     finally:
         source.stop()
         if bar is not None:
@@ -320,26 +331,34 @@ def _session(specs: list[_LayerSpec], spikes: np.ndarray, tag: str, progress: bo
         unpack_words(p, s.n).reshape(n_ev, seg, s.n) for p, s in zip(packed, specs, strict=True)
     ]
     return {
-        "layer_spikes": layer_spikes, "v_final": v_final, "u_final": u_final, "trace": traces,
+        "layer_spikes": layer_spikes, "v_final": v_final, "u_final": u_final, "trace": traces, "front": front_out,
         "seconds": time.perf_counter() - t0, "run_seconds": run_seconds, "ticks": n_ev * seg,
         "processes": sum(len(spec.groups) * 2 + 2 for spec in specs) + 1,
     }
 
 
-def _child(conn: Any, specs: list[_LayerSpec], spikes: np.ndarray, tag: str, progress: bool, trace: bool) -> None:
+def _child(
+    conn: Any, specs: list[_LayerSpec], spikes: np.ndarray, tag: str, progress: bool, trace: bool, front: Any
+) -> None:
     os.setsid()  # own process group: the parent can kill Lava's runtime processes with us
     try:
-        conn.put(("ok", _session(specs, spikes, tag, progress, trace)))
+        conn.put(("ok", _session(specs, spikes, tag, progress, trace, front)))
     except BaseException as err:  # report everything: the parent turns it into a NeurocalError
         conn.put(("error", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=6)}"))
 
 
 def _run_guarded(
-    specs: list[_LayerSpec], spikes: np.ndarray, tag: str, timeout: float, progress: bool, trace: bool = False
+    specs: list[_LayerSpec],
+    spikes: np.ndarray,
+    tag: str,
+    timeout: float,
+    progress: bool,
+    trace: bool = False,
+    front: Any = None,
 ) -> dict:
     ctx = mp.get_context("fork")
     results: Any = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(results, specs, spikes, tag, progress, trace), daemon=False)
+    proc = ctx.Process(target=_child, args=(results, specs, spikes, tag, progress, trace, front), daemon=False)
     proc.start()
     try:
         status, payload = results.get(timeout=None if math.isinf(timeout) else timeout)  # ∞: no limit

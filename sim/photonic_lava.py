@@ -16,7 +16,6 @@ each event's neuron spikes (for the energy per event).
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,11 +165,6 @@ def run_photonic_lava(
     Without ``net`` only the photonic process runs (its spikes are recorded). The network's
     layers follow the Lava backend exactly (its groups, delays and per-event resets).
     """
-    if "front" not in inspect.signature(lava_backend._run_guarded).parameters:
-        raise NeurocalError(
-            "the Lava backend (sim/lava_backend.py) has no 'front' hook yet, so photons cannot enter its session; "
-            "apply the lava_backend change of issue 12"
-        )
     photons = check_photons_for(net, photons, frontend)
     n_ev, n_t, _ = photons.shape
     specs = lava_backend._int_specs(net) if net is not None else []

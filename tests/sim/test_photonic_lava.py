@@ -3,33 +3,20 @@ photonic spikes â†’ integer network in one Lava network equals numpy front end â
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pytest
 
 from neurocal.backends import compare_results
-from neurocal.errors import NeurocalError
 from neurocal.golden import GoldenBackend
 from neurocal.nirgraph import chain_from_graph
 from neurocal.quantize import quantize
-from neurocal.sim import lava_backend
 from neurocal.sim.frontend import encode_thresholds, frontend_from_dict
 from neurocal.sim.photonic import PhotonicFrontEnd, PhotonicSettings, ideal_settings
 from neurocal.sim.photonic_lava import run_photonic_lava
 from neurocal.sim.simulate import SimConfig, simulate
 from neurocal.testnets import lif_graph, random_network
 
-_NO_HOOK = "front" not in inspect.signature(lava_backend._run_guarded).parameters
-pytestmark = [
-    pytest.mark.lava,
-    pytest.mark.timeout(300),
-    # until sim/lava_backend.py takes a 'front' (the change requested in issue 12's report), photons cannot enter
-    # its session and run_photonic_lava says so; the tests then run as soon as the hook exists
-    pytest.mark.xfail(
-        _NO_HOOK, reason="sim/lava_backend.py has no 'front' hook yet", raises=NeurocalError, strict=True
-    ),
-]
+pytestmark = [pytest.mark.lava, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")
