@@ -38,8 +38,9 @@ def network(sizes: list[int], calibration: np.ndarray, seed: int = 1, gain: floa
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=200)
-    ap.add_argument("--icarus-events", type=int, default=20)
+    ap.add_argument("--icarus-events", type=int, default=5)
     ap.add_argument("--build-root", type=Path, default=Path("build") / "bench-rtl")
+    ap.add_argument("--icarus-only", action="store_true", help="skip the Verilator table")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -48,7 +49,8 @@ def main() -> None:
     print(f"{len(spikes)} calorimeter events ({time.perf_counter() - t0:.1f} s to simulate): "
           f"{spikes.sum(axis=(1, 2)).mean():.0f} input spikes/event on average, {spikes.shape[1]} ticks")
 
-    cases = [([400, 50, 30, 1], [None, 8]), ([400, 120, 120, 20], [None, 16])]
+    ap_cases = [([400, 50, 30, 1], [None, 8]), ([400, 120, 120, 20], [None, 16])]
+    cases = [] if args.icarus_only else ap_cases
     print(f"{'network':>16} {'lanes':>14} {'build s':>8} {'cyc/ev mean':>11} {'max':>6} {'latency us':>10} "
           f"{'stream cyc/ev':>13} {'Mev/s@250MHz':>12} {'synops/cyc':>10} {'sim ev/s':>9} {'ev/cpu-s':>8} {'exact':>5}")
     for sizes, lane_options in cases:
