@@ -129,6 +129,14 @@ def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_
                    fifo_log2=fifo_log2)
 
 
+def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int = 2) -> HwShape:
+    """A shape that runs *every* valid network of ``sizes`` (worst-case widths): the build to load
+    networks into over AXI4-Lite, or to test many random networks without rebuilding."""
+    acc_w = tuple(min((256 * n_in).bit_length() + 1, ACT_BITS + 8) for n_in in sizes[:-1])  # weight_exp ≥ −8
+    return HwShape(sizes=tuple(sizes), lanes=tuple(lanes), acc_w=tuple(max(WEIGHT_BITS + 1, a) for a in acc_w),
+                   u_w=(32,) * (len(sizes) - 1), fifo_log2=fifo_log2)
+
+
 def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
     """Refuse a shape the configured memories or the word formats cannot hold (one clear line)."""
     if shape.n_layers > MAX_LAYERS:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from neurocal.backends import compare_results, validate_result
 from neurocal.golden import GoldenBackend
 from neurocal.hw.bulk import RtlIcarusBackend, RtlVerilatorBackend, run_stream
-from neurocal.hw.generate import shape_for
+from neurocal.hw.generate import shape_for, shape_for_any
 from neurocal.testnets import corner_networks, random_network
 
 pytestmark = pytest.mark.rtl
@@ -52,3 +54,17 @@ def test_serial_mode_measures_latency(hw_build_root) -> None:
     # empty events: 10 end-of-tick words, 2 padded ticks, every layer one tick per cycle plus pipeline fill
     assert np.all(run.cycles == run.cycles[0]) and 12 <= run.cycles[0] < 60
     assert RtlVerilatorBackend().name == "rtl-verilator"
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), extreme=st.booleans(), groups=st.integers(1, 4),
+       readout=st.sampled_from(["spikes", "membrane"]), density=st.floats(0.0, 0.9))
+def test_hypothesis_networks_on_one_verilator_build(seed, extreme, groups, readout, density, hw_build_root) -> None:
+    """Random networks (per-neuron parameters, extreme values) drawn by hypothesis, all on one build whose
+    registers hold any network of the shape."""
+    rng = np.random.default_rng(seed)
+    net = random_network([16, 12, 9, 5], rng, extreme=extreme, readout=readout, groups=groups)
+    spikes = rng.random((10, 15, 16)) < density
+    run = run_stream(net, spikes, sim="verilator", build_root=hw_build_root,
+                     shape=shape_for_any([16, 12, 9, 5], [4, 12, 2]))
+    _check(net, spikes, run.result)

@@ -85,3 +85,13 @@ def test_lanes_default_to_fully_parallel_capped(rng) -> None:
     with pytest.raises(NeurocalError, match="one value per layer"):
         shape_for(net, lanes=[4])
     assert np.all(np.array(shape_for(net).u_w) >= 25)
+
+
+def test_shape_for_any_holds_every_network_of_its_sizes(rng) -> None:
+    from neurocal.hw.generate import shape_for_any
+
+    shape = shape_for_any([40, 12, 3], [4, 3])
+    for k in range(20):
+        net = random_network([40, 12, 3], rng, extreme=bool(k % 2), groups=3)
+        net.layers[k % 2].weights[:] = -256 if net.layers[k % 2].sign_mode == "mixed" else 0
+        shape.check(net)  # raises if a register were too narrow
