@@ -45,9 +45,6 @@ PUBLISHED = {
 }
 METRICS = ("energy: MRE E", "energy: resolution", "energy: MRE log10 E", "centroid: MAE x (mm)",
            "centroid: MAE y (mm)", "centroid: MAE z (mm)")
-# The deployable recipe (issue 9 item 4), the best measured on 3000 simulated events (closing note of issue 9).
-DEPLOYABLE = {"hidden": [50, 30], "lr": 3e-3, "lr_schedule": "onecycle", "loss": "l1", "population": 10,
-              "readout": "membrane"}
 
 
 def _cli(*args: str) -> None:
@@ -83,7 +80,7 @@ def table_for(data: Path, out: Path, epochs: int, deploy_epochs: int, threads: i
         preset = TrainConfig.from_preset("snn-cal", target=preset_target, readout="membrane", epochs=epochs,
                                          **common)
         runs[f"preset_{preset_target}"] = _train_eval(f"preset_{preset_target}", preset, data, out)
-        deploy = TrainConfig.demo(target=deploy_target, epochs=deploy_epochs, **DEPLOYABLE, **common)
+        deploy = TrainConfig.from_preset("deployable", target=deploy_target, epochs=deploy_epochs, **common)
         runs[f"deploy_{deploy_target}"] = _train_eval(f"deploy_{deploy_target}", deploy, data, out, integer=True)
     # energy from the energy-only runs; the centroid from the energy + centroid preset and the centroid run
     for preset_run, deploy_run in (("preset_energy_centroid", "deploy_centroid"), ("preset_energy", "deploy_energy")):

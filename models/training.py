@@ -216,10 +216,18 @@ def load_model(run_dir: Path, kind: str, which: str = "best") -> tuple[nn.Module
             raise NeurocalError(f"{run_dir}: checkpoint does not match model.nir ({str(err)[:160]})") from err
         return model, config, info
     model = state_to_model(kind, config, info, state)
+    if isinstance(model, SNN) and model.population > 1 and model.readout == "membrane":
+        model = model.collapsed()  # exactly the same outputs; what export, QAT and evaluation work on
     return model, config, info
 
 
 def state_to_model(kind: str, config: TrainConfig, info: dict[str, Any], state: dict[str, Any]) -> nn.Module:
+    """Rebuild a network from a checkpoint; a collapsed population readout (one neuron per output) is recognised."""
+    if kind == "snn" and config.population > 1:
+        readout = [k for k in state.get("model", {}) if k.startswith("layers.") and k.endswith(".fc.weight")]
+        last = state["model"][max(readout, key=lambda k: int(k.split(".")[1]))] if readout else None
+        if last is not None and last.shape[0] == TargetSpec(config.target).n_outputs:
+            config = config.model_copy(update={"population": 1})
     model = build_model(kind, config, int(info["n_inputs"]))
     try:
         model.load_state_dict(state["model"])

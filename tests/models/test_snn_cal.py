@@ -126,3 +126,25 @@ def test_input_normalisation_is_folded_into_the_first_synapse(rng: np.random.Gen
     torch.testing.assert_close(net.layers[0].fc.bias, b0 - w @ p)
     # every channel now brings the same current variance per unit of initial weight
     torch.testing.assert_close((w / w0 * sigma)[0], torch.full((4,), float(sigma.mean())))
+
+
+def test_deployable_preset_loads_folded_and_exports(synthetic_h5: Path, tmp_path: Path) -> None:
+    import nir
+
+    from neurocal.models.nir_io import export
+    from neurocal.models.training import load_checkpoint, load_model, read_run, state_to_model, train
+
+    config = TrainConfig.from_preset("deployable", target="centroid", hidden=[16, 8], population=3, epochs=1,
+                                     batch_size=48, threads=1, ann_baseline=False)
+    assert config.deployable and config.readout == "membrane" and config.lr_schedule == "onecycle"
+    run = train(config, synthetic_h5, tmp_path / "run", progress=False)
+    folded, _, _ = load_model(run, "snn")
+    assert folded.population == 1 and folded.layers[-1].n_out == 3
+    full = state_to_model("snn", *read_run(run), load_checkpoint(run / "snn_best.pt"))
+    assert full.population == 3
+    x = torch.from_numpy(np.random.default_rng(0).random((5, 100, 400)) < 0.05)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), full(x), atol=1e-4, rtol=1e-4)
+    graph = nir.read(export(run, tmp_path / "m.nir"))
+    assert graph.nodes["lif2"].v_threshold.shape == (3,)
+    assert state_to_model("snn", *read_run(run), {"model": folded.state_dict()}).population == 1
