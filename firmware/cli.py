@@ -15,6 +15,8 @@ from typing import Any
 import click
 import numpy as np
 
+from neurocal.cli.options import COUNT, Finite, IntRange
+
 DEFAULT_OUT = Path("build") / "firmware"
 
 
@@ -46,17 +48,17 @@ def firmware() -> None:
               help=f"project folder (default {DEFAULT_OUT}/<network hash>)")
 @click.option("--force", is_flag=True, help="replace a project of another network or config in --out")
 @click.option("--part", default=None, help="FPGA part for Vitis HLS (default: the ZCU104's xczu7ev-ffvc1156-2-e)")
-@click.option("--clock-ns", default=None, type=click.FloatRange(0.5, 100.0), help="clock period (default 4 ns)")
+@click.option("--clock-ns", default=None, type=Finite(0.5, 100.0, unit="ns"), help="clock period (default 4 ns)")
 @click.option("--probes", type=click.Choice(["all", "output"]), default="all", show_default=True,
               help="top-level outputs: every layer's [spikes, v, u], or the output layer's only")
 @click.option("--strategy", type=click.Choice(["Latency", "Resource"]), default="Latency", show_default=True,
               help="hls4ml Dense strategy (Resource shares multipliers over --reuse-factor cycles)")
-@click.option("--reuse-factor", default=1, show_default=True, type=click.IntRange(1, 4096),
+@click.option("--reuse-factor", default=1, show_default=True, type=IntRange(1, 4096, "a reuse factor"),
               help="hls4ml ReuseFactor of the Dense layers")
 @click.option("--no-compile", is_flag=True, help="write the project only (skip the g++ C-simulation library)")
 @click.option("--data", "data", default=None, type=click.Path(path_type=Path),
               help="events (.h5/.dat) whose golden outputs become tb_data/ of hls4ml's testbench (Vitis csim/cosim)")
-@click.option("--events", "n_events", default=10, show_default=True, type=click.IntRange(1),
+@click.option("--events", "n_events", default=10, show_default=True, type=COUNT,
               help="events written to tb_data/ (with --data)")
 def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clock_ns: float | None, probes: str,
               strategy: str, reuse_factor: int, no_compile: bool, data: Path | None, n_events: int) -> None:
@@ -97,7 +99,7 @@ def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clo
 @firmware.command("csim")
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="bundle dir or intnet.json")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
-@click.option("--events", "n_events", default=100, show_default=True, type=click.IntRange(1))
+@click.option("--events", "n_events", default=100, show_default=True, type=COUNT)
 @click.option("--build-dir", default=Path("build") / "hls", show_default=True, type=click.Path(path_type=Path),
               help="where compiled projects are cached (by network hash)")
 @click.option("--out", "out", default=None, type=click.Path(path_type=Path),
