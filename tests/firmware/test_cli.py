@@ -98,3 +98,24 @@ def test_neurocal_compare_golden_hls(cli, tmp_path, calorimeter, hls_build_dir, 
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["backends"] == ["golden", "hls"] and summary["mismatched_events"] == 0
+
+
+def test_csim_exits_1_and_names_the_first_divergence(cli, tmp_path, calorimeter, monkeypatch):
+    """The mismatch path of ``firmware csim`` (a result perturbed on purpose, no compile needed)."""
+    from neurocal.firmware import backend as backend_mod
+    from neurocal.golden import GoldenBackend
+
+    net, _, data = calorimeter
+    net.save(tmp_path / "intnet.json")
+
+    def perturbed(self, net, spikes):
+        result = GoldenBackend().run(net, spikes)
+        result.backend = "hls"
+        result.v_final[-1][3, 7] += 1  # event 3, readout neuron 7, one LSB off
+        result.info = {"project": "(perturbed)", "build_seconds": 0.0}
+        return result
+
+    monkeypatch.setattr(backend_mod.HlsBackend, "run", perturbed)
+    result = cli("firmware", "csim", "--bundle", tmp_path / "intnet.json", "--data", data, "--events", 8)
+    assert result.exit_code == 1
+    assert "1 events differ; first divergence at event 3, layer 1, final, neuron 7: v" in result.output
