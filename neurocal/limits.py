@@ -23,15 +23,18 @@ def human_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-def _cgroup_limit() -> int | None:
-    """Bytes the cgroup (v2) still lets this process allocate, or None outside a limited cgroup."""
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        if limit == "max":
-            return None
-        return int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text())
-    except (OSError, ValueError):
-        return None
+def _cgroup_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """Bytes the memory cgroup still lets this process allocate (v2, else v1), or None when unlimited."""
+    for limit_file, usage_file in (("memory.max", "memory.current"),
+                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+        try:
+            limit = (root / limit_file).read_text().strip()
+            if limit == "max" or int(limit) >= 2**60:  # v1 writes "no limit" as a page-rounded 2^63
+                return None
+            return int(limit) - int((root / usage_file).read_text())
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def available_memory() -> int:

@@ -356,3 +356,19 @@ def test_any_typed_value_is_parsed_in_range_or_refused(text):
         except click.UsageError:
             continue  # refused: the CLI prints it as one line (see test_cli_inputs)
         assert in_range(ctx.params[name]), (command, option, text, ctx.params[name])
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"memory.max": "max\n", "memory.current": "5\n"}, None),
+    ({"memory.max": "1000\n", "memory.current": "400\n"}, 600),
+    ({"memory/memory.limit_in_bytes": "9223372036854771712\n", "memory/memory.usage_in_bytes": "5\n"}, None),
+    ({"memory/memory.limit_in_bytes": "2048\n", "memory/memory.usage_in_bytes": "48\n"}, 2000),
+    ({}, None),
+])
+def test_memory_headroom_of_cgroup_v2_and_v1(tmp_path, files, expected):
+    from neurocal.limits import _cgroup_limit
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert _cgroup_limit(tmp_path) == expected
