@@ -119,3 +119,20 @@ def test_csim_exits_1_and_names_the_first_divergence(cli, tmp_path, calorimeter,
     result = cli("firmware", "csim", "--bundle", tmp_path / "intnet.json", "--data", data, "--events", 8)
     assert result.exit_code == 1
     assert "1 events differ; first divergence at event 3, layer 1, final, neuron 7: v" in result.output
+
+
+def test_build_with_data_writes_the_vitis_testbench_stimulus(cli, tmp_path, calorimeter):
+    net, _, data = calorimeter
+    net.save(tmp_path / "intnet.json")
+    out = tmp_path / "fw"
+    result = cli("firmware", "build", "--bundle", tmp_path / "intnet.json", "--data", data, "--events", 3,
+                 "--no-compile", "--probes", "output", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "tb_data/: 3 events × 102 ticks" in result.output
+    inputs = (out / "tb_data/tb_input_features.dat").read_text().splitlines()
+    expected = (out / "tb_data/tb_output_predictions.dat").read_text().splitlines()
+    assert len(inputs) == len(expected) == 3 * 102
+    assert [len(line.split()) for line in (inputs[0], expected[0])] == [400 + 1, 3 * net.n_outputs]
+    first_ticks = [int(line.split()[-1]) for line in inputs]
+    assert first_ticks == ([1] + [0] * 101) * 3  # first_tick starts each event
+    assert "--data" in (out / "build_tb.sh").read_text().splitlines()[1]  # the banner names the whole command
