@@ -60,6 +60,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="400,50,30,1")
     ap.add_argument("--lanes", type=int, default=None, help="neurons per cycle per layer (default: all)")
+    ap.add_argument("--fixed", action="store_true", help="memories not writable: the network baked in")
     ap.add_argument("--build-root", type=Path, default=Path("build") / "bench-rtl-synth")
     args = ap.parse_args()
     if shutil.which("yosys") is None:
@@ -69,8 +70,9 @@ def main() -> None:
     weights = [rng.normal(0.0, 2.0 / np.sqrt(a), size=(b, a)) for a, b in itertools.pairwise(sizes)]
     calib = rng.random((8, 20, sizes[0])) < 0.05
     net = quantize(chain_from_graph(lif_graph(weights, beta=0.9, threshold=1.0)), calib)
-    out = args.build_root / f"{'-'.join(map(str, sizes))}-lanes{args.lanes or 'all'}"
-    project = generate(net, out, HwConfig(lanes=args.lanes), command="benchmarks/bench_rtl_synth.py")
+    out = args.build_root / f"{'-'.join(map(str, sizes))}-lanes{args.lanes or 'all'}{'-fixed' if args.fixed else ''}"
+    project = generate(net, out, HwConfig(lanes=args.lanes, writable=not args.fixed),
+                       command="benchmarks/bench_rtl_synth.py")
     script = (f"read_verilog -defer -I{project.include_dir} " + " ".join(map(str, rtl_sources())) + "\n"
               "synth_xilinx -family xc7 -top nc_top\n"
               f"tee -q -o {out / 'stat.json'} stat -json\n")
@@ -86,7 +88,8 @@ def main() -> None:
     cells = totals(json.loads(text), "nc_top")
     used = count(cells)
     print(f"{'-'.join(map(str, sizes))}, lanes {list(project.shape.lanes)}, widths acc {list(project.shape.acc_w)} "
-          f"u {list(project.shape.u_w)}: yosys {time.perf_counter() - t0:.0f} s")
+          f"u {list(project.shape.u_w)}, {'writable' if project.shape.writable else 'fixed'} memories: "
+          f"yosys {time.perf_counter() - t0:.0f} s")
     for k, v in used.items():
         print(f"  {k:>6}: {v:8.1f}  ({100 * v / PART[k]:5.1f} % of xc7z020)")
     print("  cells:", json.dumps(dict(sorted(cells.items()))))

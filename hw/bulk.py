@@ -23,7 +23,7 @@ from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
 from neurocal.hw import simulators
 from neurocal.hw.cosim import CLOCK_NS, decode_result, shape_key
-from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, shape_for
+from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, shape_from_config
 from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
 
@@ -106,7 +106,7 @@ def run_stream(
     if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
         raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
     config = config or HwConfig()
-    shape = shape or shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2)
+    shape = shape or shape_from_config(net, config)
     key = shape_key(shape)
     build_root = Path(build_root).resolve()
     project = generate(net, build_root / f"gen-{key}", config, shape=shape,

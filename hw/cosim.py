@@ -19,7 +19,7 @@ from neurocal import aer
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
 from neurocal.hw import simulators
-from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, memory_images, shape_for
+from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, memory_images, shape_from_config
 from neurocal.hw.sources import rtl_sources
 from neurocal.intnet import IntNetwork
 
@@ -39,7 +39,7 @@ class CosimRun:
 
 
 def shape_key(shape: HwShape) -> str:
-    text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2])
+    text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2, shape.writable])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -47,7 +47,7 @@ def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | Non
             config: HwConfig | None = None, waves: bool = False) -> tuple[HwProject, simulators.SimBuild]:
     """Generate ``net``'s files and build (or reuse) the simulation model of its shape."""
     config = config or HwConfig()
-    shape = shape or shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2)
+    shape = shape or shape_from_config(net, config)
     key = shape_key(shape)
     project = generate(net, build_root / f"gen-{key}", config, shape=shape,
                        command=f"neurocal.hw.cosim ({sim}, shape {key})")

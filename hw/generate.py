@@ -45,6 +45,7 @@ class HwShape:
     acc_w: tuple[int, ...]
     u_w: tuple[int, ...]
     fifo_log2: int = 2
+    writable: bool = True  # memories loadable over AXI4-Lite (False: fixed at build time, fewer LUTs)
 
     @property
     def n_layers(self) -> int:
@@ -62,11 +63,11 @@ class HwShape:
         if (self.sizes, self.lanes, self.fifo_log2) != (other.sizes, other.lanes, other.fifo_log2):
             raise NeurocalError(f"shapes {self.sizes}/{self.lanes} and {other.sizes}/{other.lanes} differ")
         return HwShape(self.sizes, self.lanes, tuple(map(max, self.acc_w, other.acc_w)),
-                       tuple(map(max, self.u_w, other.u_w)), self.fifo_log2)
+                       tuple(map(max, self.u_w, other.u_w)), self.fifo_log2, self.writable and other.writable)
 
     def check(self, net: IntNetwork, where: str = "build") -> None:
         """Raise unless ``net`` runs exactly on a build of this shape."""
-        need = shape_for(net, lanes=self.lanes, fifo_log2=self.fifo_log2)
+        need = shape_for(net, lanes=self.lanes, fifo_log2=self.fifo_log2, writable=self.writable)
         if need.sizes != self.sizes:
             raise NeurocalError(
                 f"{net.source}: network sizes {list(need.sizes)} do not match the {where}'s {list(self.sizes)}; "
@@ -89,6 +90,7 @@ class HwConfig:
     lanes: int | Sequence[int] | None = None
     max_lanes: int = 128
     fifo_log2: int = 2
+    writable: bool = True  # memories loadable over AXI4-Lite; False bakes the network into the bitstream
     weight_memory_bits: int = PYNQ_Z2_BRAM_BITS  # configured weight memory, all layers together
 
 
@@ -121,12 +123,18 @@ def accumulator_bits(net: IntNetwork) -> list[int]:
 
 
 def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_lanes: int = 128,
-              fifo_log2: int = 2) -> HwShape:
+              fifo_log2: int = 2, writable: bool = True) -> HwShape:
     """The smallest exact shape for ``net``."""
     u_w = [min(32, max(25, w.u_bits)) for w in net.static_widths()]
     return HwShape(sizes=(net.n_inputs, *(layer.n_out for layer in net.layers)),
                    lanes=_lanes(net, lanes, max_lanes), acc_w=tuple(accumulator_bits(net)), u_w=tuple(u_w),
-                   fifo_log2=fifo_log2)
+                   fifo_log2=fifo_log2, writable=writable)
+
+
+def shape_from_config(net: IntNetwork, config: HwConfig) -> HwShape:
+    """The smallest exact shape for ``net`` under the generator's choices."""
+    return shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2,
+                     writable=config.writable)
 
 
 def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int = 2) -> HwShape:
@@ -224,6 +232,7 @@ def params_header(shape: HwShape, mem_dir: Path, command: str) -> str:
         + f"localparam [32*{n}-1:0] NC_U_W = {_vector(shape.u_w)};\n"
         + f'localparam NC_MEM_PREFIX = "{mem}";\n'
         + f"localparam integer NC_FIFO_LOG2 = {shape.fifo_log2};\n"
+        + f"localparam integer NC_WRITABLE = {int(shape.writable)};  // memories loadable over AXI4-Lite\n"
     )
 
 
@@ -254,7 +263,7 @@ def generate(
     pass the union of their shapes.
     """
     config = config or HwConfig()
-    shape = shape or shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2)
+    shape = shape or shape_from_config(net, config)
     check_fits(shape, config, net.source)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

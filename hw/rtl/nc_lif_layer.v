@@ -52,7 +52,10 @@ module nc_lif_layer #
     // folder of the memory files, with a trailing slash
     parameter MEM_PREFIX = "./",
     // width of the memory write port (>= LANES*9 and >= 61)
-    parameter MEM_W = 64
+    parameter MEM_W = 64,
+    // 1: memories writable through the mem_* port; 0: read-only, the network is fixed at build time
+    // (synthesis then folds the per-neuron parameters into the datapath: about half the LUTs)
+    parameter WRITABLE = 1
 )
 (
     input  wire        clk,
@@ -250,18 +253,22 @@ wire [N_PAD-1:0] emit_vec_upd = ((emit_vec_reg & ~group_mask) | (spikes_low << (
 // ---------------------------------------------------------------- memory writes
 wire mem_in_range = (mem_kind == 2'd0 && mem_addr < W_DEPTH) || (mem_kind == 2'd1 && mem_addr < N_PAD)
                     || (mem_kind == 2'd2 && mem_addr == 0);
-assign mem_overflow = mem_we && !mem_in_range;
+assign mem_overflow = mem_we && (!mem_in_range || WRITABLE == 0);
 wire [MEM_W-1:0] unused_mem_data = mem_data;
 
-always @(posedge clk) begin
-    if (mem_we && mem_in_range) begin
-        case (mem_kind)
-            2'd0: w_mem[mem_addr] <= mem_data[LANES*W_W-1:0];
-            2'd1: p_mem[mem_addr] <= mem_data[P_W-1:0];
-            default: c_mem[0] <= mem_data[4:0];
-        endcase
+generate
+    if (WRITABLE) begin : writable
+        always @(posedge clk) begin
+            if (mem_we && mem_in_range) begin
+                case (mem_kind)
+                    2'd0: w_mem[mem_addr] <= mem_data[LANES*W_W-1:0];
+                    2'd1: p_mem[mem_addr] <= mem_data[P_W-1:0];
+                    default: c_mem[0] <= mem_data[4:0];
+                endcase
+            end
+        end
     end
-end
+endgenerate
 
 // ---------------------------------------------------------------- outputs
 wire [LANES*24-1:0] v_fin_g = v_reg[fin_g_reg];

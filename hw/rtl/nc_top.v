@@ -53,7 +53,7 @@ module nc_top
 );
 
 // NC_LAYERS, NC_SIZES (layer i: inputs [32*i +: 32], neurons [32*(i+1) +: 32]), NC_LANES,
-// NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_MEM_PREFIX, NC_FIFO_LOG2
+// NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_MEM_PREFIX, NC_FIFO_LOG2, NC_WRITABLE
 `include "nc_params.vh"
 
 localparam L = NC_LAYERS;
@@ -134,7 +134,8 @@ generate
                 .EMIT_V(i == L - 1 ? 1 : 0),
                 .LAYER(i),
                 .MEM_PREFIX(NC_MEM_PREFIX),
-                .MEM_W(MEM_W)
+                .MEM_W(MEM_W),
+                .WRITABLE(NC_WRITABLE)
             ) lif (
                 .clk(clk),
                 .rst(rst),

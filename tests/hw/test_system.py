@@ -136,10 +136,10 @@ def test_a_missing_simulator_is_one_clear_line(monkeypatch) -> None:
         simulators.check_simulator("modelsim")
 
 
-@pytest.mark.parametrize("lanes", [1, None])
-def test_rtl_lints_clean_and_is_verilog_2005(lanes, tmp_path, rng) -> None:
+@pytest.mark.parametrize(("lanes", "writable"), [(1, True), (None, True), (3, False)])
+def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, tmp_path, rng) -> None:
     net = random_network([9, 7, 3], rng)
-    project = generate(net, tmp_path, HwConfig(lanes=lanes))
+    project = generate(net, tmp_path, HwConfig(lanes=lanes, writable=writable))
     vbin = simulators._verilator_bin()
     with simulators.simulator_env():
         lint = subprocess.run(
