@@ -118,7 +118,7 @@ def csim_cmd(bundle: Path, data: Path, n_events: int, build_dir: Path, out: Path
 
         check_output_file(out)
     net, spikes = _net_spikes(bundle, data, n_events)
-    hls = validate_result(HlsBackend(build_dir=build_dir).run(net, spikes), net, spikes.shape, "hls")
+    hls = validate_result(HlsBackend(build_dir=build_dir, progress=True).run(net, spikes), net, spikes.shape, "hls")
     golden = GoldenBackend().run(net, spikes)
     cmp = compare_results(golden, hls)
     summary = {
