@@ -9,6 +9,7 @@ this path is for volume: one process, one input file, one output file.
 from __future__ import annotations
 
 import hashlib
+import math
 import resource
 import subprocess
 import time
@@ -127,11 +128,13 @@ def run_stream(
     # max_cycles is ~8x the expected count; Icarus runs this design at ~1-10 k cycles/s, Verilator ~300 k
     per_cycle = 5e-3 if sim == "icarus" else 5e-5
     limit = timeout if timeout is not None else 120 + per_cycle * max_cycles
+    limit = None if math.isinf(limit) else limit  # the CLI's --timeout 0: no limit
     try:
         done = subprocess.run([*built.command, *plusargs], cwd=run_dir, capture_output=True, text=True,
                               timeout=limit, check=False)
     except subprocess.TimeoutExpired as err:
-        raise NeurocalError(f"{sim} stream simulation did not finish within {limit:.0f} s (stalled?)") from err
+        raise NeurocalError(f"{sim} stream simulation did not finish within {limit:.0f} s (stalled?); raise "
+                            f"--timeout") from err
     seconds = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
