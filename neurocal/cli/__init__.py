@@ -125,11 +125,22 @@ def main(debug: bool) -> None:
     """
 
 
+COMMANDS_ENTRY_POINT_GROUP = "neurocal.commands"
+
+
 def _register() -> None:
+    """The spine's own commands, then those the rooms (and other packages) declare in the entry-point group
+    ``neurocal.commands`` (``name = "package.module:COMMANDS"``, a list of click commands): the CLI never
+    imports a room by name."""
+    from importlib.metadata import entry_points
+
     from neurocal.cli import data, demo, deploy, train
 
     for module in (data, train, deploy, demo):
         for command in module.COMMANDS:
+            main.add_command(command)
+    for ep in sorted(entry_points(group=COMMANDS_ENTRY_POINT_GROUP), key=lambda e: e.name):
+        for command in ep.load():
             main.add_command(command)
 
 

@@ -103,8 +103,8 @@ def test_simulate_then_inspect_from_another_folder(tmp_path):
     ("args", "message"),
     [
         (["--particle", "muon", "--events", "3"], "unknown particle 'muon'"),
-        (["--events", "0"], "n_events must be a positive integer"),
-        (["--events", "-5"], "n_events must be a positive integer"),
+        (["--events", "0"], "Invalid value for '--events'"),
+        (["--events", "-5"], "Invalid value for '--events'"),
     ],
 )
 def test_simulate_bad_input_writes_nothing(tmp_path, args, message):
