@@ -53,7 +53,7 @@ def test_csim_checks_against_golden_and_writes_the_output_stream(cli, tmp_path, 
     result = cli("firmware", "csim", "--bundle", tmp_path / "intnet.json", "--data", data, "--events", 20 + n,
                  "--build-dir", hls_build_dir, "--out", tmp_path / "out.aer", "--json")
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)  # stdout holds the JSON alone (progress goes to stderr)
     assert summary["events"] == 20 + n and summary["comparison"]["mismatched_events"] == 0
     spikes, v, numbers = aer.decode_output(np.fromfile(tmp_path / "out.aer", dtype="<u4"), net.n_outputs)
     golden = simulate(net, events[:n])  # the events after the 20 calibration events of the file
@@ -96,7 +96,7 @@ def test_neurocal_compare_golden_hls(cli, tmp_path, calorimeter, hls_build_dir, 
     result = cli("compare", "--backends", "golden,hls", "--bundle", "intnet.json", "--data", data, "--events", 30,
                  "--json")
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output.strip().splitlines()[-1])
+    summary = json.loads(result.stdout)
     assert summary["backends"] == ["golden", "hls"] and summary["mismatched_events"] == 0
 
 
