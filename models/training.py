@@ -502,6 +502,11 @@ def _train_into(out: Path, config: TrainConfig, data: Prepared, resume: bool, fa
             model.fake_quant = fake_quant  # type: ignore[union-attr]
         if kind == "ann" and not (out / "ann_last.pt").exists():
             model.fit_features_(data.inputs(model)[torch.from_numpy(data.split["train"])])  # type: ignore[operator]
+            if not config.standardise_targets and data.spec.n_regression:
+                # raw targets (log10 E ≈ 4): start the output at the training mean, as a standardised run does,
+                # rather than spend the first hundreds of Adam steps walking the bias there
+                with torch.no_grad():
+                    model.net[-1].bias[: data.spec.n_regression] += data.y_reg[data.split["train"]].mean(0)  # type: ignore[index]
         epochs = config.epochs if kind == "snn" else (config.ann_epochs or config.epochs)
         t0 = time.perf_counter()
         state = fit(kind, model, data, config, out, epochs, progress, log)
