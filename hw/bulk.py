@@ -1,6 +1,6 @@
-"""Bulk co-simulation: the file-driven testbench ``rtl/sim/nc_stream_tb.v`` compiled by Verilator
-(``--binary``) or Icarus streams thousands of events through ``nc_top`` without Python in the
-loop; and the ``rtl-verilator`` / ``rtl-icarus`` backends built on it.
+"""Bulk co-simulation: the file-driven testbench ``rtl/sim/nc_stream_tb.v``, compiled by Verilator
+(``--cc --exe``, ``nc_stream_main.cpp`` drives the clock) or by Icarus, streams thousands of events
+through ``nc_top`` without Python in the loop; and the ``rtl-verilator`` / ``rtl-icarus`` backends.
 
 cocotb (``neurocal.hw.cosim``) is the protocol-level truth (back-pressure, registers, errors);
 this path is for volume: one process, one input file, one output file.
