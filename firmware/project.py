@@ -13,9 +13,11 @@ layer (:mod:`neurocal.firmware.lif_layer`). The top-level outputs are the layers
 ``[spikes, v, u]``.
 
 Generation is deterministic (the hls4ml stamp is derived from the content instead of a random
-uuid) and atomic: the project is written and compiled in a staging folder beside the target and
-renamed into place only when it is complete. Every generated file carries a banner naming the
-command that made it; ``neurocal_firmware.json`` lists every file with its sha256 and origin.
+uuid) and atomic: the project is written into a staging folder and swapped in whole by
+:func:`neurocal.atomic.atomic_dir` (whose ``neurocal-manifest.json`` holds every file's size and
+sha256), then compiled in place. Every generated source carries a banner naming the command that made
+it; ``neurocal_firmware.json`` records the network hash, the config, the cache key and every file's
+origin (generated, or copied from hls4ml's library or neurocal's package data).
 """
 
 from __future__ import annotations
