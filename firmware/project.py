@@ -143,7 +143,7 @@ def layer_list(net: IntNetwork) -> list[dict[str, Any]]:
 
 
 def hls4ml_config(net: IntNetwork, config: FirmwareConfig, out_dir: Path) -> dict[str, Any]:
-    """The hls4ml configuration dictionary: per-layer exact integer precisions, latency strategy, 250 MHz."""
+    """The hls4ml configuration dictionary: per-layer exact integer precisions, the Dense strategy, the clock."""
     names: dict[str, Any] = {
         INPUT: {"Precision": {"result": "ap_uint<1>"}},
         FLAG: {"Precision": {"result": "ap_uint<1>"}},
