@@ -2,7 +2,7 @@
 
 What is hls4ml's and what is neurocal's:
 
-* hls4ml's: the model graph (``ModelGraph``), the ``Dense`` layers (``nnet::dense``, latency strategy),
+* hls4ml's: the model graph (``ModelGraph``), the ``Dense`` layers (``nnet::dense``, latency or resource),
   the project writer, ``build_lib.sh``/``compile()`` (g++ against hls4ml's ``ap_types``), the Vitis
   ``build_prj.tcl``.
 * neurocal's: the layer class :class:`NeurocalLIF`, its config and function-call templates, the C++

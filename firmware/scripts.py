@@ -1,4 +1,4 @@
-"""neurocal's additions to a generated hls4ml project: the standalone AER testbench and the Vitis HLS script.
+"""neurocal's additions to a generated hls4ml project: the AER stream top, the standalone testbench, Vitis scripts.
 
 * ``neurocal_aer_top.cpp/.h``: the synthesisable AXI4-Stream top ``<project>_aer`` (neurocal's
   ``nc::aer_event``, ``nc_aer.h``) that reads one event of the input AER stream and writes its output stream,
