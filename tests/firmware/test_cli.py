@@ -19,13 +19,9 @@ pytestmark = [pytest.mark.hls, pytest.mark.timeout(600)]
 
 @pytest.fixture(scope="module")
 def cli():
-    """``neurocal`` with the firmware group (registered here until the spine's CLI registers it)."""
-    added = "firmware" not in main.commands
-    if added:
-        main.add_command(firmware)
-    yield lambda *args: CliRunner().invoke(main, [str(a) for a in args])
-    if added:
-        main.commands.pop("firmware")
+    """The installed ``neurocal`` command; the firmware group comes in through the ``neurocal.commands`` entry point."""
+    assert main.commands.get("firmware") is firmware
+    return lambda *args: CliRunner().invoke(main, [str(a) for a in args])
 
 
 def test_build_writes_the_project_and_refuses_a_stale_one(cli, tmp_path):
@@ -78,16 +74,9 @@ def test_vitis_script_says_clearly_it_did_not_run(tmp_path):
 
 def test_neurocal_compare_golden_hls(cli, tmp_path, calorimeter, hls_build_dir, monkeypatch):
     """``neurocal compare --backends golden,hls`` (the spine's command, backends found by entry point)."""
-    from importlib.metadata import EntryPoint
+    from neurocal.backends import available_backends
 
-    import neurocal.backends as backends
-
-    found = backends.available_backends()
-    if "hls" not in found:  # until pyproject declares it (the line this room asks for), declare it here
-        found["hls"] = EntryPoint(name="hls", value="neurocal.firmware.backend:HlsBackend",
-                                  group=backends.ENTRY_POINT_GROUP)
-        monkeypatch.setattr(backends, "available_backends", lambda: found)
-    assert found["hls"].value == "neurocal.firmware.backend:HlsBackend"
+    assert available_backends()["hls"].value == "neurocal.firmware.backend:HlsBackend"
     net, _, data = calorimeter
     net.save(tmp_path / "intnet.json")
     (tmp_path / "build").mkdir()
