@@ -247,11 +247,12 @@ def simulate(
         # Time-major (tick, event, neuron) arrays keep each tick's update contiguous. The input layer
         # is multiplied event-major (rows are independent) and only its small output is transposed.
         first = synaptic_input(spikes[start:stop].reshape(m * n_t, n_in), net.layers[0], input_counts)
-        a_in = np.ascontiguousarray(first.reshape(m, n_t, -1).transpose(1, 0, 2))
+        a_in = np.ascontiguousarray(first.reshape(m, n_t, net.layers[0].n_out).transpose(1, 0, 2))
         prev = a_in  # replaced by each layer's spikes
         for i, layer in enumerate(net.layers):
             if i > 0:  # the previous layer's spikes of ticks 0 … total − 2 reach this layer one tick later
-                a_in = synaptic_input(prev[: total - 1].reshape((total - 1) * m, -1), layer).reshape(total - 1, m, -1)
+                pre = prev[: total - 1].reshape((total - 1) * m, net.layers[i - 1].n_out)
+                a_in = synaptic_input(pre, layer).reshape(total - 1, m, layer.n_out)
             layer_trace = {q: a[:, start:stop] for q, a in traces[i].items()} if traces else None
             s, v, u = _run_layer(a_in, layer, total, layer_stats[i] if layer_stats else None, layer_trace)
             out_spikes[i][start:stop] = s.transpose(1, 0, 2)

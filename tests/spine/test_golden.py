@@ -171,3 +171,15 @@ def test_trace_equals_the_final_state_and_forces_the_exact_path(rng):
         assert np.array_equal(traced.spikes[i], plain.spikes[i])
         assert np.array_equal(traced.trace[i]["v"][:, -1], plain.v_final[i])
         assert np.array_equal(traced.trace[i]["u"][:, -1], plain.u_final[i])
+
+
+def test_an_event_of_zero_ticks_runs_the_flush_ticks_only(rng):
+    """The AER format allows an event with no tick (an end-of-event word alone): L flush ticks, bias only."""
+    net = random_network([6, 4, 3], rng, readout="spikes")
+    net.layers[0].bias_mant[:] = 900  # something happens in the flush ticks
+    res = simulate(net, np.zeros((2, 0, 6), dtype=bool))
+    assert res.spikes[-1].shape == (2, 2, 3) and res.v_final[0].shape == (2, 4)
+    outs, v_final = reference(net, np.zeros((0, 6), dtype=bool))
+    for i in range(net.n_layers):
+        assert np.array_equal(res.spikes[i][0], outs[i]) and res.v_final[i][0].tolist() == v_final[i]
+    assert np.any(res.v_final[0] != 0) or res.spikes[0].any()
