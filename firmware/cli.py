@@ -10,26 +10,13 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
-import numpy as np
 
+from neurocal.cli.deploy import load_bundle, load_network_and_spikes  # the one bundle + front-end loader
 from neurocal.cli.options import COUNT, Finite, IntRange
 
 DEFAULT_OUT = Path("build") / "firmware"
-
-
-def _net_spikes(bundle: Path, data: Path, n_events: int | None) -> tuple[Any, np.ndarray]:
-    from neurocal.cli.deploy import _net_spikes as net_spikes  # the one bundle + front-end loader
-
-    return net_spikes(bundle, data, n_events)
-
-
-def _load_bundle(bundle: Path) -> Any:
-    from neurocal.cli.deploy import _load_bundle as load_bundle
-
-    return load_bundle(bundle)
 
 
 @click.group("firmware")
@@ -66,9 +53,9 @@ def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clo
     from neurocal.firmware.project import FirmwareConfig, generate
 
     if data is not None:
-        net, stimulus = _net_spikes(bundle, data, n_events)
+        net, stimulus = load_network_and_spikes(bundle, data, n_events)
     else:
-        net, stimulus = _load_bundle(bundle), None
+        net, stimulus = load_bundle(bundle), None
     defaults = FirmwareConfig()
     config = FirmwareConfig(part=part or defaults.part, clock_period_ns=clock_ns or defaults.clock_period_ns,
                             probes=probes, strategy=strategy, reuse_factor=reuse_factor)
@@ -117,7 +104,7 @@ def csim_cmd(bundle: Path, data: Path, n_events: int, build_dir: Path, out: Path
         from neurocal.atomic import check_output_file
 
         check_output_file(out)
-    net, spikes = _net_spikes(bundle, data, n_events)
+    net, spikes = load_network_and_spikes(bundle, data, n_events)
     hls = validate_result(HlsBackend(build_dir=build_dir, progress=True).run(net, spikes), net, spikes.shape, "hls")
     golden = GoldenBackend().run(net, spikes)
     cmp = compare_results(golden, hls)

@@ -56,7 +56,7 @@ def _encode(data: Path, n_events: int | None, frontend: Any) -> np.ndarray:
     return frontend.encode(photons)
 
 
-def _load_bundle(bundle: Path) -> Any:
+def load_bundle(bundle: Path) -> Any:
     """The network of a bundle folder (checked whole against its manifest) or of an intnet.json file."""
     from neurocal.atomic import check_complete
     from neurocal.intnet import IntNetwork
@@ -67,10 +67,10 @@ def _load_bundle(bundle: Path) -> Any:
     return IntNetwork.load(bundle)
 
 
-def _net_spikes(bundle: Path, data: Path, n_events: int | None) -> tuple[Any, np.ndarray]:
+def load_network_and_spikes(bundle: Path, data: Path, n_events: int | None) -> tuple[Any, np.ndarray]:
     from neurocal.sim.frontend import frontend_from_dict
 
-    net = _load_bundle(bundle)
+    net = load_bundle(bundle)
     spikes = _encode(data, n_events, frontend_from_dict(net.frontend, source=f"{bundle}: field 'frontend'"))
     if spikes.shape[2] != net.n_inputs:
         raise NeurocalError(
@@ -213,7 +213,7 @@ def run_cmd(backend: str, bundle: Path, data: Path, n_events: int | None, out: P
         if out.suffix not in (".npz", ".h5", ".hdf5"):
             raise NeurocalError(f"{out}: --out must end in .npz or .h5")
         check_output_file(out)  # before the work, not after
-    net, spikes = _net_spikes(bundle, data, n_events)
+    net, spikes = load_network_and_spikes(bundle, data, n_events)
     result = _run_backend(backend, net, spikes, timeout)
     n = result.n_events
     click.echo(f"{backend}: {n} events in {result.seconds:.3f} s ({n / max(result.seconds, 1e-9):.1f} events/s)")
@@ -257,7 +257,7 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
         from neurocal.atomic import check_output_dir
 
         check_output_dir(out, "--out")
-    net, spikes = _net_spikes(bundle, data, n_events)
+    net, spikes = load_network_and_spikes(bundle, data, n_events)
     if trace_event is not None and trace_event >= spikes.shape[0]:
         raise NeurocalError(f"--trace {trace_event}: only {spikes.shape[0]} events are compared (--events)")
     results = [_run_backend(name, net, spikes, timeout) for name in names]
