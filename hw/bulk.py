@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import resource
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ def build_stream(sim: str, project: HwProject, build_dir: Path) -> StreamBuild:
     if stamp.is_file() and stamp.read_text() == key and target.is_file():
         return StreamBuild(sim, run, build_dir, 0.0)
     stamp.unlink(missing_ok=True)
+    if (build_dir / "obj").exists():  # a changed or interrupted build: start clean (stale precompiled headers)
+        shutil.rmtree(build_dir / "obj")
     t0 = time.perf_counter()
     log = build_dir / "build.log"
     with simulators.simulator_env(), log.open("w") as fh:

@@ -104,8 +104,9 @@ def build(
     stamp = build_dir / ".neurocal-build"
     if stamp.is_file() and stamp.read_text() == key:
         return SimBuild(sim, toplevel, build_dir, parameters)
+    if build_dir.exists():  # a changed or interrupted build: start clean (a stale precompiled header breaks g++)
+        shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
-    stamp.unlink(missing_ok=True)
     log = build_dir / "build.log"
     with simulator_env():
         runner = get_runner(sim)
