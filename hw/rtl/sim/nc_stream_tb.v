@@ -3,7 +3,7 @@
 `default_nettype none
 
 /*
- * File-driven testbench of nc_top for bulk co-simulation (Verilator --binary or Icarus):
+ * File-driven testbench of nc_top for bulk co-simulation (Verilator with nc_stream_main.cpp, or Icarus):
  * streams AER words from a hex file (one word per line) into s_axis, one per cycle, with the
  * output always ready, and writes every output word and every event's cycle count to files.
  *
@@ -121,19 +121,23 @@ always @(posedge clk) begin
     rst <= rst_count != 3'd4;
 end
 
-// input side: one word per cycle while the design takes it (serial: stop after each end of event)
+// input side: one word per cycle while the design takes it (serial: stop after each end of event).
+// The ports change only through non-blocking assignments, so the design samples them race-free.
+reg pending;
 always @(posedge clk) begin
     if (!rst) begin
         cycle <= cycle + 1;
+        pending = s_axis_tvalid;
         if (s_axis_tvalid && s_axis_tready) begin
             if (s_axis_tdata[31:30] == 2'b10) n_events_in = n_events_in + 1;
-            s_axis_tvalid = 1'b0;
+            pending = 1'b0;
         end
-        if (!s_axis_tvalid && have_word && (!serial || n_events_out == n_events_in)) begin
+        if (!pending && have_word && (!serial || n_events_out == n_events_in)) begin
             s_axis_tdata <= word;
-            s_axis_tvalid = 1'b1;
+            pending = 1'b1;
             next_word;
         end
+        s_axis_tvalid <= pending;
         if (m_axis_tvalid) begin
             $fwrite(fout, "%08x\n", m_axis_tdata);
             if (m_axis_tlast) begin
@@ -141,7 +145,7 @@ always @(posedge clk) begin
                 n_events_out = n_events_out + 1;
             end
         end
-        if ((eof && !have_word && !s_axis_tvalid && n_events_out == n_events_in) || cycle >= max_cycles) begin
+        if ((eof && !have_word && !pending && n_events_out == n_events_in) || cycle >= max_cycles) begin
             $display("nc_stream_tb: %0d events, %0d cycles%0s", n_events_out, cycle,
                      cycle >= max_cycles ? " (max_cycles reached: stalled?)" : "");
             $fclose(fout);
