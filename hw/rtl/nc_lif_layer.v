@@ -200,7 +200,9 @@ wire [LANES-1:0] spk_new;
 genvar k;
 generate
     for (k = 0; k < LANES; k = k + 1) begin : lane
-        wire signed [ACC_W-1:0] acc = acc_g[k*ACC_W +: ACC_W];
+        // held at zero outside updates: an event-driven simulator (Icarus) then leaves the datapath
+        // alone while spikes accumulate; in hardware it is one AND per bit
+        wire signed [ACC_W-1:0] acc = upd_active ? acc_g[k*ACC_W +: ACC_W] : {ACC_W{1'b0}};
         wire signed [47:0] wide = {{(48-ACC_W){acc[ACC_W-1]}}, acc};
         /* verilator lint_off UNUSEDSIGNAL */
         wire signed [47:0] shifted = weight_exp[3] ? wide >>> (-weight_exp) : wide <<< weight_exp;
