@@ -60,15 +60,16 @@ reg [15:0] event_reg;
 reg [31:0] m_data_reg;
 reg m_valid_reg;
 
-integer j;
+integer j;   // loop variable of the clocked block
+integer jc;  // loop variable of the combinational priority encoder (not shared between processes)
 
 // lowest pending channel of the current tick
 reg [CW-1:0] ch;
 always @* begin
     ch = 0;
     if (cur_reg != 0) begin
-        for (j = CHANNELS - 1; j >= 0; j = j - 1) begin
-            if (cur_reg[j]) ch = j[CW-1:0];
+        for (jc = CHANNELS - 1; jc >= 0; jc = jc - 1) begin
+            if (cur_reg[jc]) ch = jc[CW-1:0];
         end
     end
 end

@@ -137,15 +137,16 @@ reg [GW-1:0] fin_g_reg;       // its group
 reg [31:0] fin_k_reg;         // its lane
 reg fin_v_done_reg;
 
-integer j;
+integer j;   // loop variable of the clocked block
+integer jc;  // loop variable of the combinational priority encoder (not shared between processes)
 
 // ---------------------------------------------------------------- emitter
 reg [NW-1:0] emit_idx;
 always @* begin
     emit_idx = 0;
     if (emit_vec_reg != 0) begin  // most ticks: no spike (and a cheaper simulation)
-        for (j = N_PAD - 1; j >= 0; j = j - 1) begin
-            if (emit_vec_reg[j]) emit_idx = j[NW-1:0];
+        for (jc = N_PAD - 1; jc >= 0; jc = jc - 1) begin
+            if (emit_vec_reg[jc]) emit_idx = jc[NW-1:0];
         end
     end
 end
