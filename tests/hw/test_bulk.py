@@ -10,15 +10,20 @@ from hypothesis import strategies as st
 from neurocal.backends import compare_results, validate_result
 from neurocal.golden import GoldenBackend
 from neurocal.hw.bulk import RtlIcarusBackend, RtlVerilatorBackend, run_stream
+from neurocal.hw.cosim import keep_waves
 from neurocal.hw.generate import shape_for, shape_for_any
 from neurocal.testnets import corner_networks, random_network
+from tests.hw.conftest import BUILD_ROOT
 
 pytestmark = pytest.mark.rtl
 
 
 def _check(net, spikes, result) -> None:
     cmp = compare_results(GoldenBackend().run(net, spikes), result)
-    assert cmp.first is None, f"RTL differs from the golden model: first divergence {cmp.first}"
+    if cmp.first is not None:
+        waves = keep_waves(net, spikes[cmp.first.event : cmp.first.event + 1], sim="icarus", build_root=BUILD_ROOT)
+        raise AssertionError(f"RTL differs from the golden model: first divergence {cmp.first}; waveform of that "
+                             f"event (as event 0): {waves}")
 
 
 def test_icarus_backend_on_random_and_corner_networks(hw_build_root) -> None:
