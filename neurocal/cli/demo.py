@@ -32,7 +32,7 @@ def _stage(title: str, fn: Callable[[], Any]) -> Any:
 @click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option("--epochs", type=positive("epochs", 10**6), default=None,
               help="Training epochs (default: the demo configuration's).")
-@click.option("--compare-events", type=COUNT, default=40, show_default=True, help="Events for golden vs Lava.")
+@click.option("--compare-events", type=COUNT, default=40, show_default=True, help="Events for the backend comparison.")
 @click.option("--timeout", type=TIMEOUT, default=600.0, show_default=True,
               help="Seconds before a hung Lava run is stopped (0 = no limit).")
 @click.option("--fresh", is_flag=True, help="Start over: simulate and train again.")
@@ -108,10 +108,11 @@ def demo(
                      lambda: evaluate(run, bundle=bundle, plots=False))
     click.echo(format_metrics(integer))
     _stage(
-        f"golden model vs Lava (Loihi 2 fixed_pt) on {compare_events} events, bit for bit",
+        f"golden model vs Lava (Loihi 2 fixed_pt), HLS C-simulation and RTL (Verilator) on {compare_events} "
+        f"events, bit for bit",
         lambda: ctx.invoke(
             compare_cmd,
-            backends="golden,lava",
+            backends="golden,lava,hls,rtl-verilator",
             bundle=bundle,
             data=data,
             n_events=compare_events,

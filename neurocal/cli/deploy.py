@@ -285,6 +285,13 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
             bad = next((c.n_mismatched for c in comparisons if c.other == r.backend), 0)
             label = "reference" if r is results[0] else str(bad)
             click.echo(f"{r.backend:<14} {r.seconds:>9.3f} {r.n_events / max(r.seconds, 1e-9):>10.1f} {label:>11}")
+        for r in results:
+            if "cycles" in r.info and "clock_ns" in r.info:  # hardware simulation: the time the hardware took
+                cycles = np.asarray(r.info["cycles"], dtype=np.float64)
+                clock_ns = float(r.info["clock_ns"])
+                click.echo(f"{r.backend}: {cycles.mean():.0f} cycles per event (max {cycles.max():.0f}), latency "
+                           f"{cycles.mean() * clock_ns / 1e3:.2f} µs (max {cycles.max() * clock_ns / 1e3:.2f} µs) at "
+                           f"{1e3 / clock_ns:.0f} MHz, {1e9 / (cycles.mean() * clock_ns):.3g} events/s")
         for c in comparisons:
             if c.first is not None:
                 click.echo(f"{c.other} vs {c.reference}: first divergence at {c.first}")
