@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from neurocal.atomic import atomic_path, write_text_atomic
+from neurocal.atomic import atomic_file, atomic_path, write_text_atomic
 from neurocal.errors import NeurocalError
 from neurocal.models.networks import SNN, SpikingLayer
 from neurocal.nirgraph import METADATA_KEY, Chain, chain_from_graph, plain_metadata, read_chain
@@ -159,8 +159,8 @@ def export(run_dir: str | os.PathLike[str], out_path: str | os.PathLike[str]) ->
         "source_run": str(run_dir.resolve()),
     }
     graph = graph_from_snn(net, metadata, dt=tick_ns * 1e-9)
-    with atomic_path(out_path, suffix=".nir") as tmp:
-        nir.write(tmp, graph)
+    with atomic_file(out_path, suffix=".nir") as fh:  # HDF5 crashes closing a file after a failed write: guard it
+        nir.write(fh, graph)
     return out_path
 
 

@@ -31,17 +31,23 @@ PARTICLES = ("proton", "kaon", "pion")
 @click.option(
     "--gun",
     type=click.Choice(["corner", "uniform"]),
-    default="corner",
+    default="uniform",
     show_default=True,
     help="corner: where four cubelets meet; uniform: over one cubelet's front face.",
 )
 @click.option(
     "--light",
     type=click.Choice(["physical", "paper"]),
-    default="physical",
+    default="paper",
     show_default=True,
     help="physical: Ω/4π and light at c/n; paper: the paper's generator (Ω, light at c/n²).",
 )
+@click.option("--reflections", type=click.IntRange(0, 5), default=1, show_default=True,
+              help="Orders of mirror reflections on the cubelet's non-sensor faces (SNN-Cal: up to 5).")
+@click.option("--readout-cubelet", type=click.Choice(["primary_vertex", "most_energy"]), default="primary_vertex",
+              show_default=True, help="Cubelet read out: the primary's first interaction (SNN-Cal) or the most energy.")
+@click.option("--energy", "energy_window", type=click.Choice(["window", "all"]), default="window", show_default=True,
+              help="Targets from deposits before the window end (SNN-Cal) or from every deposit.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output HDF5 file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def simulate(
@@ -51,6 +57,9 @@ def simulate(
     energy_gev: float,
     gun: str,
     light: str,
+    reflections: int,
+    readout_cubelet: str,
+    energy_window: str,
     out: Path,
     quiet: bool,
 ) -> None:
@@ -62,7 +71,8 @@ def simulate(
     """
     from neurocal.sim.simulate import SimConfig, simulate_to_file
 
-    config = SimConfig(energy_gev=energy_gev, gun=gun, light=light)
+    config = SimConfig(energy_gev=energy_gev, gun=gun, light=light, reflections=reflections,
+                       readout_cubelet=readout_cubelet, energy_window=energy_window)
     per_class = simulate_to_file(list(particles), n_events, seed, out, config, progress=not quiet)
     counts = ", ".join(f"{k} {v}" for k, v in per_class.items())
     click.echo(f"wrote {out}: {n_events} events ({counts})")
@@ -71,12 +81,14 @@ def simulate(
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts and CI).")
-def inspect(path: Path, as_json: bool) -> None:
+@click.option("--max-files-per-folder", type=click.IntRange(1), default=None,
+              help="For a folder tree of .dat files: read at most N files from each folder (SNN-Cal's max_files).")
+def inspect(path: Path, as_json: bool, max_files_per_folder: int | None) -> None:
     """Summarise a dataset: a neurocal HDF5 file, a paper .dat file, or a folder of .dat files."""
     from neurocal.sim import load_events
     from neurocal.sim.summary import format_summary, summarize
 
-    events = load_events(path)
+    events = load_events(path, max_files_per_folder=max_files_per_folder)
     if events.n_events == 0:
         raise NeurocalError(f"{path}: holds no events; nothing to inspect")
     summary = summarize(events)

@@ -12,7 +12,11 @@ import click
 
 from neurocal.cli.options import HIDDEN, SEED, positive, threads
 
-TARGETS = ["energy", "centroid", "dispersion", "pid", "all"]
+# the same as neurocal.models.data.TARGETS (not imported: that would load torch at start-up)
+TARGETS = ["energy", "centroid", "dispersion", "pid", "all", "centroid_x", "centroid_y", "centroid_z",
+           "dispersion_x", "dispersion_y", "dispersion_z", "energy_centroid", "energy_dispersion"]
+GRID_TASKS = ["energy", "centroid_x", "centroid_y", "centroid_z", "dispersion_x", "dispersion_y", "dispersion_z",
+              "energy_centroid", "energy_dispersion"]  # models.grid.TASKS
 
 
 @click.command()
@@ -30,6 +34,10 @@ TARGETS = ["energy", "centroid", "dispersion", "pid", "all"]
 @click.option("--seed", type=SEED, default=None, help="Seed of the split, the initial weights and the shuffles.")
 @click.option("--no-ann", is_flag=True, help="Skip the ANN baseline.")
 @click.option("--demo", "demo_cfg", is_flag=True, help="Start from the small demo configuration.")
+@click.option("--preset", type=click.Choice(["snn-cal", "deployable"]), default=None,
+              help="Start from a named recipe: deployable = the tuned hardware-faithful recipe; snn-cal = SNN-Cal's "
+                   "400-120-120 float network (20 readout neurons per output, subtract reset with delay, raw targets, "
+                   "its losses and optimiser; not exportable).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--qat-from", "qat_from", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -40,7 +48,8 @@ TARGETS = ["energy", "centroid", "dispersion", "pid", "all"]
               help="QAT: training steps between recomputations of the quantisation grid.")
 def train(data_path: Path | None, target: str | None, out_dir: Path, config_path: Path | None, epochs: int | None,
           threads: int | None, hidden: list[int] | None, readout: str | None, seed: int | None, no_ann: bool,
-          demo_cfg: bool, resume: bool, quiet: bool, qat_from: Path | None, qat_epochs: int, qat_every: int) -> None:
+          demo_cfg: bool, preset: str | None, resume: bool, quiet: bool, qat_from: Path | None, qat_epochs: int,
+          qat_every: int) -> None:
     """Train the spiking readout network (and an ANN baseline) in snnTorch, or fine-tune one with --qat-from."""
     from neurocal.errors import NeurocalError
 
@@ -69,6 +78,8 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
         config, _ = read_run(out_dir)  # resume with the stored configuration unless told otherwise
     elif config_path is not None:
         config = load_config(config_path)
+    elif preset is not None:
+        config = TrainConfig.from_preset(preset, target=target or "energy", readout=readout or "spikes")
     else:
         config = TrainConfig.demo() if demo_cfg else TrainConfig()
     config = config.with_overrides(
@@ -140,4 +151,28 @@ def import_nir(nir_file: Path, out_dir: Path | None) -> None:
         click.echo(f"run: {out_dir}")
 
 
-COMMANDS: list[click.Command] = [train, evaluate, export, import_nir]
+@click.command("train-grid")
+@click.option("--data", "data_path", type=click.Path(exists=True, path_type=Path), required=True,
+              help="Dataset: neurocal HDF5, an SNN-Cal .dat file or a folder tree of them.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the 18 runs, grid.json and grid.md.")
+@click.option("--task", "tasks", multiple=True, type=click.Choice(GRID_TASKS),
+              help="Only these tasks [default: all 9].")
+@click.option("--readout", "readouts", multiple=True, type=click.Choice(["spikes", "membrane"]),
+              help="Only these readouts [default: both].")
+@click.option("--epochs", type=positive("epochs", 10**6), default=None, help="Override the preset's 10 epochs.")
+@click.option("--max-events", type=click.IntRange(10), default=None, help="Use only the first N events.")
+@click.option("--threads", type=threads(), default=1, show_default=True, help="torch threads per run.")
+def train_grid(data_path: Path, out_dir: Path, tasks: tuple[str, ...], readouts: tuple[str, ...],
+               epochs: int | None, max_events: int | None, threads: int) -> None:
+    """SNN-Cal's training grid: 9 tasks × spike/membrane readout with the snn-cal preset, tabulated."""
+    from neurocal.models.grid import READOUTS, TASKS
+    from neurocal.models.grid import train_grid as run_grid
+
+    overrides = {k: v for k, v in (("epochs", epochs), ("max_events", max_events), ("threads", threads))
+                 if v is not None}
+    rows = run_grid(data_path, out_dir, tasks or TASKS, readouts or READOUTS, log=click.echo, **overrides)
+    click.echo(f"wrote {out_dir / 'grid.json'} and {out_dir / 'grid.md'} ({len(rows)} runs)")
+
+
+COMMANDS: list[click.Command] = [train, evaluate, export, import_nir, train_grid]

@@ -148,3 +148,19 @@ def test_run_h5_out_disk_full_keeps_the_old_file(deployed, old_file):
     assert proc.returncode != 139
     assert_one_line(proc, "r.h5", "disk full")
     assert_unchanged(before, deployed)
+
+
+def test_export_disk_full_keeps_the_old_file(deployed, old_file):
+    """export writes NIR (HDF5): needs models/nir_io.py to write through neurocal.atomic.atomic_file."""
+    rng = np.random.default_rng(2)
+    graph = lif_graph([rng.normal(0, 0.3, (8, 400)), rng.normal(0, 0.3, (1, 8))], threshold=1.0)
+    graph.metadata["neurocal"]["target"] = "energy"  # one output: an energy run
+    nir.write(deployed / "energy.nir", graph)
+    proc = run_cli("import-nir", "energy.nir", "--out", "run", cwd=deployed)
+    assert proc.returncode == 0, proc.stderr
+    old_file("out.nir")
+    before = snapshot(deployed)
+    proc = run_cli("export", "run", "--out", "out.nir", cwd=deployed, preexec_fn=file_limit(2048))
+    assert proc.returncode != 139
+    assert_one_line(proc, "out.nir", "disk full")
+    assert_unchanged(before, deployed)
