@@ -146,9 +146,21 @@ def extract_targets(events: EventSet, spec: TargetSpec) -> tuple[np.ndarray, np.
     return y_reg, y_cls, usable
 
 
+def recorded_frontend(events: EventSet) -> dict | None:
+    """The front end a dataset was simulated with (``neurocal simulate --front-end photonic``), if it records one."""
+    recorded = events.generator.get("frontend") if isinstance(events.generator, dict) else None
+    return dict(recorded) if isinstance(recorded, dict) else None
+
+
 def encode(events: EventSet, thresholds: list[float]) -> np.ndarray:
-    """Spike inputs, bool (N, ticks, sensors·levels), through the ideal threshold front end."""
-    return encode_thresholds(events.photons, thresholds)
+    """Spike inputs, bool (N, ticks, sensors·levels): through the front end the dataset records, else the ideal
+    threshold encoder with ``thresholds``."""
+    recorded = recorded_frontend(events)
+    if recorded is None:
+        return encode_thresholds(events.photons, thresholds)
+    from neurocal.sim.frontend import frontend_from_dict
+
+    return frontend_from_dict(recorded, f"{events.source}: generator.frontend").encode(events.photons)
 
 
 def make_split(

@@ -154,6 +154,8 @@ def export(run_dir: str | os.PathLike[str], out_path: str | os.PathLike[str]) ->
         "n_ticks": int(info["n_ticks"]),
         "tick_ns": tick_ns,
         "threshold_levels": [float(t) for t in config.thresholds],
+        # a recorded (photonic) front end, as JSON text: HDF5 attributes cannot hold its None settings
+        **({"frontend": json.dumps(info["frontend"], sort_keys=True)} if "frontend" in info else {}),
         "input_channel": "sensor * n_levels + level; fires when photons > threshold_levels[level]",
         "layer_sizes": net.sizes,
         "source_run": str(run_dir.resolve()),

@@ -43,6 +43,7 @@ from neurocal.models.data import (
     extract_targets,
     load_events,
     make_split,
+    recorded_frontend,
 )
 from neurocal.models.networks import ANN, SNN, FakeQuant
 
@@ -69,6 +70,7 @@ class Prepared:
     tick_ns: float = 0.2
     fingerprint: str = ""  # EventSet.fingerprint() of the dataset, when asked for
     photon_sums: Tensor | None = None  # float32 (N, sensors): photons summed over the window (SNN-Cal's ANN input)
+    frontend: dict | None = None  # the front end the dataset records (photonic), else None: the ideal encoder
 
     def inputs(self, model: nn.Module) -> Tensor:
         """What ``model`` reads: spikes (N, T, channels), or photon sums for a photon-sum ANN."""
@@ -120,6 +122,7 @@ def prepare(
         tick_ns=float(events.tick_ns),
         fingerprint=events.fingerprint() if fingerprint else "",
         photon_sums=torch.from_numpy(events.photons.sum(axis=1, dtype=np.float64).astype(np.float32)),
+        frontend=recorded_frontend(events),
     )
 
 
@@ -466,6 +469,7 @@ def _train_into(out: Path, config: TrainConfig, data: Prepared, resume: bool, fa
         "n_inputs": n_inputs,
         "n_ticks": int(data.x.shape[1]),
         "tick_ns": data.tick_ns,
+        **({"frontend": data.frontend} if data.frontend is not None else {}),
         "outputs": data.spec.output_names,
         "regression_names": data.spec.regression_names,
         "classes": list(CLASS_NAMES) if data.spec.has_pid else [],

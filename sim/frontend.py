@@ -21,6 +21,7 @@ Kinds:
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -173,8 +174,14 @@ def frontend_from_dict(d: Mapping[str, Any] | None, source: str = "front end") -
 def frontend_from_metadata(metadata: Mapping[str, Any] | None, source: str = "network metadata") -> FrontEnd:
     """The front end a network was trained with: ``front_end`` dict, else legacy ``threshold_levels``, else default."""
     metadata = metadata or {}
-    if metadata.get(FRONTEND_KEY) is not None:
-        return frontend_from_dict(metadata[FRONTEND_KEY], source)
+    recorded = metadata.get(FRONTEND_KEY)
+    if isinstance(recorded, str):  # NIR metadata (HDF5 attributes) cannot hold None: exports write JSON text
+        try:
+            recorded = json.loads(recorded)
+        except json.JSONDecodeError as err:
+            raise NeurocalError(f"{source}: field '{FRONTEND_KEY}' is not valid JSON ({err})") from err
+    if recorded is not None:
+        return frontend_from_dict(recorded, source)
     legacy: dict[str, Any] = {"kind": "threshold"}  # an older export: threshold levels and the stream, flat
     if metadata.get(METADATA_KEY) is not None:
         legacy["thresholds"] = metadata[METADATA_KEY]

@@ -371,8 +371,12 @@ def simulate_to_file(
     out: str | os.PathLike[str],
     config: SimConfig | None = None,
     progress: bool = False,
+    frontend: dict[str, Any] | None = None,
 ) -> dict[str, int]:
     """Simulate into the HDF5 file ``out``, batch by batch; returns the events per particle class.
+
+    ``frontend`` (``FrontEnd.to_dict()``) is recorded in the file's generator information: training
+    then encodes the photons with that front end (e.g. the photonic superpixel) instead of the ideal one.
 
     Any count that fits on disk works: memory is one batch. Before work the output is checked
     (folder writable, target a regular file) and the disk must hold the smallest possible file;
@@ -391,8 +395,10 @@ def simulate_to_file(
     n_ticks = config.stream.n_ticks
     counts = dict.fromkeys(names, 0)
     with atomic_file(out, ".h5") as fh, h5py.File(fh, "w") as f, _progress(n_events, progress) as bar:
-        writer = EventWriter(f, n_events, n_ticks, N_SENSORS, config.stream.tick_ns,
-                             generator_info(names, n_events, seed, config))
+        info = generator_info(names, n_events, seed, config)
+        if frontend is not None:
+            info["frontend"] = dict(frontend)
+        writer = EventWriter(f, n_events, n_ticks, N_SENSORS, config.stream.tick_ns, info)
         for start, codes, batch in iter_batches(names, n_events, seed, config):
             stop = start + len(codes)
             values = {name: getattr(batch, name) for name in TARGET_FIELDS if name not in ("particle", "dispersion_r")}

@@ -9,6 +9,7 @@ import click
 
 from neurocal.cli.options import COUNT, SEED, ModelBounds
 from neurocal.errors import NeurocalError
+from neurocal.sim.photonic_cli import front_end_from_options, front_end_options
 
 PARTICLES = ("proton", "kaon", "pion")
 
@@ -48,6 +49,7 @@ PARTICLES = ("proton", "kaon", "pion")
               show_default=True, help="Cubelet read out: the primary's first interaction (SNN-Cal) or the most energy.")
 @click.option("--energy", "energy_window", type=click.Choice(["window", "all"]), default="window", show_default=True,
               help="Targets from deposits before the window end (SNN-Cal) or from every deposit.")
+@front_end_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output HDF5 file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def simulate(
@@ -60,6 +62,8 @@ def simulate(
     reflections: int,
     readout_cubelet: str,
     energy_window: str,
+    front_end: str,
+    front_end_settings: Path | None,
     out: Path,
     quiet: bool,
 ) -> None:
@@ -73,7 +77,10 @@ def simulate(
 
     config = SimConfig(energy_gev=energy_gev, gun=gun, light=light, reflections=reflections,
                        readout_cubelet=readout_cubelet, energy_window=energy_window)
-    per_class = simulate_to_file(list(particles), n_events, seed, out, config, progress=not quiet)
+    # Checked before any work; recorded in the file so that training encodes with it (ideal: nothing to record).
+    front = front_end_from_options(front_end, front_end_settings, config.stream)
+    recorded = front.to_dict() if front.kind != "threshold" else None
+    per_class = simulate_to_file(list(particles), n_events, seed, out, config, progress=not quiet, frontend=recorded)
     counts = ", ".join(f"{k} {v}" for k, v in per_class.items())
     click.echo(f"wrote {out}: {n_events} events ({counts})")
 

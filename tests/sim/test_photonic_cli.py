@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -79,3 +80,37 @@ def test_plot_superpixel_uses_the_photonic_front_end_recorded_in_the_dataset(tmp
     res = CliRunner().invoke(plot_superpixel, [str(path), "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output.splitlines()[-1])["front_end"] == recorded
+
+
+@pytest.mark.slow
+def test_photonic_dataset_trains_and_deploys_with_its_front_end(tmp_path):
+    """simulate --front-end photonic records the front end; training encodes with it; the bundle carries it (and
+    its hash covers it); `run` encodes the events with it again — golden on the photonic spikes, spike for spike."""
+    from click.testing import CliRunner
+
+    from neurocal.cli import main
+    from neurocal.golden import simulate as golden
+    from neurocal.intnet import IntNetwork
+    from neurocal.sim import load_events
+    from neurocal.sim.frontend import frontend_from_dict
+
+    runner = CliRunner()
+
+    def ok(*args: str) -> str:
+        res = runner.invoke(main, [str(a) for a in args])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    ok("simulate", "--events", "48", "--seed", "3", "--front-end", "photonic", "--out", tmp_path / "p.h5", "--quiet")
+    recorded = load_events(tmp_path / "p.h5").generator["frontend"]
+    assert recorded["kind"] == "photonic"
+    ok("train", "--data", tmp_path / "p.h5", "--target", "energy", "--out", tmp_path / "run", "--demo",
+       "--epochs", "1", "--no-ann", "--quiet", "--threads", "1")
+    ok("quantize", tmp_path / "run", "--data", tmp_path / "p.h5", "--events", "24", "--out", tmp_path / "bundle")
+    net = IntNetwork.load(tmp_path / "bundle" / "intnet.json")
+    assert net.frontend == recorded
+    ok("run", "--bundle", tmp_path / "bundle", "--data", tmp_path / "p.h5", "--events", "8", "--out",
+       tmp_path / "r.npz")
+    photons = load_events(tmp_path / "p.h5").photons[:8]
+    expected = golden(net, frontend_from_dict(net.frontend).encode(photons)).spikes[-1]
+    assert np.array_equal(np.load(tmp_path / "r.npz")["output_spikes"], expected)
