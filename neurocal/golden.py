@@ -119,11 +119,13 @@ def _run_fast(a64: np.ndarray, layer: IntLayer, total: int) -> tuple[np.ndarray,
     width, n_ev, n = a64.shape
     fu = (DECAY_UNITY - (layer.du.astype(np.float64) + 1)) / DECAY_UNITY  # per neuron, broadcast over events
     fv = (DECAY_UNITY - layer.dv.astype(np.float64)) / DECAY_UNITY
+    vth6 = (layer.vth.astype(np.int64) << ACT_SHIFT).astype(np.float64)
+    if layer.uniform:  # scalars: a scalar multiply and compare are cheaper than broadcasting an (n,) row
+        fu, fv, vth6 = float(fu[0]), float(fv[0]), float(vth6[0])
     no_current_memory = bool(np.all(fu == 0.0))
     no_leak = bool(np.all(fv == 1.0))
     bias = layer.effective_bias.astype(np.float64)
     has_bias = bool(np.any(bias))
-    vth6 = (layer.vth.astype(np.int64) << ACT_SHIFT).astype(np.float64)
     u = np.zeros((n_ev, n))
     v = np.zeros((n_ev, n))
     spikes = np.zeros((total, n_ev, n), dtype=bool)
