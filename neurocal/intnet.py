@@ -137,6 +137,13 @@ def signed_bits(magnitude: int) -> int:
     return int(magnitude).bit_length() + 1
 
 
+def identical_rows(keys: np.ndarray) -> list[np.ndarray]:
+    """Indices of the rows of ``keys`` (n, k) grouped by identical values, groups in order of first appearance."""
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    return [np.flatnonzero(inverse == g) for g in np.argsort(first)]
+
+
 def _per_neuron(value: Any, n: int, name: str) -> np.ndarray:
     arr = np.asarray(value)
     if arr.ndim == 0:
@@ -211,10 +218,7 @@ class IntLayer:
 
     def parameter_groups(self) -> list[np.ndarray]:
         """Neuron indices grouped by identical ``(du, dv, vth)``, in order of first appearance."""
-        keys = np.stack([self.du, self.dv, self.vth], axis=1)
-        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        inverse = np.asarray(inverse).reshape(-1)
-        return [np.flatnonzero(inverse == g) for g in np.argsort(first)]
+        return identical_rows(np.stack([self.du, self.dv, self.vth], axis=1))
 
     def integer_content(self) -> dict[str, Any]:
         return {

@@ -49,7 +49,7 @@ import numpy as np
 
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
-from neurocal.intnet import IntLayer, IntNetwork, lava_dense_weights
+from neurocal.intnet import IntLayer, IntNetwork, identical_rows, lava_dense_weights
 from neurocal.nirgraph import Chain
 
 WORD_BITS = 48  # spikes per recorded word: exact in the float64 that Var.get ships
@@ -217,11 +217,8 @@ def _float_specs(chain: Chain) -> list[_LayerSpec]:
     for i, layer in enumerate(chain.layers):
         never = chain.readout == "membrane" and i == len(chain.layers) - 1
         params = np.stack([layer.alpha, layer.beta, layer.threshold], axis=1)
-        _, first, inverse = np.unique(params, axis=0, return_index=True, return_inverse=True)
-        inverse = np.asarray(inverse).reshape(-1)
         groups = []
-        for g in np.argsort(first):
-            index = np.flatnonzero(inverse == g)
+        for index in identical_rows(params):
             alpha, beta, theta = params[index[0]]
             groups.append(_Group(
                 index=index,
