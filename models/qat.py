@@ -6,7 +6,9 @@
 * each weight by ``LayerGrid.fake_quantize`` of its layer's grid (λ, weight exponent, 8-bit
   mantissa range, mixed-sign layers on even Lava values), the grid coming from
   :func:`neurocal.quantize.quant_grid` on the chain that :func:`~neurocal.models.nir_io.export`
-  would write (the same ``graph_from_snn`` → ``chain_from_graph`` path);
+  would write (the same ``graph_from_snn`` → ``chain_from_graph`` path). The weight quantiser is
+  brevitas' (a ``QuantLinear`` per layer configured from the grid, :mod:`neurocal.models.brevitas_quant`,
+  which says what brevitas expresses and what stays neurocal's);
 * each bias by ``bias_mant · 2^bias_exp / (64 λ)`` from the quantiser's own bias rule;
 * β by ``1 − dv/4096`` with ``dv = round(4096 (1 − β))`` clipped to 12 bits;
 * a spiking layer's threshold by ``vth/λ`` with ``vth = round(λ·θ)`` (:meth:`LayerGrid.threshold`);
@@ -41,6 +43,7 @@ from torch import Tensor
 from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
 from neurocal.intnet import DECAY_UNITY
+from neurocal.models.brevitas_quant import BrevitasWeightQuantizer
 from neurocal.models.networks import SNN
 from neurocal.nirgraph import Chain, chain_from_graph
 from neurocal.quantize import LayerGrid, QuantConfig, quant_grid, quantize_bias
@@ -101,6 +104,7 @@ class IntGridQuantizer:
         self.steps = 0
         self.refreshes = 0
         self.grids: list[LayerGrid] = []
+        self.weight_quants: list[BrevitasWeightQuantizer] = []
         self.refresh()
 
     @property
@@ -112,18 +116,19 @@ class IntGridQuantizer:
 
     @torch.no_grad()
     def refresh(self) -> list[LayerGrid]:
-        """Recompute every layer's grid from the current float parameters."""
+        """Recompute every layer's grid from the current float parameters (and its brevitas quantiser)."""
         self.chain = chain_of(self.net, self.dt)
         self.grids = quant_grid(self.chain, self.calibration, self.config)
+        self.weight_quants = [BrevitasWeightQuantizer.build(grid, layer.fc.weight)
+                              for grid, layer in zip(self.grids, self.net.layers, strict=True)]
         self.refreshes += 1
         return self.grids
 
     # ----- the quantised values (float64, detached): what the integer network uses
 
     def weight_q(self, layer: int, weight: Tensor) -> Tensor:
-        """``LayerGrid.fake_quantize`` in torch, in float64 so that round() sees numpy's quotient."""
-        grid = self.grids[layer]
-        return torch.clamp(torch.round(weight.detach().double() / grid.step), grid.q_min, grid.q_max) * grid.step
+        """``LayerGrid.fake_quantize`` by the layer's brevitas quantiser, in float64 (numpy's quotient)."""
+        return self.weight_quants[layer].fake_quantize(weight)
 
     def bias_q(self, layer: int, bias: Tensor) -> Tensor:
         """The float bias the integer layer adds: (bias_mant · 2^bias_exp) · (1 − α) / (64 λ)."""
