@@ -117,14 +117,63 @@ def evaluate(run_dir: Path, data_path: Path | None, no_plots: bool, bundle: Path
 @click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def export(run_dir: Path, out_path: Path) -> None:
-    """Export a run's best SNN to a self-describing NIR graph."""
+@click.option("--qonnx", "qonnx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the integer network's synaptic layers as a QONNX model for FINN/hls4ml: per layer "
+                   "Quant (8 bits, power-of-two scale) + MatMul giving the synaptic input a = (Σ w) << weight_exp. "
+                   "The LIF dynamics, bias and one-tick delay are not expressible in QONNX: they travel as "
+                   "metadata_props. Weights: --bundle's, else the export quantised on the run's QAT calibration "
+                   "events (needs the run's dataset).")
+@click.option("--bundle", type=click.Path(exists=True, path_type=Path), default=None,
+              help="With --qonnx: take the integer network from this bundle (neurocal quantize --out): what deploys.")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
+              help="With --qonnx and no --bundle: the dataset for the calibration events [default: the run's].")
+def export(run_dir: Path, out_path: Path, qonnx_path: Path | None, bundle: Path | None,
+           data_path: Path | None) -> None:
+    """Export a run's best SNN to a self-describing NIR graph (and its integer synaptic layers to QONNX)."""
     from neurocal.atomic import check_output_file
+    from neurocal.errors import NeurocalError
     from neurocal.models.nir_io import export as run_export
 
+    if qonnx_path is None and (bundle is not None or data_path is not None):
+        raise NeurocalError("--bundle and --data choose the QONNX model's weights: add --qonnx PATH")
     check_output_file(out_path)
-    path = run_export(run_dir, out_path)
-    click.echo(f"wrote {path}")
+    if qonnx_path is not None:
+        check_output_file(qonnx_path, option="--qonnx")
+        if qonnx_path.resolve() == out_path.resolve():
+            raise NeurocalError(f"{qonnx_path}: --qonnx must differ from --out")
+    if qonnx_path is None:
+        path = run_export(run_dir, out_path)
+        click.echo(f"wrote {path}")
+        return
+    import tempfile
+
+    from neurocal.atomic import write_bytes_atomic
+    from neurocal.models.qonnx_export import intnet_of_run, qonnx_model
+    from neurocal.models.training import read_run
+
+    net = None
+    if bundle is not None:  # checked before any work
+        from neurocal.cli.deploy import load_bundle
+
+        net = load_bundle(bundle)
+        n_inputs = int(read_run(run_dir)[1]["n_inputs"])
+        if net.n_inputs != n_inputs:
+            raise NeurocalError(f"{bundle}: the bundle's network takes {net.n_inputs} inputs, the run {n_inputs}; "
+                                f"pass the bundle quantised from this run's export")
+    # Both files are computed before either is written: a failed quantisation leaves --out as it was.
+    with tempfile.TemporaryDirectory(prefix="neurocal-export-") as workdir:
+        nir_tmp = run_export(run_dir, Path(workdir) / "graph.nir")
+        if net is None:
+            net = intnet_of_run(run_dir, nir_tmp, data_path, source=str(out_path))
+        command = (f"neurocal export {run_dir} --out {out_path} --qonnx {qonnx_path}"
+                   + (f" --bundle {bundle}" if bundle is not None else ""))
+        onnx_bytes = qonnx_model(net, command).SerializeToString()
+        write_bytes_atomic(out_path, nir_tmp.read_bytes())
+    write_bytes_atomic(qonnx_path, onnx_bytes, option="--qonnx")
+    source = f"bundle {bundle}" if bundle is not None else "the run's QAT calibration events"
+    click.echo(f"wrote {out_path}")
+    click.echo(f"wrote {qonnx_path} (QONNX: {net.n_layers} synaptic layers of {net.content_hash[:19]}…, weights "
+               f"from {source}; the LIF dynamics travel in its metadata only)")
 
 
 @click.command("import-nir")
