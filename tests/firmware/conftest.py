@@ -47,6 +47,10 @@ def assert_bit_exact(net: IntNetwork, spikes: np.ndarray, result) -> None:
     golden = GoldenBackend(trace=result.trace is not None).run(net, spikes)
     cmp = compare_results(golden, result)
     assert cmp.n_mismatched == 0, f"{cmp.n_mismatched} events differ; first divergence: {cmp.first}"
+    probed_all = all(s is not None for s in result.layer_spikes)
+    assert set(result.ops) == ({"synops", "neuron_updates", "spikes"} if probed_all else {"neuron_updates"})
+    for key, counts in result.ops.items():  # operation counts: the golden model's, event by event
+        assert np.array_equal(counts, golden.ops[key]), key
 
 
 @pytest.fixture(scope="session")
