@@ -147,7 +147,7 @@ def export(run_dir: Path, out_path: Path, qonnx_path: Path | None, bundle: Path 
         return
     import tempfile
 
-    from neurocal.atomic import write_bytes_atomic
+    from neurocal.atomic import atomic_path
     from neurocal.models.qonnx_export import intnet_of_run, qonnx_model
     from neurocal.models.training import read_run
 
@@ -168,8 +168,10 @@ def export(run_dir: Path, out_path: Path, qonnx_path: Path | None, bundle: Path 
         command = (f"neurocal export {run_dir} --out {out_path} --qonnx {qonnx_path}"
                    + (f" --bundle {bundle}" if bundle is not None else ""))
         onnx_bytes = qonnx_model(net, command).SerializeToString()
-        write_bytes_atomic(out_path, nir_tmp.read_bytes())
-    write_bytes_atomic(qonnx_path, onnx_bytes, option="--qonnx")
+        # both temporaries first; the QONNX file is committed, then the graph: a failure leaves both as they were
+        with atomic_path(out_path) as nir_out, atomic_path(qonnx_path, option="--qonnx") as onnx_out:
+            nir_out.write_bytes(nir_tmp.read_bytes())
+            onnx_out.write_bytes(onnx_bytes)
     source = f"bundle {bundle}" if bundle is not None else "the run's QAT calibration events"
     click.echo(f"wrote {out_path}")
     click.echo(f"wrote {qonnx_path} (QONNX: {net.n_layers} synaptic layers of {net.content_hash[:19]}…, weights "
