@@ -171,19 +171,30 @@ def frontend_from_dict(d: Mapping[str, Any] | None, source: str = "front end") -
     return cls.from_settings(settings, source)
 
 
-def frontend_from_metadata(metadata: Mapping[str, Any] | None, source: str = "network metadata") -> FrontEnd:
-    """The front end a network was trained with: ``front_end`` dict, else legacy ``threshold_levels``, else default."""
+def frontend_from_metadata(
+    metadata: Mapping[str, Any] | None, source: str = "network metadata", stream: StreamConfig | None = None
+) -> FrontEnd:
+    """The front end a network was trained with: ``front_end`` dict, else legacy ``threshold_levels``, else default.
+
+    ``stream`` (the time base of the data the network is being quantised on) fills in ``n_ticks`` and ``tick_ns``
+    where the graph does not state them (a foreign graph): a stated time base always wins and is then checked
+    against the data with :func:`check_stream`.
+    """
     metadata = metadata or {}
+    fill = {} if stream is None else stream.model_dump(mode="json")
     recorded = metadata.get(FRONTEND_KEY)
     if isinstance(recorded, str):  # NIR metadata (HDF5 attributes) cannot hold None: exports write JSON text
         try:
             recorded = json.loads(recorded)
         except json.JSONDecodeError as err:
             raise NeurocalError(f"{source}: field '{FRONTEND_KEY}' is not valid JSON ({err})") from err
+    if isinstance(recorded, Mapping):
+        recorded = fill | dict(recorded)
     if recorded is not None:
         return frontend_from_dict(recorded, source)
-    legacy: dict[str, Any] = {"kind": "threshold"}  # an older export: threshold levels and the stream, flat
+    legacy: dict[str, Any] = {"kind": "threshold"} | fill  # an older export: threshold levels and the stream, flat
     if metadata.get(METADATA_KEY) is not None:
         legacy["thresholds"] = metadata[METADATA_KEY]
     legacy |= {k: metadata[k] for k in StreamConfig.model_fields if metadata.get(k) is not None}
     return frontend_from_dict(legacy, source)
+

@@ -44,14 +44,22 @@ def _find_nir(source: Path, workdir: Path) -> Path:
     raise NeurocalError(f"{source}: no such file or directory")
 
 
-def _encode(data: Path, n_events: int | None, frontend: Any) -> np.ndarray:
-    """Input spikes (events, ticks, channels) of the first ``n_events`` events of ``data``, made by
-    the network's own front end (its settings travel with the network)."""
+def _load_events(data: Path) -> Any:
     from neurocal.sim import load_events
 
     events = load_events(data)
     if events.n_events == 0:
         raise NeurocalError(f"{data}: holds no events")
+    return events
+
+
+def _encode(data: Path, events: Any, n_events: int | None, frontend: Any) -> np.ndarray:
+    """Input spikes (events, ticks, channels) of the first ``n_events`` events of ``data``, made by the network's
+    own front end (its settings travel with the network), after checking that the data has the time base the
+    front end was built for."""
+    from neurocal.sim.frontend import check_stream
+
+    check_stream(frontend, events.n_ticks, events.tick_ns, str(data))
     photons = events.photons if n_events is None else events.photons[:n_events]
     return frontend.encode(photons)
 
@@ -68,10 +76,13 @@ def load_bundle(bundle: Path) -> Any:
 
 
 def load_network_and_spikes(bundle: Path, data: Path, n_events: int | None) -> tuple[Any, np.ndarray]:
+    """The bundle's network and the input spikes its front end makes of ``data`` (refused if the time base or
+    the channel count differs from the network's)."""
     from neurocal.sim.frontend import frontend_from_dict
 
     net = load_bundle(bundle)
-    spikes = _encode(data, n_events, frontend_from_dict(net.frontend, source=f"{bundle}: field 'frontend'"))
+    frontend = frontend_from_dict(net.frontend, source=f"{bundle}: field 'frontend'")
+    spikes = _encode(data, _load_events(data), n_events, frontend)
     if spikes.shape[2] != net.n_inputs:
         raise NeurocalError(
             f"{data}: the front end makes {spikes.shape[2]} input channels but the network takes {net.n_inputs}"
@@ -98,6 +109,7 @@ def quantize_cmd(source: Path, data: Path, out: Path, n_events: int, vth_target:
     import tempfile
 
     from neurocal.atomic import atomic_dir, check_output_dir
+    from neurocal.config import StreamConfig
     from neurocal.headroom import headroom
     from neurocal.nirgraph import read_chain
     from neurocal.quantize import QuantConfig, float_int_agreement, quantize
@@ -107,8 +119,11 @@ def quantize_cmd(source: Path, data: Path, out: Path, n_events: int, vth_target:
     with tempfile.TemporaryDirectory(prefix="neurocal-export-") as workdir:
         nir_path = _find_nir(source, Path(workdir))
         chain = read_chain(nir_path)
-        frontend = frontend_from_metadata(chain.metadata, source=str(nir_path))
-        spikes = _encode(data, n_events, frontend)
+        events = _load_events(data)
+        # a graph that does not state its time base is quantised for the calibration data's
+        stream = StreamConfig(n_ticks=events.n_ticks, tick_ns=events.tick_ns)
+        frontend = frontend_from_metadata(chain.metadata, source=str(nir_path), stream=stream)
+        spikes = _encode(data, events, n_events, frontend)
         if spikes.shape[2] != chain.n_inputs:
             raise NeurocalError(
                 f"{data}: the front end makes {spikes.shape[2]} input channels but {nir_path} takes {chain.n_inputs}"
