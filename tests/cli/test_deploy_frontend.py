@@ -44,3 +44,27 @@ def test_network_with_two_threshold_levels(tmp_path, rng):
     written = np.load(tmp_path / "r.npz")
     np.testing.assert_array_equal(written["output_spikes"], expected.spikes[-1])
     np.testing.assert_array_equal(written[f"v_final_{net.n_layers - 1}"], expected.v_final[-1])
+
+
+def test_time_base_travels_with_the_network_and_other_data_is_refused(tmp_path, rng):
+    # A foreign graph states no time base: it is quantised for the calibration data's 40 ticks, and the bundle's
+    # front end then refuses 100-tick data in one line instead of running a network on a window it never saw.
+    graph = lif_graph([rng.normal(0, 0.3, (8, 400)), rng.normal(0, 0.3, (2, 8))], threshold=1.0)
+    graph.metadata.pop("neurocal", None)
+    nir.write(tmp_path / "foreign.nir", graph)
+    write_h5(random_events(6, n_ticks=40, seed=3), tmp_path / "short.h5")
+    write_h5(random_events(6, n_ticks=100, seed=3), tmp_path / "long.h5")
+    runner = CliRunner()
+    q = runner.invoke(main, ["quantize", str(tmp_path / "foreign.nir"), "--data", str(tmp_path / "short.h5"),
+                             "--out", str(tmp_path / "bundle"), "--events", "6"])
+    assert q.exit_code == 0, q.output
+    frontend = json.loads((tmp_path / "bundle" / "intnet.json").read_text())["frontend"]
+    assert frontend["n_ticks"] == 40 and frontend["tick_ns"] == 0.2
+    ok = runner.invoke(main, ["run", "--backend", "golden", "--bundle", str(tmp_path / "bundle"),
+                              "--data", str(tmp_path / "short.h5"), "--out", str(tmp_path / "r.npz")])
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(main, ["run", "--backend", "golden", "--bundle", str(tmp_path / "bundle"),
+                               "--data", str(tmp_path / "long.h5"), "--out", str(tmp_path / "r2.npz")])
+    assert bad.exit_code == 2, bad.output
+    assert "long.h5: events have 100 ticks of 0.2 ns but the front end expects 40 ticks" in bad.output
+    assert not (tmp_path / "r2.npz").exists()
