@@ -1,7 +1,9 @@
 """RTL accelerator: cycles per event, latency and event rate at 250 MHz, bulk co-simulation speed,
-build times; lanes sweep. Every run is also checked bit for bit against the golden model.
+build times; sweep of weight banks (rows) and input beat width (words). Every run is also checked bit
+for bit against the golden model.
 
-    python benchmarks/bench_rtl.py [--events 200] [--icarus-events 20] [--build-root build/bench-rtl]
+    python benchmarks/bench_rtl.py [--events 200] [--icarus-events 5] [--build-root build/bench-rtl]
+                                   [--only 400-50-30-1] [--quick]
 
 Networks: the demo shape 400-50-30-1 and 400-120-120-20, quantised by neurocal's own quantiser from
 random float weights (gain 2/sqrt(n_in): about one hidden spike per tick, like a trained network),
@@ -41,6 +43,8 @@ def main() -> None:
     ap.add_argument("--icarus-events", type=int, default=5)
     ap.add_argument("--build-root", type=Path, default=Path("build") / "bench-rtl")
     ap.add_argument("--icarus-only", action="store_true", help="skip the Verilator table")
+    ap.add_argument("--only", default=None, help="one network, e.g. 400-50-30-1")
+    ap.add_argument("--quick", action="store_true", help="the default build of each network only")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -49,32 +53,43 @@ def main() -> None:
     print(f"{len(spikes)} calorimeter events ({time.perf_counter() - t0:.1f} s to simulate): "
           f"{spikes.sum(axis=(1, 2)).mean():.0f} input spikes/event on average, {spikes.shape[1]} ticks")
 
-    ap_cases = [([400, 50, 30, 1], [None, 8]), ([400, 120, 120, 20], [None, 16])]
+    # (lanes, rows, words): None = the generator's default (full lanes, min(n_in, 32) banks, 16 words)
+    default = (None, None, None)
+    ap_cases = [([400, 50, 30, 1], [default, (None, 16, None), (None, 64, 32), (None, None, 1), (8, 8, 4)]),
+                ([400, 120, 120, 20], [default, (None, 64, 32)])]
     cases = [] if args.icarus_only else ap_cases
-    print(f"{'network':>16} {'lanes':>14} {'build s':>8} {'cyc/ev mean':>11} {'max':>6} {'latency us':>10} "
-          f"{'stream cyc/ev':>13} {'Mev/s@250MHz':>12} {'synops/cyc':>10} {'sim ev/s':>9} {'ev/cpu-s':>8} {'exact':>5}")
-    for sizes, lane_options in cases:
+    if args.only:
+        cases = [c for c in cases if "-".join(map(str, c[0])) == args.only]
+    if args.quick:
+        cases = [(sizes, options[:1]) for sizes, options in cases]
+    print(f"{'network':>16} {'lanes':>10} {'rows':>10} {'words':>5} {'build s':>8} {'cyc/ev mean':>11} {'max':>5} "
+          f"{'lat us':>6} {'lat max':>7} {'stream cyc/ev':>13} {'Mev/s@250MHz':>12} {'synops/cyc':>10} "
+          f"{'sim ev/s':>8} {'ev/cpu-s':>8} {'exact':>5}", flush=True)
+    for sizes, options in cases:
         net = network(sizes, calib)
         ref = GoldenBackend().run(net, spikes)
         synops = int(ref.ops["synops"].sum())
-        for lanes in lane_options:
-            config = HwConfig(lanes=lanes)
+        for lanes, rows, words in options:
+            config = HwConfig(lanes=lanes, rows=rows, **({} if words is None else {"words": words}))
             serial = run_stream(net, spikes, sim="verilator", build_root=args.build_root, config=config, serial=True)
             stream = run_stream(net, spikes, sim="verilator", build_root=args.build_root, config=config)
             exact = all(compare_results(ref, r.result).first is None for r in (serial, stream))
             per_event = stream.total_cycles / len(spikes)
-            print(f"{'-'.join(map(str, sizes)):>16} {'-'.join(map(str, serial.shape.lanes)):>14} "
-                  f"{serial.build_seconds:8.1f} {serial.cycles.mean():11.0f} {serial.cycles.max():6d} "
-                  f"{serial.cycles.mean() * CLOCK_NS / 1000:10.2f} {per_event:13.0f} "
-                  f"{1e3 / (per_event * CLOCK_NS):12.3f} {synops / stream.total_cycles:10.1f} "
-                  f"{len(spikes) / stream.run_seconds:9.0f} {len(spikes) / stream.cpu_seconds:8.0f} "
-                  f"{'yes' if exact else 'NO':>5}")
+            shape = serial.shape
+            print(f"{'-'.join(map(str, sizes)):>16} {'-'.join(map(str, shape.lanes)):>10} "
+                  f"{'-'.join(map(str, shape.rows)):>10} {shape.words:5d} "
+                  f"{serial.build_seconds:8.1f} {serial.cycles.mean():11.0f} {serial.cycles.max():5d} "
+                  f"{serial.cycles.mean() * CLOCK_NS / 1000:6.2f} {serial.cycles.max() * CLOCK_NS / 1000:7.2f} "
+                  f"{per_event:13.0f} {1e3 / (per_event * CLOCK_NS):12.3f} {synops / stream.total_cycles:10.1f} "
+                  f"{len(spikes) / stream.run_seconds:8.0f} {len(spikes) / stream.cpu_seconds:8.0f} "
+                  f"{'yes' if exact else 'NO':>5}", flush=True)
 
     net = network([400, 50, 30, 1], calib)
     few = spikes[: args.icarus_events]
     run = run_stream(net, few, sim="icarus", build_root=args.build_root)
     exact = compare_results(GoldenBackend().run(net, few), run.result).first is None
-    print(f"icarus 400-50-30-1: build {run.build_seconds:.1f} s, {len(few) / run.run_seconds:.1f} events/s "
+    print(f"icarus 400-50-30-1 (default build): build {run.build_seconds:.1f} s, "
+          f"{len(few) / run.run_seconds:.1f} events/s "
           f"({len(few) / run.cpu_seconds:.1f} per CPU second), exact: {'yes' if exact else 'NO'}")
 
 

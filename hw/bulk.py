@@ -42,7 +42,7 @@ class StreamBuild:
 
 def _stamp_key(sim: str, project: HwProject, sources: list[Path]) -> str:
     h = hashlib.sha256(sim.encode())
-    for path in [*sources, project.header]:
+    for path in [*sources, *project.headers]:
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -156,22 +156,24 @@ def run_stream(
 
 
 class _RtlBackend:
-    """Shared body of the RTL backends (options: ``build_root``, ``lanes``, ``serial``, ``timeout``)."""
+    """Shared body of the RTL backends (options: ``build_root``, ``lanes``, ``rows``, ``words``, ``serial``,
+    ``timeout``; ``rows``/``words`` as in :class:`~neurocal.hw.generate.HwConfig`, None for the defaults)."""
 
     sim = "verilator"
     name = "rtl-verilator"
 
     def __init__(self, build_root: str | Path = Path("build") / "rtl", lanes: Any = None, serial: bool = False,
-                 timeout: float | None = None, **_: Any) -> None:
+                 timeout: float | None = None, rows: Any = None, words: int | None = None, **_: Any) -> None:
         self.build_root = Path(build_root)
-        self.config = HwConfig(lanes=lanes)
+        self.config = HwConfig(lanes=lanes, rows=rows, **({} if words is None else {"words": int(words)}))
         self.serial = serial
         self.timeout = timeout
 
     def run(self, net: IntNetwork, spikes: np.ndarray) -> BackendResult:
         run = run_stream(net, spikes, sim=self.sim, build_root=self.build_root, config=self.config,
                          serial=self.serial, timeout=self.timeout)
-        run.result.info.update(build_seconds=run.build_seconds, lanes=list(run.shape.lanes))
+        run.result.info.update(build_seconds=run.build_seconds, lanes=list(run.shape.lanes), rows=list(run.shape.rows),
+                               words=run.shape.words)
         return run.result
 
 

@@ -39,7 +39,8 @@ class CosimRun:
 
 
 def shape_key(shape: HwShape) -> str:
-    text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2, shape.writable])
+    text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2, shape.writable, shape.rows,
+                       shape.words])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -104,18 +105,22 @@ def run_words(
 
 
 def axil_writes(net: IntNetwork, shape: HwShape) -> list[dict]:
-    """``net``'s memory words as AXI4-Lite loads: per memory (layer, kind), each word as 32-bit dwords
-    (least significant first), in the register map of nc_axil_regs."""
+    """``net``'s memory words as AXI4-Lite loads: per memory (layer, kind, first address), each word as
+    32-bit dwords (least significant first), in the register map of nc_axil_regs (a weight bank ``b``
+    starts at address ``b << 20``)."""
     kinds = {"w": 0, "p": 1, "c": 2}
     out = []
     for name, lines in memory_images(net, shape).items():
+        addr = 0
         if name == "hash.mem":
             layer, kind = 0, 3
         else:
             layer, kind = int(name[1:3]), kinds[name[4]]
+            if kind == 0:
+                addr = int(name[5:8]) << 20  # l<layer>_w<bank>.mem
         n_dw = -(-len(lines[0]) * 4 // 32)
         words = [[(int(x, 16) >> (32 * k)) & 0xFFFFFFFF for k in range(n_dw)] for x in lines]
-        out.append({"layer": layer, "kind": kind, "words": words})
+        out.append({"layer": layer, "kind": kind, "addr": addr, "words": words})
     return out
 
 

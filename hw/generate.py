@@ -12,6 +12,11 @@ Register widths, per layer (DESIGN §2 static widths, :meth:`IntNetwork.static_w
   floor shift), so ``ACC_W = min(bits(max row sum), 26 − weight_exp)``: exact even where int32 wraps;
 * current ``U_W = clamp(u_bits, 25, 32)`` (u can be 2^23 exactly: 25 bits; 32 where int32 wraps);
 * voltage: 24 bits (clipped); weights 9-bit two's complement (Lava's values span [−256, 255]).
+
+Parallelism, per layer: ``lanes`` neurons updated (and weights added per bank) per cycle, ``rows``
+weight banks (input ``i`` in bank ``i mod rows``: a tick costs about the largest number of spikes
+in one bank, times ``ceil(n_out / lanes)``); and ``words`` AER words per input beat (the s_axis
+width is ``32 × words`` bits).
 """
 
 from __future__ import annotations
@@ -34,6 +39,15 @@ MAX_LAYERS = 99  # memory files are named l00 .. l98
 MAX_ADDRESS = 1 << 16  # AER address field
 ACT_BITS = 26  # 32-bit a64 = sum << (weight_exp + 6): 26 bits of the shifted sum reach it
 PYNQ_Z2_BRAM_BITS = 140 * 36 * 1024  # xc7z020: 140 BRAM36
+MAX_ROWS = 32  # default banks of a layer: 32 give ~2.3 cycles per tick on calorimeter input (hw/README.md)
+MAX_BANKS = 1000  # bank files are named w000 .. w999
+MAX_WORDS = 64  # AER words per input beat (a 2048-bit bus)
+DEFAULT_WORDS = 16  # a 512-bit input beat: ~130 beats for a calorimeter event of ~2 000 words
+
+
+def default_rows(n_in: int, max_rows: int = MAX_ROWS) -> int:
+    """Weight banks of a layer of ``n_in`` inputs: fully parallel up to ``max_rows``."""
+    return max(1, min(n_in, max_rows))
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,13 @@ class HwShape:
     u_w: tuple[int, ...]
     fifo_log2: int = 2
     writable: bool = True  # memories loadable over AXI4-Lite (False: fixed at build time, fewer LUTs)
+    rows: tuple[int, ...] = ()  # weight banks per layer; () = default_rows of each layer
+    words: int = DEFAULT_WORDS  # AER words per s_axis beat
+
+    def __post_init__(self) -> None:
+        if not self.rows:
+            object.__setattr__(self, "rows", tuple(default_rows(n) for n in self.sizes[:-1]))
+        object.__setattr__(self, "rows", tuple(int(r) for r in self.rows))
 
     @property
     def n_layers(self) -> int:
@@ -54,20 +75,29 @@ class HwShape:
     def groups(self, layer: int) -> int:
         return -(-self.sizes[layer + 1] // self.lanes[layer])
 
+    def bank_depth(self, layer: int) -> int:
+        """Rows of one weight bank of ``layer`` (ceil(n_in / rows))."""
+        return -(-self.sizes[layer] // self.rows[layer])
+
     def weight_bits(self) -> int:
-        """Bits of all weight memories (n_in × groups × lanes × 9 per layer)."""
-        return sum(self.sizes[i] * self.groups(i) * self.lanes[i] * WEIGHT_BITS for i in range(self.n_layers))
+        """Bits of all weight memories (rows × depth × groups × lanes × 9 per layer)."""
+        return sum(self.rows[i] * self.bank_depth(i) * self.groups(i) * self.lanes[i] * WEIGHT_BITS
+                   for i in range(self.n_layers))
 
     def union(self, other: HwShape) -> HwShape:
-        """The shape that runs the networks of both (same sizes and lanes, the wider registers)."""
-        if (self.sizes, self.lanes, self.fifo_log2) != (other.sizes, other.lanes, other.fifo_log2):
-            raise NeurocalError(f"shapes {self.sizes}/{self.lanes} and {other.sizes}/{other.lanes} differ")
+        """The shape that runs the networks of both (same sizes, lanes, rows, words; the wider registers)."""
+        if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2) != (
+                other.sizes, other.lanes, other.rows, other.words, other.fifo_log2):
+            raise NeurocalError(f"shapes {self.sizes}/{self.lanes}/{self.rows} and {other.sizes}/{other.lanes}/"
+                                f"{other.rows} differ")
         return HwShape(self.sizes, self.lanes, tuple(map(max, self.acc_w, other.acc_w)),
-                       tuple(map(max, self.u_w, other.u_w)), self.fifo_log2, self.writable and other.writable)
+                       tuple(map(max, self.u_w, other.u_w)), self.fifo_log2, self.writable and other.writable,
+                       self.rows, self.words)
 
     def check(self, net: IntNetwork, where: str = "build") -> None:
         """Raise unless ``net`` runs exactly on a build of this shape."""
-        need = shape_for(net, lanes=self.lanes, fifo_log2=self.fifo_log2, writable=self.writable)
+        need = shape_for(net, lanes=self.lanes, fifo_log2=self.fifo_log2, writable=self.writable, rows=self.rows,
+                         words=self.words)
         if need.sizes != self.sizes:
             raise NeurocalError(
                 f"{net.source}: network sizes {list(need.sizes)} do not match the {where}'s {list(self.sizes)}; "
@@ -85,13 +115,18 @@ class HwShape:
 @dataclass(frozen=True)
 class HwConfig:
     """Choices of the generator. ``lanes``: neurons per cycle, one int for every layer, a list per
-    layer, or None for fully parallel layers (capped at ``max_lanes``)."""
+    layer, or None for fully parallel layers (capped at ``max_lanes``). ``rows``: weight banks
+    (spikes added per cycle), the same forms, None for ``min(n_in, max_rows)``. ``words``: AER
+    words per input beat (1 for a 32-bit DMA stream)."""
 
     lanes: int | Sequence[int] | None = None
     max_lanes: int = 128
     fifo_log2: int = 2
     writable: bool = True  # memories loadable over AXI4-Lite; False bakes the network into the bitstream
     weight_memory_bits: int = PYNQ_Z2_BRAM_BITS  # configured weight memory, all layers together
+    rows: int | Sequence[int] | None = None
+    max_rows: int = MAX_ROWS
+    words: int = DEFAULT_WORDS
 
 
 def _lanes(net: IntNetwork, lanes: int | Sequence[int] | None, max_lanes: int) -> tuple[int, ...]:
@@ -109,6 +144,21 @@ def _lanes(net: IntNetwork, lanes: int | Sequence[int] | None, max_lanes: int) -
     return tuple(int(k) for k in out)
 
 
+def _rows(net: IntNetwork, rows: int | Sequence[int] | None, max_rows: int) -> tuple[int, ...]:
+    n_in = [layer.n_in for layer in net.layers]
+    if rows is None:
+        out = [default_rows(n, max_rows) for n in n_in]
+    elif isinstance(rows, int):
+        out = [min(rows, n) for n in n_in]
+    else:
+        out = list(rows)
+        if len(out) != net.n_layers:
+            raise NeurocalError(f"rows {out}: one value per layer expected ({net.n_layers} layers)")
+    if any(r < 1 for r in out):
+        raise NeurocalError(f"rows {out}: every layer needs at least one weight bank")
+    return tuple(int(r) for r in out)
+
+
 def accumulator_bits(net: IntNetwork) -> list[int]:
     """ACC_W per layer (module docstring)."""
     out = []
@@ -123,26 +173,28 @@ def accumulator_bits(net: IntNetwork) -> list[int]:
 
 
 def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_lanes: int = 128,
-              fifo_log2: int = 2, writable: bool = True) -> HwShape:
+              fifo_log2: int = 2, writable: bool = True, rows: int | Sequence[int] | None = None,
+              max_rows: int = MAX_ROWS, words: int = DEFAULT_WORDS) -> HwShape:
     """The smallest exact shape for ``net``."""
     u_w = [min(32, max(25, w.u_bits)) for w in net.static_widths()]
     return HwShape(sizes=(net.n_inputs, *(layer.n_out for layer in net.layers)),
                    lanes=_lanes(net, lanes, max_lanes), acc_w=tuple(accumulator_bits(net)), u_w=tuple(u_w),
-                   fifo_log2=fifo_log2, writable=writable)
+                   fifo_log2=fifo_log2, writable=writable, rows=_rows(net, rows, max_rows), words=int(words))
 
 
 def shape_from_config(net: IntNetwork, config: HwConfig) -> HwShape:
     """The smallest exact shape for ``net`` under the generator's choices."""
     return shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2,
-                     writable=config.writable)
+                     writable=config.writable, rows=config.rows, max_rows=config.max_rows, words=config.words)
 
 
-def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int = 2) -> HwShape:
+def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int = 2,
+                  rows: Sequence[int] | None = None, words: int = DEFAULT_WORDS) -> HwShape:
     """A shape that runs *every* valid network of ``sizes`` (worst-case widths): the build to load
     networks into over AXI4-Lite, or to test many random networks without rebuilding."""
     acc_w = tuple(min((256 * n_in).bit_length() + 1, ACT_BITS + 8) for n_in in sizes[:-1])  # weight_exp ≥ −8
     return HwShape(sizes=tuple(sizes), lanes=tuple(lanes), acc_w=tuple(max(WEIGHT_BITS + 1, a) for a in acc_w),
-                   u_w=(32,) * (len(sizes) - 1), fifo_log2=fifo_log2)
+                   u_w=(32,) * (len(sizes) - 1), fifo_log2=fifo_log2, rows=tuple(rows or ()), words=words)
 
 
 def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
@@ -151,6 +203,13 @@ def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
         raise NeurocalError(f"{source}: {shape.n_layers} layers; the accelerator holds at most {MAX_LAYERS}")
     if max(shape.sizes) > MAX_ADDRESS:
         raise NeurocalError(f"{source}: a layer of {max(shape.sizes)} neurons exceeds the 16-bit AER address")
+    for i, (rows, n_in) in enumerate(zip(shape.rows, shape.sizes[:-1], strict=True)):
+        if not 1 <= rows <= min(n_in, MAX_BANKS - 1):
+            raise NeurocalError(f"{source}: layer {i} has {rows} weight banks; choose 1..{min(n_in, MAX_BANKS - 1)} "
+                                f"(HwConfig.rows)")
+    if not 1 <= shape.words <= MAX_WORDS:
+        raise NeurocalError(f"{source}: {shape.words} AER words per input beat; choose 1..{MAX_WORDS} "
+                            f"(HwConfig.words)")
     bits = shape.weight_bits()
     if bits > config.weight_memory_bits:
         raise NeurocalError(
@@ -179,13 +238,14 @@ def memory_images(net: IntNetwork, shape: HwShape) -> dict[str, list[str]]:
     """File name → hex lines of every memory of ``net`` on a build of ``shape``."""
     images: dict[str, list[str]] = {}
     for i, layer in enumerate(net.layers):
-        lanes, groups = shape.lanes[i], shape.groups(i)
+        lanes, groups, banks, depth = shape.lanes[i], shape.groups(i), shape.rows[i], shape.bank_depth(i)
         n_pad = lanes * groups
-        w = np.zeros((n_pad, layer.n_in), dtype=np.int64)
-        w[: layer.n_out] = layer.weights
-        # word (input r, group g) holds w[g*lanes + k, r] in lane k
-        rows = w.T.reshape(layer.n_in * groups, lanes)
-        images[f"l{i:02d}_w.mem"] = _hex_words(_pack_lanes(rows, WEIGHT_BITS), lanes * WEIGHT_BITS)
+        w = np.zeros((n_pad, banks * depth), dtype=np.int64)
+        w[: layer.n_out, : layer.n_in] = layer.weights
+        for b in range(banks):
+            # bank b holds inputs r*banks + b; its word (r, group g) holds w[g*lanes + k, r*banks + b] in lane k
+            words = w[:, b::banks].T.reshape(depth * groups, lanes)
+            images[f"l{i:02d}_w{b:03d}.mem"] = _hex_words(_pack_lanes(words, WEIGHT_BITS), lanes * WEIGHT_BITS)
         par = np.zeros((n_pad, 4), dtype=np.int64)
         par[: layer.n_out] = np.stack([layer.du, layer.dv, layer.vth, layer.effective_bias], axis=1)
         words = ((par[:, 0].astype(object) << 49) | (par[:, 1].astype(object) << 37) | (par[:, 2].astype(object) << 20)
@@ -228,6 +288,8 @@ def params_header(shape: HwShape, mem_dir: Path, command: str) -> str:
         + f"localparam integer NC_LAYERS = {n};\n"
         + f"localparam [32*{n + 1}-1:0] NC_SIZES = {_vector(shape.sizes)};  // n_in, n_1, ..., n_L\n"
         + f"localparam [32*{n}-1:0] NC_LANES = {_vector(shape.lanes)};\n"
+        + f"localparam [32*{n}-1:0] NC_ROWS = {_vector(shape.rows)};  // weight banks\n"
+        + f"localparam integer NC_WORDS = {shape.words};  // AER words per s_axis beat\n"
         + f"localparam [32*{n}-1:0] NC_ACC_W = {_vector(shape.acc_w)};\n"
         + f"localparam [32*{n}-1:0] NC_U_W = {_vector(shape.u_w)};\n"
         + f'localparam NC_MEM_PREFIX = "{mem}";\n'
@@ -247,6 +309,11 @@ class HwProject:
     @property
     def header(self) -> Path:
         return self.include_dir / "nc_params.vh"
+
+    @property
+    def headers(self) -> list[Path]:
+        """Every generated header (``nc_params.vh``, and ``nc_ports.vh`` with the port widths)."""
+        return [self.header, self.include_dir / "nc_ports.vh"]
 
 
 def generate(
@@ -273,4 +340,8 @@ def generate(
     text = params_header(shape, mem_dir, command)
     if not header.is_file() or header.read_text() != text:  # unchanged header: cached builds stay valid
         write_text_atomic(header, text)
+    ports = out_dir / "nc_ports.vh"
+    ports_text = _banner(command) + f"`define NC_AXIS_WORDS {shape.words}\n"
+    if not ports.is_file() or ports.read_text() != ports_text:
+        write_text_atomic(ports, ports_text)
     return HwProject(shape=shape, include_dir=out_dir, mem_dir=mem_dir)

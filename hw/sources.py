@@ -13,6 +13,7 @@ RTL_MODULES = (
     "nc_fifo",
     "nc_aer_rx",
     "nc_lif_layer",
+    "nc_aer_tx",
     "nc_axil_regs",
     "nc_top",
 )

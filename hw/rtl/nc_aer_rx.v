@@ -3,76 +3,141 @@
 `default_nettype none
 
 /*
- * AER input stage: checks the words of neurocal/aer.py and turns an event into the token stream
- * every layer consumes (the same 32-bit words, see nc_lif_layer):
+ * AER input stage: checks the words of neurocal/aer.py and turns an event into the spike rasters
+ * every layer consumes (tokens {eoe, event[15:0], raster[N_IN-1:0]}, see nc_lif_layer):
  *
  *   input  : tick 0 spikes, EOT(0), ..., tick T-1 spikes, EOT(T-1), EOE(T, event)
- *   output : the same spikes and EOT markers, then LAYERS empty ticks EOT(T) ... EOT(T+LAYERS-1)
- *            (the network runs T + LAYERS ticks), then EOE(T + LAYERS, event)
+ *   output : rasters 0 .. T-1, then LAYERS empty rasters (the network runs T + LAYERS ticks), then
+ *            the end-of-event token with the event number
  *
- * A malformed word is dropped and pulses err_malformed: reserved kind 0b11, a spike whose tick is
- * not the current tick, whose address is >= N_IN, or not above the previous spike of its tick, an
- * EOT or EOE whose tick field disagrees with the ticks seen (the marker still closes the tick or
- * the event, so that one bad word does not shift the rest of the stream). err_overflow pulses when
- * T + LAYERS does not fit the 14-bit tick field.
+ * s_axis carries WORDS AER words per beat, word w at tdata[32w +: 32] (little-endian order); tkeep
+ * is byte-level as AXI asks, read per word: a word is present when its four tkeep bits are set,
+ * absent (skipped) when they are all clear, and malformed otherwise. Each cycle the stage takes the
+ * words of the beat up to and including the next end-of-tick or end-of-event word: a beat holding
+ * several of them takes one cycle each.
+ *
+ * A malformed word is dropped and counted in err_malformed (words this cycle): reserved kind 0b11,
+ * a spike whose tick is not the current tick, whose address is >= N_IN, or not above the previous
+ * spike of its tick, an EOT or EOE whose tick field disagrees with the ticks seen (the marker still
+ * closes the tick or the event, so that one bad word does not shift the rest of the stream).
+ * err_overflow pulses when T + LAYERS does not fit the 14-bit tick field.
  */
 module nc_aer_rx #
 (
     // number of input channels (valid spike addresses 0..N_IN-1)
     parameter N_IN = 400,
     // number of layers: empty ticks appended after the input's last tick
-    parameter LAYERS = 3
+    parameter LAYERS = 3,
+    // AER words per s_axis beat (1..64)
+    parameter WORDS = 1
 )
 (
     input  wire        clk,
     input  wire        rst,
 
-    input  wire [31:0] s_axis_tdata,
+    input  wire [32*WORDS-1:0] s_axis_tdata,
+    input  wire [4*WORDS-1:0]  s_axis_tkeep,
     input  wire        s_axis_tvalid,
     output wire        s_axis_tready,
     input  wire        s_axis_tlast,   // not needed: the EOE word frames the event
 
-    output wire [31:0] m_data,
+    output wire [N_IN+16:0] m_data,   // {eoe, event, raster}
     output wire        m_valid,
     input  wire        m_ready,
 
-    output wire        event_start,    // the first word of an event is accepted
-    output wire        event_end,      // an EOE word is accepted
-    output wire        err_malformed,
+    output wire        event_start,    // the first word of an event is taken
+    output wire        event_end,      // an EOE word is taken
+    output wire [7:0]  err_malformed,  // malformed words dropped this cycle
     output wire        err_overflow
 );
 
 localparam [1:0] KIND_SPIKE = 2'b00, KIND_EOT = 2'b01, KIND_EOE = 2'b10;
 
-reg [31:0] m_data_reg;
+reg [N_IN+16:0] m_data_reg;
 reg m_valid_reg;
+reg [N_IN-1:0] raster_reg;   // spikes of the current tick so far
 reg [13:0] tick_reg;         // current input tick
 reg [15:0] last_addr_reg;    // last spike address of the current tick
 reg any_reg;                 // a spike of the current tick has been seen
 reg in_event_reg;
 reg [7:0] pad_reg;           // empty ticks still to append
-reg eoe_pending_reg;         // the EOE token is still to send
+reg eoe_pending_reg;         // the end-of-event token is still to send
 reg [15:0] event_reg;        // event number of the EOE word
+reg [7:0] pos_reg;           // first word of the beat not yet taken
 
-wire [1:0] kind = s_axis_tdata[31:30];
-wire [13:0] tick = s_axis_tdata[29:16];
-wire [15:0] addr = s_axis_tdata[15:0];
+// ---------------------------------------------------------------- the words of this cycle, in order
+reg [N_IN-1:0] raster_n;
+reg [15:0] last_n;
+reg any_n;
+reg [7:0] bad_n;
+reg stop;            // an end-of-tick or end-of-event word closes this cycle's words
+reg more;            // words after it remain in the beat
+reg [1:0] bnd_kind;
+reg [7:0] bnd_pos;
+reg [15:0] bnd_addr;
+reg [31:0] word;
+reg [3:0] keep;
+integer w;
+always @* begin
+    raster_n = raster_reg;
+    last_n = last_addr_reg;
+    any_n = any_reg;
+    bad_n = 0;
+    stop = 1'b0;
+    more = 1'b0;
+    bnd_kind = KIND_SPIKE;
+    bnd_pos = 0;
+    bnd_addr = 0;
+    for (w = 0; w < WORDS; w = w + 1) begin
+        word = s_axis_tdata[32*w +: 32];
+        keep = s_axis_tkeep[4*w +: 4];
+        if (w >= pos_reg && keep != 4'h0) begin
+            if (stop) begin
+                more = 1'b1;
+            end else if (keep != 4'hF) begin
+                bad_n = bad_n + 1;
+            end else begin
+                case (word[31:30])
+                    KIND_SPIKE: begin
+                        if (word[29:16] == tick_reg && {16'd0, word[15:0]} < N_IN
+                                && (!any_n || word[15:0] > last_n)) begin
+                            raster_n = raster_n | ({{(N_IN-1){1'b0}}, 1'b1} << word[15:0]);
+                            last_n = word[15:0];
+                            any_n = 1'b1;
+                        end else begin
+                            bad_n = bad_n + 1;
+                        end
+                    end
+                    KIND_EOT, KIND_EOE: begin
+                        stop = 1'b1;
+                        bnd_kind = word[31:30];
+                        bnd_pos = w[7:0];
+                        bnd_addr = word[15:0];
+                        if (word[29:16] != tick_reg) bad_n = bad_n + 1;
+                    end
+                    default: bad_n = bad_n + 1;  // reserved kind
+                endcase
+            end
+        end
+    end
+end
 
 wire out_free = !m_valid_reg || m_ready;
 wire padding = pad_reg != 0 || eoe_pending_reg;
-assign s_axis_tready = out_free && !padding && !rst;
-wire take = s_axis_tvalid && s_axis_tready;
+wire active = s_axis_tvalid && !padding && !rst;
+// the words up to the boundary are taken when the boundary can be handled (an EOT needs the output)
+wire commit = active && (!stop || bnd_kind == KIND_EOE || out_free);
+wire beat_done = commit && !more;
+assign s_axis_tready = beat_done;
 
-wire spike_ok = tick == tick_reg && {16'd0, addr} < N_IN && (!any_reg || addr > last_addr_reg);
 wire [31:0] total = {18'd0, tick_reg} + LAYERS;
 
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
-assign event_start = take && !in_event_reg;
-assign event_end = take && kind == KIND_EOE;
-assign err_malformed = take && (kind == 2'b11 || (kind == KIND_SPIKE && !spike_ok)
-                                || ((kind == KIND_EOT || kind == KIND_EOE) && tick != tick_reg));
-assign err_overflow = take && kind == KIND_EOE && total > 32'd16383;
+assign event_start = commit && !in_event_reg;
+assign event_end = commit && stop && bnd_kind == KIND_EOE;
+assign err_malformed = commit ? bad_n : 8'd0;
+assign err_overflow = event_end && total > 32'd16383;
 
 // s_axis_tlast carries no information the EOE word does not
 wire unused = s_axis_tlast;
@@ -81,36 +146,34 @@ always @(posedge clk) begin
     if (m_ready) begin
         m_valid_reg <= 1'b0;
     end
-    if (take) begin
+    if (commit) begin
         in_event_reg <= 1'b1;
-        case (kind)
-            KIND_SPIKE: if (spike_ok) begin
-                m_data_reg <= s_axis_tdata;
-                m_valid_reg <= 1'b1;
-                last_addr_reg <= addr;
-                any_reg <= 1'b1;
-            end
-            KIND_EOT: begin
-                m_data_reg <= {KIND_EOT, tick_reg, 16'd0};
-                m_valid_reg <= 1'b1;
-                tick_reg <= tick_reg + 1;
-                any_reg <= 1'b0;
-            end
-            KIND_EOE: begin
-                pad_reg <= LAYERS;
-                event_reg <= addr;
-            end
-            default: ;  // reserved kind: dropped
-        endcase
+        raster_reg <= raster_n;
+        last_addr_reg <= last_n;
+        any_reg <= any_n;
+        pos_reg <= beat_done ? 8'd0 : bnd_pos + 1;
+        if (stop && bnd_kind == KIND_EOT) begin
+            m_data_reg <= {1'b0, 16'd0, raster_n};
+            m_valid_reg <= 1'b1;
+            raster_reg <= 0;
+            tick_reg <= tick_reg + 1;
+            any_reg <= 1'b0;
+        end
+        if (stop && bnd_kind == KIND_EOE) begin
+            pad_reg <= LAYERS;
+            event_reg <= bnd_addr;
+        end
     end else if (padding && out_free) begin
         m_valid_reg <= 1'b1;
         if (pad_reg != 0) begin
-            m_data_reg <= {KIND_EOT, tick_reg, 16'd0};
+            // spikes after the last EOT (tick field = T) fall into the first appended tick
+            m_data_reg <= {1'b0, 16'd0, raster_reg};
+            raster_reg <= 0;
             tick_reg <= tick_reg + 1;
             pad_reg <= pad_reg - 1;
             eoe_pending_reg <= pad_reg == 1;
         end else begin
-            m_data_reg <= {KIND_EOE, tick_reg, event_reg};
+            m_data_reg <= {1'b1, event_reg, {N_IN{1'b0}}};
             eoe_pending_reg <= 1'b0;
             tick_reg <= 0;
             any_reg <= 1'b0;
@@ -119,11 +182,13 @@ always @(posedge clk) begin
     end
     if (rst) begin
         m_valid_reg <= 1'b0;
+        raster_reg <= 0;
         tick_reg <= 0;
         any_reg <= 1'b0;
         in_event_reg <= 1'b0;
         pad_reg <= 0;
         eoe_pending_reg <= 1'b0;
+        pos_reg <= 0;
     end
 end
 

@@ -5,7 +5,7 @@
 /*
  * AXI4-Lite register file of the accelerator (32-bit registers, byte address):
  *
- *   0x00 ID            0x4E430001 ("NC", register map version 1)
+ *   0x00 ID            0x4E430002 ("NC", register map version 2: banked weights)
  *   0x04 CTRL          write 1 to bit 0: clear the error flags, counters and cycle statistics
  *   0x08 STATUS        [0] busy, [1] malformed AER word seen, [2] overflow (ticks or event queue)
  *   0x0C HASH_LO       content_hash of the loaded network, bits 31:0 of its first 64 bits
@@ -18,7 +18,8 @@
  *   0x28 CONFIG        [7:0] layers, [23:8] input channels
  *   0x30 MEM_SEL       memory to write: [23:16] layer, [1:0] kind (0 weights, 1 neuron parameters,
  *                      2 layer config, 3 content hash); the word layouts are those of the memory files
- *   0x34 MEM_ADDR      word index; writing it also restarts MEM_DATA at the word's bits 31:0
+ *   0x34 MEM_ADDR      word index (weights: bank << 20 | word of the bank); writing it also restarts
+ *                      MEM_DATA at the word's bits 31:0
  *   0x38 MEM_DATA      (write) the next 32 bits of the word, least significant first
  *   0x3C MEM_WRITE     (write) store the word at (MEM_SEL, MEM_ADDR), then MEM_ADDR += 1
  *
@@ -64,7 +65,7 @@ module nc_axil_regs #
     input  wire        event_in,       // pulse: an event entered
     input  wire        event_out,      // pulse: an event left; event_cycles holds its cycle count
     input  wire [31:0] event_cycles,
-    input  wire        err_malformed,  // pulse
+    input  wire [7:0]  err_malformed,  // malformed AER words dropped this cycle
     input  wire        err_overflow,   // pulse
 
     output wire        mem_we,         // pulse: write mem_data at (mem_layer, mem_kind, mem_addr)
@@ -143,7 +144,7 @@ always @(posedge clk) begin
     if (read) begin
         rvalid_reg <= 1'b1;
         case (s_axil_araddr[7:2])
-            6'h00: rdata_reg <= 32'h4E430001;
+            6'h00: rdata_reg <= 32'h4E430002;
             6'h02: rdata_reg <= {29'd0, overflow_flag_reg, malformed_flag_reg, busy};
             6'h03: rdata_reg <= content_hash[31:0];
             6'h04: rdata_reg <= content_hash[63:32];
@@ -165,9 +166,9 @@ always @(posedge clk) begin
         last_cycles_reg <= event_cycles;
         if (event_cycles > max_cycles_reg) max_cycles_reg <= event_cycles;
     end
-    if (err_malformed) begin
+    if (err_malformed != 0) begin
         malformed_flag_reg <= 1'b1;
-        malformed_reg <= malformed_reg + 1;
+        malformed_reg <= malformed_reg + {24'd0, err_malformed};
     end
     if (err_overflow) overflow_flag_reg <= 1'b1;
 

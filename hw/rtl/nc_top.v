@@ -2,15 +2,19 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
+// NC_AXIS_WORDS: AER words per s_axis beat (generated beside nc_params.vh; port widths need it first)
+`include "nc_ports.vh"
+
 /*
- * The accelerator: AER words in (AXI4-Stream), the integer network's output stream out
- * (AXI4-Stream, the output format of neurocal/aer.py), registers over AXI4-Lite.
+ * The accelerator: AER words in (AXI4-Stream, NC_WORDS words per beat), the integer network's output
+ * stream out (AXI4-Stream, the output format of neurocal/aer.py), registers over AXI4-Lite.
  *
- *   s_axis -> nc_aer_rx -> FIFO -> layer 0 -> FIFO -> layer 1 -> ... -> layer L-1 -> FIFO -> m_axis
+ *   s_axis -> nc_aer_rx -> FIFO -> layer 0 -> FIFO -> ... -> layer L-1 -> FIFO -> nc_aer_tx -> m_axis
  *
- * Layers run concurrently, each on its own event: event e+1 enters layer 0 while event e is still
- * in the later layers. The output keeps the last layer's spike, voltage and end-of-event words and
- * drops its end-of-tick words; m_axis_tlast marks the end-of-event word.
+ * Between the stages a tick is one token: the tick's spike raster (one bit per presynaptic neuron);
+ * an end-of-event token closes the event (from the last layer it carries the final voltages).
+ * Layers run concurrently, each on its own tick: layer 1 updates tick t while layer 0 accumulates
+ * tick t + 1, and event e+1 enters layer 0 while event e is still in the later layers.
  *
  * The network's shape comes from the generated header nc_params.vh (neurocal.hw.generate), its
  * integers from the memory files it names, read at time zero ($readmemh): one build runs any
@@ -21,7 +25,8 @@ module nc_top
     input  wire        clk,
     input  wire        rst,
 
-    input  wire [31:0] s_axis_tdata,
+    input  wire [32*`NC_AXIS_WORDS-1:0] s_axis_tdata,
+    input  wire [4*`NC_AXIS_WORDS-1:0]  s_axis_tkeep,
     input  wire        s_axis_tvalid,
     output wire        s_axis_tready,
     input  wire        s_axis_tlast,
@@ -52,17 +57,39 @@ module nc_top
     input  wire        s_axil_rready
 );
 
-// NC_LAYERS, NC_SIZES (layer i: inputs [32*i +: 32], neurons [32*(i+1) +: 32]), NC_LANES,
-// NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_MEM_PREFIX, NC_FIFO_LOG2, NC_WRITABLE
+// NC_LAYERS, NC_SIZES (layer i: inputs [32*i +: 32], neurons [32*(i+1) +: 32]), NC_LANES, NC_ROWS,
+// NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_WORDS, NC_MEM_PREFIX, NC_FIFO_LOG2, NC_WRITABLE
 `include "nc_params.vh"
 
 localparam L = NC_LAYERS;
-localparam [1:0] KIND_EOT = 2'b01, KIND_EOE = 2'b10;
 
-// stage i: src i (0: rx, i > 0: layer i-1) -> FIFO i -> dst i (i < L: layer i, L: output)
-wire [31:0] src_data [0:L];
+// payload of the tokens of stage i: the raster of layer i's inputs; stage L: the output voltages
+function integer payload;
+    input integer i;
+    begin
+        payload = i < NC_LAYERS ? NC_SIZES[32*i +: 32] : 24 * NC_SIZES[32*NC_LAYERS +: 32];
+    end
+endfunction
+function integer max_payload;
+    input integer n;
+    integer j, w;
+    begin
+        w = 1;
+        for (j = 0; j <= n; j = j + 1) begin
+            if (payload(j) > w) w = payload(j);
+        end
+        max_payload = w;
+    end
+endfunction
+localparam TW = max_payload(NC_LAYERS) + 17;
+
+// stage i: src i (0: rx, i > 0: layer i-1) -> FIFO i -> dst i (i < L: layer i, L: tx); a token of
+// stage i uses the low payload(i) + 17 bits
+/* verilator lint_off UNUSEDSIGNAL */
+wire [TW-1:0] src_data [0:L];
+wire [TW-1:0] dst_data [0:L];
+/* verilator lint_on UNUSEDSIGNAL */
 wire [L:0] src_valid, src_ready;
-wire [31:0] dst_data [0:L];
 wire [L:0] dst_valid, dst_ready;
 wire [L-1:0] layer_busy;
 wire [L-1:0] layer_mem_overflow;
@@ -87,19 +114,23 @@ wire [1:0] mem_kind;
 wire [31:0] mem_addr;
 wire [MEM_W-1:0] mem_data;
 
-wire event_start, event_end, err_malformed, err_overflow_rx;
+wire event_start, event_end, err_overflow_rx;
+wire [7:0] err_malformed;
+localparam N0 = NC_SIZES[31:0];
 
 nc_aer_rx #(
-    .N_IN(NC_SIZES[31:0]),
-    .LAYERS(L)
+    .N_IN(N0),
+    .LAYERS(L),
+    .WORDS(NC_WORDS)
 ) rx (
     .clk(clk),
     .rst(rst),
     .s_axis_tdata(s_axis_tdata),
+    .s_axis_tkeep(s_axis_tkeep),
     .s_axis_tvalid(s_axis_tvalid),
     .s_axis_tready(s_axis_tready),
     .s_axis_tlast(s_axis_tlast),
-    .m_data(src_data[0]),
+    .m_data(src_data[0][N0+16:0]),
     .m_valid(src_valid[0]),
     .m_ready(src_ready[0]),
     .event_start(event_start),
@@ -108,41 +139,57 @@ nc_aer_rx #(
     .err_overflow(err_overflow_rx)
 );
 
+generate
+    if (TW > N0 + 17) begin : rx_pad
+        assign src_data[0][TW-1:N0+17] = 0;
+    end
+endgenerate
+
 genvar i;
 generate
     for (i = 0; i <= L; i = i + 1) begin : stage
+        localparam PW = payload(i);
         nc_fifo #(
-            .WIDTH(32),
+            .WIDTH(PW + 17),
             .DEPTH_LOG2(NC_FIFO_LOG2)
         ) fifo (
             .clk(clk),
             .rst(rst),
-            .s_data(src_data[i]),
+            .s_data(src_data[i][PW+16:0]),
             .s_valid(src_valid[i]),
             .s_ready(src_ready[i]),
-            .m_data(dst_data[i]),
+            .m_data(dst_data[i][PW+16:0]),
             .m_valid(dst_valid[i]),
             .m_ready(dst_ready[i])
         );
+        if (TW > PW + 17) begin : pad
+            assign dst_data[i][TW-1:PW+17] = 0;
+        end
         if (i < L) begin : layer
+            localparam OW = payload(i + 1);
+            if (TW > OW + 17) begin : out_pad
+                assign src_data[i+1][TW-1:OW+17] = 0;
+            end
             nc_lif_layer #(
                 .N_IN(NC_SIZES[32*i +: 32]),
                 .N_OUT(NC_SIZES[32*(i+1) +: 32]),
                 .LANES(NC_LANES[32*i +: 32]),
+                .ROWS(NC_ROWS[32*i +: 32]),
                 .ACC_W(NC_ACC_W[32*i +: 32]),
                 .U_W(NC_U_W[32*i +: 32]),
                 .EMIT_V(i == L - 1 ? 1 : 0),
                 .LAYER(i),
                 .MEM_PREFIX(NC_MEM_PREFIX),
                 .MEM_W(MEM_W),
-                .WRITABLE(NC_WRITABLE)
+                .WRITABLE(NC_WRITABLE),
+                .OUT_W(OW)
             ) lif (
                 .clk(clk),
                 .rst(rst),
-                .s_data(dst_data[i]),
+                .s_data(dst_data[i][PW+16:0]),
                 .s_valid(dst_valid[i]),
                 .s_ready(dst_ready[i]),
-                .m_data(src_data[i+1]),
+                .m_data(src_data[i+1][OW+16:0]),
                 .m_valid(src_valid[i+1]),
                 .m_ready(src_ready[i+1]),
                 .busy(layer_busy[i]),
@@ -156,12 +203,23 @@ generate
     end
 endgenerate
 
-// output: the last layer's words without its end-of-tick markers
-wire [1:0] out_kind = dst_data[L][31:30];
-assign m_axis_tdata = dst_data[L];
-assign m_axis_tvalid = dst_valid[L] && out_kind != KIND_EOT;
-assign m_axis_tlast = out_kind == KIND_EOE;
-assign dst_ready[L] = m_axis_tready || out_kind == KIND_EOT;
+// output: the last layer's tokens as AER words
+localparam PL = payload(L);
+wire tx_busy;
+nc_aer_tx #(
+    .N_OUT(NC_SIZES[32*L +: 32])
+) tx (
+    .clk(clk),
+    .rst(rst),
+    .s_data(dst_data[L][PL+16:0]),
+    .s_valid(dst_valid[L]),
+    .s_ready(dst_ready[L]),
+    .m_axis_tdata(m_axis_tdata),
+    .m_axis_tvalid(m_axis_tvalid),
+    .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast),
+    .busy(tx_busy)
+);
 wire event_out = m_axis_tvalid && m_axis_tready && m_axis_tlast;
 
 // cycles per event: a queue of start times, one entry per event in flight
@@ -225,7 +283,7 @@ nc_axil_regs #(
     .s_axil_rvalid(s_axil_rvalid),
     .s_axil_rready(s_axil_rready),
     .content_hash(hash_mem[0]),
-    .busy(|layer_busy || |dst_valid || |src_valid),
+    .busy(|layer_busy || tx_busy || |dst_valid || |src_valid),
     .event_in(event_end),
     .event_out(event_out),
     .event_cycles(event_cycles),

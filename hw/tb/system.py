@@ -27,7 +27,7 @@ from neurocal.hw.tb.common import fail
 REG_ID, REG_CTRL, REG_STATUS, REG_HASH_LO, REG_HASH_HI = 0x00, 0x04, 0x08, 0x0C, 0x10
 REG_EVENTS_IN, REG_EVENTS_OUT, REG_LAST_CYCLES, REG_MAX_CYCLES, REG_MALFORMED = 0x14, 0x18, 0x1C, 0x20, 0x24
 REG_MEM_SEL, REG_MEM_ADDR, REG_MEM_DATA, REG_MEM_WRITE = 0x30, 0x34, 0x38, 0x3C
-ID_VALUE = 0x4E430001
+ID_VALUE = 0x4E430002
 
 
 def _pauses(seed: int, p: float):
@@ -40,7 +40,7 @@ async def load_memories(axil: AxiLiteMaster, memories: list[dict]) -> None:
     """Write a network's memory words over AXI4-Lite; check that a write outside a memory is refused."""
     for mem in memories:
         await axil.write_dword(REG_MEM_SEL, (mem["layer"] << 16) | mem["kind"])
-        await axil.write_dword(REG_MEM_ADDR, 0)
+        await axil.write_dword(REG_MEM_ADDR, mem.get("addr", 0))
         for dwords in mem["words"]:
             for d in dwords:
                 await axil.write_dword(REG_MEM_DATA, d)
@@ -66,7 +66,8 @@ async def stream_events(dut) -> None:
     timeout_ns = float(cfg["timeout_cycles"]) * period
 
     cocotb.start_soon(Clock(dut.clk, period, "ns").start())
-    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst, byte_size=32)
+    # s_axis: WORDS AER words per beat with a byte-level tkeep; frames are sent as little-endian bytes
+    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
     sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst, byte_size=32)
     axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
     source.log.setLevel("WARNING")
@@ -105,13 +106,13 @@ async def stream_events(dut) -> None:
     start = cocotb.utils.get_sim_time("ns")
     if cfg.get("latency"):
         for e, ev in enumerate(events):
-            await source.send(AxiStreamFrame(tdata=[int(x) for x in ev]))
+            await source.send(AxiStreamFrame(tdata=ev.astype("<u4").tobytes()))
             await receive(e)
             cycles.append(await axil.read_dword(REG_LAST_CYCLES))
     else:
         async def feed() -> None:
             for ev in events:
-                await source.send(AxiStreamFrame(tdata=[int(x) for x in ev]))
+                await source.send(AxiStreamFrame(tdata=ev.astype("<u4").tobytes()))
 
         cocotb.start_soon(feed())
         for e in range(len(events)):

@@ -32,19 +32,21 @@ def _agree(net: IntNetwork, spikes: np.ndarray, run: cosim.CosimRun, build_root=
                              f"that event (as event 0): {waves}")
 
 
-def _random_case(seed: int) -> tuple[IntNetwork, np.ndarray, list[int]]:
+def _random_case(seed: int) -> tuple[IntNetwork, np.ndarray, HwConfig]:
+    """A random network, input and build: lanes 1..n_out, weight banks 1..n_in, 1..8 AER words per beat."""
     rng = np.random.default_rng(seed)
     sizes = [int(x) for x in rng.integers(1, 13, size=rng.integers(2, 5))]
     net = random_network(sizes, rng, extreme=seed % 2 == 1, readout="spikes" if seed % 3 else "membrane", groups=3)
     spikes = rng.random((3, int(rng.integers(1, 9)), sizes[0])) < rng.uniform(0.1, 0.8)
     lanes = [int(rng.integers(1, n + 1)) for n in sizes[1:]]
-    return net, spikes, lanes
+    rows = [int(rng.integers(1, n + 1)) for n in sizes[:-1]]
+    return net, spikes, HwConfig(lanes=lanes, rows=rows, words=int(rng.choice([1, 2, 3, 8])))
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_random_networks_icarus(seed: int, hw_build_root) -> None:
-    net, spikes, lanes = _random_case(seed)
-    run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, config=HwConfig(lanes=lanes),
+    net, spikes, config = _random_case(seed)
+    run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, config=config,
                            backpressure=seed % 2 == 0)
     _agree(net, spikes, run)
     assert run.registers["events_out"] == len(spikes) and run.registers["status"] & 0b110 == 0
@@ -66,16 +68,17 @@ def test_calorimeter_events_icarus(hw_build_root) -> None:
     net = random_network([400, 50, 30, 1], np.random.default_rng(5))
     run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, latency=True)
     _agree(net, spikes, run)
-    # latency mode: one count per event; at least one word per input word went in
-    assert len(run.cycles) == 3 and np.all(run.cycles >= spikes.sum(axis=(1, 2)) + spikes.shape[1])
+    # latency mode: one count per event; every input beat took a cycle, every tick a cycle in each layer
+    beats = -(-(spikes.sum(axis=(1, 2)) + spikes.shape[1] + 1) // run.shape.words)
+    assert len(run.cycles) == 3 and np.all(run.cycles >= np.maximum(beats, spikes.shape[1] + net.n_layers))
 
 
 def test_random_networks_share_one_verilator_build(hw_build_root) -> None:
     rng = np.random.default_rng(77)
     nets = [random_network([16, 12, 9, 5], rng, extreme=bool(k % 2), readout="spikes", groups=4) for k in range(3)]
-    shape = shape_for(nets[0], lanes=[4, 12, 2])
+    shape = shape_for(nets[0], lanes=[4, 12, 2], rows=[3, 5, 9], words=4)
     for other in nets[1:]:
-        shape = shape.union(shape_for(other, lanes=[4, 12, 2]))
+        shape = shape.union(shape_for(other, lanes=[4, 12, 2], rows=[3, 5, 9], words=4))
     for k, net in enumerate(nets):
         spikes = rng.random((4, 12, 16)) < 0.4
         run = cosim.run_events(net, spikes, sim="verilator", build_root=hw_build_root, shape=shape,
@@ -110,7 +113,7 @@ def test_a_network_loaded_over_axi_lite_replaces_the_generated_one(hw_build_root
     rng = np.random.default_rng(21)
     built_for = random_network([8, 6, 3], rng, readout="spikes")
     loaded = random_network([8, 6, 3], rng, extreme=True, readout="spikes", groups=3)
-    shape = shape_for(built_for, lanes=[4, 3]).union(shape_for(loaded, lanes=[4, 3]))
+    shape = shape_for(built_for, lanes=[4, 3], rows=[3, 2]).union(shape_for(loaded, lanes=[4, 3], rows=[3, 2]))
     spikes = rng.random((3, 7, 8)) < 0.5
     data, _ = cosim.run_words(built_for, aer.encode_events(spikes), sim="icarus", build_root=hw_build_root,
                               shape=shape, load=loaded, backpressure=True)
@@ -136,10 +139,11 @@ def test_a_missing_simulator_is_one_clear_line(monkeypatch) -> None:
         simulators.check_simulator("modelsim")
 
 
-@pytest.mark.parametrize(("lanes", "writable"), [(1, True), (None, True), (3, False)])
-def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, tmp_path, rng) -> None:
+@pytest.mark.parametrize(("lanes", "writable", "rows", "words"),
+                         [(1, True, 1, 1), (None, True, None, 16), (3, False, [4, 3], 3)])
+def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, tmp_path, rng) -> None:
     net = random_network([9, 7, 3], rng)
-    project = generate(net, tmp_path, HwConfig(lanes=lanes, writable=writable))
+    project = generate(net, tmp_path, HwConfig(lanes=lanes, writable=writable, rows=rows, words=words))
     vbin = simulators._verilator_bin()
     with simulators.simulator_env():
         lint = subprocess.run(

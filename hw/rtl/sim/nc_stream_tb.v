@@ -4,8 +4,9 @@
 
 /*
  * File-driven testbench of nc_top for bulk co-simulation (Verilator with nc_stream_main.cpp, or Icarus):
- * streams AER words from a hex file (one word per line) into s_axis, one per cycle, with the
- * output always ready, and writes every output word and every event's cycle count to files.
+ * streams AER words from a hex file (one word per line) into s_axis, one beat of up to
+ * `NC_AXIS_WORDS words per cycle (an event starts a new beat; tkeep marks the words present), with
+ * the output always ready, and writes every output word and every event's cycle count to files.
  *
  *   +in=<file>      input words (hex, one per line)
  *   +out=<file>     output words (hex, one per line)
@@ -23,6 +24,7 @@
 /* verilator lint_off PROCASSINIT */
 /* verilator lint_off INITIALDLY */
 /* verilator lint_off UNUSEDSIGNAL */
+`include "nc_ports.vh"
 module nc_stream_tb
 `ifdef VERILATOR
 (
@@ -37,7 +39,9 @@ always #2 clk = ~clk;  // 250 MHz
 reg rst = 1'b1;
 reg [2:0] rst_count = 0;
 
-reg [31:0] s_axis_tdata = 0;
+localparam WORDS = `NC_AXIS_WORDS;
+reg [32*WORDS-1:0] s_axis_tdata = 0;
+reg [4*WORDS-1:0] s_axis_tkeep = 0;
 reg s_axis_tvalid = 1'b0;
 wire s_axis_tready;
 wire [31:0] m_axis_tdata;
@@ -52,6 +56,7 @@ nc_top dut (
     .clk(clk),
     .rst(rst),
     .s_axis_tdata(s_axis_tdata),
+    .s_axis_tkeep(s_axis_tkeep),
     .s_axis_tvalid(s_axis_tvalid),
     .s_axis_tready(s_axis_tready),
     .s_axis_tlast(1'b0),
@@ -80,7 +85,7 @@ nc_top dut (
     .s_axil_rready(1'b1)
 );
 
-integer fin, fout, fcyc, code, n_events_in, n_events_out;
+integer fin, fout, fcyc, code, n_events_in, n_events_out, n;
 integer cycle, max_cycles;
 reg serial, have_word, eof;
 reg [31:0] word;
@@ -121,21 +126,35 @@ always @(posedge clk) begin
     rst <= rst_count != 3'd4;
 end
 
-// input side: one word per cycle while the design takes it (serial: stop after each end of event).
+// input side: one beat per cycle while the design takes it (serial: stop after each end of event).
 // The ports change only through non-blocking assignments, so the design samples them race-free.
-reg pending;
+reg pending, beat_eoe_reg, beat_eoe;
+reg [32*WORDS-1:0] beat;
+reg [4*WORDS-1:0] beat_keep;
 always @(posedge clk) begin
     if (!rst) begin
         cycle <= cycle + 1;
         pending = s_axis_tvalid;
         if (s_axis_tvalid && s_axis_tready) begin
-            if (s_axis_tdata[31:30] == 2'b10) n_events_in = n_events_in + 1;
+            if (beat_eoe_reg) n_events_in = n_events_in + 1;
             pending = 1'b0;
         end
         if (!pending && have_word && (!serial || n_events_out == n_events_in)) begin
-            s_axis_tdata <= word;
+            beat = 0;
+            beat_keep = 0;
+            beat_eoe = 1'b0;
+            for (n = 0; n < WORDS; n = n + 1) begin
+                if (have_word && !beat_eoe) begin
+                    beat[32*n +: 32] = word;
+                    beat_keep[4*n +: 4] = 4'hF;
+                    beat_eoe = word[31:30] == 2'b10;
+                    next_word;
+                end
+            end
+            s_axis_tdata <= beat;
+            s_axis_tkeep <= beat_keep;
+            beat_eoe_reg <= beat_eoe;
             pending = 1'b1;
-            next_word;
         end
         s_axis_tvalid <= pending;
         if (m_axis_tvalid) begin
