@@ -46,7 +46,9 @@ class NeurocalLIF(Layer):
         Attribute("n_out"),
         Attribute("weight_exp"),
         Attribute("spiking", value_type=bool),
+        Attribute("a_bits"),
         Attribute("u_bits"),
+        Attribute("v_sum_bits"),
         *[WeightAttribute(name) for name, _, _ in PARAMETERS],
     ]
 
@@ -73,8 +75,10 @@ _CONFIG = """struct config{index} : nc::lif_config {{
     static const unsigned n_out = {n_out};
     static const int weight_exp = {weight_exp};
     static const bool spiking = {spiking};
+    typedef ap_int<{a_bits}> a_t;
     typedef ap_int<{u_bits}> u_t;
     typedef ap_int<24> v_t;
+    typedef ap_int<{v_sum_bits}> v_sum_t;
     typedef {du_t} du_t;
     typedef {dv_t} dv_t;
     typedef {vth_t} vth_t;

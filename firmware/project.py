@@ -37,7 +37,7 @@ import numpy as np
 from neurocal.errors import NeurocalError
 from neurocal.firmware.scripts import COPIED, write_scripts, write_tb_data
 from neurocal.firmware.sources import hls_source
-from neurocal.intnet import IntNetwork
+from neurocal.intnet import ACT_SHIFT, SUM_BITS, IntNetwork, signed_bits
 
 MANIFEST = "neurocal_firmware.json"  # what the project is (network, config, file origins)
 PROJECT_KIND = "hls4ml firmware project"  # kind in the spine's neurocal-manifest.json
@@ -98,13 +98,17 @@ class Project:
 # ----------------------------------------------------------------------------------------- widths
 
 
-def _u_bits(net: IntNetwork) -> list[int]:
-    """Width of each layer's current register: the static worst case over any input (``static_widths``).
+def _widths(net: IntNetwork) -> list[dict[str, int]]:
+    """Each layer's register and sum widths: the static worst case over any input (``static_widths``).
 
-    The voltage register is always 24 bits (v is clipped to ±(2^23 − 1)); the sums are computed in int32
-    with wrap-around, as the contract states.
+    ``a_bits``: the synaptic input ``a << 6``; ``u_bits``: the current register and its sum before the
+    wrap; ``v_sum_bits``: the voltage sum before the clip (the register itself is always 24 bits, v is
+    clipped to ±(2^23 − 1)). A bound that reaches 2^31 gives 32 bits: the contract's int32 wrap-around.
+    Below that the sums cannot leave their width, so a narrower type computes the same integers.
     """
-    return [int(w.u_bits) for w in net.static_widths()]
+    limit = 1 << (SUM_BITS - 1)
+    return [{"a_bits": min(signed_bits(min(w.a_max << ACT_SHIFT, limit)), SUM_BITS), "u_bits": int(w.u_bits),
+             "v_sum_bits": int(w.v_bits)} for w in net.static_widths()]
 
 
 def _per_neuron(value: Any, n: int) -> np.ndarray:
@@ -123,7 +127,7 @@ def layer_list(net: IntNetwork) -> list[dict[str, Any]]:
         {"class_name": "Input", "name": FLAG, "input_shape": [1]},
     ]
     prev = INPUT
-    for i, (layer, u_bits) in enumerate(zip(net.layers, _u_bits(net), strict=True)):
+    for i, (layer, widths) in enumerate(zip(net.layers, _widths(net), strict=True)):
         n = layer.n_out
         w = np.asarray(layer.weights, dtype=np.int64).T  # hls4ml Dense: (n_in, n_out)
         layers.append({
@@ -133,7 +137,7 @@ def layer_list(net: IntNetwork) -> list[dict[str, Any]]:
         layers.append({
             "class_name": "NeurocalLIF", "name": f"lif{i}", "inputs": [f"fc{i}", FLAG],
             "outputs": [f"lif{i}", f"lif{i}_probe"], "n_out": n, "weight_exp": int(layer.weight_exp),
-            "spiking": bool(layer.spiking), "u_bits": int(u_bits),
+            "spiking": bool(layer.spiking), **widths,
             "du_data": _per_neuron(layer.du, n), "dv_data": _per_neuron(layer.dv, n),
             "vth_data": _per_neuron(layer.vth, n),
             "bias_data": np.asarray(layer.effective_bias, dtype=np.int64).reshape(n),

@@ -34,8 +34,10 @@ struct lif_config {
     static const unsigned n_out = 1;   // neurons in the layer
     static const int weight_exp = 0;   // the Dense sum is multiplied by 2^weight_exp (floor if < 0)
     static const bool spiking = true;  // false: membrane readout that never fires
-    typedef ap_int<32> u_t;            // current register (static width from intnet, <= 32)
+    typedef ap_int<32> a_t;            // synaptic input a << 6 (static width from intnet, <= 32)
+    typedef ap_int<32> u_t;            // current register and its sum before the wrap (static width, <= 32)
     typedef ap_int<24> v_t;            // voltage register (|v| <= 2^23 - 1 after the clip)
+    typedef ap_int<32> v_sum_t;        // voltage sum before the clip (static width, <= 32)
     typedef ap_uint<12> du_t;
     typedef ap_uint<12> dv_t;
     typedef ap_uint<17> vth_t;
@@ -45,22 +47,23 @@ struct lif_config {
 // trunc0(x * factor / 4096): the exact product, truncated toward zero (Lava: sign * (|p| >> 12)).
 // The product is formed in a native 64-bit integer (|x * factor| < 2^44): ap_int multiplies wider than
 // 32 bits go through multi-word arithmetic in C-simulation, which is slow; HLS trims the widths anyway.
-template <int W> inline i32 trunc_decay(ap_int<W> x, ap_uint<13> factor) {
+template <int W> inline ap_int<W> trunc_decay(ap_int<W> x, ap_uint<13> factor) {
     #pragma HLS INLINE
     const long long p = x.to_int64() * (long long)factor.to_uint();
     const long long q = (p < 0) ? -((-p) >> 12) : (p >> 12);
-    return i32(q);  // |q| <= |x|: no bits lost
+    return ap_int<W>(q);  // |q| <= |x| (factor <= 4096): no bits lost
 }
 
-// The Dense sum of one tick shifted into the LIF input: wrap32(wrap32(sum * 2^e) << 6).
-template <class data_T, int E> inline i32 synaptic_input(data_T sum) {
+// The Dense sum of one tick shifted into the LIF input: wrap32(wrap32(sum * 2^e) << 6), in a_t: 32 bits
+// where the static bound of |a << 6| reaches 2^31 (then it wraps as int32), else just wide enough.
+template <class data_T, class a_T, int E> inline a_T synaptic_input(data_T sum) {
     #pragma HLS INLINE
     const long long s = sum.to_int64();  // |sum| < 2^31, E in -8..7: no overflow below
     const long long shifted = (E >= 0) ? s * (1LL << (E >= 0 ? E : 0)) : (s >> (E < 0 ? -E : 0));  // >> floors
     const i32 a = i32(shifted);  // Lava's channel is int32: keep the low 32 bits
     ap_int<32 + ACT_SHIFT> a6 = a;
     a6 <<= ACT_SHIFT;
-    return i32(a6);  // numpy's int32 << 6 drops the high bits
+    return a_T(i32(a6));  // numpy's int32 << 6 drops the high bits; a_T holds every value the bound allows
 }
 
 template <class data_T, class flag_T, class spike_T, class probe_T, typename CONFIG_T>
@@ -85,19 +88,25 @@ void lif(data_T sum[CONFIG_T::n_out], flag_T first_tick[1], spike_T spikes[CONFI
 Neurons:
     for (unsigned i = 0; i < CONFIG_T::n_out; i++) {
         #pragma HLS UNROLL
-        const i32 a = clear ? i32(0) : synaptic_input<data_T, CONFIG_T::weight_exp>(delayed[i]);
-        const i32 u_old = clear ? i32(0) : i32(u[i]);
-        const i32 v_old = clear ? i32(0) : i32(v[i]);
+        // Sums are held in their static widths (intnet static_widths): 32 bits, wrapping like int32, where
+        // the bound reaches 2^31; narrower where it cannot, which computes the same integers.
+        typedef typename CONFIG_T::a_t a_t;
+        typedef typename CONFIG_T::u_t u_t;
+        typedef typename CONFIG_T::v_t v_t;
+        typedef typename CONFIG_T::v_sum_t v_sum_t;
+        const a_t a = clear ? a_t(0) : synaptic_input<data_T, a_t, CONFIG_T::weight_exp>(delayed[i]);
+        const u_t u_old = clear ? u_t(0) : u[i];
+        const v_t v_old = clear ? v_t(0) : v[i];
 
         // current: decay, add the input (int32 wrap), then Lava's single-correction wrap
-        const i32 d = trunc_decay<32>(u_old, ap_uint<13>(4095 - du[i])) + a;
-        const i32 w = (d > UV_LIMIT) ? i32(d - 2 * UV_LIMIT) : d;
-        const i32 u_new = (w <= -UV_LIMIT) ? i32(d + 2 * UV_LIMIT) : w;
+        const u_t d = u_t(trunc_decay(u_old, ap_uint<13>(4095 - du[i])) + a);
+        const u_t w = (d > UV_LIMIT) ? u_t(d - 2 * UV_LIMIT) : d;
+        const u_t u_new = (w <= -UV_LIMIT) ? u_t(d + 2 * UV_LIMIT) : w;
 
         // voltage: decay, add current and bias (int32 wraps, left to right), clip to 24 bits
-        i32 vd = trunc_decay<32>(v_old, ap_uint<13>(4096 - dv[i])) + u_new;
-        vd = vd + bias[i];
-        i32 v_new = (vd > V_MAX) ? i32(V_MAX) : (vd < -V_MAX) ? i32(-V_MAX) : vd;
+        v_sum_t vd = v_sum_t(trunc_decay(v_old, ap_uint<13>(4096 - dv[i])) + u_new);
+        vd = v_sum_t(vd + bias[i]);
+        v_t v_new = (vd > V_MAX) ? v_t(V_MAX) : (vd < -V_MAX) ? v_t(-V_MAX) : v_t(vd);
 
         const i32 threshold = i32(vth[i]) << ACT_SHIFT;  // vth < 2^17: no bit is lost
         const bool fire = CONFIG_T::spiking && v_new > threshold;

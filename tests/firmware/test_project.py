@@ -12,6 +12,8 @@ import pytest
 import neurocal.firmware.project as project_mod
 from neurocal.errors import NeurocalError
 from neurocal.firmware.project import MANIFEST, FirmwareConfig, generate, read_manifest
+from neurocal.intnet import IntNetwork
+from neurocal.testnets import random_network
 from tests.firmware.conftest import extreme_network
 
 pytestmark = pytest.mark.hls
@@ -60,6 +62,25 @@ def test_project_holds_exact_integer_types(tmp_path):
     params = (tmp_path / "p/firmware/parameters.h").read_text()
     assert params.count("nc::lif_config") == net.n_layers
     assert "static const int weight_exp = " in params
+    # the LIF's sums: static widths, 32 bits (int32 wrap) only where a bound reaches 2^31
+    for w in net.static_widths():
+        a6 = min(w.a_max << 6, 1 << 31)
+        assert f"typedef ap_int<{min(a6.bit_length() + 1, 32)}> a_t;" in params
+        assert f"typedef ap_int<{w.u_bits}> u_t;" in params and f"typedef ap_int<{w.v_bits}> v_sum_t;" in params
+
+
+def test_lif_sums_narrower_than_int32_where_the_bounds_allow(tmp_path):
+    """A calorimeter-like layer (8-bit weights, leaky current): a, u and the v sum need fewer than 32 bits."""
+    rng = np.random.default_rng(0)
+    net = random_network([40, 10, 3], rng)
+    for layer in net.layers:
+        layer.du = np.full(layer.n_out, 4095)
+    net = IntNetwork(n_inputs=net.n_inputs, layers=net.layers, readout=net.readout)
+    widths = net.static_widths()
+    assert all(not w.wraps_int32 and w.v_bits < 32 for w in widths)
+    generate(net, tmp_path / "p", compile=False)
+    params = (tmp_path / "p/firmware/parameters.h").read_text()
+    assert "typedef ap_int<32> a_t;" not in params and "typedef ap_int<32> v_sum_t;" not in params
 
 
 def test_undersized_accumulator_is_refused(tmp_path, monkeypatch):
