@@ -1,7 +1,361 @@
-"""``neurocal rtl …``: simulate and synthesise the RTL accelerator from the command line."""
+"""``neurocal rtl …``: simulate, synthesise and export the RTL accelerator from the command line.
+
+* ``rtl sim``: bulk co-simulation (``neurocal.hw.bulk``) of a bundle on events, every event checked
+  against the golden model; prints the hardware's cycles, latency and event rate at 250 MHz and the
+  simulator's own speed. Two ways to feed events:
+
+  - *serial*: an event enters once the previous one has left, so its cycle count is its latency
+    (first input word → last output word);
+  - *streamed*: events follow each other at full rate (layers overlap), so
+    ``total cycles / events`` is the sustained cost of an event and 250 MHz divided by it the
+    event rate of one core.
+
+  Events run in chunks (one simulator process each; the build is reused) so that long runs report
+  progress; a streamed chunk starts with an empty pipeline, which adds at most one event's latency
+  per chunk to the total.
+* ``rtl synth``: yosys resources against the xc7z020 and the logic-depth proxy (``neurocal.hw.synth``).
+* ``rtl build``: the generated RTL project (sources, ``nc_params.vh``, memories) in one folder.
+"""
 
 from __future__ import annotations
 
-import click
+import dataclasses
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+import numpy as np
+
+from neurocal.cli.deploy import _no_limit  # --timeout 0 → no limit, the same rule as run/compare
+from neurocal.cli.options import COUNT, TIMEOUT, positive
+from neurocal.errors import NeurocalError
+
+CLOCK_MHZ = 250.0
+MODES = ("both", "serial", "streamed")
+DEFAULT_CHUNK = {"verilator": 250, "icarus": 10}  # events per simulator process: progress every ~10–60 s
+PROJECT_KIND = "rtl-project"
+
+
+class PerLayer(click.ParamType):
+    """``8`` (every layer), ``50,30,1`` (one per layer) or ``all`` (fully parallel: None)."""
+
+    name = "per-layer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, (int, list)):
+            return value
+        text = str(value).strip()
+        if text.lower() == "all":
+            return None
+        try:
+            numbers = [int(p, 10) for p in text.split(",")]
+        except ValueError:
+            self.fail(f"{value!r}: expected an integer (every layer), a comma list (one per layer) or 'all'",
+                      param, ctx)
+        if any(n < 1 for n in numbers):
+            self.fail(f"{value!r}: every value must be at least 1", param, ctx)
+        return numbers[0] if len(numbers) == 1 else numbers
+
+
+PER_LAYER = PerLayer()
+
+
+def hw_config(lanes: Any = None, rows: Any = None, words: Any = None, writable: bool = True) -> Any:
+    """The generator's choices; ``rows``/``words`` only where this RTL revision has them (HwConfig fields)."""
+    from neurocal.hw.generate import HwConfig
+
+    fields = {f.name for f in dataclasses.fields(HwConfig)}
+    kwargs: dict[str, Any] = {"lanes": lanes, "writable": writable}
+    for name, value in (("rows", rows), ("words", words)):
+        if value is not None:
+            if name not in fields:
+                raise NeurocalError(f"--{name}: this RTL revision has no {name.upper()} parameter (HwConfig has no "
+                                    f"'{name}' field); leave --{name} out")
+            kwargs[name] = value
+    return HwConfig(**kwargs)
+
+
+def _shape_dict(shape: Any) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(shape).items()}
+
+
+def sources_digest() -> str:
+    """sha256 over the RTL sources the run used: which design the numbers belong to."""
+    from neurocal.hw.sources import rtl_dir, rtl_sources
+
+    h = hashlib.sha256()
+    for path in [*rtl_sources(), *sorted(rtl_dir().glob("*.vh")), *sorted((rtl_dir() / "sim").glob("*"))]:
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _write_json(out: Path | None, report: dict[str, Any]) -> None:
+    if out is not None:
+        from neurocal.atomic import write_text_atomic
+
+        write_text_atomic(out, json.dumps(report, indent=1) + "\n")
+        click.echo(f"wrote {out}")
+
+
+def _check_json_out(out: Path | None) -> None:
+    """Before any work: --out must be a .json file we can replace."""
+    if out is not None:
+        from neurocal.atomic import check_output_file
+
+        if out.suffix != ".json":
+            raise NeurocalError(f"{out}: --out must end in .json (the report is JSON)")
+        check_output_file(out)
+
+
+def _knob_options(fn: Any) -> Any:
+    fn = click.option("--words", type=positive("AER words per input beat"), default=None,
+                      help="AER words per input beat (RTL revisions with a WORDS parameter)")(fn)
+    fn = click.option("--rows", type=PER_LAYER, default=None,
+                      help="weight rows added per cycle per layer: banked weight memories (RTLs with ROWS)")(fn)
+    fn = click.option("--lanes", type=PER_LAYER, default=None,
+                      help="neurons per cycle: N for every layer, a comma list per layer, or 'all' (default)")(fn)
+    return fn
+
+
+@click.group("rtl")
+def rtl() -> None:
+    """The RTL accelerator: co-simulate against the golden model, estimate resources, export the project."""
+
+
+@dataclasses.dataclass
+class _ModeRun:
+    """One feeding mode over all events (chunks joined)."""
+
+    cycles: list[int] = dataclasses.field(default_factory=list)
+    total_cycles: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    build_seconds: float = 0.0
+    mismatched: list[int] = dataclasses.field(default_factory=list)
+    first: Any = None  # Divergence of the earliest mismatching event
+
+    def summary(self, n: int, synops: int) -> dict[str, Any]:
+        cyc = np.asarray(self.cycles, dtype=np.float64)
+        ns = 1e3 / CLOCK_MHZ
+        per_event = self.total_cycles / n
+        return {
+            "cycles_mean": float(cyc.mean()), "cycles_max": int(cyc.max()),
+            "latency_us_mean": float(cyc.mean()) * ns / 1e3, "latency_us_max": float(cyc.max()) * ns / 1e3,
+            "total_cycles": self.total_cycles, "cycles_per_event": per_event,
+            "events_per_s_at_250MHz": CLOCK_MHZ * 1e6 / per_event,
+            "synops_per_cycle": synops / max(self.total_cycles, 1),
+            "sim_wall_s": self.wall, "sim_cpu_s": self.cpu,
+            "sim_events_per_wall_s": n / max(self.wall, 1e-9), "sim_events_per_cpu_s": n / max(self.cpu, 1e-9),
+            "build_s": self.build_seconds, "mismatched_events": len(self.mismatched),
+            "first_divergence": None if self.first is None else self.first.to_dict(),
+        }
+
+
+def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial: bool, build_root: Path,
+              config: Any, chunk: int, timeout: float | None) -> _ModeRun:
+    """All events through one feeding mode, ``chunk`` events per simulator process, each chunk compared
+    with the golden model's events as it finishes."""
+    from neurocal.backends import compare_results
+    from neurocal.hw.bulk import run_stream
+
+    label = "serial" if serial else "streamed"
+    out = _ModeRun()
+    n = spikes.shape[0]
+    t0 = time.perf_counter()
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        if start == 0:
+            click.echo(f"{sim} ({label}): building or reusing the simulation model under {build_root}", err=True)
+        run = run_stream(net, spikes[start:stop], sim=sim, build_root=build_root, config=config, serial=serial,
+                         timeout=timeout)
+        if start == 0 and run.build_seconds:
+            click.echo(f"{sim}: built in {run.build_seconds:.0f} s", err=True)
+        out.build_seconds += run.build_seconds
+        out.cycles.extend(int(c) for c in run.cycles)
+        out.total_cycles += run.total_cycles
+        out.wall += run.run_seconds
+        out.cpu += run.cpu_seconds
+        comparison = compare_results(_slice(reference, start, stop), run.result)
+        if comparison.mismatched.size:
+            out.mismatched.extend(int(e) + start for e in comparison.mismatched)
+            if out.first is None and comparison.first is not None:
+                out.first = dataclasses.replace(comparison.first, event=comparison.first.event + start)
+        if n > chunk:
+            click.echo(f"{sim} ({label}): {stop}/{n} events, {time.perf_counter() - t0:.0f} s, "
+                       f"{len(out.mismatched)} mismatched so far", err=True)
+    if len(out.cycles) != n:
+        raise NeurocalError(f"{sim} reported cycle counts for {len(out.cycles)} of {n} events")
+    return out
+
+
+def _slice(result: Any, start: int, stop: int) -> Any:
+    """Events [start, stop) of a BackendResult (golden's per-event arrays)."""
+    def cut(items: Sequence[Any]) -> list[Any]:
+        return [None if a is None else a[start:stop] for a in items]
+
+    return dataclasses.replace(result, output_spikes=result.output_spikes[start:stop], v_final=cut(result.v_final),
+                               u_final=cut(result.u_final), layer_spikes=cut(result.layer_spikes),
+                               ops={k: v[start:stop] for k, v in result.ops.items()}, trace=None)
+
+
+@rtl.command("sim")
+@click.option("--bundle", required=True, type=click.Path(path_type=Path), help="bundle dir or intnet.json")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
+@click.option("--events", "n_events", type=COUNT, default=100, show_default=True, help="first N events")
+@click.option("--sim", "sim", default="verilator", show_default=True, help="verilator or icarus")
+@_knob_options
+@click.option("--mode", type=click.Choice(MODES), default="both", show_default=True,
+              help="serial: latency per event; streamed: sustained event rate; both: each (two runs)")
+@click.option("--chunk", type=positive("events per simulator run"), default=None,
+              help="events per simulator process (progress between chunks; default 250 Verilator, 10 Icarus)")
+@click.option("--build-root", type=click.Path(path_type=Path), default=Path("build") / "rtl", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="write the report as JSON")
+@click.option("--timeout", type=TIMEOUT, default=None, callback=_no_limit,
+              help="seconds per simulator run before it counts as stalled (default: from the run's size; 0: none)")
+def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows: Any, words: Any, mode: str,
+            chunk: int | None, build_root: Path, out: Path | None, timeout: float | None) -> None:
+    """Co-simulate BUNDLE's network on events of DATA, bit for bit against the golden model.
+
+    Exit status 1 if any event differs (the first divergence is printed).
+    """
+    from neurocal.cli.deploy import load_network_and_spikes
+    from neurocal.golden import GoldenBackend
+    from neurocal.hw.generate import check_fits, shape_from_config
+    from neurocal.hw.simulators import check_simulator
+
+    check_simulator(sim)
+    _check_json_out(out)
+    config = hw_config(lanes, rows, words)
+    net, spikes = load_network_and_spikes(bundle, data, n_events)
+    shape = shape_from_config(net, config)
+    check_fits(shape, config, str(bundle))
+    reference = GoldenBackend().run(net, spikes)
+    synops = int(reference.ops["synops"].sum()) if "synops" in reference.ops else 0
+    n, ticks = spikes.shape[0], spikes.shape[1]
+    click.echo(f"{n} events × {ticks} ticks, network {'-'.join(map(str, shape.sizes))} "
+               f"({net.content_hash[:19]}…), lanes {'-'.join(map(str, shape.lanes))}, {sim}")
+    runs: dict[str, _ModeRun] = {}
+    for label in ("serial", "streamed"):
+        if mode in (label, "both"):
+            runs[label] = _run_mode(net, spikes, reference, sim=sim, serial=label == "serial",
+                                    build_root=Path(build_root).resolve(), config=config,
+                                    chunk=chunk or DEFAULT_CHUNK[sim], timeout=timeout)
+    report: dict[str, Any] = {
+        "bundle": str(bundle), "data": str(data), "content_hash": net.content_hash, "events": int(n),
+        "ticks": int(ticks), "layers": net.n_layers, "simulator": sim, "clock_mhz": CLOCK_MHZ,
+        "shape": _shape_dict(shape), "rtl_sources_sha256": sources_digest(), "synops": synops,
+        "input_spikes_per_event": float(spikes.sum(axis=(1, 2)).mean()),
+        "modes": {label: run.summary(n, synops) for label, run in runs.items()},
+    }
+    bad = sorted({e for run in runs.values() for e in run.mismatched})
+    report["mismatched_events"] = len(bad)
+    report["exact"] = not bad
+    _print_sim(report, ticks + net.n_layers)
+    for label, run in runs.items():
+        if run.first is not None:
+            click.echo(f"rtl-{sim} ({label}) vs golden: first divergence at {run.first}")
+    click.echo(f"{len(bad)} events differ: {bad[:10]}" if bad else f"bit-exact: {n} events, output spikes and "
+               f"every state the RTL reports equal to the golden model's")
+    _write_json(out, report)
+    if bad:
+        raise SystemExit(1)
+
+
+def _print_sim(report: dict[str, Any], ticks_run: int) -> None:
+    modes = report["modes"]
+    click.echo(f"{'mode':<9} {'cycles/event':>12} {'max':>7} {'latency µs':>10} {'max µs':>7} {'stream cyc/ev':>13} "
+               f"{'events/s@250MHz':>15} {'synops/cyc':>10} {'sim ev/s':>9} {'ev/CPU-s':>9}")
+    for label, m in modes.items():
+        click.echo(f"{label:<9} {m['cycles_mean']:12.0f} {m['cycles_max']:7d} {m['latency_us_mean']:10.3f} "
+                   f"{m['latency_us_max']:7.3f} {m['cycles_per_event']:13.0f} {m['events_per_s_at_250MHz']:15.4g} "
+                   f"{m['synops_per_cycle']:10.2f} {m['sim_events_per_wall_s']:9.1f} {m['sim_events_per_cpu_s']:9.1f}")
+    if "serial" in modes:
+        m = modes["serial"]
+        click.echo(f"latency (serial, first input word → last output word): {m['latency_us_mean']:.3f} µs mean, "
+                   f"{m['latency_us_max']:.3f} µs max at {CLOCK_MHZ:.0f} MHz ({ticks_run} ticks per event incl. "
+                   f"the layers' delay)")
+    rate = modes.get("streamed", modes.get("serial"))
+    which = "streamed" if "streamed" in modes else "serial, no overlap"
+    click.echo(f"event rate per core ({which}): {rate['events_per_s_at_250MHz']:.4g} events/s at {CLOCK_MHZ:.0f} MHz; "
+               f"{rate['synops_per_cycle']:.2f} synaptic events per cycle")
+    click.echo(f"simulator: {rate['sim_events_per_wall_s']:.1f} events per wall second, "
+               f"{rate['sim_events_per_cpu_s']:.1f} per CPU second")
+
+
+@rtl.command("synth")
+@click.option("--bundle", required=True, type=click.Path(path_type=Path), help="bundle dir or intnet.json")
+@_knob_options
+@click.option("--writable/--fixed", default=True, show_default=True,
+              help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
+@click.option("--build-root", type=click.Path(path_type=Path), default=Path("build") / "rtl", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="write the report as JSON")
+@click.option("--timeout", type=TIMEOUT, default=None, help="seconds before yosys is stopped (default: no limit)")
+def synth_cmd(bundle: Path, lanes: Any, rows: Any, words: Any, writable: bool, build_root: Path, out: Path | None,
+              timeout: float | None) -> None:
+    """Resources of BUNDLE's accelerator from yosys (synth_xilinx, xc7) against the PYNQ-Z2's xc7z020,
+    and the logic depth between registers (a proxy for timing: no place and route here)."""
+    from neurocal.cli.deploy import load_bundle
+    from neurocal.hw.cosim import shape_key
+    from neurocal.hw.generate import generate, shape_from_config
+    from neurocal.hw.synth import synthesize, yosys_version
+
+    yosys_version()  # a missing yosys: one line before any work
+    _check_json_out(out)
+    config = hw_config(lanes, rows, words, writable)
+    net = load_bundle(bundle)
+    shape = shape_from_config(net, config)
+    root = Path(build_root).resolve()
+    project = generate(net, root / f"gen-{shape_key(shape)}", config, shape=shape,
+                       command="neurocal rtl synth")
+    report = synthesize(project, root, timeout=timeout, progress=lambda line: click.echo(line, err=True))
+    click.echo(report.to_text())
+    _write_json(out, {"bundle": str(bundle), "content_hash": net.content_hash, "shape": _shape_dict(shape),
+                      "rtl_sources_sha256": sources_digest(), **report.to_dict()})
+
+
+@rtl.command("build")
+@click.option("--bundle", required=True, type=click.Path(path_type=Path), help="bundle dir or intnet.json")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="project folder to write (as a whole)")
+@_knob_options
+@click.option("--writable/--fixed", default=True, show_default=True,
+              help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
+def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writable: bool) -> None:
+    """Write BUNDLE's RTL project for a firmware flow: rtl/*.v, nc_params.vh, mem/*.mem, filelist.f.
+
+    The memory path in nc_params.vh is OUT/mem (absolute): move the folder and rerun, or override
+    NC_MEM_PREFIX. Written as a whole; nothing on error.
+    """
+    from neurocal.atomic import atomic_dir, check_output_dir
+    from neurocal.cli.deploy import load_bundle
+    from neurocal.hw.generate import generate, params_header, shape_from_config
+    from neurocal.hw.sources import rtl_dir, rtl_sources
+
+    final = check_output_dir(out, "--out", PROJECT_KIND)
+    config = hw_config(lanes, rows, words, writable)
+    net = load_bundle(bundle)
+    shape = shape_from_config(net, config)
+    command = f"neurocal rtl build --bundle {bundle} --out {out}"
+    with atomic_dir(out, PROJECT_KIND) as tmp:
+        project = generate(net, tmp, config, shape=shape, command=command)
+        # the header names the memory folder by absolute path: the final one, not the temporary one
+        (tmp / "nc_params.vh").write_text(params_header(project.shape, final / "mem", command))
+        (tmp / "rtl").mkdir()
+        sources = [*sorted(rtl_dir().glob("*.vh")), *rtl_sources()]
+        for path in sources:
+            shutil.copyfile(path, tmp / "rtl" / path.name)
+        (tmp / "filelist.f").write_text(
+            f"// Generated by `{command}` (neurocal.hw.cli); do not edit.\n"
+            f"// {net.content_hash}; shape {json.dumps(_shape_dict(shape))}\n"
+            "+incdir+.\n+incdir+rtl\n" + "".join(f"rtl/{p.name}\n" for p in sources if p.suffix == ".v"))
+    click.echo(f"wrote {out}: {len(sources)} RTL files, nc_params.vh, {len(list((out / 'mem').iterdir()))} memory "
+               f"files, filelist.f (top nc_top, shape {'-'.join(map(str, shape.sizes))}, lanes "
+               f"{'-'.join(map(str, shape.lanes))})")
+
+
+COMMANDS: list[click.Command] = [rtl]

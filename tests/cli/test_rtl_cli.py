@@ -1,0 +1,158 @@
+"""``neurocal rtl sim|synth|build`` through the real CLI, on a small network (100 inputs, 6-2 LIF).
+
+Real tools only: Verilator and Icarus simulate the RTL, yosys synthesises it, iverilog compiles the
+exported project. The simulation models are built once per session (cached under a session folder).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+
+import nir
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from neurocal.cli import main
+from neurocal.golden import GoldenBackend
+from neurocal.hw.generate import HwConfig
+from neurocal.intnet import IntNetwork
+from neurocal.sim.dataset import write_h5
+from neurocal.testnets import lif_graph, random_network
+from tests.sim.helpers import random_events
+
+N_EVENTS = 6
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory):
+    """A quantised bundle (100 inputs: one threshold level per sensor), events, and a build folder."""
+    root = tmp_path_factory.mktemp("rtl-cli")
+    rng = np.random.default_rng(3)
+    graph = lif_graph([rng.normal(0, 0.4, (6, 100)), rng.normal(0, 0.6, (2, 6))], threshold=1.0)
+    graph.metadata["neurocal"]["threshold_levels"] = [1000.0]
+    nir.write(root / "net.nir", graph)
+    write_h5(random_events(12, seed=5), root / "d.h5")
+    done = CliRunner().invoke(main, ["quantize", str(root / "net.nir"), "--data", str(root / "d.h5"),
+                                     "--out", str(root / "bundle"), "--events", "12"])
+    assert done.exit_code == 0, done.output
+    return {"bundle": root / "bundle", "data": root / "d.h5", "build": root / "build", "root": root}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    """The installed ``neurocal`` command (stdout and stderr apart, as a user sees them)."""
+    return subprocess.run([shutil.which("neurocal") or "neurocal", *args], capture_output=True, text=True,
+                          check=False)
+
+
+@pytest.mark.parametrize("sim", ["verilator", "icarus"])
+def test_rtl_sim_is_bit_exact_and_reports_the_hardware_numbers(small, sim, tmp_path):
+    out = tmp_path / "report.json"
+    n = N_EVENTS if sim == "verilator" else 2
+    done = _cli("rtl", "sim", "--bundle", str(small["bundle"]), "--data", str(small["data"]), "--events", str(n),
+                "--sim", sim, "--chunk", str(max(1, n // 2)), "--build-root", str(small["build"]), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"bit-exact: {n} events" in done.stdout
+    assert f"{sim} (streamed): {n}/{n} events" in done.stderr  # progress between chunks
+    report = json.loads(out.read_text())
+    assert report["exact"] and report["mismatched_events"] == 0 and report["events"] == n
+    net = IntNetwork.load(small["bundle"] / "intnet.json")
+    ticks_run = report["ticks"] + net.n_layers
+    serial, streamed = report["modes"]["serial"], report["modes"]["streamed"]
+    # every tick of every layer costs at least a cycle: an event cannot take fewer cycles than ticks
+    assert serial["cycles_max"] >= serial["cycles_mean"] >= ticks_run
+    assert serial["latency_us_mean"] == pytest.approx(serial["cycles_mean"] * 4e-3)
+    # overlapping events cannot be slower than one at a time, nor faster than the serial chain allows per layer
+    assert 0 < streamed["cycles_per_event"] <= serial["cycles_per_event"] * 1.01
+    assert streamed["events_per_s_at_250MHz"] == pytest.approx(250e6 / streamed["cycles_per_event"])
+    synops = int(GoldenBackend().run(*_net_and_spikes(small, n)).ops["synops"].sum())
+    assert report["synops"] == synops > 0
+    assert streamed["synops_per_cycle"] == pytest.approx(synops / streamed["total_cycles"])
+    assert streamed["sim_events_per_cpu_s"] > 0 and streamed["sim_events_per_wall_s"] > 0
+    assert f"{serial['latency_us_mean']:.3f} µs mean" in done.stdout
+
+
+def _net_and_spikes(small, n):
+    from neurocal.cli.deploy import load_network_and_spikes
+
+    return load_network_and_spikes(small["bundle"], small["data"], n)
+
+
+def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of_its_chunk(small):
+    """The RTL runs the bundle's network; the reference is the golden model of the same network with one
+    weight changed, so they differ for real. Chunks of 2 events: divergences keep their global event index."""
+    from neurocal.hw.cli import _run_mode, hw_config
+
+    net, spikes = _net_and_spikes(small, N_EVENTS)
+    altered = IntNetwork.load(small["bundle"] / "intnet.json")
+    altered.layers[1].weights[0] += 40  # output neuron 0 hears every hidden neuron louder
+    reference = GoldenBackend().run(altered, spikes)
+    expected = GoldenBackend().run(net, spikes)
+    differs = np.flatnonzero(np.any(reference.v_final[-1] != expected.v_final[-1], axis=1)
+                             | np.any(reference.output_spikes != expected.output_spikes, axis=(1, 2)))
+    assert differs.size, "the altered weight must change some event"
+    run = _run_mode(net, spikes, reference, sim="verilator", serial=False, build_root=small["build"].resolve(),
+                    config=hw_config(), chunk=2, timeout=None)
+    assert run.mismatched and set(differs) <= set(run.mismatched)
+    assert run.first is not None and run.first.event == min(run.mismatched)
+    assert str(run.first).startswith(f"event {run.first.event}, layer ")
+
+
+def test_rtl_synth_prints_resources_against_the_xc7z020_and_caches(small, tmp_path):
+    out = tmp_path / "synth.json"
+    # the smallest build: one lane, one weight bank (where the RTL has banks), the network baked in
+    rows = ["--rows", "1"] if "rows" in {f.name for f in dataclasses.fields(HwConfig)} else []
+    args = ["rtl", "synth", "--bundle", str(small["bundle"]), "--lanes", "1", *rows, "--fixed",
+            "--build-root", str(small["build"])]
+    done = _cli(*args, "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    assert report["lanes"] == [1, 1] and report["writable"] is False
+    res, pct = report["resources"], report["percent"]
+    assert res["LUT"] > 0 and res["FF"] > 0
+    assert pct["LUT"] == pytest.approx(100 * res["LUT"] / 53200, abs=0.01) and report["fits"] is True
+    assert report["logic_depth"] > 1
+    for name in ("LUT", "FF", "BRAM36", "DSP", "fits the xc7z020: yes", "logic depth (proxy, not timing)"):
+        assert name in done.stdout
+    again = _cli(*args)
+    assert again.returncode == 0 and "(cached)" in again.stdout
+
+
+def test_rtl_build_writes_a_project_that_compiles(small, tmp_path):
+    out = tmp_path / "proj"
+    done = _cli("rtl", "build", "--bundle", str(small["bundle"]), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    header = (out / "nc_params.vh").read_text()
+    assert header.startswith("// Generated by `neurocal rtl build")
+    assert f'"{(out / "mem").resolve()}/"' in header  # the final folder, not the temporary one
+    files = [line for line in (out / "filelist.f").read_text().splitlines() if line.startswith("rtl/")]
+    assert "rtl/nc_top.v" in files
+    compiled = subprocess.run(["iverilog", "-g2005", f"-I{out}", f"-I{out / 'rtl'}", "-s", "nc_top", "-o",
+                               str(tmp_path / "a.vvp"), *files], cwd=out, capture_output=True, text=True)
+    assert compiled.returncode == 0, compiled.stderr
+
+
+def test_bad_inputs_give_one_line(small, tmp_path):
+    bundle, data = str(small["bundle"]), str(small["data"])
+    cases = [
+        (["rtl", "sim", "--bundle", str(tmp_path / "nope"), "--data", data], "nope"),
+        (["rtl", "sim", "--bundle", bundle, "--data", data, "--sim", "modelsim"], "simulator 'modelsim' is unknown"),
+        (["rtl", "sim", "--bundle", bundle, "--data", data, "--lanes", "0"], "at least 1"),
+        (["rtl", "sim", "--bundle", bundle, "--data", data, "--out", str(tmp_path / "r.txt")], "must end in .json"),
+        (["rtl", "synth", "--bundle", str(tmp_path / "nope.json")], "nope.json"),
+    ]
+    # a network whose weights exceed the PYNQ-Z2's block RAM: 100 × 6000 × 9 bits > 140 BRAM36
+    big = random_network([100, 6000, 2], np.random.default_rng(0))
+    big.save(tmp_path / "big.json")
+    cases.append((["rtl", "synth", "--bundle", str(tmp_path / "big.json")], "configured weight memory"))
+    cases.append((["rtl", "sim", "--bundle", str(tmp_path / "big.json"), "--data", data], "input channels"))
+    for args, needle in cases:
+        done = _cli(*args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and needle in lines[0], (args, done.stderr)
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "r.txt").exists()
