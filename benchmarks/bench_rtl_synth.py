@@ -24,10 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from neurocal.hw.cli import hw_config, sources_digest
 from neurocal.hw.cosim import shape_key
 from neurocal.hw.generate import generate, shape_from_config
-from neurocal.hw.synth import synthesize
+from neurocal.hw.synth import hw_config, sources_digest, synthesize
 from neurocal.nirgraph import chain_from_graph
 from neurocal.quantize import quantize
 from neurocal.testnets import lif_graph

@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import shutil
 import time
@@ -31,14 +30,21 @@ from typing import Any
 import click
 import numpy as np
 
-from neurocal.cli.deploy import _no_limit  # --timeout 0 → no limit, the same rule as run/compare
 from neurocal.cli.options import COUNT, TIMEOUT, positive
 from neurocal.errors import NeurocalError
+from neurocal.hw.synth import hw_config, sources_digest
 
 CLOCK_MHZ = 250.0
 MODES = ("both", "serial", "streamed")
 DEFAULT_CHUNK = {"verilator": 250, "icarus": 10}  # events per simulator process: progress every ~10–60 s
 PROJECT_KIND = "rtl-project"
+
+
+def _no_limit(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """``--timeout 0`` → no limit, the rule of run/compare (imported when called: neurocal.cli loads this module)."""
+    from neurocal.cli.deploy import _no_limit as rule
+
+    return rule(ctx, param, value)
 
 
 class PerLayer(click.ParamType):
@@ -65,34 +71,8 @@ class PerLayer(click.ParamType):
 PER_LAYER = PerLayer()
 
 
-def hw_config(lanes: Any = None, rows: Any = None, words: Any = None, writable: bool = True) -> Any:
-    """The generator's choices; ``rows``/``words`` only where this RTL revision has them (HwConfig fields)."""
-    from neurocal.hw.generate import HwConfig
-
-    fields = {f.name for f in dataclasses.fields(HwConfig)}
-    kwargs: dict[str, Any] = {"lanes": lanes, "writable": writable}
-    for name, value in (("rows", rows), ("words", words)):
-        if value is not None:
-            if name not in fields:
-                raise NeurocalError(f"--{name}: this RTL revision has no {name.upper()} parameter (HwConfig has no "
-                                    f"'{name}' field); leave --{name} out")
-            kwargs[name] = value
-    return HwConfig(**kwargs)
-
-
 def _shape_dict(shape: Any) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(shape).items()}
-
-
-def sources_digest() -> str:
-    """sha256 over the RTL sources the run used: which design the numbers belong to."""
-    from neurocal.hw.sources import rtl_dir, rtl_sources
-
-    h = hashlib.sha256()
-    for path in [*rtl_sources(), *sorted(rtl_dir().glob("*.vh")), *sorted((rtl_dir() / "sim").glob("*"))]:
-        if path.is_file():
-            h.update(path.name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def _write_json(out: Path | None, report: dict[str, Any]) -> None:

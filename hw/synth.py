@@ -29,6 +29,7 @@ report under the build directory.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -42,7 +43,7 @@ from typing import Any
 
 from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
-from neurocal.hw.generate import HwProject
+from neurocal.hw.generate import HwConfig, HwProject
 from neurocal.hw.sources import rtl_dir, rtl_sources
 
 TOP = "nc_top"
@@ -102,6 +103,29 @@ class SynthReport:
         lines.append(f"logic depth (proxy, not timing): {self.logic_depth} cells on the longest register-to-register "
                      f"path (yosys ltp, no place and route), {self.depth_from} → {self.depth_to}")
         return "\n".join(lines)
+
+
+def hw_config(lanes: Any = None, rows: Any = None, words: Any = None, writable: bool = True) -> HwConfig:
+    """The generator's choices from the CLI's and the sweep's knobs; ``rows``/``words`` only where this RTL
+    revision has them (HwConfig fields), so the same commands run on older and newer RTL."""
+    fields = {f.name for f in dataclasses.fields(HwConfig)}
+    kwargs: dict[str, Any] = {"lanes": lanes, "writable": writable}
+    for name, value in (("rows", rows), ("words", words)):
+        if value is not None:
+            if name not in fields:
+                raise NeurocalError(f"--{name}: this RTL revision has no {name.upper()} parameter (HwConfig has no "
+                                    f"'{name}' field); leave --{name} out")
+            kwargs[name] = value
+    return HwConfig(**kwargs)
+
+
+def sources_digest() -> str:
+    """sha256 over the RTL sources the run used: which design the numbers belong to."""
+    h = hashlib.sha256()
+    for path in [*rtl_sources(), *sorted(rtl_dir().glob("*.vh")), *sorted((rtl_dir() / "sim").glob("*"))]:
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def yosys_version() -> str:

@@ -84,7 +84,8 @@ def _net_and_spikes(small, n):
 def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of_its_chunk(small):
     """The RTL runs the bundle's network; the reference is the golden model of the same network with one
     weight changed, so they differ for real. Chunks of 2 events: divergences keep their global event index."""
-    from neurocal.hw.cli import _run_mode, hw_config
+    from neurocal.hw.cli import _run_mode
+    from neurocal.hw.synth import hw_config
 
     net, spikes = _net_and_spikes(small, N_EVENTS)
     altered = IntNetwork.load(small["bundle"] / "intnet.json")
