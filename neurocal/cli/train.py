@@ -119,10 +119,10 @@ def evaluate(run_dir: Path, data_path: Path | None, no_plots: bool, bundle: Path
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--qonnx", "qonnx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the integer network's synaptic layers as a QONNX model for FINN/hls4ml: per layer "
-                   "Quant (8 bits, power-of-two scale) + MatMul giving the synaptic input a = (Σ w) << weight_exp. "
-                   "The LIF dynamics, bias and one-tick delay are not expressible in QONNX: they travel as "
-                   "metadata_props. Weights: --bundle's, else the export quantised on the run's QAT calibration "
-                   "events (needs the run's dataset).")
+                   "Quant (8 bits, power-of-two scale) + MatMul giving the Dense sum (Σ w)·2^weight_exp. The LIF "
+                   "dynamics, bias and one-tick delay are not expressible in QONNX: they travel as metadata_props. "
+                   "Weights: --bundle's, else the export quantised on the run's QAT calibration events (needs the "
+                   "run's dataset).")
 @click.option("--bundle", type=click.Path(exists=True, path_type=Path), default=None,
               help="With --qonnx: take the integer network from this bundle (neurocal quantize --out): what deploys.")
 @click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,

@@ -1,4 +1,4 @@
-"""QONNX export: qonnx executes the exported synaptic layers to the golden model's synaptic input, exactly."""
+"""QONNX export: qonnx (and hls4ml) execute the exported synaptic layers to the golden model's sums, exactly."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from qonnx.util.cleanup import cleanup_model
 
 from neurocal.cli import main
 from neurocal.golden import simulate, synaptic_input
-from neurocal.intnet import IntNetwork
+from neurocal.intnet import IntLayer, IntNetwork
 from neurocal.models.qonnx_export import qonnx_model
 from neurocal.testnets import random_network
 
@@ -27,14 +27,22 @@ def _load(path: Path) -> ModelWrapper:
 
 
 def _check_quant_nodes(model: ModelWrapper, net: IntNetwork) -> None:
+    """One Quant + MatMul per layer; power-of-two scales, zero point 0, 8 bits (an inhibitory layer: signed
+    9-bit narrow, the smallest standard type of 8-bit magnitudes with a minus sign)."""
     quants = model.get_nodes_by_op_type("Quant")
     assert len(quants) == len(model.get_nodes_by_op_type("MatMul")) == net.n_layers
+    assert {n.op_type for n in model.graph.node} == {"Quant", "MatMul"}
     exps = []
-    for node in quants:
+    for node, layer in zip(quants, net.layers, strict=True):
         scale = float(model.get_initializer(node.input[1]))
         assert scale > 0 and float(np.log2(scale)).is_integer(), scale  # a power of two
         assert float(model.get_initializer(node.input[2])) == 0.0  # zero point
-        assert float(model.get_initializer(node.input[3])) == 8.0  # bit width
+        attrs = {a.name: a.i for a in node.attribute if a.name in ("signed", "narrow")}
+        bits = float(model.get_initializer(node.input[3]))
+        if layer.sign_mode == "inhibitory":
+            assert bits == 9.0 and attrs == {"signed": 1, "narrow": 1}
+        else:
+            assert bits == 8.0 and attrs == {"signed": int(layer.sign_mode == "mixed"), "narrow": 0}
         exps.append(int(np.log2(scale)))
     meta = {p.key: p.value for p in model.model.metadata_props}
     layers = json.loads(meta["neurocal.layers"])
@@ -42,6 +50,13 @@ def _check_quant_nodes(model: ModelWrapper, net: IntNetwork) -> None:
     assert exps == [int(np.log2(e["quant_scale"])) for e in layers]
     assert [e["weight_exp"] + (e["sign_mode"] == "mixed") for e in layers] == exps
     assert "not expressible in QONNX" in model.model.doc_string and "LIF" in model.model.doc_string
+
+
+def _check_sums(dense_sum: np.ndarray, pre: np.ndarray, layer: IntLayer) -> None:
+    """The MatMul output is (Σ w) · 2^weight_exp exactly, and golden's synaptic input is its int32 floor."""
+    exact = (pre.astype(np.int64) @ layer.weights.T.astype(np.int64)) * 2.0**layer.weight_exp
+    assert np.array_equal(dense_sum, exact), np.abs(dense_sum - exact).max()
+    assert np.array_equal(np.floor(dense_sum).astype(np.int64), synaptic_input(pre, layer))
 
 
 def _presynaptic(net: IntNetwork, spikes: np.ndarray) -> list[np.ndarray]:
@@ -68,10 +83,9 @@ def test_qonnx_matmuls_equal_golden_synaptic_input(tmp_path: Path) -> None:
         _check_quant_nodes(model, net)
         names = [i.name for i in model.graph.input]
         out = execute_onnx(model, {n: p.astype(np.float32) for n, p in zip(names, pre, strict=True)})
-        for i, (layer, o) in enumerate(zip(net.layers, model.graph.output, strict=True)):
-            expected = synaptic_input(pre[i], layer)
-            assert np.array_equal(out[o.name], expected), (trial, i, np.abs(out[o.name] - expected).max())
-            assert np.any(expected != 0)
+        for layer, o, p in zip(net.layers, model.graph.output, pre, strict=True):
+            _check_sums(out[o.name], p, layer)
+            assert np.any(out[o.name] != 0)
             modes.add(layer.sign_mode)
             exps.add(layer.weight_exp)
     assert modes == {"mixed", "excitatory", "inhibitory"} and min(exps) < 0 < max(exps), (modes, exps)
@@ -119,7 +133,7 @@ def test_export_qonnx_cli_on_a_trained_run(trained_run: Path, synthetic_h5: Path
     for row in np.concatenate([busy, [int(np.flatnonzero(~np.any(pre[0], axis=1))[0])]]):
         out = execute_onnx(model, {n: p[row : row + 1].astype(np.float32) for n, p in zip(names, pre, strict=True)})
         for i, layer in enumerate(net.layers):
-            assert np.array_equal(out[outs[i]], synaptic_input(pre[i][row : row + 1], layer)), (row, i)
+            _check_sums(out[outs[i]], pre[i][row : row + 1], layer)
 
     # from a bundle: exactly the bundle's integers (what deploys)
     res = runner.invoke(main, ["quantize", str(tmp_path / "g.nir"), "--data", str(synthetic_h5), "--events", "40",
@@ -145,3 +159,32 @@ def test_export_qonnx_cli_on_a_trained_run(trained_run: Path, synthetic_h5: Path
         assert res.exit_code == 2 and len(lines) == 1 and name in lines[0], res.stderr
         assert "Traceback" not in res.output
     assert not any(tmp_path.glob("[xy].*"))
+
+
+@pytest.mark.slow
+@pytest.mark.hls  # hls4ml compiles its C-simulation with g++ (~20 s)
+def test_hls4ml_converts_the_export_and_csim_gives_the_same_sums(tmp_path: Path) -> None:
+    """What an hls4ml user does with the file: qonnx cleanup, hls4ml's ONNX converter, compile, predict."""
+    import hls4ml
+    from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
+    from qonnx.transformation.gemm_to_matmul import GemmToMatMul
+
+    rng = np.random.default_rng(11)
+    net = random_network([16, 8, 4], rng, extreme=True)
+    first = net.layers[0]  # inhibitory, any magnitude up to 255 (odd ones too), negative exponent
+    first.weights = (-rng.integers(0, 256, first.weights.shape) * (rng.random(first.weights.shape) < 0.5))
+    first.weights, first.weight_exp = first.weights.astype(np.int32), -3
+    net = IntNetwork(n_inputs=net.n_inputs, layers=net.layers, readout=net.readout, source="<hls4ml>")
+    assert net.layers[0].sign_mode == "inhibitory"
+    onnx.save(qonnx_model(net), tmp_path / "m.onnx")
+    model = _load(tmp_path / "m.onnx").transform(ConvertToChannelsLastAndClean()).transform(GemmToMatMul())
+    model = cleanup_model(model)
+    config = hls4ml.utils.config.config_from_onnx_model(model, granularity="name", backend="Vitis",
+                                                        default_precision="fixed<32,16>")
+    hls_model = hls4ml.converters.convert_from_onnx_model(model, output_dir=str(tmp_path / "hls"), backend="Vitis",
+                                                          io_type="io_parallel", hls_config=config)
+    hls_model.compile()
+    pre = [rng.random((30, layer.n_in)) < 0.4 for layer in net.layers]
+    got = hls_model.predict([p.astype(np.float64) for p in pre])
+    for layer, p, y in zip(net.layers, pre, got, strict=True):
+        _check_sums(np.asarray(y, dtype=np.float64).reshape(len(p), -1), p, layer)
