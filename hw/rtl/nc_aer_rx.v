@@ -52,6 +52,7 @@ module nc_aer_rx #
 );
 
 localparam [1:0] KIND_SPIKE = 2'b00, KIND_EOT = 2'b01, KIND_EOE = 2'b10;
+localparam [31:0] LAYERS32 = LAYERS;
 
 reg [N_IN+16:0] m_data_reg;
 reg m_valid_reg;
@@ -160,7 +161,7 @@ always @(posedge clk) begin
             any_reg <= 1'b0;
         end
         if (stop && bnd_kind == KIND_EOE) begin
-            pad_reg <= LAYERS;
+            pad_reg <= LAYERS32[7:0];
             event_reg <= bnd_addr;
         end
     end else if (padding && out_free) begin
