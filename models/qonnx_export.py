@@ -163,15 +163,15 @@ def intnet_of_run(run_dir: str | os.PathLike[str], nir_path: str | os.PathLike[s
     """The integer network of an exported run: its NIR graph quantised on the QAT calibration events.
 
     The calibration is the first ``calibration_events`` training events (a QAT run's recorded number,
-    else :data:`~neurocal.models.qat.DEFAULT_CALIBRATION_EVENTS`), so a QAT run exports the grid its
-    brevitas quantisers trained on. ``neurocal quantize`` calibrates on a data file's first events
-    instead; pass its bundle (``--bundle``) to export exactly what deploys. ``source`` names the graph in
-    messages (default: ``nir_path``).
+    else :data:`~neurocal.models.qat.DEFAULT_CALIBRATION_EVENTS`) and the quantiser settings a QAT run
+    recorded, so a QAT run exports the grid its brevitas quantisers trained on. ``neurocal quantize``
+    calibrates on a data file's first events instead; pass its bundle (``--bundle``) to export exactly
+    what deploys. ``source`` names the graph in messages (default: ``nir_path``).
     """
     from neurocal.models.qat import DEFAULT_CALIBRATION_EVENTS, calibration_spikes
     from neurocal.models.training import load_split, prepare, read_run
     from neurocal.nirgraph import read_chain
-    from neurocal.quantize import quantize
+    from neurocal.quantize import QuantConfig, quantize
     from neurocal.sim.frontend import frontend_from_metadata
 
     run_dir = Path(run_dir)
@@ -181,11 +181,13 @@ def intnet_of_run(run_dir: str | os.PathLike[str], nir_path: str | os.PathLike[s
         raise NeurocalError(f"{run_dir}: run.json names no dataset for the calibration events; pass --bundle")
     if not (run_dir / "split.npz").exists():
         raise NeurocalError(f"{run_dir}: no split.npz for the calibration events; pass --bundle")
-    n_calib = int(info.get("qat_settings", {}).get("calibration_events", DEFAULT_CALIBRATION_EVENTS))
+    qat = info.get("qat_settings", {})
+    n_calib = int(qat.get("calibration_events", DEFAULT_CALIBRATION_EVENTS))
+    quant_config = QuantConfig(**qat["quant_config"]) if "quant_config" in qat else None  # the grid QAT used
     data = prepare(config, data_path, load_split(run_dir / "split.npz"))
     calib = calibration_spikes(data.x, data.split["train"], n_calib)
     chain = read_chain(nir_path)
     chain.source = source or chain.source
     frontend = frontend_from_metadata(chain.metadata, source=str(nir_path))
-    return quantize(chain, calib, frontend=frontend.to_dict())
+    return quantize(chain, calib, quant_config, frontend=frontend.to_dict())
 

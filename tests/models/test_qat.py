@@ -159,6 +159,18 @@ def test_qat_finetune_export_quantize_evaluate(trained_run: Path, synthetic_h5: 
         assert np.array_equal(layer.weights // (2 if grid.mixed else 1) * layer.weight_step, q["weight"])
         assert np.array_equal(layer.effective_bias / (64.0 * layer.scale), q["bias"])
 
+    # export --qonnx of the QAT run: the Quant nodes hold the brevitas quantisers' integers at scale 2^(e+shift)
+    import onnx
+    from onnx import numpy_helper
+
+    res = runner.invoke(main, ["export", str(qat_dir), "--out", str(tmp_path / "q.nir"), "--qonnx",
+                               str(tmp_path / "q.onnx")])
+    assert res.exit_code == 0, res.output
+    inits = {t.name: numpy_helper.to_array(t) for t in onnx.load(tmp_path / "q.onnx").graph.initializer}
+    for i, bq in enumerate(fq.weight_quants):
+        assert inits[f"l{i}_scale"] == 2.0**bq.pow2_exponent
+        assert np.array_equal(inits[f"l{i}_W"].T, bq.int_weight() * 2.0**bq.pow2_exponent)
+
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     int_net.save(bundle / "intnet.json")
