@@ -27,7 +27,8 @@ What brevitas expresses and what stays neurocal's:
   λ is not a power of two, so the float-domain scale ``2^(e+shift)/λ`` cannot use brevitas'
   ``POWER_OF_TWO`` restriction: it is a constant, recomputed by ``IntGridQuantizer.refresh`` every k steps.
   In the integer domain (the QONNX export, :mod:`neurocal.models.qonnx_export`) λ is gone and the
-  scale is the pure power of two ``2^(e+shift)``.
+  scale is the pure power of two ``2^(e+shift)`` (there an inhibitory layer is a signed 9-bit narrow
+  ``Quant``: QONNX has no negative-only type and hls4ml no ``Neg`` node).
 * neurocal: an inhibitory (all-negative) layer's 8-bit *unsigned* magnitudes with a negative sign —
   brevitas' unsigned range is [0, 255], so brevitas quantises ``−W`` and the sign is applied outside.
 * neurocal: the bias rule (13-bit mantissa with the smallest shared exponent, in v units ``64 λ b/(1−α)``),
