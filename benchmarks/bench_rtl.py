@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--icarus-only", action="store_true", help="skip the Verilator table")
     ap.add_argument("--only", default=None, help="one network, e.g. 400-50-30-1")
     ap.add_argument("--quick", action="store_true", help="the default build of each network only")
+    ap.add_argument("--sweep-only", action="store_true", help="every build but the default")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -55,13 +56,15 @@ def main() -> None:
 
     # (lanes, rows, words): None = the generator's default (full lanes, min(n_in, 32) banks, 16 words)
     default = (None, None, None)
-    ap_cases = [([400, 50, 30, 1], [default, (None, 16, None), (None, 64, 32), (None, None, 1), (8, 8, 4)]),
+    ap_cases = [([400, 50, 30, 1], [default, (None, 64, 32), (None, 16, None), (None, None, 1), (8, 8, 4)]),
                 ([400, 120, 120, 20], [default, (None, 64, 32)])]
     cases = [] if args.icarus_only else ap_cases
     if args.only:
         cases = [c for c in cases if "-".join(map(str, c[0])) == args.only]
     if args.quick:
         cases = [(sizes, options[:1]) for sizes, options in cases]
+    if args.sweep_only:
+        cases = [(sizes, options[1:]) for sizes, options in cases]
     print(f"{'network':>16} {'lanes':>10} {'rows':>10} {'words':>5} {'build s':>8} {'cyc/ev mean':>11} {'max':>5} "
           f"{'lat us':>6} {'lat max':>7} {'stream cyc/ev':>13} {'Mev/s@250MHz':>12} {'synops/cyc':>10} "
           f"{'sim ev/s':>8} {'ev/cpu-s':>8} {'exact':>5}", flush=True)

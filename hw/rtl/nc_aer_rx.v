@@ -13,8 +13,8 @@
  * s_axis carries WORDS AER words per beat, word w at tdata[32w +: 32] (little-endian order); tkeep
  * is byte-level as AXI asks, read per word: a word is present when its four tkeep bits are set,
  * absent (skipped) when they are all clear, and malformed otherwise. Each cycle the stage takes the
- * words of the beat up to and including the next end-of-tick or end-of-event word: a beat holding
- * several of them takes one cycle each.
+ * words of the beat up to and including the next end-of-tick word and the following tick's spikes
+ * (or up to an end-of-event word): a beat holding k end-of-tick words takes max(1, k) cycles.
  *
  * A malformed word is dropped and counted in err_malformed (words this cycle): reserved kind 0b11,
  * a spike whose tick is not the current tick, whose address is >= N_IN, or not above the previous
@@ -67,37 +67,48 @@ reg [15:0] event_reg;        // event number of the EOE word
 reg [7:0] pos_reg;           // first word of the beat not yet taken
 
 // ---------------------------------------------------------------- the words of this cycle, in order
-reg [N_IN-1:0] raster_n;
-reg [15:0] last_n;
-reg any_n;
+// Phase 0: the spikes of the current tick up to its end-of-tick (or end-of-event) word; phase 1 (after
+// an end-of-tick word): the next tick's spikes, up to (not including) the next marker, so that a cycle
+// emits one raster and starts the next: a beat costs max(1, its end-of-tick words) cycles.
+reg [N_IN-1:0] raster_n, raster2_n;
+reg [15:0] last_n, last2_n;
+reg any_n, any2_n;
 reg [7:0] bad_n;
-reg stop;            // an end-of-tick or end-of-event word closes this cycle's words
-reg more;            // words after it remain in the beat
+reg stop;            // an end-of-tick or end-of-event word closes the current tick this cycle
+reg more;            // words remain in the beat for the next cycle
+reg [1:0] phase;     // 0, 1, or 2: no further word is taken this cycle
 reg [1:0] bnd_kind;
-reg [7:0] bnd_pos;
+reg [7:0] rest_pos;  // first word left for the next cycle
 reg [15:0] bnd_addr;
 reg [31:0] word;
 reg [3:0] keep;
 integer w;
 always @* begin
     raster_n = raster_reg;
+    raster2_n = 0;
     last_n = last_addr_reg;
+    last2_n = 0;
     any_n = any_reg;
+    any2_n = 1'b0;
     bad_n = 0;
     stop = 1'b0;
     more = 1'b0;
+    phase = 2'd0;
     bnd_kind = KIND_SPIKE;
-    bnd_pos = 0;
+    rest_pos = 0;
     bnd_addr = 0;
     for (w = 0; w < WORDS; w = w + 1) begin
         word = s_axis_tdata[32*w +: 32];
         keep = s_axis_tkeep[4*w +: 4];
         if (w >= pos_reg && keep != 4'h0) begin
-            if (stop) begin
+            if (phase == 2'd2 || (phase == 2'd1 && keep == 4'hF && (word[31:30] == KIND_EOT
+                                                                    || word[31:30] == KIND_EOE))) begin
+                if (!more) rest_pos = w[7:0];
                 more = 1'b1;
+                phase = 2'd2;
             end else if (keep != 4'hF) begin
                 bad_n = bad_n + 1;
-            end else begin
+            end else if (phase == 2'd0) begin
                 case (word[31:30])
                     KIND_SPIKE: begin
                         if (word[29:16] == tick_reg && {16'd0, word[15:0]} < N_IN
@@ -112,12 +123,21 @@ always @* begin
                     KIND_EOT, KIND_EOE: begin
                         stop = 1'b1;
                         bnd_kind = word[31:30];
-                        bnd_pos = w[7:0];
                         bnd_addr = word[15:0];
+                        phase = word[31:30] == KIND_EOT ? 2'd1 : 2'd2;
                         if (word[29:16] != tick_reg) bad_n = bad_n + 1;
                     end
                     default: bad_n = bad_n + 1;  // reserved kind
                 endcase
+            end else begin  // phase 1: spikes of the next tick
+                if (word[31:30] == KIND_SPIKE && word[29:16] == tick_reg + 14'd1 && {16'd0, word[15:0]} < N_IN
+                        && (!any2_n || word[15:0] > last2_n)) begin
+                    raster2_n = raster2_n | ({{(N_IN-1){1'b0}}, 1'b1} << word[15:0]);
+                    last2_n = word[15:0];
+                    any2_n = 1'b1;
+                end else begin
+                    bad_n = bad_n + 1;
+                end
             end
         end
     end
@@ -152,13 +172,14 @@ always @(posedge clk) begin
         raster_reg <= raster_n;
         last_addr_reg <= last_n;
         any_reg <= any_n;
-        pos_reg <= beat_done ? 8'd0 : bnd_pos + 1;
+        pos_reg <= beat_done ? 8'd0 : rest_pos;
         if (stop && bnd_kind == KIND_EOT) begin
             m_data_reg <= {1'b0, 16'd0, raster_n};
             m_valid_reg <= 1'b1;
-            raster_reg <= 0;
+            raster_reg <= raster2_n;
+            last_addr_reg <= last2_n;
+            any_reg <= any2_n;
             tick_reg <= tick_reg + 1;
-            any_reg <= 1'b0;
         end
         if (stop && bnd_kind == KIND_EOE) begin
             pad_reg <= LAYERS32[7:0];

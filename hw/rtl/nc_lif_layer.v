@@ -23,9 +23,10 @@
  * bound, 26 - weight_exp) (for weight_exp >= 0; 26 + |weight_exp| below): only those bits reach the int32.
  *
  * LIF: LANES nc_lif_update per cycle over GROUPS = ceil(N_OUT / LANES) groups. The accumulator is
- * double-buffered: tick k is updated from buffer k mod 2 (GROUPS cycles, one cycle after its
- * raster is accepted) while raster k is accumulated into the other buffer, so a tick costs
- * max(GROUPS, accumulation cycles, 1) cycles, not their sum.
+ * double-buffered: tick k is updated from buffer k mod 2 (GROUPS cycles, starting one cycle after its
+ * raster is accepted; a group whose last words are still in the adder tree takes the tree's output)
+ * while raster k is accumulated into the other buffer, so a tick costs max(GROUPS, accumulation
+ * cycles, 1) cycles, not their sum.
  *
  * Memories ($readmemh, hex): W_FILE of bank b (ceil(N_IN / ROWS) * GROUPS words of LANES*9 bits: word
  * r * GROUPS + g holds input r * ROWS + b, lane k at [9k+8:9k] = neuron g*LANES + k); P_FILE per neuron
@@ -148,9 +149,10 @@ wire upd_last = upd_g_reg == G_LAST;
 wire upd_commit = upd_active_reg && (!upd_last || out_free);
 wire upd_done = !upd_active_reg || (upd_last && out_free);
 
-// a raster starts when the previous one is read (its last add lands this cycle, before the update
-// reads it next cycle) and the previous tick's update ends
-wire take_raster = s_valid && !s_eoe && !a_busy && upd_done;
+// a raster starts when the previous one is read (in the cycle of its last read: the update of the
+// next tick then takes that last sum straight from the adder tree) and the previous tick's update ends
+wire a_free;
+wire take_raster = s_valid && !s_eoe && a_free && upd_done;
 // the end of the event: the last raster's input is discarded, the state returns to zero
 wire take_eoe = s_valid && s_eoe && !a_busy && !upd_active_reg && out_free;
 assign s_ready = take_raster || take_eoe;
@@ -158,6 +160,7 @@ assign s_ready = take_raster || take_eoe;
 // ---------------------------------------------------------------- synapse: banks and adder tree
 wire [IN_PAD-1:0] clr;   // the spikes read this cycle
 wire a_last = a_g_reg == G_LAST;
+assign a_free = !a_busy || (a_last && (pend_reg & ~clr) == 0);
 genvar b, r, k;
 generate
     for (b = 0; b < ROWS; b = b + 1) begin : bank
@@ -204,7 +207,10 @@ generate
 endgenerate
 
 // the accumulator lanes of the group whose words arrive this cycle, plus the sum of the banks' words
-wire [LANES*ACC_W-1:0] acc_rd = acc_reg[{31'd0, rd_p_reg} * GROUPS + {{(32-GW){1'b0}}, rd_g_reg}];
+/* verilator lint_off UNUSEDSIGNAL */
+wire [31:0] rd_idx = {31'd0, rd_p_reg} * GROUPS + {{(32-GW){1'b0}}, rd_g_reg};
+/* verilator lint_on UNUSEDSIGNAL */
+wire [LANES*ACC_W-1:0] acc_rd = acc_reg[rd_idx];
 wire [LANES*ACC_W-1:0] acc_sum;
 generate
     for (k = 0; k < LANES; k = k + 1) begin : adder
@@ -226,7 +232,8 @@ endgenerate
 /* verilator lint_off UNUSEDSIGNAL */
 wire [31:0] upd_idx = {31'd0, upd_p_reg} * GROUPS + {{(32-GW){1'b0}}, upd_g_reg};
 /* verilator lint_on UNUSEDSIGNAL */
-wire [LANES*ACC_W-1:0] acc_g = acc_reg[upd_idx];
+// the group's sum, or the adder tree's output while its last words are still being added
+wire [LANES*ACC_W-1:0] acc_g = rd_any_reg && rd_idx == upd_idx ? acc_sum : acc_reg[upd_idx];
 wire [LANES*U_W-1:0] u_g = u_reg[upd_g_reg];
 wire [LANES*24-1:0] v_g = v_reg[upd_g_reg];
 wire [LANES*U_W-1:0] u_new;
@@ -334,10 +341,11 @@ always @(posedge clk) begin
         if (a_last) pend_reg <= pend_reg & ~clr;
     end
     if (rd_any_reg) begin
-        acc_reg[{31'd0, rd_p_reg} * GROUPS + {{(32-GW){1'b0}}, rd_g_reg}] <= acc_sum;
+        acc_reg[rd_idx] <= acc_sum;
     end
 
-    // LIF update of one group; after the last group the tick's raster leaves
+    // LIF update of one group (its clear wins over a forwarded add: the sum was consumed); after the last
+    // group the tick's raster leaves
     if (upd_commit) begin
         u_reg[upd_g_reg] <= u_new;
         v_reg[upd_g_reg] <= v_new;
