@@ -16,6 +16,7 @@ import numpy as np
 from neurocal.backends import BackendResult
 from neurocal.firmware.csim import CSim
 from neurocal.firmware.project import FirmwareConfig, Project, generate, project_key
+from neurocal.golden import operation_counts
 from neurocal.intnet import IntNetwork
 
 DEFAULT_BUILD_DIR = Path("build") / "hls"
@@ -39,23 +40,14 @@ def csim_for(net: IntNetwork, build_dir: str | Path = DEFAULT_BUILD_DIR,
 
 
 def firmware_ops(net: IntNetwork, spikes: np.ndarray, layer_spikes: list[np.ndarray | None]) -> dict[str, np.ndarray]:
-    """Operation counts (events, L) from the spikes the firmware produced, as the golden model defines them.
-
-    ``synops``: presynaptic spikes × fan-out (hls4ml's Dense is dense: every input spike reaches every
-    output); ``neuron_updates``: n_out × (T + L) ticks; ``spikes``: each layer's spikes. Counts that need
-    a layer the build does not probe (``probes="output"``) are left out.
-    """
+    """Operation counts (events, L) from the spikes the firmware produced (:func:`neurocal.golden.operation_counts`);
+    the counts that need a layer the build does not probe (``probes="output"``) are left out."""
     n_ev, n_t = spikes.shape[:2]
-    fan_out = np.array([layer.n_out for layer in net.layers], dtype=np.int64)
-    ops = {"neuron_updates": np.broadcast_to(fan_out * (n_t + net.n_layers), (n_ev, net.n_layers)).copy()}
-    if any(s is None for s in layer_spikes):
-        return ops
-    counts = np.stack([np.count_nonzero(np.asarray(s).reshape(n_ev, -1), axis=1) for s in layer_spikes],
-                      axis=1).astype(np.int64)
-    inputs = np.count_nonzero(np.asarray(spikes).reshape(n_ev, -1), axis=1).astype(np.int64)
-    ops["synops"] = np.concatenate([inputs[:, None], counts[:, :-1]], axis=1) * fan_out
-    ops["spikes"] = counts
-    return ops
+    inputs = np.count_nonzero(np.asarray(spikes).reshape(n_ev, -1), axis=1)
+    counts = None
+    if not any(s is None for s in layer_spikes):
+        counts = np.stack([np.count_nonzero(np.asarray(s).reshape(n_ev, -1), axis=1) for s in layer_spikes], axis=1)
+    return operation_counts(net, n_t + net.n_layers, inputs, counts)
 
 
 class HlsBackend:

@@ -262,17 +262,33 @@ def simulate(
             prev = s
         n_input[start:stop] = input_counts.reshape(m, n_t).sum(axis=1)
     counts = np.stack([np.count_nonzero(s.reshape(n_ev, -1), axis=1) for s in out_spikes], axis=1).astype(np.int64)
-    pre_counts = np.concatenate([n_input[:, None], counts[:, :-1]], axis=1)
-    fan_out = np.array([layer.n_out for layer in net.layers], dtype=np.int64)
-    ops = {
-        "synops": pre_counts * fan_out,  # dense: every presynaptic spike touches every output
-        "neuron_updates": np.broadcast_to(fan_out * total, (n_ev, n_layers)).copy(),
-        "spikes": counts,
-    }
+    ops = operation_counts(net, total, n_input, counts)
     event_major = [{q: a.transpose(1, 0, 2).copy() for q, a in t.items()} for t in traces] if traces else None
     return GoldenResult(
         spikes=out_spikes, v_final=v_final, u_final=u_final, ops=ops, stats=layer_stats, trace=event_major
     )
+
+
+def operation_counts(net: IntNetwork, ticks: int, n_input: np.ndarray, layer_spikes: np.ndarray | None
+                     ) -> dict[str, np.ndarray]:
+    """Operation counts per event and layer, (events, L), as every backend reports them in ``BackendResult.ops``.
+
+    ``neuron_updates`` = n_out · ticks (every neuron is updated every tick, T + L of them);
+    ``synops`` = presynaptic spikes · n_out (a Dense layer: every presynaptic spike touches every output),
+    the presynaptic spikes being the input spikes (``n_input``, per event) for layer 0 and layer l−1's
+    spikes for layer l; ``spikes`` = each layer's spikes (``layer_spikes``). Without ``layer_spikes``
+    (a backend that does not expose hidden layers) only ``neuron_updates`` is known.
+    """
+    n_ev = int(np.shape(n_input)[0])
+    fan_out = np.array([layer.n_out for layer in net.layers], dtype=np.int64)
+    ops = {"neuron_updates": np.broadcast_to(fan_out * ticks, (n_ev, net.n_layers)).copy()}
+    if layer_spikes is None:
+        return ops
+    counts = np.asarray(layer_spikes, dtype=np.int64)
+    pre_counts = np.concatenate([np.asarray(n_input, dtype=np.int64)[:, None], counts[:, :-1]], axis=1)
+    ops["synops"] = pre_counts * fan_out
+    ops["spikes"] = counts
+    return ops
 
 
 class GoldenBackend:
