@@ -3,6 +3,7 @@
 One yosys run per (sources, ``nc_params.vh``, memory files):
 
     read_verilog -defer -I<project> <rtl sources>       # -defer: $readmemh names built from parameters
+    hierarchy -top nc_top; setattr -set fsm_encoding "none" w:*
     synth_xilinx -family xc7 -top nc_top -noiopad -noclkbuf
     stat -json                                          # per module, expanded over the hierarchy here
     flatten
@@ -12,7 +13,9 @@ Resources: LUT = LUT1..6 + distributed RAM cells (RAM32M, RAM64M, …: each one 
 as one; INV cells, which Vivado folds into neighbouring LUTs, are not counted), FF = FDRE/FDSE/FDCE/FDPE,
 BRAM36 = RAMB36E1 + RAMB18E1/2, DSP = DSP48E1; each as a share of the xc7z020 (53 200 LUT, 106 400 FF,
 140 BRAM36, 220 DSP48E1). ``-noiopad``: the core sits behind the PS's AXI interconnect (out of context),
-not on package pins.
+not on package pins. FSM re-encoding is off (``fsm_encoding "none"`` on every wire): yosys 0.23's FSM
+extraction spends minutes enumerating the wide position registers of ``nc_aer_rx``, and Vivado
+re-encodes state machines its own way anyway; the registers are counted as written.
 
 **Logic depth is a proxy, not timing.** After ``flatten`` the flip-flops and block RAMs are taken out
 of the selection, and ``ltp`` gives the longest chain of the remaining cells: the largest number of
@@ -53,7 +56,7 @@ PART: dict[str, float] = {"LUT": 53200, "FF": 106400, "BRAM36": 140, "DSP": 220}
 _FF_CELLS = ("FDRE", "FDSE", "FDCE", "FDPE")
 _LUTRAM_CELLS = ("RAM32M", "RAM64M", "RAM32X1D", "RAM64X1D", "RAM128X1D", "RAM256X1S", "RAM32X1S", "RAM64X1S",
                  "RAM128X1S", "SRL16E", "SRLC32E")
-_FLOW_VERSION = "2"  # bump when the script or the counting changes: invalidates cached reports
+_FLOW_VERSION = "3"  # bump when the script or the counting changes: invalidates cached reports
 _REPORT = "report.json"
 
 
@@ -248,6 +251,8 @@ def synthesize(project: HwProject, build_root: str | Path = Path("build") / "rtl
             return report
     out.mkdir(parents=True, exist_ok=True)
     script = (f"read_verilog -defer -I{project.include_dir.resolve()} -I{rtl_dir()} {' '.join(map(str, sources))}\n"
+              f"hierarchy -top {TOP}\n"
+              'setattr -set fsm_encoding "none" w:*\n'  # no FSM re-encoding (module docstring)
               f"synth_xilinx -family xc7 -top {TOP} -noiopad -noclkbuf\n"
               f"tee -q -o {out / 'stat.json'} stat -json\n"
               "flatten\n"
