@@ -104,9 +104,11 @@ def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of
 
 def test_rtl_synth_prints_resources_against_the_xc7z020_and_caches(small, tmp_path):
     out = tmp_path / "synth.json"
-    # the smallest build: one lane, one weight bank (where the RTL has banks), the network baked in
-    rows = ["--rows", "1"] if "rows" in {f.name for f in dataclasses.fields(HwConfig)} else []
-    args = ["rtl", "synth", "--bundle", str(small["bundle"]), "--lanes", "1", *rows, "--fixed",
+    # the smallest build: one lane, one weight bank, one AER word per beat (where the RTL has those knobs), the
+    # network baked in (WORDS 16 alone costs ~7 k LUT and minutes of yosys)
+    fields = {f.name for f in dataclasses.fields(HwConfig)}
+    knobs = [arg for name in ("rows", "words") if name in fields for arg in (f"--{name}", "1")]
+    args = ["rtl", "synth", "--bundle", str(small["bundle"]), "--lanes", "1", *knobs, "--fixed",
             "--build-root", str(small["build"])]
     done = _cli(*args, "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
