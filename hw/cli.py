@@ -254,7 +254,7 @@ def _print_sim(report: dict[str, Any], ticks_run: int) -> None:
     for label, m in modes.items():
         click.echo(f"{label:<9} {m['cycles_mean']:12.0f} {m['cycles_max']:7d} {m['latency_us_mean']:10.3f} "
                    f"{m['latency_us_max']:7.3f} {m['cycles_per_event']:13.0f} {m['events_per_s_at_250MHz']:15.4g} "
-                   f"{m['synops_per_cycle']:10.2f} {m['sim_events_per_wall_s']:9.1f} {m['sim_events_per_cpu_s']:9.1f}")
+                   f"{m['synops_per_cycle']:10.2f} {m['sim_events_per_wall_s']:9.3g} {m['sim_events_per_cpu_s']:9.3g}")
     if "serial" in modes:
         m = modes["serial"]
         click.echo(f"latency (serial, first input word → last output word): {m['latency_us_mean']:.3f} µs mean, "
@@ -264,8 +264,8 @@ def _print_sim(report: dict[str, Any], ticks_run: int) -> None:
     which = "streamed" if "streamed" in modes else "serial, no overlap"
     click.echo(f"event rate per core ({which}): {rate['events_per_s_at_250MHz']:.4g} events/s at {CLOCK_MHZ:.0f} MHz; "
                f"{rate['synops_per_cycle']:.2f} synaptic events per cycle")
-    click.echo(f"simulator: {rate['sim_events_per_wall_s']:.1f} events per wall second, "
-               f"{rate['sim_events_per_cpu_s']:.1f} per CPU second")
+    click.echo(f"simulator: {rate['sim_events_per_wall_s']:.3g} events per wall second, "
+               f"{rate['sim_events_per_cpu_s']:.3g} per CPU second")
 
 
 @rtl.command("synth")
