@@ -54,10 +54,10 @@ def main() -> None:
     print(f"{len(spikes)} calorimeter events ({time.perf_counter() - t0:.1f} s to simulate): "
           f"{spikes.sum(axis=(1, 2)).mean():.0f} input spikes/event on average, {spikes.shape[1]} ticks")
 
-    # (lanes, rows, words): None = the generator's default (full lanes, min(n_in, 32) banks, 16 words)
+    # (lanes, rows, words): None = the generator's default (full lanes, min(n_in, 31) banks, 16 words)
     default = (None, None, None)
-    ap_cases = [([400, 50, 30, 1], [default, (None, 64, 32), (None, 16, None), (None, None, 1), (8, 8, 4)]),
-                ([400, 120, 120, 20], [default, (None, 64, 32)])]
+    ap_cases = [([400, 50, 30, 1], [default, (None, 51, None), (None, 16, None), (None, None, 1), (8, 8, 4)]),
+                ([400, 120, 120, 20], [default, (None, 51, None)])]
     cases = [] if args.icarus_only else ap_cases
     if args.only:
         cases = [c for c in cases if "-".join(map(str, c[0])) == args.only]

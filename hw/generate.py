@@ -39,7 +39,7 @@ MAX_LAYERS = 99  # memory files are named l00 .. l98
 MAX_ADDRESS = 1 << 16  # AER address field
 ACT_BITS = 26  # 32-bit a64 = sum << (weight_exp + 6): 26 bits of the shifted sum reach it
 PYNQ_Z2_BRAM_BITS = 140 * 36 * 1024  # xc7z020: 140 BRAM36
-MAX_ROWS = 32  # default banks of a layer: 32 give ~2.3 cycles per tick on calorimeter input (hw/README.md)
+MAX_ROWS = 31  # default banks: odd, so the 4 threshold channels of a cell and nearby cells fall in different banks
 MAX_BANKS = 1000  # bank files are named w000 .. w999
 MAX_WORDS = 64  # AER words per input beat (a 2048-bit bus)
 DEFAULT_WORDS = 16  # a 512-bit input beat: ~130 beats for a calorimeter event of ~2 000 words

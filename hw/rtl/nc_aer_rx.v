@@ -53,6 +53,7 @@ module nc_aer_rx #
 
 localparam [1:0] KIND_SPIKE = 2'b00, KIND_EOT = 2'b01, KIND_EOE = 2'b10;
 localparam [31:0] LAYERS32 = LAYERS;
+localparam AW = N_IN > 1 ? $clog2(N_IN) : 1;  // bits of a valid address
 
 reg [N_IN+16:0] m_data_reg;
 reg m_valid_reg;
@@ -113,7 +114,7 @@ always @* begin
                     KIND_SPIKE: begin
                         if (word[29:16] == tick_reg && {16'd0, word[15:0]} < N_IN
                                 && (!any_n || word[15:0] > last_n)) begin
-                            raster_n = raster_n | ({{(N_IN-1){1'b0}}, 1'b1} << word[15:0]);
+                            raster_n[word[AW-1:0]] = 1'b1;
                             last_n = word[15:0];
                             any_n = 1'b1;
                         end else begin
@@ -132,7 +133,7 @@ always @* begin
             end else begin  // phase 1: spikes of the next tick
                 if (word[31:30] == KIND_SPIKE && word[29:16] == tick_reg + 14'd1 && {16'd0, word[15:0]} < N_IN
                         && (!any2_n || word[15:0] > last2_n)) begin
-                    raster2_n = raster2_n | ({{(N_IN-1){1'b0}}, 1'b1} << word[15:0]);
+                    raster2_n[word[AW-1:0]] = 1'b1;
                     last2_n = word[15:0];
                     any2_n = 1'b1;
                 end else begin

@@ -16,7 +16,8 @@
  *
  * Synapse, ROWS weight banks: input i lives in bank i mod ROWS at row i div ROWS. Each cycle every
  * bank takes the lowest pending spike of its slice of the raster and reads that input's weight word
- * (LANES 9-bit weights of group g); the next cycle an adder tree sums the ROWS words into the LANES
+ * (LANES 9-bit weights of group g); the next cycle a balanced adder tree (log2 ROWS levels) sums the
+ * ROWS words into the LANES
  * accumulators of group g. A raster costs max over banks of (spikes in the bank) * GROUPS cycles;
  * ROWS = N_IN is fully parallel. a64 = int32((sum << weight_exp) << 6) as golden.synaptic_input and
  * _run_layer compute it; the accumulator keeps ACC_W bits, enough when ACC_W >= min(bits of the row
@@ -56,7 +57,7 @@ module nc_lif_layer #
     // folder of the memory files, with a trailing slash
     parameter MEM_PREFIX = "./",
     // width of the memory write port (>= LANES*9 and >= 61)
-    parameter MEM_W = 64,
+    parameter MEM_W = 72,
     // 1: memories writable through the mem_* port; 0: read-only, the network is fixed at build time
     // (synthesis then folds the per-neuron parameters into the datapath: about half the LUTs)
     parameter WRITABLE = 1,
@@ -212,19 +213,29 @@ wire [31:0] rd_idx = {31'd0, rd_p_reg} * GROUPS + {{(32-GW){1'b0}}, rd_g_reg};
 /* verilator lint_on UNUSEDSIGNAL */
 wire [LANES*ACC_W-1:0] acc_rd = acc_reg[rd_idx];
 wire [LANES*ACC_W-1:0] acc_sum;
+// a balanced adder tree per lane (log2 ROWS levels), heap order: node n adds nodes 2n+1 and 2n+2,
+// the TP leaves are the banks' weights (zero where a bank read nothing); one process per lane keeps
+// the event-driven simulator (Icarus) fast
+localparam TP = 1 << $clog2(ROWS);
 generate
     for (k = 0; k < LANES; k = k + 1) begin : adder
-        reg [ACC_W-1:0] s;
-        integer jb;
+        reg [ACC_W-1:0] node [0:2*TP-2];
+        reg [W_W-1:0] wv;
+        integer jn;
         always @* begin
-            s = acc_rd[k*ACC_W +: ACC_W];
-            for (jb = 0; jb < ROWS; jb = jb + 1) begin
-                if (rd_has[jb]) begin
-                    s = s + {{(ACC_W-W_W){w_rd[(jb*LANES+k)*W_W+W_W-1]}}, w_rd[(jb*LANES+k)*W_W +: W_W]};
+            wv = {W_W{1'b0}};
+            for (jn = 0; jn < TP; jn = jn + 1) begin
+                node[TP-1+jn] = {ACC_W{1'b0}};
+                if (jn < ROWS) begin
+                    wv = w_rd[(jn*LANES+k)*W_W +: W_W];
+                    if (rd_has[jn]) node[TP-1+jn] = {{(ACC_W-W_W){wv[W_W-1]}}, wv};
                 end
             end
+            for (jn = TP - 2; jn >= 0; jn = jn - 1) begin
+                node[jn] = node[2*jn+1] + node[2*jn+2];
+            end
         end
-        assign acc_sum[k*ACC_W +: ACC_W] = s;
+        assign acc_sum[k*ACC_W +: ACC_W] = acc_rd[k*ACC_W +: ACC_W] + node[0];
     end
 endgenerate
 

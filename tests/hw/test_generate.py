@@ -93,7 +93,7 @@ def test_lanes_default_to_fully_parallel_capped(rng) -> None:
 
 def test_rows_default_to_fully_parallel_capped_and_refuse_nonsense(tmp_path, rng) -> None:
     net = random_network([400, 20, 3], rng)
-    assert shape_for(net).rows == (32, 20)
+    assert shape_for(net).rows == (31, 20)
     assert shape_for(net, rows=8).rows == (8, 8)
     assert shape_for(net, rows=[1, 20]).rows == (1, 20)
     with pytest.raises(NeurocalError, match="one value per layer"):
