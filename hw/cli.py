@@ -30,7 +30,7 @@ from typing import Any
 import click
 import numpy as np
 
-from neurocal.cli.options import COUNT, TIMEOUT, positive
+from neurocal.cli.options import COUNT, TIMEOUT, positive, timeout_no_limit
 from neurocal.errors import NeurocalError
 from neurocal.hw.synth import hw_config, sources_digest
 
@@ -38,13 +38,6 @@ CLOCK_MHZ = 250.0
 MODES = ("both", "serial", "streamed")
 DEFAULT_CHUNK = {"verilator": 250, "icarus": 10}  # events per simulator process: progress every ~10–60 s
 PROJECT_KIND = "rtl-project"
-
-
-def _no_limit(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    """``--timeout 0`` → no limit, the rule of run/compare (imported when called: neurocal.cli loads this module)."""
-    from neurocal.cli.deploy import _no_limit as rule
-
-    return rule(ctx, param, value)
 
 
 class PerLayer(click.ParamType):
@@ -196,7 +189,7 @@ def _slice(result: Any, start: int, stop: int) -> Any:
               help="events per simulator process (progress between chunks; default 250 Verilator, 10 Icarus)")
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build") / "rtl", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="write the report as JSON")
-@click.option("--timeout", type=TIMEOUT, default=None, callback=_no_limit,
+@click.option("--timeout", type=TIMEOUT, default=None, callback=timeout_no_limit,
               help="seconds per simulator run before it counts as stalled (default: from the run's size; 0: none)")
 def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows: Any, words: Any, mode: str,
             chunk: int | None, build_root: Path, out: Path | None, timeout: float | None) -> None:

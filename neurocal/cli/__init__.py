@@ -46,6 +46,22 @@ def _one_line(text: str) -> str:
 
 
 class _Group(click.Group):
+    """The ``neurocal`` group: one-line errors, and sub-commands registered on first use rather than at import, so
+    that a room's CLI module may import ``neurocal.cli`` (its options) without a circular import."""
+
+    _registered = False
+
+    @property
+    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+        if not _Group._registered:
+            _Group._registered = True
+            _register()
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = value
+
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug"))
         try:
@@ -142,6 +158,3 @@ def _register() -> None:
     for ep in sorted(entry_points(group=COMMANDS_ENTRY_POINT_GROUP), key=lambda e: e.name):
         for command in ep.load():
             main.add_command(command)
-
-
-_register()

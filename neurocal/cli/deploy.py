@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import click
 import numpy as np
 
 from neurocal.atomic import atomic_file, atomic_h5
-from neurocal.cli.options import TIMEOUT
+from neurocal.cli.options import TIMEOUT, timeout_no_limit
 from neurocal.errors import NeurocalError
 
 COMMANDS: list[click.Command] = []
@@ -170,12 +169,6 @@ def _run_backend(name: str, net: Any, spikes: np.ndarray, timeout: float | None,
     return validate_result(get_backend(name, **options).run(net, spikes), net, spikes.shape, name)
 
 
-def _no_limit(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    """``--timeout 0`` (TIMEOUT gives None) means no limit, which backends take as ∞; absent means their default."""
-    given = ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.COMMANDLINE
-    return math.inf if given and value is None else value
-
-
 class _BackendsOption(click.Option):
     """``--backends``/``--backend`` whose help lists the backends installed now (entry points)."""
 
@@ -217,7 +210,7 @@ def _write_results(path: Path, result: Any, net: Any) -> None:
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
 @click.option("--events", "n_events", default=None, type=click.IntRange(1), help="first N events (default all)")
 @click.option("--out", "out", default=None, type=click.Path(path_type=Path), help="results .npz or .h5")
-@click.option("--timeout", default=None, type=TIMEOUT, callback=_no_limit,
+@click.option("--timeout", default=None, type=TIMEOUT, callback=timeout_no_limit,
               help="seconds before a hung backend is killed (default: from the run's size; 0: no limit)")
 def run_cmd(backend: str, bundle: Path, data: Path, n_events: int | None, out: Path | None,
             timeout: float | None) -> None:
@@ -247,7 +240,7 @@ def run_cmd(backend: str, bundle: Path, data: Path, n_events: int | None, out: P
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
 @click.option("--events", "n_events", default=100, show_default=True, type=click.IntRange(1))
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object (progress still goes to stderr)")
-@click.option("--timeout", default=None, type=TIMEOUT, callback=_no_limit,
+@click.option("--timeout", default=None, type=TIMEOUT, callback=timeout_no_limit,
               help="seconds before a hung backend is killed (default: from the run's size; 0: no limit)")
 @click.option("--trace", "trace_event", default=None, type=click.IntRange(0),
               help="also run event N with per-tick state recording and write each backend's trace (.npz) and a "

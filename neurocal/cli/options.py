@@ -167,6 +167,13 @@ class LayerSizes(click.ParamType):
 SEED = IntRange(0, MAX_SEED, "a seed")
 COUNT = IntRange(1, MAX_COUNT, "a count")
 TIMEOUT = Timeout()
+
+
+def timeout_no_limit(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """Callback of a ``--timeout`` option whose absence means the callee's default: ``--timeout 0`` (TIMEOUT gives
+    None) becomes ∞, which backends and simulators take as no limit; absent stays None (their default)."""
+    given = ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.COMMANDLINE
+    return math.inf if given and value is None else value
 HIDDEN = LayerSizes()
 
 
