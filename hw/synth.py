@@ -32,7 +32,6 @@ report under the build directory.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -109,17 +108,9 @@ class SynthReport:
 
 
 def hw_config(lanes: Any = None, rows: Any = None, words: Any = None, writable: bool = True) -> HwConfig:
-    """The generator's choices from the CLI's and the sweep's knobs; ``rows``/``words`` only where this RTL
-    revision has them (HwConfig fields), so the same commands run on older and newer RTL."""
-    fields = {f.name for f in dataclasses.fields(HwConfig)}
-    kwargs: dict[str, Any] = {"lanes": lanes, "writable": writable}
-    for name, value in (("rows", rows), ("words", words)):
-        if value is not None:
-            if name not in fields:
-                raise NeurocalError(f"--{name}: this RTL revision has no {name.upper()} parameter (HwConfig has no "
-                                    f"'{name}' field); leave --{name} out")
-            kwargs[name] = value
-    return HwConfig(**kwargs)
+    """The generator's choices from the CLI's and the sweep's knobs; a knob left out keeps HwConfig's default."""
+    chosen = {"rows": rows, "words": words}
+    return HwConfig(lanes=lanes, writable=writable, **{k: v for k, v in chosen.items() if v is not None})
 
 
 def sources_digest() -> str:
