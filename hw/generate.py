@@ -40,14 +40,19 @@ MAX_ADDRESS = 1 << 16  # AER address field
 ACT_BITS = 26  # 32-bit a64 = sum << (weight_exp + 6): 26 bits of the shifted sum reach it
 PYNQ_Z2_BRAM_BITS = 140 * 36 * 1024  # xc7z020: 140 BRAM36
 MAX_ROWS = 31  # default banks: odd, so the 4 threshold channels of a cell and nearby cells fall in different banks
+#: default banks of a hidden layer: its input is the previous layer's spikes, ~10× sparser than the
+#: detector's (demo: 1 928 input spikes per event, 252 into layer 1, 71 into layer 2); with 8 banks the
+#: hidden layers stay faster than layer 0 (cycle model in hw/README.md) at a quarter of the adder trees
+HIDDEN_ROWS = 8
 MAX_BANKS = 1000  # bank files are named w000 .. w999
 MAX_WORDS = 64  # AER words per input beat (a 2048-bit bus)
 DEFAULT_WORDS = 16  # a 512-bit input beat: ~130 beats for a calorimeter event of ~2 000 words
 
 
-def default_rows(n_in: int, max_rows: int = MAX_ROWS) -> int:
-    """Weight banks of a layer of ``n_in`` inputs: fully parallel up to ``max_rows``."""
-    return max(1, min(n_in, max_rows))
+def default_rows(n_in: int, layer: int, max_rows: int = MAX_ROWS) -> int:
+    """Weight banks of layer ``layer`` (``n_in`` inputs): up to ``max_rows`` for the input layer, up to
+    ``HIDDEN_ROWS`` for hidden layers."""
+    return max(1, min(n_in, max_rows if layer == 0 else min(max_rows, HIDDEN_ROWS)))
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class HwShape:
 
     def __post_init__(self) -> None:
         if not self.rows:
-            object.__setattr__(self, "rows", tuple(default_rows(n) for n in self.sizes[:-1]))
+            object.__setattr__(self, "rows", tuple(default_rows(n, i) for i, n in enumerate(self.sizes[:-1])))
         object.__setattr__(self, "rows", tuple(int(r) for r in self.rows))
 
     @property
@@ -116,7 +121,7 @@ class HwShape:
 class HwConfig:
     """Choices of the generator. ``lanes``: neurons per cycle, one int for every layer, a list per
     layer, or None for fully parallel layers (capped at ``max_lanes``). ``rows``: weight banks
-    (spikes added per cycle), the same forms, None for ``min(n_in, max_rows)``. ``words``: AER
+    (spikes added per cycle), the same forms, None for :func:`default_rows`. ``words``: AER
     words per input beat (1 for a 32-bit DMA stream)."""
 
     lanes: int | Sequence[int] | None = None
@@ -147,7 +152,7 @@ def _lanes(net: IntNetwork, lanes: int | Sequence[int] | None, max_lanes: int) -
 def _rows(net: IntNetwork, rows: int | Sequence[int] | None, max_rows: int) -> tuple[int, ...]:
     n_in = [layer.n_in for layer in net.layers]
     if rows is None:
-        out = [default_rows(n, max_rows) for n in n_in]
+        out = [default_rows(n, i, max_rows) for i, n in enumerate(n_in)]
     elif isinstance(rows, int):
         out = [min(rows, n) for n in n_in]
     else:

@@ -9,13 +9,14 @@ One yosys run per (sources, ``nc_params.vh``, memory files):
     flatten
     ltp -noff <all cells but FD* and RAMB*>             # the logic-depth proxy
 
-Resources: LUT = LUT1..6 + distributed RAM cells (RAM32M, RAM64M, …: each one LUT site or more, counted
-as one; INV cells, which Vivado folds into neighbouring LUTs, are not counted), FF = FDRE/FDSE/FDCE/FDPE,
-BRAM36 = RAMB36E1 + RAMB18E1/2, DSP = DSP48E1; each as a share of the xc7z020 (53 200 LUT, 106 400 FF,
-140 BRAM36, 220 DSP48E1). ``-noiopad``: the core sits behind the PS's AXI interconnect (out of context),
-not on package pins. FSM re-encoding is off (``fsm_encoding "none"`` on every wire): yosys 0.23's FSM
-extraction spends minutes enumerating the wide position registers of ``nc_aer_rx``, and Vivado
-re-encodes state machines its own way anyway; the registers are counted as written.
+Resources: LUT = LUT1..6 + the LUT sites of distributed RAM and shift registers (a RAM32M or RAM64M fills the
+four LUTs of a SLICEM, a RAM32X1D two, an SRL one; INV cells, which Vivado folds into neighbouring LUTs, are
+not counted); LUTRAM = those memory sites alone, which only SLICEMs offer (17 400 of the xc7z020's LUTs); FF =
+FDRE/FDSE/FDCE/FDPE, BRAM36 = RAMB36E1 + RAMB18E1/2, DSP = DSP48E1; each as a share of the xc7z020 (53 200
+LUT, 17 400 LUTRAM, 106 400 FF, 140 BRAM36, 220 DSP48E1). ``-noiopad``: the core sits behind the PS's AXI
+interconnect (out of context), not on package pins. FSM re-encoding is off (``fsm_encoding "none"`` on every
+wire): yosys 0.23's FSM extraction spends minutes enumerating the wide position registers of ``nc_aer_rx``,
+and Vivado re-encodes state machines its own way anyway; the registers are counted as written.
 
 **Logic depth is a proxy, not timing.** After ``flatten`` the flip-flops and block RAMs are taken out
 of the selection, and ``ltp`` gives the longest chain of the remaining cells: the largest number of
@@ -51,11 +52,12 @@ from neurocal.hw.sources import rtl_dir, rtl_sources
 TOP = "nc_top"
 PART_NAME = "xc7z020"
 #: PYNQ-Z2 (Zynq-7020) programmable-logic resources.
-PART: dict[str, float] = {"LUT": 53200, "FF": 106400, "BRAM36": 140, "DSP": 220}
+PART: dict[str, float] = {"LUT": 53200, "LUTRAM": 17400, "FF": 106400, "BRAM36": 140, "DSP": 220}
 _FF_CELLS = ("FDRE", "FDSE", "FDCE", "FDPE")
-_LUTRAM_CELLS = ("RAM32M", "RAM64M", "RAM32X1D", "RAM64X1D", "RAM128X1D", "RAM256X1S", "RAM32X1S", "RAM64X1S",
-                 "RAM128X1S", "SRL16E", "SRLC32E")
-_FLOW_VERSION = "3"  # bump when the script or the counting changes: invalidates cached reports
+#: LUT sites of each distributed-RAM / shift-register primitive (7-series SLICEM, UG474).
+_LUTRAM_SITES = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1S": 4,
+                 "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "SRL16E": 1, "SRLC32E": 1}
+_FLOW_VERSION = "4"  # bump when the script or the counting changes: invalidates cached reports
 _REPORT = "report.json"
 
 
@@ -100,7 +102,8 @@ class SynthReport:
         if self.modules:
             lines.append("per module (one instance):")
             for name, row in self.modules.items():
-                lines.append(f"  {name:<34} ×{int(row['instances']):<3} LUT {row['LUT']:8.0f}  FF {row['FF']:7.0f}  "
+                lines.append(f"  {name:<34} ×{int(row['instances']):<3} LUT {row['LUT']:8.0f}  "
+                             f"(RAM {row.get('LUTRAM', 0):6.0f})  FF {row['FF']:7.0f}  "
                              f"BRAM36 {row['BRAM36']:5.1f}  DSP {row['DSP']:4.0f}")
         lines.append(f"logic depth (proxy, not timing): {self.logic_depth} cells on the longest register-to-register "
                      f"path (yosys ltp, no place and route), {self.depth_from} → {self.depth_to}")
@@ -134,10 +137,12 @@ def yosys_version() -> str:
 
 def count(cells: dict[str, int]) -> dict[str, float]:
     """Primitive cells → LUT, FF, BRAM36, DSP (module docstring)."""
-    lut = sum(n for c, n in cells.items() if c.startswith("LUT") or c in _LUTRAM_CELLS)
+    lutram = sum(n * _LUTRAM_SITES[c] for c, n in cells.items() if c in _LUTRAM_SITES)
+    lut = sum(n for c, n in cells.items() if c.startswith("LUT")) + lutram
     ff = sum(n for c, n in cells.items() if c in _FF_CELLS)
     bram = cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2
-    return {"LUT": float(lut), "FF": float(ff), "BRAM36": float(bram), "DSP": float(cells.get("DSP48E1", 0))}
+    return {"LUT": float(lut), "LUTRAM": float(lutram), "FF": float(ff), "BRAM36": float(bram),
+            "DSP": float(cells.get("DSP48E1", 0))}
 
 
 def parse_stat(text: str) -> dict[str, Any]:

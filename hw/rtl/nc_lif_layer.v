@@ -214,28 +214,40 @@ wire [31:0] rd_idx = {31'd0, rd_p_reg} * GROUPS + {{(32-GW){1'b0}}, rd_g_reg};
 wire [LANES*ACC_W-1:0] acc_rd = acc_reg[rd_idx];
 wire [LANES*ACC_W-1:0] acc_sum;
 // a balanced adder tree per lane (log2 ROWS levels), heap order: node n adds nodes 2n+1 and 2n+2,
-// the TP leaves are the banks' weights (zero where a bank read nothing); one process per lane keeps
-// the event-driven simulator (Icarus) fast
-localparam TP = 1 << $clog2(ROWS);
+// the TP leaves are the banks' weights (zero where a bank read nothing). A node LEVEL levels above the
+// leaves holds the exact sum of 2^LEVEL 9-bit weights, so its adder is only min(ACC_W, 9 + LEVEL) bits
+// wide (the bits above are sign copies): ~30 % fewer adder bits than ACC_W-wide nodes for 32 banks.
+localparam LOG_TP = $clog2(ROWS);
+localparam TP = 1 << LOG_TP;
+genvar m;
 generate
     for (k = 0; k < LANES; k = k + 1) begin : adder
-        reg [ACC_W-1:0] node [0:2*TP-2];
-        reg [W_W-1:0] wv;
-        integer jn;
-        always @* begin
-            wv = {W_W{1'b0}};
-            for (jn = 0; jn < TP; jn = jn + 1) begin
-                node[TP-1+jn] = {ACC_W{1'b0}};
-                if (jn < ROWS) begin
-                    wv = w_rd[(jn*LANES+k)*W_W +: W_W];
-                    if (rd_has[jn]) node[TP-1+jn] = {{(ACC_W-W_W){wv[W_W-1]}}, wv};
+        // one net per node (an array would be one signal to Verilator: a false combinational loop); block
+        // tree[m] holds node n = 2 TP - 2 - m, so that children are declared before their parent (yosys)
+        for (m = 0; m < 2 * TP - 1; m = m + 1) begin : tree
+            localparam N = 2 * TP - 2 - m;
+            // floor(log2(N + 1)) is the node's depth below the root
+            localparam LEVEL = LOG_TP - ($clog2(N + 2) - 1);
+            localparam NW = W_W + LEVEL < ACC_W ? W_W + LEVEL : ACC_W;
+            wire [ACC_W-1:0] node;
+            if (N >= TP - 1) begin : leaf
+                if (N - (TP - 1) < ROWS) begin : bank_word
+                    wire [W_W-1:0] wv = w_rd[((N - (TP - 1)) * LANES + k) * W_W +: W_W];
+                    assign node = rd_has[N - (TP - 1)] ? {{(ACC_W-W_W){wv[W_W-1]}}, wv} : {ACC_W{1'b0}};
+                end else begin : no_bank
+                    assign node = {ACC_W{1'b0}};
+                end
+            end else begin : add
+                // children 2N+1 and 2N+2 live in blocks 2 TP - 3 - 2N and 2 TP - 4 - 2N
+                wire [NW-1:0] sum = tree[2*TP-3-2*N].node[NW-1:0] + tree[2*TP-4-2*N].node[NW-1:0];
+                if (NW < ACC_W) begin : extend
+                    assign node = {{(ACC_W-NW){sum[NW-1]}}, sum};
+                end else begin : full
+                    assign node = sum;
                 end
             end
-            for (jn = TP - 2; jn >= 0; jn = jn - 1) begin
-                node[jn] = node[2*jn+1] + node[2*jn+2];
-            end
         end
-        assign acc_sum[k*ACC_W +: ACC_W] = acc_rd[k*ACC_W +: ACC_W] + node[0];
+        assign acc_sum[k*ACC_W +: ACC_W] = acc_rd[k*ACC_W +: ACC_W] + tree[2*TP-2].node;
     end
 endgenerate
 
@@ -389,6 +401,8 @@ always @(posedge clk) begin
         m_valid_reg <= 1'b1;
         par_reg <= 1'b0;
         in_event_reg <= 1'b0;
+    end
+    if (take_eoe || rst) begin
         for (j = 0; j < 2 * GROUPS; j = j + 1) begin
             acc_reg[j] <= 0;
         end
@@ -410,13 +424,6 @@ always @(posedge clk) begin
         upd_p_reg <= 1'b0;
         spk_vec_reg <= 0;
         m_valid_reg <= 1'b0;
-        for (j = 0; j < 2 * GROUPS; j = j + 1) begin
-            acc_reg[j] <= 0;
-        end
-        for (j = 0; j < GROUPS; j = j + 1) begin
-            u_reg[j] <= 0;
-            v_reg[j] <= 0;
-        end
     end
 end
 

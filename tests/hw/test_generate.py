@@ -91,9 +91,10 @@ def test_lanes_default_to_fully_parallel_capped(rng) -> None:
     assert np.all(np.array(shape_for(net).u_w) >= 25)
 
 
-def test_rows_default_to_fully_parallel_capped_and_refuse_nonsense(tmp_path, rng) -> None:
+def test_rows_default_to_parallel_input_and_narrow_hidden_layers_and_refuse_nonsense(tmp_path, rng) -> None:
     net = random_network([400, 20, 3], rng)
-    assert shape_for(net).rows == (31, 20)
+    assert shape_for(net).rows == (31, 8)  # MAX_ROWS for the input layer, HIDDEN_ROWS behind it
+    assert shape_for(random_network([5, 6, 3], rng)).rows == (5, 6)
     assert shape_for(net, rows=8).rows == (8, 8)
     assert shape_for(net, rows=[1, 20]).rows == (1, 20)
     with pytest.raises(NeurocalError, match="one value per layer"):
