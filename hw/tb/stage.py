@@ -7,6 +7,12 @@ sent as little-endian bytes with a byte-level tkeep; "tokens": ``tokens``, hex s
 from ``m_data``/``m_valid``/``m_ready``), ``expected`` (how many words or tokens to collect),
 ``backpressure``, ``timeout_cycles``, ``output`` (JSON file written here: the collected hex strings).
 The caller compares them with what the golden functions give.
+
+An "axis" source may also give ``keeps``: per frame, one 4-bit tkeep per word (0: absent word, 0xF: present,
+else malformed; default all 0xF). ``rx_stats`` (a JSON file name) makes the testbench watch ``nc_aer_rx``'s
+side outputs and write there: the sum of ``err_malformed``, the counts of ``event_start`` and ``event_end``,
+the beats taken, and ``cycles``: from the first cycle with ``s_axis_tvalid`` high to the last beat taken,
+inclusive (meaningful without back-pressure, when the source never pauses).
 """
 
 from __future__ import annotations
@@ -65,6 +71,27 @@ async def _collect_words(sink: AxiStreamSink, n: int, out: list[str]) -> None:
         out.extend(format(int(x), "x") for x in frame.tdata)
 
 
+async def _watch_rx(dut, stats: dict[str, int]) -> None:
+    """Sample nc_aer_rx's side outputs once per cycle, when the inputs have settled before the rising edge."""
+    first_valid = None
+    cycle = 0
+    while True:
+        await FallingEdge(dut.clk)
+        await ReadOnly()
+        cycle += 1
+        if dut.rst.value:
+            continue
+        valid = bool(dut.s_axis_tvalid.value)
+        if valid and first_valid is None:
+            first_valid = cycle
+        stats["malformed"] += int(dut.err_malformed.value)
+        stats["event_start"] += int(dut.event_start.value)
+        stats["event_end"] += int(dut.event_end.value)
+        if valid and dut.s_axis_tready.value:
+            stats["beats"] += 1
+            stats["cycles"] = cycle - first_valid + 1
+
+
 @cocotb.test()
 async def stage_streams(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
@@ -85,14 +112,21 @@ async def stage_streams(dut) -> None:
         if p:
             source.set_pause_generator(_pauses(1, p))
 
+        keeps = cfg.get("keeps") or [[0xF] * len(words) for words in cfg["frames"]]
+
         async def feed() -> None:
-            for words in cfg["frames"]:
+            for words, keep in zip(cfg["frames"], keeps, strict=True):
                 data = b"".join(int(w).to_bytes(4, "little") for w in words)
-                await source.send(AxiStreamFrame(tdata=data))
+                tkeep = [(k >> b) & 1 for k in keep for b in range(4)]
+                await source.send(AxiStreamFrame(tdata=data, tkeep=tkeep))
 
         cocotb.start_soon(feed())
     else:
         cocotb.start_soon(_drive_tokens(dut, [int(t, 16) for t in cfg["tokens"]], _pauses(1, p)))
+
+    stats = {"malformed": 0, "event_start": 0, "event_end": 0, "beats": 0, "cycles": 0}
+    if cfg.get("rx_stats"):
+        cocotb.start_soon(_watch_rx(dut, stats))
 
     out: list[str] = []
     if cfg["sink"] == "axis":
@@ -109,3 +143,5 @@ async def stage_streams(dut) -> None:
         Path(cfg["output"]).write_text(json.dumps(out))
         fail(f"{len(out)} of {cfg['expected']} outputs within {cfg['timeout_cycles']} cycles (stalled stream)")
     Path(cfg["output"]).write_text(json.dumps(out))
+    if cfg.get("rx_stats"):
+        Path(cfg["rx_stats"]).write_text(json.dumps(stats))

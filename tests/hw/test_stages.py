@@ -56,6 +56,116 @@ def test_rx_turns_aer_beats_into_rasters(sim: str, words: int, hw_build_root) ->
     assert got == expected
 
 
+def _rx_stream(rng: np.random.Generator, spikes: np.ndarray, n_in: int, words: int) -> tuple[list, list, int]:
+    """The clean AER stream of ``spikes`` with absent words (tkeep 0, random contents) and malformed words of
+    every kind mixed in, cut into beats of ``words`` words: (beats, their per-word tkeeps, malformed count).
+
+    Every inserted malformed word must be dropped without moving anything else, so the rasters expected are
+    those of the clean stream (aer.decode_events), whatever the beat cut."""
+    clean = [int(w) for e in range(len(spikes)) for w in aer.encode_events(spikes[e : e + 1], first_event=e)]
+    stream: list[tuple[int, int]] = []  # (word, tkeep)
+    bad = 0
+    tick = 0  # the tick the next closing marker closes
+    for n, word in enumerate(clean):
+        kind, _, addr = (int(x) for x in aer.unpack(np.array([word], dtype=np.uint32)))
+        if kind != aer.KIND_SPIKE and rng.random() < 0.15:  # a marker with a wrong tick field still closes
+            word ^= 1 << (aer.TICK_SHIFT + 8)
+            bad += 1
+        stream.append((word, 0xF))
+        tick = 0 if kind == aer.KIND_END_OF_EVENT else tick + (kind == aer.KIND_END_OF_TICK)
+        # nothing after the last EOE: a trailing beat of absent words would open an event of its own
+        for _ in range(rng.poisson(0.5) if n + 1 < len(clean) else 0):
+            r = rng.random()
+            if r < 0.4:  # absent: any contents, markers included
+                stream.append((int(rng.integers(0, 1 << 32)), 0))
+                continue
+            if r < 0.5:
+                junk = 0xC0000000 | int(rng.integers(0, 1 << 30))  # reserved kind
+            elif r < 0.6:
+                junk = int(aer.pack(aer.KIND_SPIKE, tick + 1000, int(rng.integers(0, n_in))))  # wrong tick
+            elif r < 0.7:
+                junk = int(aer.pack(aer.KIND_SPIKE, tick, int(rng.integers(n_in, 1 << 16))))  # address >= N_IN
+            elif r < 0.85:
+                if kind != aer.KIND_SPIKE:
+                    continue
+                junk = int(aer.pack(aer.KIND_SPIKE, tick, int(rng.integers(0, addr + 1))))  # not above the last
+            else:  # tkeep neither all set nor clear, any contents
+                stream.append((int(rng.choice(clean)), int(rng.integers(1, 15))))
+                bad += 1
+                continue
+            stream.append((junk, 0xF))
+            bad += 1
+    stream += [(0, 0)] * (-len(stream) % words)
+    beats = [stream[i : i + words] for i in range(0, len(stream), words)]
+    return [[w for w, _ in b] for b in beats], [[k for _, k in b] for b in beats], bad
+
+
+def _rx_cycles(frames: list, keeps: list, layers: int) -> int:
+    """Cycles from the first beat to the last beat taken, with a free output (the module docstring's rule):
+    a beat takes one cycle per marker it holds, at least one; an EOE word closes a segment of the beat and
+    is followed by LAYERS + 1 cycles of padding; what follows it in the beat (if any word is present) is
+    another segment."""
+    cycles, pad = 0, 0
+    for words, keep in zip(frames, keeps, strict=True):
+        segment = {"markers": 0, "present": False}
+        segments = [segment]
+        for w, k in zip(words, keep, strict=True):
+            kind = w >> aer.KIND_SHIFT
+            segment["present"] |= k != 0
+            if k == 0xF and kind in (aer.KIND_END_OF_TICK, aer.KIND_END_OF_EVENT):
+                segment["markers"] += 1
+                if kind == aer.KIND_END_OF_EVENT:
+                    segment = {"markers": 0, "present": False}
+                    segments.append(segment)
+        for i, seg in enumerate(segments):
+            if i > 0 and not seg["present"]:
+                continue
+            cycles += pad + max(1, seg["markers"])
+            pad = 0
+            if i + 1 < len(segments):  # closed by an EOE: padding before whatever comes next
+                pad = layers + 1
+    return cycles
+
+
+RX_CASES = [("icarus", 1, 10), ("icarus", 5, 37), ("icarus", 16, 37), ("verilator", 16, 37), ("verilator", 3, 10)]
+
+
+@pytest.mark.parametrize(("sim", "words", "n_in"), RX_CASES)
+def test_rx_random_beats_absent_and_malformed_words(sim: str, words: int, n_in: int, hw_build_root) -> None:
+    """Random beats: absent words anywhere, markers at every position of a beat, malformed words of every kind;
+    the rasters are the clean stream's, every malformed word is counted once, and without back-pressure each
+    beat takes the cycles the docstring states; with back-pressure on both sides the results do not change."""
+    layers = 2
+    built = simulators.build(sim, "nc_aer_rx", rtl_sources(["nc_aer_rx"]),
+                             hw_build_root / f"rx-{sim}-{words}-{n_in}",
+                             parameters={"N_IN": n_in, "LAYERS": layers, "WORDS": words})
+    for backpressure in (False, True):
+        rng = np.random.default_rng(words * 1000 + n_in + backpressure)
+        spikes = rng.random((5, 7, n_in)) < rng.choice([0.02, 0.1, 0.4], size=(5, 7, 1))
+        spikes[1] = False  # an event without spikes
+        frames, keeps, bad = _rx_stream(rng, spikes, n_in, words)
+        clean = aer.decode_events(aer.encode_events(spikes), n_in)
+        expected = []
+        for e, ev in enumerate(clean):
+            expected += [_token(_raster(t), n_in) for t in ev] + [_token(0, n_in)] * layers
+            expected.append(_token(0, n_in, eoe=True, event=e))
+        name = f"random-{int(backpressure)}"
+        stats_path = built.build_dir / f"run-{name}" / "stats.json"
+        # one frame: tvalid stays high from the first beat to the last, so the cycle count is the rx's alone
+        got = _run(built, {"source": "axis", "frames": [[w for b in frames for w in b]],
+                           "keeps": [[k for b in keeps for k in b]],
+                           "sink": "tokens", "expected": len(expected), "backpressure": backpressure,
+                           "rx_stats": str(stats_path)}, name)
+        for i, (g, x) in enumerate(zip(got, expected, strict=True)):
+            assert g == x, f"token {i}: got {g:#x}, expected {x:#x} (clean stream)"
+        stats = json.loads(stats_path.read_text())
+        assert stats["malformed"] == bad
+        assert stats["event_start"] == stats["event_end"] == len(spikes)
+        assert stats["beats"] == len(frames)
+        if not backpressure:
+            assert stats["cycles"] == _rx_cycles(frames, keeps, layers)
+
+
 LAYER_CASES = [  # (sim, n_in, n_out, lanes, rows)
     ("icarus", 7, 5, 2, 1),  # one bank, lanes < n_out (3 groups)
     ("icarus", 9, 4, 4, 3),  # a few banks, full lanes
