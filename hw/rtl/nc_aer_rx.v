@@ -21,6 +21,20 @@
  * spike of its tick, an EOT or EOE whose tick field disagrees with the ticks seen (the marker still
  * closes the tick or the event, so that one bad word does not shift the rest of the stream).
  * err_overflow pulses when T + LAYERS does not fit the 14-bit tick field.
+ *
+ * Datapath: every word of the beat is checked in parallel, none waits for its predecessor's result.
+ * With m_w = "word w is a marker" (an EOT or EOE word, all tkeep bits set, not yet taken), the
+ * prefix ORs seen1_w = OR_{j<w} m_j and seen2_w = OR_{j<w} (m_j & seen1_j) give each word's phase:
+ *   phase 0 (~seen1_w): the current tick, up to and including the first marker;
+ *   phase 1 (seen1_w & ~seen2_w & ~m_w, first marker an EOT): the next tick's spikes;
+ *   deferred (the rest): left for the next cycle (position mask avail_reg).
+ * "Above the previous spike of its tick" is exact without a chain: the previous accepted spike is
+ * the running maximum of the accepted addresses, and a rejected candidate (a spike of the right tick
+ * and a valid address) is never above that maximum, so the maximum over accepted spikes equals the
+ * maximum over candidates. Spike w is therefore accepted iff it is a candidate and its address is
+ * above every earlier candidate of its phase (and above last_addr_reg in phase 0, when any_reg):
+ * WORDS*(WORDS-1)/2 address compares in parallel and an AND per word. The rasters are an OR over
+ * words of (accepted & one-hot(address)), the one-hot built from two pre-decoded address fields.
  */
 module nc_aer_rx #
 (
@@ -54,95 +68,131 @@ module nc_aer_rx #
 localparam [1:0] KIND_SPIKE = 2'b00, KIND_EOT = 2'b01, KIND_EOE = 2'b10;
 localparam [31:0] LAYERS32 = LAYERS;
 localparam AW = N_IN > 1 ? $clog2(N_IN) : 1;  // bits of a valid address
+localparam LB = AW < 5 ? AW : 5;              // low address bits, pre-decoded to LN lines per word
+localparam LN = 1 << LB;
+localparam HN = 1 << (AW - LB);               // lines of the high address bits (1: none)
+localparam [31:0] N_IN32 = N_IN;
 
 reg [N_IN+16:0] m_data_reg;
 reg m_valid_reg;
 reg [N_IN-1:0] raster_reg;   // spikes of the current tick so far
 reg [13:0] tick_reg;         // current input tick
-reg [15:0] last_addr_reg;    // last spike address of the current tick
+reg [13:0] tick1_reg;        // tick_reg + 1 (registered: no adder before the compares)
+reg [AW-1:0] last_addr_reg;  // last spike address of the current tick
 reg any_reg;                 // a spike of the current tick has been seen
 reg in_event_reg;
 reg [7:0] pad_reg;           // empty ticks still to append
 reg eoe_pending_reg;         // the end-of-event token is still to send
 reg [15:0] event_reg;        // event number of the EOE word
-reg [7:0] pos_reg;           // first word of the beat not yet taken
+reg [WORDS-1:0] avail_reg;   // words of the beat not yet taken (a suffix of the beat)
 
-// ---------------------------------------------------------------- the words of this cycle, in order
-// Phase 0: the spikes of the current tick up to its end-of-tick (or end-of-event) word; phase 1 (after
-// an end-of-tick word): the next tick's spikes, up to (not including) the next marker, so that a cycle
-// emits one raster and starts the next: a beat costs max(1, its end-of-tick words) cycles.
-reg [N_IN-1:0] raster_n, raster2_n;
-reg [15:0] last_n, last2_n;
+// ---------------------------------------------------------------- per word, all words in parallel
+reg [WORDS-1:0] present, mark, tick0_ok, cand0, cand1, seen1, seen2, first, acc0, acc1, defer, bad, last0, last1;
+reg [WORDS-1:0] above_last;     // address above last_addr_reg
+reg [WORDS*WORDS-1:0] above;    // above[w*WORDS + j]: address of word w > address of word j (j < w)
+reg [WORDS-1:0] ok0, ok1;       // above every earlier candidate of phase 0 / 1
+reg eoe1;                       // the first marker is an end-of-event word
+reg stop;                       // an end-of-tick or end-of-event word closes the current tick this cycle
+reg more;                       // words remain in the beat for the next cycle
+reg [1:0] bnd_kind;
+reg [15:0] bnd_addr;
+reg [AW-1:0] last_n, last2_n;
 reg any_n, any2_n;
 reg [7:0] bad_n;
-reg stop;            // an end-of-tick or end-of-event word closes the current tick this cycle
-reg more;            // words remain in the beat for the next cycle
-reg [1:0] phase;     // 0, 1, or 2: no further word is taken this cycle
-reg [1:0] bnd_kind;
-reg [7:0] rest_pos;  // first word left for the next cycle
-reg [15:0] bnd_addr;
-reg [31:0] word;
+reg [WORDS-1:0] avail_n;        // avail_reg after this cycle's words
+/* verilator lint_off UNUSEDSIGNAL */
+reg [LN*WORDS-1:0] lo0, lo1;    // lo0[k*WORDS + w]: word w accepted in phase 0 with address[LB-1:0] == k
+reg [HN*WORDS-1:0] hi;          // hi[m*WORDS + w]: address[AW-1:LB] of word w == m (lines >= N_IN unused)
+/* verilator lint_on UNUSEDSIGNAL */
+reg [31:0] wd;
+reg [AW-1:0] aj;
 reg [3:0] keep;
-integer w;
+integer w, j, k;
 always @* begin
-    raster_n = raster_reg;
-    raster2_n = 0;
-    last_n = last_addr_reg;
-    last2_n = 0;
-    any_n = any_reg;
-    any2_n = 1'b0;
-    bad_n = 0;
-    stop = 1'b0;
-    more = 1'b0;
-    phase = 2'd0;
-    bnd_kind = KIND_SPIKE;
-    rest_pos = 0;
+    for (w = 0; w < WORDS; w = w + 1) begin
+        wd = s_axis_tdata[32*w +: 32];
+        keep = s_axis_tkeep[4*w +: 4];
+        present[w] = avail_reg[w] && keep != 4'h0;
+        mark[w] = avail_reg[w] && keep == 4'hF && (wd[31:30] == KIND_EOT || wd[31:30] == KIND_EOE);
+        tick0_ok[w] = wd[29:16] == tick_reg;
+        cand0[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && {16'd0, wd[15:0]} < N_IN32
+                   && wd[29:16] == tick_reg;
+        cand1[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && {16'd0, wd[15:0]} < N_IN32
+                   && wd[29:16] == tick1_reg;
+        above_last[w] = wd[AW-1:0] > last_addr_reg;
+        for (j = 0; j < WORDS; j = j + 1) begin
+            aj = s_axis_tdata[32*j +: AW];
+            above[w*WORDS + j] = j >= w || wd[AW-1:0] > aj;
+        end
+        for (k = 0; k < LN; k = k + 1) lo0[k*WORDS + w] = wd[LB-1:0] == k[LB-1:0];
+        for (k = 0; k < HN; k = k + 1) hi[k*WORDS + w] = (wd[AW-1:0] >> LB) == k[AW-1:0];
+    end
+    // phases: prefix ORs over the marker vector
+    for (w = 0; w < WORDS; w = w + 1) begin
+        seen1[w] = |(mark & ({WORDS{1'b1}} >> (WORDS - w)));  // words before w
+    end
+    for (w = 0; w < WORDS; w = w + 1) begin
+        seen2[w] = |(mark & seen1 & ({WORDS{1'b1}} >> (WORDS - w)));
+    end
+    first = mark & ~seen1;
+    stop = |mark;
+    eoe1 = 1'b0;
     bnd_addr = 0;
     for (w = 0; w < WORDS; w = w + 1) begin
-        word = s_axis_tdata[32*w +: 32];
-        keep = s_axis_tkeep[4*w +: 4];
-        if (w >= pos_reg && keep != 4'h0) begin
-            if (phase == 2'd2 || (phase == 2'd1 && keep == 4'hF && (word[31:30] == KIND_EOT
-                                                                    || word[31:30] == KIND_EOE))) begin
-                if (!more) rest_pos = w[7:0];
-                more = 1'b1;
-                phase = 2'd2;
-            end else if (keep != 4'hF) begin
-                bad_n = bad_n + 1;
-            end else if (phase == 2'd0) begin
-                case (word[31:30])
-                    KIND_SPIKE: begin
-                        if (word[29:16] == tick_reg && {16'd0, word[15:0]} < N_IN
-                                && (!any_n || word[15:0] > last_n)) begin
-                            raster_n[word[AW-1:0]] = 1'b1;
-                            last_n = word[15:0];
-                            any_n = 1'b1;
-                        end else begin
-                            bad_n = bad_n + 1;
-                        end
-                    end
-                    KIND_EOT, KIND_EOE: begin
-                        stop = 1'b1;
-                        bnd_kind = word[31:30];
-                        bnd_addr = word[15:0];
-                        phase = word[31:30] == KIND_EOT ? 2'd1 : 2'd2;
-                        if (word[29:16] != tick_reg) bad_n = bad_n + 1;
-                    end
-                    default: bad_n = bad_n + 1;  // reserved kind
-                endcase
-            end else begin  // phase 1: spikes of the next tick
-                if (word[31:30] == KIND_SPIKE && word[29:16] == tick_reg + 14'd1 && {16'd0, word[15:0]} < N_IN
-                        && (!any2_n || word[15:0] > last2_n)) begin
-                    raster2_n[word[AW-1:0]] = 1'b1;
-                    last2_n = word[15:0];
-                    any2_n = 1'b1;
-                end else begin
-                    bad_n = bad_n + 1;
-                end
-            end
-        end
+        wd = s_axis_tdata[32*w +: 32];
+        eoe1 = eoe1 | (first[w] & wd[31]);
+        bnd_addr = bnd_addr | (first[w] ? wd[15:0] : 16'd0);
+    end
+    bnd_kind = eoe1 ? KIND_EOE : KIND_EOT;
+    cand0 = cand0 & ~seen1;
+    cand1 = cand1 & seen1 & ~seen2 & ~mark & {WORDS{~eoe1}};
+    defer = present & seen1 & (seen2 | mark | {WORDS{eoe1}});
+    // acceptance: above every earlier candidate of the same phase
+    for (w = 0; w < WORDS; w = w + 1) begin
+        ok0[w] = &(above[w*WORDS +: WORDS] | ~cand0) && (!any_reg || above_last[w]);
+        ok1[w] = &(above[w*WORDS +: WORDS] | ~cand1);
+    end
+    acc0 = cand0 & ok0;
+    acc1 = cand1 & ok1;
+    bad = present & ~defer & ~acc0 & ~acc1 & ~(first & tick0_ok);
+    bad_n = 0;
+    for (w = 0; w < WORDS; w = w + 1) bad_n = bad_n + {7'd0, bad[w]};
+    // the last accepted spike of each phase (accepted addresses ascend)
+    last_n = last_addr_reg;
+    last2_n = 0;
+    for (w = 0; w < WORDS; w = w + 1) begin
+        wd = s_axis_tdata[32*w +: 32];
+        last0[w] = acc0[w] && (acc0 >> (w + 1)) == 0;
+        last1[w] = acc1[w] && (acc1 >> (w + 1)) == 0;
+        last2_n = last2_n | (last1[w] ? wd[AW-1:0] : {AW{1'b0}});
+    end
+    for (w = 0; w < WORDS; w = w + 1) begin
+        wd = s_axis_tdata[32*w +: 32];
+        if (last0[w]) last_n = wd[AW-1:0];
+    end
+    any_n = any_reg || acc0 != 0;
+    any2_n = acc1 != 0;
+    more = defer != 0;
+    for (w = 0; w < WORDS; w = w + 1) begin
+        avail_n[w] = !more || |(defer & ({WORDS{1'b1}} >> (WORDS - 1 - w)));  // from the first deferred word on
+    end
+    // accepted spikes on the pre-decoded low-address lines
+    for (k = 0; k < LN; k = k + 1) begin
+        lo1[k*WORDS +: WORDS] = lo0[k*WORDS +: WORDS] & acc1;
+        lo0[k*WORDS +: WORDS] = lo0[k*WORDS +: WORDS] & acc0;
     end
 end
+
+// ---------------------------------------------------------------- rasters: OR over words of one-hot(address)
+wire [N_IN-1:0] raster_n, raster2_n;
+genvar gi;
+generate
+    for (gi = 0; gi < N_IN; gi = gi + 1) begin : bits
+        wire [WORDS-1:0] h = hi[(gi / LN)*WORDS +: WORDS];
+        assign raster_n[gi] = raster_reg[gi] || (lo0[(gi % LN)*WORDS +: WORDS] & h) != 0;
+        assign raster2_n[gi] = (lo1[(gi % LN)*WORDS +: WORDS] & h) != 0;
+    end
+endgenerate
 
 wire out_free = !m_valid_reg || m_ready;
 wire padding = pad_reg != 0 || eoe_pending_reg;
@@ -173,14 +223,15 @@ always @(posedge clk) begin
         raster_reg <= raster_n;
         last_addr_reg <= last_n;
         any_reg <= any_n;
-        pos_reg <= beat_done ? 8'd0 : rest_pos;
+        avail_reg <= avail_n;
         if (stop && bnd_kind == KIND_EOT) begin
             m_data_reg <= {1'b0, 16'd0, raster_n};
             m_valid_reg <= 1'b1;
             raster_reg <= raster2_n;
             last_addr_reg <= last2_n;
             any_reg <= any2_n;
-            tick_reg <= tick_reg + 1;
+            tick_reg <= tick1_reg;
+            tick1_reg <= tick1_reg + 1;
         end
         if (stop && bnd_kind == KIND_EOE) begin
             pad_reg <= LAYERS32[7:0];
@@ -192,13 +243,15 @@ always @(posedge clk) begin
             // spikes after the last EOT (tick field = T) fall into the first appended tick
             m_data_reg <= {1'b0, 16'd0, raster_reg};
             raster_reg <= 0;
-            tick_reg <= tick_reg + 1;
+            tick_reg <= tick1_reg;
+            tick1_reg <= tick1_reg + 1;
             pad_reg <= pad_reg - 1;
             eoe_pending_reg <= pad_reg == 1;
         end else begin
             m_data_reg <= {1'b1, event_reg, {N_IN{1'b0}}};
             eoe_pending_reg <= 1'b0;
             tick_reg <= 0;
+            tick1_reg <= 1;
             any_reg <= 1'b0;
             in_event_reg <= 1'b0;
         end
@@ -207,11 +260,12 @@ always @(posedge clk) begin
         m_valid_reg <= 1'b0;
         raster_reg <= 0;
         tick_reg <= 0;
+        tick1_reg <= 1;
         any_reg <= 1'b0;
         in_event_reg <= 1'b0;
         pad_reg <= 0;
         eoe_pending_reg <= 1'b0;
-        pos_reg <= 0;
+        avail_reg <= {WORDS{1'b1}};
     end
 end
 
