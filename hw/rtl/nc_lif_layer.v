@@ -119,8 +119,7 @@ wire signed [3:0] weight_exp = c_mem[0][3:0];
 reg [IN_PAD-1:0] pend_reg;        // spikes of the raster being accumulated, not yet read
 reg [GW-1:0] a_g_reg;             // group being read
 reg a_p_reg;                      // accumulator buffer the raster goes to
-wire [ROWS*LANES*W_W-1:0] w_rd;  // the words read last cycle, bank b at [b*LANES*9 +: LANES*9]
-wire [ROWS-1:0] rd_has;          // bank b read a word last cycle
+wire [ROWS*LANES*W_W-1:0] w_rd;  // the words read last cycle, bank b at [b*LANES*9 +: LANES*9]; zero if none
 reg rd_any_reg;
 reg [GW-1:0] rd_g_reg;
 reg rd_p_reg;
@@ -174,9 +173,7 @@ generate
             $readmemh(W_FILE, w_mem);
         end
         reg [LANES*W_W-1:0] rd_reg;
-        reg has_reg;
         assign w_rd[b*LANES*W_W +: LANES*W_W] = rd_reg;
-        assign rd_has[b] = has_reg;
         // this bank's slice of the raster and its lowest pending spike
         reg [RW-1:0] sel;
         wire [DEPTH-1:0] slice;
@@ -197,12 +194,14 @@ generate
         /* verilator lint_on UNUSEDSIGNAL */
         wire [31:0] wr_word = {12'd0, mem_addr[19:0]};
         always @(posedge clk) begin
-            has_reg <= has;
+            // a bank with nothing to read outputs zero: the read register's synchronous reset, free in the
+            // flip-flop or block RAM, instead of an AND per weight bit in front of the adder tree
             if (has) rd_reg <= w_mem[rd_addr];
+            else rd_reg <= {LANES*W_W{1'b0}};
             if (WRITABLE != 0 && mem_we && mem_kind == 2'd0 && mem_addr[31:20] == b && wr_word < BANK_WORDS) begin
                 w_mem[wr_word] <= mem_data[LANES*W_W-1:0];
             end
-            if (rst) has_reg <= 1'b0;
+            if (rst) rd_reg <= {LANES*W_W{1'b0}};
         end
     end
 endgenerate
@@ -214,7 +213,7 @@ wire [31:0] rd_idx = {31'd0, rd_p_reg} * GROUPS + {{(32-GW){1'b0}}, rd_g_reg};
 wire [LANES*ACC_W-1:0] acc_rd = acc_reg[rd_idx];
 wire [LANES*ACC_W-1:0] acc_sum;
 // a balanced adder tree per lane (log2 ROWS levels), heap order: node n adds nodes 2n+1 and 2n+2,
-// the TP leaves are the banks' weights (zero where a bank read nothing). A node LEVEL levels above the
+// the TP leaves are the banks' words. A node LEVEL levels above the
 // leaves holds the exact sum of 2^LEVEL 9-bit weights, so its adder is only min(ACC_W, 9 + LEVEL) bits
 // wide (the bits above are sign copies): ~30 % fewer adder bits than ACC_W-wide nodes for 32 banks.
 localparam LOG_TP = $clog2(ROWS);
@@ -233,7 +232,7 @@ generate
             if (N >= TP - 1) begin : leaf
                 if (N - (TP - 1) < ROWS) begin : bank_word
                     wire [W_W-1:0] wv = w_rd[((N - (TP - 1)) * LANES + k) * W_W +: W_W];
-                    assign node = rd_has[N - (TP - 1)] ? {{(ACC_W-W_W){wv[W_W-1]}}, wv} : {ACC_W{1'b0}};
+                    assign node = {{(ACC_W-W_W){wv[W_W-1]}}, wv};
                 end else begin : no_bank
                     assign node = {ACC_W{1'b0}};
                 end
