@@ -71,7 +71,7 @@ localparam AW = N_IN > 1 ? $clog2(N_IN) : 1;  // bits of a valid address
 localparam LB = AW < 5 ? AW : 5;              // low address bits, pre-decoded to LN lines per word
 localparam LN = 1 << LB;
 localparam HN = 1 << (AW - LB);               // lines of the high address bits (1: none)
-localparam [31:0] N_IN32 = N_IN;
+localparam [31:0] N_IN32 = N_IN;  // <= 2^16
 
 reg [N_IN+16:0] m_data_reg;
 reg m_valid_reg;
@@ -85,6 +85,30 @@ reg [7:0] pad_reg;           // empty ticks still to append
 reg eoe_pending_reg;         // the end-of-event token is still to send
 reg [15:0] event_reg;        // event number of the EOE word
 reg [WORDS-1:0] avail_reg;   // words of the beat not yet taken (a suffix of the beat)
+
+// a > b, and a + b, written as gates rather than as operators: synthesis then maps them to LUTs (a few
+// levels) instead of carry chains, and the popcount below becomes a balanced tree of small adders
+function gt16(input [15:0] a, input [15:0] b);
+    integer i;
+    reg g;
+    begin
+        g = 1'b0;
+        for (i = 0; i < 16; i = i + 1) g = (a[i] & ~b[i]) | (~(a[i] ^ b[i]) & g);
+        gt16 = g;
+    end
+endfunction
+
+function [7:0] add8(input [7:0] a, input [7:0] b);
+    integer i;
+    reg c;
+    begin
+        c = 1'b0;
+        for (i = 0; i < 8; i = i + 1) begin
+            add8[i] = a[i] ^ b[i] ^ c;
+            c = (a[i] & b[i]) | (c & (a[i] ^ b[i]));
+        end
+    end
+endfunction
 
 // ---------------------------------------------------------------- per word, all words in parallel
 reg [WORDS-1:0] present, mark, tick0_ok, cand0, cand1, seen1, seen2, first, acc0, acc1, defer, bad, last0, last1;
@@ -106,6 +130,8 @@ reg [HN*WORDS-1:0] hi;          // hi[m*WORDS + w]: address[AW-1:LB] of word w =
 /* verilator lint_on UNUSEDSIGNAL */
 reg [31:0] wd;
 reg [AW-1:0] aj;
+reg [8*WORDS-1:0] cnt;          // popcount tree of bad
+integer step;
 reg [3:0] keep;
 integer w, j, k;
 always @* begin
@@ -115,14 +141,14 @@ always @* begin
         present[w] = avail_reg[w] && keep != 4'h0;
         mark[w] = avail_reg[w] && keep == 4'hF && (wd[31:30] == KIND_EOT || wd[31:30] == KIND_EOE);
         tick0_ok[w] = wd[29:16] == tick_reg;
-        cand0[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && {16'd0, wd[15:0]} < N_IN32
+        cand0[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && !gt16(wd[15:0], N_IN32[15:0] - 16'd1)
                    && wd[29:16] == tick_reg;
-        cand1[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && {16'd0, wd[15:0]} < N_IN32
+        cand1[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && !gt16(wd[15:0], N_IN32[15:0] - 16'd1)
                    && wd[29:16] == tick1_reg;
-        above_last[w] = wd[AW-1:0] > last_addr_reg;
+        above_last[w] = gt16({{(16-AW){1'b0}}, wd[AW-1:0]}, {{(16-AW){1'b0}}, last_addr_reg});
         for (j = 0; j < WORDS; j = j + 1) begin
             aj = s_axis_tdata[32*j +: AW];
-            above[w*WORDS + j] = j >= w || wd[AW-1:0] > aj;
+            above[w*WORDS + j] = j >= w || gt16({{(16-AW){1'b0}}, wd[AW-1:0]}, {{(16-AW){1'b0}}, aj});
         end
         for (k = 0; k < LN; k = k + 1) lo0[k*WORDS + w] = wd[LB-1:0] == k[LB-1:0];
         for (k = 0; k < HN; k = k + 1) hi[k*WORDS + w] = (wd[AW-1:0] >> LB) == k[AW-1:0];
@@ -144,32 +170,36 @@ always @* begin
         bnd_addr = bnd_addr | (first[w] ? wd[15:0] : 16'd0);
     end
     bnd_kind = eoe1 ? KIND_EOE : KIND_EOT;
-    cand0 = cand0 & ~seen1;
-    cand1 = cand1 & seen1 & ~seen2 & ~mark & {WORDS{~eoe1}};
+    // phase 1 needs no "first marker is an EOT" term: after an EOE every later word is deferred (not counted)
+    // and raster2_n/last2_n/any2_n are used only when the first marker is an EOT
+    cand1 = cand1 & seen1 & ~seen2;
     defer = present & seen1 & (seen2 | mark | {WORDS{eoe1}});
-    // acceptance: above every earlier candidate of the same phase
+    // acceptance: above every earlier candidate of the same phase. In phase 0 every earlier word is in phase 0
+    // too (seen1 only rises), so ok0 compares with the tick candidates before the phase is known.
     for (w = 0; w < WORDS; w = w + 1) begin
         ok0[w] = &(above[w*WORDS +: WORDS] | ~cand0) && (!any_reg || above_last[w]);
         ok1[w] = &(above[w*WORDS +: WORDS] | ~cand1);
     end
-    acc0 = cand0 & ok0;
+    acc0 = cand0 & ok0 & ~seen1;
     acc1 = cand1 & ok1;
     bad = present & ~defer & ~acc0 & ~acc1 & ~(first & tick0_ok);
-    bad_n = 0;
-    for (w = 0; w < WORDS; w = w + 1) bad_n = bad_n + {7'd0, bad[w]};
+    // bad_n = popcount(bad), a balanced tree
+    for (w = 0; w < WORDS; w = w + 1) cnt[8*w +: 8] = {7'd0, bad[w]};
+    for (step = 1; step < WORDS; step = step * 2) begin
+        for (w = 0; w + step < WORDS; w = w + 2 * step) cnt[8*w +: 8] = add8(cnt[8*w +: 8], cnt[8*(w+step) +: 8]);
+    end
+    bad_n = cnt[7:0];
     // the last accepted spike of each phase (accepted addresses ascend)
-    last_n = last_addr_reg;
+    last_n = 0;
     last2_n = 0;
     for (w = 0; w < WORDS; w = w + 1) begin
         wd = s_axis_tdata[32*w +: 32];
         last0[w] = acc0[w] && (acc0 >> (w + 1)) == 0;
         last1[w] = acc1[w] && (acc1 >> (w + 1)) == 0;
+        last_n = last_n | (last0[w] ? wd[AW-1:0] : {AW{1'b0}});
         last2_n = last2_n | (last1[w] ? wd[AW-1:0] : {AW{1'b0}});
     end
-    for (w = 0; w < WORDS; w = w + 1) begin
-        wd = s_axis_tdata[32*w +: 32];
-        if (last0[w]) last_n = wd[AW-1:0];
-    end
+    if (acc0 == 0) last_n = last_addr_reg;
     any_n = any_reg || acc0 != 0;
     any2_n = acc1 != 0;
     more = defer != 0;
