@@ -98,6 +98,16 @@ function gt16(input [15:0] a, input [15:0] b);
     end
 endfunction
 
+function gtaw(input [AW-1:0] a, input [AW-1:0] b);  // the same on AW bits
+    integer i;
+    reg g;
+    begin
+        g = 1'b0;
+        for (i = 0; i < AW; i = i + 1) g = (a[i] & ~b[i]) | (~(a[i] ^ b[i]) & g);
+        gtaw = g;
+    end
+endfunction
+
 function [7:0] add8(input [7:0] a, input [7:0] b);
     integer i;
     reg c;
@@ -145,10 +155,11 @@ always @* begin
                    && wd[29:16] == tick_reg;
         cand1[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && !gt16(wd[15:0], N_IN32[15:0] - 16'd1)
                    && wd[29:16] == tick1_reg;
-        above_last[w] = gt16({{(16-AW){1'b0}}, wd[AW-1:0]}, {{(16-AW){1'b0}}, last_addr_reg});
-        for (j = 0; j < WORDS; j = j + 1) begin
+        above_last[w] = gtaw(wd[AW-1:0], last_addr_reg);
+        above[w*WORDS +: WORDS] = {WORDS{1'b1}};  // j >= w: no constraint
+        for (j = 0; j < w; j = j + 1) begin
             aj = s_axis_tdata[32*j +: AW];
-            above[w*WORDS + j] = j >= w || gt16({{(16-AW){1'b0}}, wd[AW-1:0]}, {{(16-AW){1'b0}}, aj});
+            above[w*WORDS + j] = gtaw(wd[AW-1:0], aj);
         end
         for (k = 0; k < LN; k = k + 1) lo0[k*WORDS + w] = wd[LB-1:0] == k[LB-1:0];
         for (k = 0; k < HN; k = k + 1) hi[k*WORDS + w] = (wd[AW-1:0] >> LB) == k[AW-1:0];
