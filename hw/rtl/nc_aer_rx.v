@@ -135,8 +135,8 @@ reg any_n, any2_n;
 reg [7:0] bad_n;
 reg [WORDS-1:0] avail_n;        // avail_reg after this cycle's words
 /* verilator lint_off UNUSEDSIGNAL */
-reg [LN*WORDS-1:0] lo0, lo1;    // lo0[k*WORDS + w]: word w accepted in phase 0 with address[LB-1:0] == k
-reg [HN*WORDS-1:0] hi;          // hi[m*WORDS + w]: address[AW-1:LB] of word w == m (lines >= N_IN unused)
+reg [LN*WORDS-1:0] lo;          // lo[k*WORDS + w]: address[LB-1:0] of word w == k
+reg [HN*WORDS-1:0] hi0, hi1;    // hi0[m*WORDS + w]: word w accepted in phase 0, address[AW-1:LB] == m (m*LN >= N_IN unused)
 /* verilator lint_on UNUSEDSIGNAL */
 reg [31:0] wd;
 reg [AW-1:0] aj;
@@ -161,8 +161,8 @@ always @* begin
             aj = s_axis_tdata[32*j +: AW];
             above[w*WORDS + j] = gtaw(wd[AW-1:0], aj);
         end
-        for (k = 0; k < LN; k = k + 1) lo0[k*WORDS + w] = wd[LB-1:0] == k[LB-1:0];
-        for (k = 0; k < HN; k = k + 1) hi[k*WORDS + w] = (wd[AW-1:0] >> LB) == k[AW-1:0];
+        for (k = 0; k < LN; k = k + 1) lo[k*WORDS + w] = wd[LB-1:0] == k[LB-1:0];
+        for (k = 0; k < HN; k = k + 1) hi0[k*WORDS + w] = (wd[AW-1:0] >> LB) == k[AW-1:0];
     end
     // phases: prefix ORs over the marker vector
     for (w = 0; w < WORDS; w = w + 1) begin
@@ -217,10 +217,10 @@ always @* begin
     for (w = 0; w < WORDS; w = w + 1) begin
         avail_n[w] = !more || |(defer & ({WORDS{1'b1}} >> (WORDS - 1 - w)));  // from the first deferred word on
     end
-    // accepted spikes on the pre-decoded low-address lines
-    for (k = 0; k < LN; k = k + 1) begin
-        lo1[k*WORDS +: WORDS] = lo0[k*WORDS +: WORDS] & acc1;
-        lo0[k*WORDS +: WORDS] = lo0[k*WORDS +: WORDS] & acc0;
+    // accepted spikes on the pre-decoded high-address lines (fewer lines than the low field)
+    for (k = 0; k < HN; k = k + 1) begin
+        hi1[k*WORDS +: WORDS] = hi0[k*WORDS +: WORDS] & acc1;
+        hi0[k*WORDS +: WORDS] = hi0[k*WORDS +: WORDS] & acc0;
     end
 end
 
@@ -229,9 +229,9 @@ wire [N_IN-1:0] raster_n, raster2_n;
 genvar gi;
 generate
     for (gi = 0; gi < N_IN; gi = gi + 1) begin : bits
-        wire [WORDS-1:0] h = hi[(gi / LN)*WORDS +: WORDS];
-        assign raster_n[gi] = raster_reg[gi] || (lo0[(gi % LN)*WORDS +: WORDS] & h) != 0;
-        assign raster2_n[gi] = (lo1[(gi % LN)*WORDS +: WORDS] & h) != 0;
+        wire [WORDS-1:0] l = lo[(gi % LN)*WORDS +: WORDS];
+        assign raster_n[gi] = raster_reg[gi] || (hi0[(gi / LN)*WORDS +: WORDS] & l) != 0;
+        assign raster2_n[gi] = (hi1[(gi / LN)*WORDS +: WORDS] & l) != 0;
     end
 endgenerate
 
