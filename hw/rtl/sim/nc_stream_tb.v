@@ -3,21 +3,25 @@
 `default_nettype none
 
 /*
- * File-driven testbench of nc_top for bulk co-simulation (Verilator with nc_stream_main.cpp, or Icarus):
- * streams AER words from a hex file (one word per line) into s_axis, one beat of up to
+ * Bulk co-simulation testbench of nc_top: streams AER words into s_axis, one beat of up to
  * `NC_AXIS_WORDS words per cycle (an event starts a new beat; tkeep marks the words present), with
- * the output always ready, and writes every output word and every event's cycle count to files.
+ * the output always ready, and records every output word and every event's cycle count.
  *
+ * Icarus: file-driven, plusargs
  *   +in=<file>      input words (hex, one per line)
  *   +out=<file>     output words (hex, one per line)
  *   +cycles=<file>  per event: cycles from its first input word to its end-of-event word out
  *   +serial         send an event only after the previous one has left (latency, no queueing)
  *   +max_cycles=N   give up after N cycles (default 2^31 - 1): a stalled design ends the run
+ * and prints "nc_stream_tb: <events> events, <cycles> cycles" at the end.
  *
- * Prints "nc_stream_tb: <events> events, <cycles> cycles" at the end.
- *
- * Under Verilator the clock is a port driven by nc_stream_main.cpp (no --timing coroutines: ~10x
- * faster); under Icarus the testbench makes its own. Reset is held for the first 4 cycles.
+ * Verilator: the same plusargs, handled by nc_stream_main.cpp, which reads the input file once,
+ * builds the beats in C++ and writes the files at the end ($fscanf per word cost ~1/3 of the run).
+ * Here the testbench is only ports: clk, the next beat (beat_tdata/beat_tkeep, loaded when
+ * beat_load) and the next tvalid (beat_valid) are registered at the clock edge, exactly as the
+ * Icarus testbench's non-blocking assignments, so the design samples them race-free and sees the
+ * same stream cycle for cycle; reset, the design's outputs and event_cycles go back to C++.
+ * Reset is held for the first 5 clock edges in both.
  */
 // a testbench: initialised regs, blocking handshake bookkeeping and unused AXI4-Lite outputs are intended
 /* verilator lint_off BLKSEQ */
@@ -25,13 +29,23 @@
 /* verilator lint_off INITIALDLY */
 /* verilator lint_off UNUSEDSIGNAL */
 `include "nc_ports.vh"
-module nc_stream_tb
 `ifdef VERILATOR
+module nc_stream_tb
 (
-    input wire clk
+    input  wire clk,
+    input  wire [32*`NC_AXIS_WORDS-1:0] beat_tdata,
+    input  wire [4*`NC_AXIS_WORDS-1:0] beat_tkeep,
+    input  wire beat_load,          // load beat_tdata/beat_tkeep into s_axis at this edge
+    input  wire beat_valid,         // s_axis_tvalid after this edge
+    output wire in_reset,
+    output wire tready,             // s_axis_tready before the edge
+    output wire [31:0] out_tdata,   // m_axis before the edge
+    output wire out_tvalid,
+    output wire out_tlast,
+    output wire [31:0] event_cycles // the design's cycle count of the event whose last word is out
 );
 `else
-;
+module nc_stream_tb;
 reg clk = 1'b0;
 always #2 clk = ~clk;  // 250 MHz
 `endif
@@ -85,6 +99,28 @@ nc_top dut (
     .s_axil_rready(1'b1)
 );
 
+always @(posedge clk) begin
+    if (rst_count != 3'd4) rst_count <= rst_count + 1;
+    rst <= rst_count != 3'd4;
+end
+
+`ifdef VERILATOR
+assign in_reset = rst;
+assign tready = s_axis_tready;
+assign out_tdata = m_axis_tdata;
+assign out_tvalid = m_axis_tvalid;
+assign out_tlast = m_axis_tlast;
+assign event_cycles = dut.event_cycles;
+always @(posedge clk) begin
+    if (!rst) begin
+        if (beat_load) begin
+            s_axis_tdata <= beat_tdata;
+            s_axis_tkeep <= beat_tkeep;
+        end
+        s_axis_tvalid <= beat_valid;
+    end
+end
+`else
 integer fin, fout, fcyc, code, n_events_in, n_events_out, n;
 integer cycle, max_cycles;
 reg serial, have_word, eof;
@@ -119,11 +155,6 @@ initial begin
     n_events_in = 0;
     n_events_out = 0;
     next_word;
-end
-
-always @(posedge clk) begin
-    if (rst_count != 3'd4) rst_count <= rst_count + 1;
-    rst <= rst_count != 3'd4;
 end
 
 // input side: one beat per cycle while the design takes it (serial: stop after each end of event).
@@ -173,6 +204,8 @@ always @(posedge clk) begin
         end
     end
 end
+
+`endif
 
 endmodule
 
