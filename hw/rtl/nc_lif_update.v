@@ -44,24 +44,34 @@ localparam signed [31:0] V_MAX = 32'sd8388607;      // 2^23 - 1
 wire signed [13:0] cu = {2'b00, 12'd4095 - du};
 wire signed [13:0] cv = {1'b0, 13'd4096 - {1'b0, dv}};
 
-// products: |u * cu| < 2^43, |v * cv| < 2^35
-wire signed [U_W+13:0] pu = u_in * cu;
-wire signed [37:0]     pv = v_in * cv;
-
-// truncation toward zero of p / 4096 (the quotients fit 32 bits: the upper bits are sign copies)
+// One multiply-add per product (a DSP48E1 with its post-adder can take it whole): the rounding and the
+// next operand ride in the same sum, because adding a multiple of 4096 commutes with the floor shift:
+//   trunc0(p / 4096) + x = floor((p + r + 4096 x) / 4096),  r = (p < 0 ? 4095 : 0),
+// and the product's sign is the state's (cu >= 0, cv >= 1; a zero product rounds to zero with either r).
+// Bits [43:12] of the 48-bit sum are that value mod 2^32, i.e. the int32 sum with its wrap:
+// |u * cu| < 2^43 and |4096 x| < 2^44, so nothing above bit 47 is lost.
+wire [11:0] ru = u_in[U_W-1] ? 12'd4095 : 12'd0;
+wire [11:0] rv = v_in[23] ? 12'd4095 : 12'd0;
+wire signed [47:0] au = {{4{a_in[31]}}, a_in, ru};
 /* verilator lint_off UNUSEDSIGNAL */
-wire signed [U_W+13:0] pu_t = (pu + (pu[U_W+13] ? 4095 : 0)) >>> 12;
-wire signed [37:0]     pv_t = (pv + (pv[37] ? 4095 : 0)) >>> 12;
+wire signed [47:0] pu_sum = u_in * cu + au;
 /* verilator lint_on UNUSEDSIGNAL */
 
-// current: int32 sum (wraps as numpy int32 does), then Lava's single-correction wrap
-wire signed [31:0] d = pu_t[31:0] + a_in;
+// current: int32 sum d = trunc0(u * cu / 4096) + a64 (wraps as numpy int32 does), then Lava's single
+// correction
+wire signed [31:0] d = pu_sum[43:12];
 wire over = d > UV_LIMIT;
 wire under = d <= -UV_LIMIT;
 wire signed [31:0] u_new = over ? d - TWO_UV : (under ? d + TWO_UV : d);
 
-// voltage: int32 sum, clip to +-(2^23 - 1), strict threshold compare, reset to zero
-wire signed [31:0] vd = pv_t[31:0] + u_new + {{12{bias[19]}}, bias};
+// voltage: int32 sum vd = trunc0(v * cv / 4096) + u' + bias, clip to +-(2^23 - 1), strict threshold
+// compare, reset to zero
+wire signed [31:0] ub = u_new + {{12{bias[19]}}, bias};
+wire signed [47:0] av = {{4{ub[31]}}, ub, rv};
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [47:0] pv_sum = v_in * cv + av;
+/* verilator lint_on UNUSEDSIGNAL */
+wire signed [31:0] vd = pv_sum[43:12];
 wire signed [31:0] v_clip = vd > V_MAX ? V_MAX : (vd < -V_MAX ? -V_MAX : vd);
 wire signed [31:0] vth6 = {9'd0, vth, 6'd0};
 assign spike = spiking && (v_clip > vth6);
