@@ -5,6 +5,10 @@ for bit against the golden model.
     python benchmarks/bench_rtl.py [--events 200] [--icarus-events 5] [--build-root build/bench-rtl]
                                    [--only 400-50-30-1] [--quick]
 
+Bulk co-simulation speed: "sim ev/s" is simulated events per wall-clock second, "ev/cpu-s" per CPU second
+of the simulator process (start-up and file I/O included: the honest figure on a shared machine), "kcyc/cpu-s"
+the clock cycles simulated per CPU second. Goal (issue 11): >= 1000 events per CPU-second for 400-50-30-1.
+
 Networks: the demo shape 400-50-30-1 and 400-120-120-20, quantised by neurocal's own quantiser from
 random float weights (gain 2/sqrt(n_in): about one hidden spike per tick, like a trained network),
 calibrated and driven by simulated calorimeter events (ideal 4-threshold front end).
@@ -29,6 +33,11 @@ from neurocal.quantize import quantize
 from neurocal.sim.frontend import encode_thresholds
 from neurocal.sim.simulate import simulate
 from neurocal.testnets import lif_graph
+
+# events per CPU-second of the streamed run before the C++ stream harness (the Verilog testbench read a word per
+# $fscanf), on the RTL and build of that line: for reference only, printed next to the new figure
+PREVIOUS = {"400-50-30-1": "209 (40eb59d: 31-31-30 banks); 241 (4f1d6d4: 31-8-8 banks)",
+            "400-120-120-20": "112 (40eb59d: 31-31-31 banks)"}
 
 
 def network(sizes: list[int], calibration: np.ndarray, seed: int = 1, gain: float = 2.0):
@@ -67,7 +76,8 @@ def main() -> None:
         cases = [(sizes, options[1:]) for sizes, options in cases]
     print(f"{'network':>16} {'lanes':>10} {'rows':>10} {'words':>5} {'build s':>8} {'cyc/ev mean':>11} {'max':>5} "
           f"{'lat us':>6} {'lat max':>7} {'stream cyc/ev':>13} {'Mev/s@250MHz':>12} {'synops/cyc':>10} "
-          f"{'sim ev/s':>8} {'ev/cpu-s':>8} {'exact':>5}", flush=True)
+          f"{'sim ev/s':>8} {'ev/cpu-s':>8} {'kcyc/cpu-s':>10} {'exact':>5}", flush=True)
+    speeds = []
     for sizes, options in cases:
         net = network(sizes, calib)
         ref = GoldenBackend().run(net, spikes)
@@ -85,7 +95,16 @@ def main() -> None:
                   f"{serial.cycles.mean() * CLOCK_NS / 1000:6.2f} {serial.cycles.max() * CLOCK_NS / 1000:7.2f} "
                   f"{per_event:13.0f} {1e3 / (per_event * CLOCK_NS):12.3f} {synops / stream.total_cycles:10.1f} "
                   f"{len(spikes) / stream.run_seconds:8.0f} {len(spikes) / stream.cpu_seconds:8.0f} "
-                  f"{'yes' if exact else 'NO':>5}", flush=True)
+                  f"{stream.total_cycles / stream.cpu_seconds / 1e3:10.1f} {'yes' if exact else 'NO':>5}", flush=True)
+            if (lanes, rows, words) == default:
+                speeds.append((sizes, serial.build_seconds, stream))
+
+    for sizes, build_seconds, stream in speeds:
+        name = "-".join(map(str, sizes))
+        print(f"bulk Verilator co-simulation, {name} (default build): {len(spikes) / stream.cpu_seconds:.0f} events "
+              f"per CPU-second, {len(spikes) / stream.run_seconds:.0f} per wall-second "
+              f"({stream.cpu_seconds / stream.total_cycles * 1e6:.2f} us CPU per clock cycle), Verilator build "
+              f"{build_seconds:.0f} s (0: reused); before: {PREVIOUS.get(name, 'not measured')} events per CPU-second")
 
     net = network([400, 50, 30, 1], calib)
     few = spikes[: args.icarus_events]
