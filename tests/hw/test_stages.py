@@ -127,7 +127,8 @@ def _rx_cycles(frames: list, keeps: list, layers: int) -> int:
     return cycles
 
 
-RX_CASES = [("icarus", 1, 10), ("icarus", 5, 37), ("icarus", 16, 37), ("verilator", 16, 37), ("verilator", 3, 10)]
+# Verilator with 3 words: test_rx_turns_aer_beats_into_rasters
+RX_CASES = [("icarus", 1, 10), ("icarus", 5, 37), ("icarus", 16, 37), ("verilator", 16, 37)]
 
 
 @pytest.mark.parametrize(("sim", "words", "n_in"), RX_CASES)
