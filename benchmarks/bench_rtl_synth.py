@@ -3,7 +3,8 @@ memories, from yosys ``synth_xilinx -family xc7`` (``neurocal.hw.synth``), again
 (53 200 LUT, 106 400 FF, 140 BRAM36, 220 DSP48E1), with the logic-depth proxy.
 
     python benchmarks/bench_rtl_synth.py [--sizes 400,50,30,1 400,120,120,20] [--lanes 8 all]
-        [--rows default] [--memories writable fixed] [--build-root build/bench-rtl-synth] [--jsonl out.jsonl]
+        [--rows default] [--memories writable fixed] [--block-banks default 0]
+        [--build-root build/bench-rtl-synth] [--jsonl out.jsonl]
 
 Estimates, not a placed design: yosys maps to 7-series primitives but does not place, route or time
 (see ``neurocal.hw.synth`` for what the logic depth means). The network's integers come from
@@ -60,19 +61,24 @@ def main() -> None:
     ap.add_argument("--lanes", nargs="+", default=["8", "all"], help="per point: N, a comma list, or all")
     ap.add_argument("--rows", nargs="+", default=["default"], help="weight banks (RTL revisions with ROWS)")
     ap.add_argument("--memories", nargs="+", default=["writable", "fixed"], choices=["writable", "fixed"])
+    ap.add_argument("--block-banks", nargs="+", default=["default"],
+                    help="weight banks in block RAM: default (fill the BRAM budget), N, or a comma list per layer")
     ap.add_argument("--build-root", type=Path, default=Path("build") / "bench-rtl-synth")
     ap.add_argument("--jsonl", type=Path, default=None, help="also append one JSON line per point")
     args = ap.parse_args()
 
     print(f"RTL {_commit()}, sources sha256 {sources_digest()}", flush=True)
-    head = (f"{'network':>15} {'lanes':>11} {'rows':>11} {'mem':>8} {'LUT':>14} {'FF':>13} {'BRAM36':>12} "
+    head = (f"{'network':>15} {'lanes':>11} {'rows':>11} {'bram banks':>10} {'mem':>8} {'LUT':>14} {'LUTRAM':>6} "
+            f"{'FF':>13} {'BRAM36':>12} "
             f"{'DSP':>11} {'fits':>4} {'depth':>5} {'yosys s':>7}")
     print(head, flush=True)
     for sizes_text in args.sizes:
         sizes = [int(s) for s in sizes_text.split(",")]
         net = network(sizes)
-        for lanes, rows, memories in itertools.product(args.lanes, args.rows, args.memories):
-            config = hw_config(lanes=_knob(lanes), rows=_knob(rows), writable=memories == "writable")
+        for lanes, rows, memories, block in itertools.product(args.lanes, args.rows, args.memories,
+                                                              args.block_banks):
+            config = hw_config(lanes=_knob(lanes), rows=_knob(rows), writable=memories == "writable",
+                               block_banks=_knob(block))
             shape = shape_from_config(net, config)
             root = args.build_root.resolve()
             project = generate(net, root / f"gen-{shape_key(shape)}", config, shape=shape,
@@ -84,9 +90,11 @@ def main() -> None:
                 print(f"{sizes_text:>15} {lanes:>11} {rows:>11} {memories:>8} failed: {err}", flush=True)
                 continue
             r, p = rep.resources, rep.percent
-            shown_rows = "-".join(map(str, getattr(shape, "rows", ()))) or "-"
+            shown_rows = "-".join(map(str, shape.rows))
+            shown_block = "-".join(map(str, shape.block_banks))
             print(f"{'-'.join(map(str, sizes)):>15} {'-'.join(map(str, shape.lanes)):>11} {shown_rows:>11} "
-                  f"{memories:>8} {r['LUT']:7.0f} ({p['LUT']:3.0f}%) {r['FF']:6.0f} ({p['FF']:3.0f}%) "
+                  f"{shown_block:>10} {memories:>8} {r['LUT']:7.0f} ({p['LUT']:3.0f}%) {r['LUTRAM']:6.0f} "
+                  f"{r['FF']:6.0f} ({p['FF']:3.0f}%) "
                   f"{r['BRAM36']:5.1f} ({p['BRAM36']:3.0f}%) {r['DSP']:4.0f} ({p['DSP']:3.0f}%) "
                   f"{'yes' if rep.fits else 'NO':>4} {rep.logic_depth:5d} "
                   f"{rep.seconds:7.0f}{' (cached)' if rep.cached else ''}", flush=True)

@@ -44,6 +44,9 @@ MAX_ROWS = 31  # default banks: odd, so the 4 threshold channels of a cell and n
 #: detector's (demo: 1 928 input spikes per event, 252 into layer 1, 71 into layer 2); with 8 banks the
 #: hidden layers stay faster than layer 0 (cycle model in hw/README.md) at a quarter of the adder trees
 HIDDEN_ROWS = 8
+#: block RAM the weight banks may take by default (of the xc7z020's 140 BRAM36; the rest is left to the
+#: DMA, FIFOs and whatever else shares the fabric)
+BLOCK_RAM_BUDGET = 120
 MAX_BANKS = 1000  # bank files are named w000 .. w999
 MAX_WORDS = 64  # AER words per input beat (a 2048-bit bus)
 DEFAULT_WORDS = 16  # a 512-bit input beat: ~130 beats for a calorimeter event of ~2 000 words
@@ -53,6 +56,21 @@ def default_rows(n_in: int, layer: int, max_rows: int = MAX_ROWS) -> int:
     """Weight banks of layer ``layer`` (``n_in`` inputs): up to ``max_rows`` for the input layer, up to
     ``HIDDEN_ROWS`` for hidden layers."""
     return max(1, min(n_in, max_rows if layer == 0 else min(max_rows, HIDDEN_ROWS)))
+
+
+def default_block_banks(shape: HwShape, budget: float = BLOCK_RAM_BUDGET) -> tuple[int, ...]:
+    """Weight banks placed in block RAM, per layer: layer 0's first, then the next layer's, while they fit
+    ``budget`` BRAM36 (banks at least one 72-bit BRAM port wide). Distributed RAM costs about one LUT per
+    1.5 bits of bank width (a RAM32M: 6 bits × 32 words in 4 LUTs), a block RAM bank nothing but its
+    BRAM36; block RAM is otherwise idle here."""
+    out = []
+    for layer, banks in enumerate(shape.rows):
+        cost = shape.bank_bram36(layer)
+        wide = shape.lanes[layer] * WEIGHT_BITS >= 72  # narrower banks cost a handful of LUTs anyway
+        take = min(banks, int(budget // cost)) if wide else 0
+        budget -= take * cost
+        out.append(take)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -67,11 +85,15 @@ class HwShape:
     writable: bool = True  # memories loadable over AXI4-Lite (False: fixed at build time, fewer LUTs)
     rows: tuple[int, ...] = ()  # weight banks per layer; () = default_rows of each layer
     words: int = DEFAULT_WORDS  # AER words per s_axis beat
+    block_banks: tuple[int, ...] | None = None  # banks in block RAM per layer; None = default_block_banks
 
     def __post_init__(self) -> None:
         if not self.rows:
             object.__setattr__(self, "rows", tuple(default_rows(n, i) for i, n in enumerate(self.sizes[:-1])))
         object.__setattr__(self, "rows", tuple(int(r) for r in self.rows))
+        if self.block_banks is None:
+            object.__setattr__(self, "block_banks", default_block_banks(self))
+        object.__setattr__(self, "block_banks", tuple(int(b) for b in self.block_banks))
 
     @property
     def n_layers(self) -> int:
@@ -84,6 +106,13 @@ class HwShape:
         """Rows of one weight bank of ``layer`` (ceil(n_in / rows))."""
         return -(-self.sizes[layer] // self.rows[layer])
 
+    def bank_bram36(self, layer: int) -> float:
+        """BRAM36 one weight bank of ``layer`` takes in block RAM: simple dual port, 72 bits × 512 words
+        per RAMB36, 36 × 512 per RAMB18 (half a BRAM36)."""
+        width = self.lanes[layer] * WEIGHT_BITS
+        depth = self.bank_depth(layer) * self.groups(layer)
+        return math.ceil(width / 36) / 2 * math.ceil(depth / 512)
+
     def weight_bits(self) -> int:
         """Bits of all weight memories (rows × depth × groups × lanes × 9 per layer)."""
         return sum(self.rows[i] * self.bank_depth(i) * self.groups(i) * self.lanes[i] * WEIGHT_BITS
@@ -91,18 +120,18 @@ class HwShape:
 
     def union(self, other: HwShape) -> HwShape:
         """The shape that runs the networks of both (same sizes, lanes, rows, words; the wider registers)."""
-        if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2) != (
-                other.sizes, other.lanes, other.rows, other.words, other.fifo_log2):
+        if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2, self.block_banks) != (
+                other.sizes, other.lanes, other.rows, other.words, other.fifo_log2, other.block_banks):
             raise NeurocalError(f"shapes {self.sizes}/{self.lanes}/{self.rows} and {other.sizes}/{other.lanes}/"
                                 f"{other.rows} differ")
         return HwShape(self.sizes, self.lanes, tuple(map(max, self.acc_w, other.acc_w)),
                        tuple(map(max, self.u_w, other.u_w)), self.fifo_log2, self.writable and other.writable,
-                       self.rows, self.words)
+                       self.rows, self.words, self.block_banks)
 
     def check(self, net: IntNetwork, where: str = "build") -> None:
         """Raise unless ``net`` runs exactly on a build of this shape."""
         need = shape_for(net, lanes=self.lanes, fifo_log2=self.fifo_log2, writable=self.writable, rows=self.rows,
-                         words=self.words)
+                         words=self.words, block_banks=self.block_banks)
         if need.sizes != self.sizes:
             raise NeurocalError(
                 f"{net.source}: network sizes {list(need.sizes)} do not match the {where}'s {list(self.sizes)}; "
@@ -132,6 +161,7 @@ class HwConfig:
     rows: int | Sequence[int] | None = None
     max_rows: int = MAX_ROWS
     words: int = DEFAULT_WORDS
+    block_banks: int | Sequence[int] | None = None  # banks in block RAM: one int for every layer, or per layer
 
 
 def _lanes(net: IntNetwork, lanes: int | Sequence[int] | None, max_lanes: int) -> tuple[int, ...]:
@@ -179,18 +209,24 @@ def accumulator_bits(net: IntNetwork) -> list[int]:
 
 def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_lanes: int = 128,
               fifo_log2: int = 2, writable: bool = True, rows: int | Sequence[int] | None = None,
-              max_rows: int = MAX_ROWS, words: int = DEFAULT_WORDS) -> HwShape:
+              max_rows: int = MAX_ROWS, words: int = DEFAULT_WORDS,
+              block_banks: int | Sequence[int] | None = None) -> HwShape:
     """The smallest exact shape for ``net``."""
     u_w = [min(32, max(25, w.u_bits)) for w in net.static_widths()]
+    row_counts = _rows(net, rows, max_rows)
+    if isinstance(block_banks, int):
+        block_banks = tuple(min(block_banks, r) for r in row_counts)
     return HwShape(sizes=(net.n_inputs, *(layer.n_out for layer in net.layers)),
                    lanes=_lanes(net, lanes, max_lanes), acc_w=tuple(accumulator_bits(net)), u_w=tuple(u_w),
-                   fifo_log2=fifo_log2, writable=writable, rows=_rows(net, rows, max_rows), words=int(words))
+                   fifo_log2=fifo_log2, writable=writable, rows=row_counts, words=int(words),
+                   block_banks=None if block_banks is None else tuple(block_banks))
 
 
 def shape_from_config(net: IntNetwork, config: HwConfig) -> HwShape:
     """The smallest exact shape for ``net`` under the generator's choices."""
     return shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2,
-                     writable=config.writable, rows=config.rows, max_rows=config.max_rows, words=config.words)
+                     writable=config.writable, rows=config.rows, max_rows=config.max_rows, words=config.words,
+                     block_banks=config.block_banks)
 
 
 def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int = 2,
@@ -212,6 +248,10 @@ def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
         if not 1 <= rows <= min(n_in, MAX_BANKS - 1):
             raise NeurocalError(f"{source}: layer {i} has {rows} weight banks; choose 1..{min(n_in, MAX_BANKS - 1)} "
                                 f"(HwConfig.rows)")
+    if len(shape.block_banks) != shape.n_layers or any(
+            not 0 <= b <= r for b, r in zip(shape.block_banks, shape.rows, strict=False)):
+        raise NeurocalError(f"{source}: block RAM banks {list(shape.block_banks)} per layer; choose 0..the layer's "
+                            f"banks {list(shape.rows)} (HwConfig.block_banks)")
     if not 1 <= shape.words <= MAX_WORDS:
         raise NeurocalError(f"{source}: {shape.words} AER words per input beat; choose 1..{MAX_WORDS} "
                             f"(HwConfig.words)")
@@ -294,6 +334,7 @@ def params_header(shape: HwShape, mem_dir: Path, command: str) -> str:
         + f"localparam [32*{n + 1}-1:0] NC_SIZES = {_vector(shape.sizes)};  // n_in, n_1, ..., n_L\n"
         + f"localparam [32*{n}-1:0] NC_LANES = {_vector(shape.lanes)};\n"
         + f"localparam [32*{n}-1:0] NC_ROWS = {_vector(shape.rows)};  // weight banks\n"
+        + f"localparam [32*{n}-1:0] NC_BLOCK_BANKS = {_vector(shape.block_banks)};  // of them in block RAM\n"
         + f"localparam integer NC_WORDS = {shape.words};  // AER words per s_axis beat\n"
         + f"localparam [32*{n}-1:0] NC_ACC_W = {_vector(shape.acc_w)};\n"
         + f"localparam [32*{n}-1:0] NC_U_W = {_vector(shape.u_w)};\n"

@@ -110,9 +110,10 @@ class SynthReport:
         return "\n".join(lines)
 
 
-def hw_config(lanes: Any = None, rows: Any = None, words: Any = None, writable: bool = True) -> HwConfig:
+def hw_config(lanes: Any = None, rows: Any = None, words: Any = None, writable: bool = True,
+              block_banks: Any = None) -> HwConfig:
     """The generator's choices from the CLI's and the sweep's knobs; a knob left out keeps HwConfig's default."""
-    chosen = {"rows": rows, "words": words}
+    chosen = {"rows": rows, "words": words, "block_banks": block_banks}
     return HwConfig(lanes=lanes, writable=writable, **{k: v for k, v in chosen.items() if v is not None})
 
 
@@ -272,7 +273,7 @@ def synthesize(project: HwProject, build_root: str | Path = Path("build") / "rtl
     percent = {k: round(100.0 * v / PART[k], 2) for k, v in resources.items()}
     shape = project.shape
     extra = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(shape).items()
-             if k in ("rows", "words")}  # knobs of newer RTL revisions, when the shape has them
+             if k in ("rows", "words", "block_banks")}
     modules = {}
     for name, n in sorted(instances.items(), key=lambda kv: -count(per_module[kv[0]])["LUT"]):
         label = module_label(name)

@@ -46,6 +46,8 @@ module nc_lif_layer #
     parameter LANES = 8,
     // weight banks: input spikes whose weight rows are added in one cycle (1..N_IN)
     parameter ROWS = 4,
+    // banks 0..BLOCK_BANKS-1 in block RAM, the others in distributed RAM (a synthesis attribute only)
+    parameter BLOCK_BANKS = 0,
     // synaptic accumulator width (see above)
     parameter ACC_W = 32,
     // stored current width, 25..32
@@ -168,10 +170,6 @@ generate
         localparam [7:0] BANK_T = 8'd48 + (b / 10) % 10;
         localparam [7:0] BANK_O = 8'd48 + b % 10;
         localparam W_FILE = {MEM_PREFIX, "l", DIGIT_TENS, DIGIT_ONES, "_w", BANK_H, BANK_T, BANK_O, ".mem"};
-        reg [LANES*W_W-1:0] w_mem [0:BANK_WORDS-1];
-        initial begin
-            $readmemh(W_FILE, w_mem);
-        end
         reg [LANES*W_W-1:0] rd_reg;
         assign w_rd[b*LANES*W_W +: LANES*W_W] = rd_reg;
         // this bank's slice of the raster and its lowest pending spike
@@ -193,15 +191,34 @@ generate
         wire [31:0] rd_addr = {{(32-RW){1'b0}}, sel} * GROUPS + {{(32-GW){1'b0}}, a_g_reg};
         /* verilator lint_on UNUSEDSIGNAL */
         wire [31:0] wr_word = {12'd0, mem_addr[19:0]};
-        always @(posedge clk) begin
-            // a bank with nothing to read outputs zero: the read register's synchronous reset, free in the
-            // flip-flop or block RAM, instead of an AND per weight bit in front of the adder tree
-            if (has) rd_reg <= w_mem[rd_addr];
-            else rd_reg <= {LANES*W_W{1'b0}};
-            if (WRITABLE != 0 && mem_we && mem_kind == 2'd0 && mem_addr[31:20] == b && wr_word < BANK_WORDS) begin
-                w_mem[wr_word] <= mem_data[LANES*W_W-1:0];
+        wire wr_en = WRITABLE != 0 && mem_we && mem_kind == 2'd0 && mem_addr[31:20] == b && wr_word < BANK_WORDS;
+        // a bank with nothing to read outputs zero: the read register's synchronous reset, free in the
+        // flip-flop or block RAM, instead of an AND per weight bit in front of the adder tree. The two
+        // branches differ only in the memory's ram_style (yosys and Vivado read it; simulators ignore it).
+        if (b < BLOCK_BANKS) begin : block_ram
+            (* ram_style = "block" *)
+            reg [LANES*W_W-1:0] w_mem [0:BANK_WORDS-1];
+            initial begin
+                $readmemh(W_FILE, w_mem);
             end
-            if (rst) rd_reg <= {LANES*W_W{1'b0}};
+            always @(posedge clk) begin
+                if (has) rd_reg <= w_mem[rd_addr];
+                else rd_reg <= {LANES*W_W{1'b0}};
+                if (wr_en) w_mem[wr_word] <= mem_data[LANES*W_W-1:0];
+                if (rst) rd_reg <= {LANES*W_W{1'b0}};
+            end
+        end else begin : distributed_ram
+            (* ram_style = "distributed" *)
+            reg [LANES*W_W-1:0] w_mem [0:BANK_WORDS-1];
+            initial begin
+                $readmemh(W_FILE, w_mem);
+            end
+            always @(posedge clk) begin
+                if (has) rd_reg <= w_mem[rd_addr];
+                else rd_reg <= {LANES*W_W{1'b0}};
+                if (wr_en) w_mem[wr_word] <= mem_data[LANES*W_W-1:0];
+                if (rst) rd_reg <= {LANES*W_W{1'b0}};
+            end
         end
     end
 endgenerate
@@ -228,7 +245,9 @@ generate
             // floor(log2(N + 1)) is the node's depth below the root
             localparam LEVEL = LOG_TP - ($clog2(N + 2) - 1);
             localparam NW = W_W + LEVEL < ACC_W ? W_W + LEVEL : ACC_W;
-            wire [ACC_W-1:0] node;
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [ACC_W-1:0] node;   // a parent reads only its own width of it
+            /* verilator lint_on UNUSEDSIGNAL */
             if (N >= TP - 1) begin : leaf
                 if (N - (TP - 1) < ROWS) begin : bank_word
                     wire [W_W-1:0] wv = w_rd[((N - (TP - 1)) * LANES + k) * W_W +: W_W];

@@ -58,7 +58,7 @@ module nc_top
 );
 
 // NC_LAYERS, NC_SIZES (layer i: inputs [32*i +: 32], neurons [32*(i+1) +: 32]), NC_LANES, NC_ROWS,
-// NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_WORDS, NC_MEM_PREFIX, NC_FIFO_LOG2, NC_WRITABLE
+// NC_BLOCK_BANKS, NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_WORDS, NC_MEM_PREFIX, NC_FIFO_LOG2, NC_WRITABLE
 `include "nc_params.vh"
 
 localparam L = NC_LAYERS;
@@ -175,6 +175,7 @@ generate
                 .N_OUT(NC_SIZES[32*(i+1) +: 32]),
                 .LANES(NC_LANES[32*i +: 32]),
                 .ROWS(NC_ROWS[32*i +: 32]),
+                .BLOCK_BANKS(NC_BLOCK_BANKS[32*i +: 32]),
                 .ACC_W(NC_ACC_W[32*i +: 32]),
                 .U_W(NC_U_W[32*i +: 32]),
                 .EMIT_V(i == L - 1 ? 1 : 0),

@@ -114,3 +114,16 @@ def test_shape_for_any_holds_every_network_of_its_sizes(rng) -> None:
         net = random_network([40, 12, 3], rng, extreme=bool(k % 2), groups=3)
         net.layers[k % 2].weights[:] = -256 if net.layers[k % 2].sign_mode == "mixed" else 0
         shape.check(net)  # raises if a register were too narrow
+
+
+def test_wide_banks_of_the_first_layers_go_to_block_ram_within_the_budget(tmp_path, rng) -> None:
+    net = random_network([400, 50, 30, 1], rng)
+    shape = shape_for(net)
+    assert shape.bank_bram36(0) == 6.5  # 450 bits: 12.5 → 13 RAMB18 (36 bits each)
+    assert shape.block_banks == (18, 0, 0)  # 18 × 6.5 = 117 BRAM36 ≤ 120; layer 2's 9-bit banks stay in LUTs
+    assert shape_for(net, block_banks=0).block_banks == (0, 0, 0)
+    assert shape_for(net, block_banks=[31, 8, 0]).block_banks == (31, 8, 0)
+    project = generate(net, tmp_path / "gen")
+    assert "NC_BLOCK_BANKS = {32'd0, 32'd0, 32'd18}" in project.header.read_text()
+    with pytest.raises(NeurocalError, match="block RAM banks"):
+        generate(net, tmp_path / "bad", HwConfig(block_banks=[32, 0, 0]))
