@@ -121,7 +121,10 @@ function [7:0] add8(input [7:0] a, input [7:0] b);
 endfunction
 
 // ---------------------------------------------------------------- per word, all words in parallel
-reg [WORDS-1:0] present, mark, tick0_ok, cand0, cand1, seen1, seen2, first, acc0, acc1, defer, bad, last0, last1;
+reg [WORDS-1:0] present, mark, tick0_ok, cand0, cand1, seen1, seen2, first, defer, bad, last0, last1;
+// keep: the acceptance and the decoded lines are shared by the 2 x N_IN raster bits; without the boundary the
+// mapper copies their logic into every bit's cone
+(* keep *) reg [WORDS-1:0] acc0, acc1;  // accepted spikes of phase 0 / 1
 reg [WORDS-1:0] above_last;     // address above last_addr_reg
 reg [WORDS*WORDS-1:0] above;    // above[w*WORDS + j]: address of word w > address of word j (j < w)
 reg [WORDS-1:0] ok0, ok1;       // above every earlier candidate of phase 0 / 1
@@ -135,8 +138,8 @@ reg any_n, any2_n;
 reg [7:0] bad_n;
 reg [WORDS-1:0] avail_n;        // avail_reg after this cycle's words
 /* verilator lint_off UNUSEDSIGNAL */
-reg [LN*WORDS-1:0] lo;          // lo[k*WORDS + w]: address[LB-1:0] of word w == k
-reg [HN*WORDS-1:0] hi0, hi1;    // hi0[m*WORDS + w]: word w accepted in phase 0, address[AW-1:LB] == m (m*LN >= N_IN unused)
+(* keep *) reg [LN*WORDS-1:0] lo;          // lo[k*WORDS + w]: address[LB-1:0] of word w == k
+(* keep *) reg [HN*WORDS-1:0] hi0, hi1;    // hi0[m*WORDS + w]: word w accepted in phase 0, address[AW-1:LB] == m (m*LN >= N_IN unused)
 /* verilator lint_on UNUSEDSIGNAL */
 reg [31:0] wd;
 reg [AW-1:0] aj;
@@ -225,7 +228,7 @@ always @* begin
 end
 
 // ---------------------------------------------------------------- rasters: OR over words of one-hot(address)
-wire [N_IN-1:0] raster_n, raster2_n;
+(* keep *) wire [N_IN-1:0] raster_n, raster2_n;
 genvar gi;
 generate
     for (gi = 0; gi < N_IN; gi = gi + 1) begin : bits
