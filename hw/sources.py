@@ -11,6 +11,7 @@ from neurocal.errors import NeurocalError
 RTL_MODULES = (
     "nc_lif_update",
     "nc_fifo",
+    "nc_prio_enc",
     "nc_aer_rx",
     "nc_lif_layer",
     "nc_aer_tx",

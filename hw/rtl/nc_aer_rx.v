@@ -86,40 +86,6 @@ reg eoe_pending_reg;         // the end-of-event token is still to send
 reg [15:0] event_reg;        // event number of the EOE word
 reg [WORDS-1:0] avail_reg;   // words of the beat not yet taken (a suffix of the beat)
 
-// a > b, and a + b, written as gates rather than as operators: synthesis then maps them to LUTs (a few
-// levels) instead of carry chains, and the popcount below becomes a balanced tree of small adders
-function gt16(input [15:0] a, input [15:0] b);
-    integer i;
-    reg g;
-    begin
-        g = 1'b0;
-        for (i = 0; i < 16; i = i + 1) g = (a[i] & ~b[i]) | (~(a[i] ^ b[i]) & g);
-        gt16 = g;
-    end
-endfunction
-
-function gtaw(input [AW-1:0] a, input [AW-1:0] b);  // the same on AW bits
-    integer i;
-    reg g;
-    begin
-        g = 1'b0;
-        for (i = 0; i < AW; i = i + 1) g = (a[i] & ~b[i]) | (~(a[i] ^ b[i]) & g);
-        gtaw = g;
-    end
-endfunction
-
-function [7:0] add8(input [7:0] a, input [7:0] b);
-    integer i;
-    reg c;
-    begin
-        c = 1'b0;
-        for (i = 0; i < 8; i = i + 1) begin
-            add8[i] = a[i] ^ b[i] ^ c;
-            c = (a[i] & b[i]) | (c & (a[i] ^ b[i]));
-        end
-    end
-endfunction
-
 // ---------------------------------------------------------------- per word, all words in parallel
 reg [WORDS-1:0] present, mark, tick0_ok, cand0, cand1, seen1, seen2, first, defer, bad, last0, last1;
 // keep: the acceptance and the decoded lines are shared by the 2 x N_IN raster bits; without the boundary the
@@ -154,15 +120,15 @@ always @* begin
         present[w] = avail_reg[w] && keep != 4'h0;
         mark[w] = avail_reg[w] && keep == 4'hF && (wd[31:30] == KIND_EOT || wd[31:30] == KIND_EOE);
         tick0_ok[w] = wd[29:16] == tick_reg;
-        cand0[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && !gt16(wd[15:0], N_IN32[15:0] - 16'd1)
+        cand0[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && {16'd0, wd[15:0]} < N_IN32
                    && wd[29:16] == tick_reg;
-        cand1[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && !gt16(wd[15:0], N_IN32[15:0] - 16'd1)
+        cand1[w] = avail_reg[w] && keep == 4'hF && wd[31:30] == KIND_SPIKE && {16'd0, wd[15:0]} < N_IN32
                    && wd[29:16] == tick1_reg;
-        above_last[w] = gtaw(wd[AW-1:0], last_addr_reg);
+        above_last[w] = wd[AW-1:0] > last_addr_reg;
         above[w*WORDS +: WORDS] = {WORDS{1'b1}};  // j >= w: no constraint
         for (j = 0; j < w; j = j + 1) begin
             aj = s_axis_tdata[32*j +: AW];
-            above[w*WORDS + j] = gtaw(wd[AW-1:0], aj);
+            above[w*WORDS + j] = wd[AW-1:0] > aj;
         end
         for (k = 0; k < LN; k = k + 1) lo[k*WORDS + w] = wd[LB-1:0] == k[LB-1:0];
         for (k = 0; k < HN; k = k + 1) hi0[k*WORDS + w] = (wd[AW-1:0] >> LB) == k[AW-1:0];
@@ -200,7 +166,7 @@ always @* begin
     // bad_n = popcount(bad), a balanced tree
     for (w = 0; w < WORDS; w = w + 1) cnt[8*w +: 8] = {7'd0, bad[w]};
     for (step = 1; step < WORDS; step = step * 2) begin
-        for (w = 0; w + step < WORDS; w = w + 2 * step) cnt[8*w +: 8] = add8(cnt[8*w +: 8], cnt[8*(w+step) +: 8]);
+        for (w = 0; w + step < WORDS; w = w + 2 * step) cnt[8*w +: 8] = cnt[8*w +: 8] + cnt[8*(w+step) +: 8];
     end
     bad_n = cnt[7:0];
     // the last accepted spike of each phase (accepted addresses ascend)

@@ -54,19 +54,22 @@ reg m_valid_reg, m_last_reg;
 wire s_eoe = s_data[24*N_OUT+16];
 
 // lowest pending spike
-reg [NW-1:0] idx;
-integer jc;
-always @* begin
-    idx = 0;
-    for (jc = N_OUT - 1; jc >= 0; jc = jc - 1) begin
-        if (vec_reg[jc]) idx = jc[NW-1:0];
-    end
-end
+wire [NW-1:0] idx;
+wire [N_OUT-1:0] idx_onehot;
+wire vec_any;
+nc_prio_enc #(
+    .WIDTH(N_OUT)
+) lowest (
+    .req(vec_reg),
+    .index(idx),
+    .onehot(idx_onehot),
+    .valid(vec_any)
+);
 
 wire out_free = !m_valid_reg || m_axis_tready;
-wire spk_go = mode_reg == M_SPIKES && vec_reg != 0 && out_free;
-wire [N_OUT-1:0] vec_rest = vec_reg & (vec_reg - 1'b1);   // without the lowest bit
-wire can_take = mode_reg == M_SPIKES && (vec_reg == 0 || (spk_go && vec_rest == 0));
+wire spk_go = mode_reg == M_SPIKES && vec_any && out_free;
+wire [N_OUT-1:0] vec_rest = vec_reg & ~idx_onehot;   // without the lowest bit
+wire can_take = mode_reg == M_SPIKES && (!vec_any || (spk_go && vec_rest == 0));
 wire take = s_valid && can_take;
 assign s_ready = can_take;
 

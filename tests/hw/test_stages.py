@@ -212,8 +212,8 @@ def test_tx_writes_the_output_stream_of_aer(sim: str, n_out: int, hw_build_root)
         tokens.append(_token(sum((int(x) & 0xFFFFFF) << (24 * n) for n, x in enumerate(v[e])), 24 * n_out,
                              eoe=True, event=e))
     expected = [int(w) for w in aer.encode_output(spikes, v)]
-    built = simulators.build(sim, "nc_aer_tx", rtl_sources(["nc_aer_tx"]), hw_build_root / f"tx-{sim}-{n_out}",
-                             parameters={"N_OUT": n_out})
+    built = simulators.build(sim, "nc_aer_tx", rtl_sources(["nc_prio_enc", "nc_aer_tx"]),
+                             hw_build_root / f"tx-{sim}-{n_out}", parameters={"N_OUT": n_out})
     got = _run(built, {"source": "tokens", "tokens": [format(t, "x") for t in tokens], "sink": "axis",
                        "expected": len(expected), "backpressure": True}, "events")
     assert got == expected
