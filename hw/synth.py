@@ -15,8 +15,9 @@ not counted); LUTRAM = those memory sites alone, which only SLICEMs offer (17 40
 FDRE/FDSE/FDCE/FDPE, BRAM36 = RAMB36E1 + RAMB18E1/2, DSP = DSP48E1; each as a share of the xc7z020 (53 200
 LUT, 17 400 LUTRAM, 106 400 FF, 140 BRAM36, 220 DSP48E1). ``-noiopad``: the core sits behind the PS's AXI
 interconnect (out of context), not on package pins. FSM re-encoding is off (``fsm_encoding "none"`` on every
-wire): yosys 0.23's FSM extraction spends minutes enumerating the wide position registers of ``nc_aer_rx``,
-and Vivado re-encodes state machines its own way anyway; the registers are counted as written.
+wire): yosys 0.23's FSM extraction spent minutes on wide registers that are not state machines (an
+earlier rx's word positions), and Vivado re-encodes state machines its own way anyway; the registers are
+counted as written.
 
 **Logic depth is a proxy, not timing.** After ``flatten`` the flip-flops and block RAMs are taken out
 of the selection, and ``ltp`` gives the longest chain of the remaining cells: the largest number of
