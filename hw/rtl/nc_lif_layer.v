@@ -194,7 +194,8 @@ generate
         wire wr_en = WRITABLE != 0 && mem_we && mem_kind == 2'd0 && mem_addr[31:20] == b && wr_word < BANK_WORDS;
         // a bank with nothing to read outputs zero: the read register's synchronous reset, free in the
         // flip-flop or block RAM, instead of an AND per weight bit in front of the adder tree. The two
-        // branches differ only in the memory's ram_style (yosys and Vivado read it; simulators ignore it).
+        // branches differ only in the block RAM's ram_style attribute (yosys and Vivado read it; simulators
+        // ignore it).
         if (b < BLOCK_BANKS) begin : block_ram
             (* ram_style = "block" *)
             reg [LANES*W_W-1:0] w_mem [0:BANK_WORDS-1];
@@ -208,7 +209,8 @@ generate
                 if (rst) rd_reg <= {LANES*W_W{1'b0}};
             end
         end else begin : distributed_ram
-            (* ram_style = "distributed" *)
+            // no attribute: the mapper takes distributed RAM for these shallow memories, and logic for a
+            // read-only one (WRITABLE = 0), which yosys 0.23 refuses to map when told "distributed"
             reg [LANES*W_W-1:0] w_mem [0:BANK_WORDS-1];
             initial begin
                 $readmemh(W_FILE, w_mem);
