@@ -50,7 +50,7 @@ def network(sizes: list[int], calibration: np.ndarray, seed: int = 1, gain: floa
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=200)
-    ap.add_argument("--icarus-events", type=int, default=5)
+    ap.add_argument("--icarus-events", type=int, default=5, help="0: no Icarus run")
     ap.add_argument("--build-root", type=Path, default=Path("build") / "bench-rtl")
     ap.add_argument("--icarus-only", action="store_true", help="skip the Verilator table")
     ap.add_argument("--only", default=None, help="one network, e.g. 400-50-30-1")
@@ -107,6 +107,8 @@ def main() -> None:
               f"({stream.cpu_seconds / stream.total_cycles * 1e6:.2f} us CPU per clock cycle), Verilator build "
               f"{build_seconds:.0f} s (0: reused); before: {PREVIOUS.get(name, 'not measured')} events per CPU-second")
 
+    if args.icarus_events < 1:  # --icarus-events 0: the Verilator figures only
+        return
     net = network([400, 50, 30, 1], calib)
     few = spikes[: args.icarus_events]
     try:
