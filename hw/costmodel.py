@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
 from neurocal.hw.generate import HwShape
 
@@ -325,3 +326,14 @@ def predict_cycles(shape: HwShape, rasters: Sequence[np.ndarray], output_spikes:
                 fifo.items.append(token)
         cycle += 1
     return CyclePrediction(cycles=cycles, total_cycles=cycle, serial=serial)
+
+
+def predict_run(shape: HwShape, spikes: np.ndarray, reference: BackendResult, *, serial: bool = True
+                ) -> CyclePrediction:
+    """:func:`predict_cycles` for input ``spikes`` ``(events, T, n_in)`` and the golden model's result on them
+    (its ``layer_spikes`` are the rasters every later stage sees)."""
+    layer_spikes = [np.asarray(s, dtype=bool) for s in reference.layer_spikes]
+    if len(layer_spikes) != shape.n_layers or any(s is None for s in reference.layer_spikes):
+        raise NeurocalError("cycle model: the reference result must hold every layer's spikes (the golden model's)")
+    return predict_cycles(shape, [np.asarray(spikes, dtype=bool), *layer_spikes[:-1]], layer_spikes[-1],
+                          serial=serial)
