@@ -241,6 +241,10 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows:
         "input_spikes_per_event": float(spikes.sum(axis=(1, 2)).mean()),
         "modes": {label: run.summary(n, synops, clock_mhz) for label, run in runs.items()},
     }
+    target = profile(profile_name)
+    bytes_per_event = 4.0 * (float(spikes.sum(axis=(1, 2)).mean()) + ticks + 1)  # spikes, end-of-tick words, EOE
+    report["host_feed"] = {"bytes_per_event": bytes_per_event,
+                           "events_per_s": target.host_events_per_s(bytes_per_event), "source": target.dma_source}
     bad = sorted({e for run in runs.values() for e in run.mismatched})
     report["mismatched_events"] = len(bad)
     report["exact"] = not bad
@@ -279,6 +283,10 @@ def _print_sim(report: dict[str, Any], ticks_run: int) -> None:
     which = "streamed" if "streamed" in modes else "serial, no overlap"
     click.echo(f"event rate per core ({which}): {rate['events_per_s']:.4g} events/s at {mhz:.0f} MHz; "
                f"{rate['synops_per_cycle']:.2f} synaptic events per cycle")
+    host = report["host_feed"]
+    click.echo(f"host feed ({report['profile']}): {host['bytes_per_event']:.0f} bytes of AER words per event → at most "
+               f"{host['events_per_s']:.4g} events/s through one DMA stream ({host['source']}); the detector path "
+               f"(nc_line_rx) does not go through it")
     click.echo(f"simulator: {rate['sim_events_per_wall_s']:.3g} events per wall second, "
                f"{rate['sim_events_per_cpu_s']:.3g} per CPU second")
 

@@ -18,6 +18,11 @@ core meets it; ``rtl synth`` prints yosys's logic-only estimate beside it.
 
 ``dma_bits``: the stream width of the host's DMA into the core (``axi_dma`` on an HP port: 64 bits on
 Zynq-7000's S_AXI_HP, 128 on UltraScale+'s S_AXI_HP), i.e. the AER words per beat the host path can feed.
+
+``dma_mbytes_s``: the sustained rate the host path can feed, where a vendor figure exists: AMD's Zynq-7000
+TRM (UG585 v1.11, Table 22-8) suggests at most 1 200 MB/s per AXI_HP interface for a PL DMA in one direction.
+An event of the calorimeter is ~2 000 AER words (~8 KB), so one HP port feeds ~150 k events/s: the host path,
+not the core, bounds the rate there; the detector path (``nc_line_rx``) does not go through it.
 """
 
 from __future__ import annotations
@@ -39,12 +44,20 @@ class Profile:
     resources: dict[str, float]  # LUT, LUTRAM, FF, BRAM36, DSP (+ URAM)
     clock_mhz: float
     dma_bits: int
+    dma_mbytes_s: float | None  # sustained host DMA into the PL (one HP port), None where no vendor figure
+    dma_source: str
     fit: dict[str, float] = field(default_factory=lambda: {"LUT": 0.80, "FF": 0.60, "BRAM36": 0.90, "DSP": 0.90})
     profile_id: int = 0  # the core's PROFILE capability register
 
     @property
     def clock_ns(self) -> float:
         return 1000.0 / self.clock_mhz
+
+    def host_events_per_s(self, bytes_per_event: float) -> float:
+        """Events per second one host DMA stream can feed at ``bytes_per_event`` (the vendor figure, or 128/64
+        bits per PL clock where there is none)."""
+        rate = self.dma_mbytes_s * 1e6 if self.dma_mbytes_s else self.dma_bits / 8 * self.clock_mhz * 1e6
+        return rate / bytes_per_event
 
     def limit(self, resource: str) -> float:
         """The most of ``resource`` the core may take on this part."""
@@ -57,12 +70,14 @@ PROFILES: dict[str, Profile] = {
         yosys_family="xc7",
         resources={"LUT": 53200, "LUTRAM": 17400, "FF": 106400, "BRAM36": 140, "DSP": 220},
         clock_mhz=200.0, dma_bits=64, profile_id=1,
+        dma_mbytes_s=1200.0, dma_source="AMD UG585 v1.11 Table 22-8 (PL AXI_HP DMA, per interface)",
     ),
     "zcu104": Profile(
         name="zcu104", board="AMD ZCU104", part="xczu7ev-ffvc1156-2-e", board_part="xilinx.com:zcu104:part0:1.1",
         yosys_family="xcup",
         resources={"LUT": 230400, "LUTRAM": 101760, "FF": 460800, "BRAM36": 312, "URAM": 96, "DSP": 1728},
         clock_mhz=300.0, dma_bits=128, profile_id=2,
+        dma_mbytes_s=None, dma_source="no vendor throughput figure used; the bound is 128 bits per PL clock",
     ),
 }
 DEFAULT_PROFILE = "pynq-z2"

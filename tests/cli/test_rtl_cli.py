@@ -75,6 +75,11 @@ def test_rtl_sim_is_bit_exact_and_reports_the_hardware_numbers(small, sim, tmp_p
     for mode in (serial, streamed):
         assert mode["model_events_differing"] == 0 and mode["model_total_cycles"] == mode["total_cycles"]
     assert "cycle model (serial): equal to the RTL on every event" in done.stdout
+    # the host path: every input spike, end-of-tick and end-of-event word is 4 bytes through the profile's DMA
+    host = report["host_feed"]
+    assert host["bytes_per_event"] == pytest.approx(4 * (report["input_spikes_per_event"] + report["ticks"] + 1))
+    assert host["events_per_s"] == pytest.approx(1200e6 / host["bytes_per_event"])  # UG585's HP-port figure
+    assert "host feed (pynq-z2)" in done.stdout
     synops = int(GoldenBackend().run(*_net_and_spikes(small, n)).ops["synops"].sum())
     assert report["synops"] == synops > 0
     assert streamed["synops_per_cycle"] == pytest.approx(synops / streamed["total_cycles"])
