@@ -33,6 +33,7 @@ import numpy as np
 
 from neurocal.cli.options import COUNT, TIMEOUT, positive, timeout_no_limit
 from neurocal.errors import NeurocalError
+from neurocal.hw.generate import DEFAULT_WORDS, MAX_WORDS
 from neurocal.hw.synth import hw_config, sources_digest
 from neurocal.profiles import DEFAULT_PROFILE, PROFILES, profile
 
@@ -88,10 +89,12 @@ def _check_json_out(out: Path | None) -> None:
 
 
 def _knob_options(fn: Any) -> Any:
-    fn = click.option("--words", type=positive("AER words per input beat"), default=None,
-                      help="AER words per input beat (RTL revisions with a WORDS parameter)")(fn)
+    fn = click.option("--words", type=positive("AER words per input beat", MAX_WORDS), default=None,
+                      help=f"AER words per s_axis beat, 1..{MAX_WORDS} (default {DEFAULT_WORDS}; 1: a 32-bit DMA "
+                           "stream)")(fn)
     fn = click.option("--rows", type=PER_LAYER, default=None,
-                      help="weight rows added per cycle per layer: banked weight memories (RTLs with ROWS)")(fn)
+                      help="weight banks per layer: spikes whose weight rows are added per cycle (default 31 for "
+                           "the input layer, 8 for hidden layers)")(fn)
     fn = click.option("--lanes", type=PER_LAYER, default=None,
                       help="neurons per cycle: N for every layer, a comma list per layer, or 'all' (default)")(fn)
     return fn
