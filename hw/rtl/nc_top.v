@@ -107,6 +107,10 @@ function integer mem_width;
     end
 endfunction
 localparam MEM_W = mem_width(NC_LAYERS);
+/* verilator lint_off UNUSEDSIGNAL */
+wire [L*MEM_W-1:0] layer_mem_rdata;   // memory read-back: not connected yet (mem_re is 0)
+wire [L-1:0] layer_mem_rvalid;
+/* verilator lint_on UNUSEDSIGNAL */
 
 wire mem_we;
 wire [7:0] mem_layer;
@@ -198,7 +202,10 @@ generate
                 .mem_kind(mem_kind),
                 .mem_addr(mem_addr),
                 .mem_data(mem_data),
-                .mem_overflow(layer_mem_overflow[i])
+                .mem_overflow(layer_mem_overflow[i]),
+                .mem_re(1'b0),
+                .mem_rdata(layer_mem_rdata[i*MEM_W +: MEM_W]),
+                .mem_rvalid(layer_mem_rvalid[i])
             );
         end
     end
