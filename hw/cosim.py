@@ -104,6 +104,31 @@ def run_words(
         return {k: out[k] for k in out.files}, project.shape
 
 
+def run_registers(net: IntNetwork, words: np.ndarray, change: dict, *, sim: str = "icarus",
+                  build_root: str | Path = Path("build") / "rtl", shape: HwShape | None = None,
+                  config: HwConfig | None = None, backpressure: bool = True) -> tuple[dict, HwShape]:
+    """Run the register testbench (``neurocal.hw.tb.registers``) on the RTL of ``net``: capabilities,
+    read-back of every memory word, the CRC walk, one extra MEM_DATA dword, accesses refused while the
+    events of ``words`` are in flight, then ``change`` (one memory word: layer, kind, addr, words) stored
+    and the CRC again. Returns every value the testbench read, and the shape."""
+    build_root = Path(build_root).resolve()
+    project, built = prepare(net, sim, build_root, shape=shape, config=config)
+    run_dir = built.build_dir / "run-registers"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    words = np.asarray(words, dtype=np.uint32)
+    np.save(run_dir / "input.npy", words)
+    n_words = sum(len(m["words"]) * (len(m["words"][0]) + 2) for m in axil_writes(net, project.shape))
+    timeout = 40 * n_words + 8 * len(words) * max(project.shape.groups(i) for i in range(net.n_layers)) + 20000
+    cfg = {"layers": net.n_layers, "memories": axil_writes(net, project.shape), "change": change,
+           "input": str(run_dir / "input.npy"), "output": str(run_dir / "output.json"),
+           "backpressure": backpressure, "timeout_cycles": timeout, "clock_ns": CLOCK_NS}
+    (run_dir / "config.json").write_text(json.dumps(cfg))
+    (run_dir / "output.json").unlink(missing_ok=True)
+    simulators.run(built, "neurocal.hw.tb.registers", test_dir=run_dir,
+                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")})
+    return json.loads((run_dir / "output.json").read_text()), project.shape
+
+
 def axil_writes(net: IntNetwork, shape: HwShape) -> list[dict]:
     """``net``'s memory words as AXI4-Lite loads: per memory (layer, kind, first address), each word as
     32-bit dwords (least significant first), in the order of :func:`memory_images` (the CRC walk's), as

@@ -29,7 +29,7 @@ REG = {r.name: r.offset for r in regmap.REGISTERS}
 ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
 
 
-def _pauses(seed: int, p: float):
+def pauses(seed: int, p: float):
     rng = random.Random(seed)
     while True:
         yield rng.random() < p
@@ -111,8 +111,8 @@ async def stream_events(dut) -> None:
     if cfg.get("stall_output"):
         sink.pause = True  # a consumer that never takes a word: the testbench must time out, not hang
     if cfg.get("backpressure"):
-        source.set_pause_generator(_pauses(1, 0.3))
-        sink.set_pause_generator(_pauses(2, 0.3))
+        source.set_pause_generator(pauses(1, 0.3))
+        sink.set_pause_generator(pauses(2, 0.3))
 
     out: list[int] = []
     cycles: list[int] = []
