@@ -71,12 +71,14 @@ def run_words(
     expect_errors: bool = False,
     stall_output: bool = False,
     load: IntNetwork | None = None,
+    crc: bool = False,
 ) -> tuple[dict[str, np.ndarray], HwShape]:
     """Stream raw AER ``words`` through the RTL of ``net``; return the testbench's record (output
     ``words``, per-event ``cycles`` in latency mode, ``total_cycles``, register values) and the shape.
 
     ``load``: a network of the same shape whose memories the testbench writes over AXI4-Lite before
-    streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s."""
+    streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s. ``crc``: the core
+    computes the CRC of its memories before streaming (record ``crc``; compare with regmap.memory_crc)."""
     build_root = Path(build_root).resolve()
     project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves)
     run_dir = built.build_dir / "run"
@@ -95,7 +97,7 @@ def run_words(
            "load": str(run_dir / "load.json") if load is not None else None,
            "hash": (load or net).content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
            "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS, "expect_errors": expect_errors,
-           "stall_output": stall_output}
+           "stall_output": stall_output, "crc": crc}
     (run_dir / "config.json").write_text(json.dumps(cfg))
     (run_dir / "output.npz").unlink(missing_ok=True)
     simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,

@@ -23,7 +23,7 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFram
 from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
 from neurocal.hw import regmap
 from neurocal.hw.tb.common import fail
-from neurocal.hw.tb.system import REG, pauses, read_words, write_words
+from neurocal.hw.tb.system import REG, pauses, read_words, run_crc, write_words
 
 GLOBAL_CAPS = ("ID", "CONFIG", "CAPS", "SRC_HASH", "PROFILE")
 LAYER_CAPS = ("L_N_IN", "L_N_OUT", "L_LANES", "L_BANKS", "L_WIDTHS", "L_BANK_WORDS")
@@ -37,23 +37,6 @@ async def read_caps(axil: AxiLiteMaster, n_layers: int) -> dict:
         await axil.write_dword(REG["LAYER_SEL"], layer)
         layers.append({name: await axil.read_dword(REG[name]) for name in LAYER_CAPS})
     return {"global": caps, "layers": layers}
-
-
-async def run_crc(axil: AxiLiteMaster, timeout_ns: float) -> dict:
-    """Start the walk and wait for it; the CRC and the final STATUS."""
-    await axil.write_dword(REG["CTRL"], regmap.bit("CTRL", "CRC_START"))
-
-    async def wait() -> int:
-        while True:
-            status = await axil.read_dword(REG["STATUS"])
-            if not status & regmap.bit("STATUS", "CRC_BUSY"):
-                return status
-
-    try:
-        status = await with_timeout(wait(), timeout_ns, "ns")
-    except TimeoutError:
-        fail("the CRC walk did not finish")
-    return {"crc": await axil.read_dword(REG["CRC"]), "status": status}
 
 
 async def read_memories(axil: AxiLiteMaster, memories: list[dict]) -> list[list[list[int]]]:

@@ -5,6 +5,7 @@ prediction, refused accesses during events under back-pressure, extra MEM_DATA d
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,27 @@ def test_the_core_describes_itself_and_proves_its_weights(seed: int, hw_build_ro
     # an event arriving during a walk aborts it (and still comes out)
     assert got["aborted_status"] & regmap.bit("STATUS", "CRC_ABORTED")
     assert not got["aborted_status"] & done
+
+
+def test_rtl_regmap_prints_the_table_and_what_a_bundles_core_reads_back(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from neurocal.cli import main
+    from neurocal.hw.generate import HwConfig, shape_from_config
+
+    done = CliRunner().invoke(main, ["rtl", "regmap"])
+    assert done.exit_code == 0 and done.output == regmap.markdown_table()
+    net = random_network([7, 5, 2], np.random.default_rng(8))
+    net.save(tmp_path / "intnet.json")
+    out = tmp_path / "regs.json"
+    done = CliRunner().invoke(main, ["rtl", "regmap", "--bundle", str(tmp_path / "intnet.json"), "--lanes", "2",
+                                     "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    shape = shape_from_config(net, HwConfig(lanes=2))
+    crc = regmap.memory_crc(net, shape)
+    assert f"CRC          0x{crc:08X}" in done.output and "LAYER_SEL=1  L_N_IN=0x5" in done.output
+    values = json.loads(out.read_text())["registers"]
+    assert values["CRC"] == crc and values["CAPS"] == regmap.capabilities(shape, rtl_source_hash())["CAPS"]
+    assert values["HASH_HI"] == int(net.content_hash.removeprefix("sha256:")[:8], 16)
+    done = CliRunner().invoke(main, ["rtl", "regmap", "--bundle", str(tmp_path / "missing.json")])
+    assert done.exit_code == 2 and len(done.output.strip().splitlines()) == 1, done.output
