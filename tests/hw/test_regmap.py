@@ -90,13 +90,13 @@ def _changed(net: IntNetwork) -> IntNetwork:
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_core_describes_itself_and_proves_its_weights(seed: int, hw_build_root) -> None:
+@pytest.mark.parametrize(("sim", "seed"), [("icarus", 1), ("icarus", 2), ("icarus", 3), ("verilator", 4)])
+def test_the_core_describes_itself_and_proves_its_weights(sim: str, seed: int, hw_build_root) -> None:
     net, shape, spikes = _case(seed)
     changed = _changed(net)
     change = next(m for m in cosim.axil_writes(changed, shape) if m["layer"] == 0 and m["kind"] == 0)
     change = {**change, "words": change["words"][:1]}  # one word: bank 0, word 0
-    got, shape = cosim.run_registers(net, aer.encode_events(spikes), change, sim="icarus", build_root=hw_build_root,
+    got, shape = cosim.run_registers(net, aer.encode_events(spikes), change, sim=sim, build_root=hw_build_root,
                                      shape=shape, backpressure=True)
 
     # capabilities: the build's shape, and not any other shape's
@@ -104,7 +104,7 @@ def test_the_core_describes_itself_and_proves_its_weights(seed: int, hw_build_ro
     layers = [regmap.layer_capabilities(shape, i) for i in range(net.n_layers + 1)]
     assert got["caps"]["global"] == expected
     assert got["caps"]["layers"] == layers
-    for other_seed in (s for s in (1, 2, 3, 4) if s != seed):
+    for other_seed in (s for s in (1, 2, 3, 4, 5) if s != seed):
         _, other, _ = _case(other_seed)
         assert (got["caps"]["global"], got["caps"]["layers"]) != (
             regmap.capabilities(other, rtl_source_hash()),
@@ -129,7 +129,7 @@ def test_the_core_describes_itself_and_proves_its_weights(seed: int, hw_build_ro
     assert busy["status_before"] & regmap.bit("STATUS", "BUSY")
     assert busy["refused"] == 3 and busy["status"] & regmap.bit("STATUS", "REFUSED")
     assert busy["word_after"] == writes[0]["words"][0], "a refused write changed the weights"
-    result = cosim.decode_result(net, np.array(busy["words"], dtype=np.uint32), spikes.shape, "rtl-icarus")
+    result = cosim.decode_result(net, np.array(busy["words"], dtype=np.uint32), spikes.shape, f"rtl-{sim}")
     cmp = compare_results(GoldenBackend().run(net, spikes), result)
     assert cmp.first is None, f"events around the refused accesses: {cmp.first}"
 
