@@ -28,7 +28,7 @@ from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
 from neurocal.hw import regmap
 from neurocal.hw.tb.common import fail
 
-REG = {r.name: r.offset for r in regmap.REGISTERS}
+REG = regmap.OFFSET
 ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
 
 
