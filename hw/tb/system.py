@@ -3,7 +3,9 @@
 Configuration (JSON file named by ``$NC_TB_CONFIG``): ``input`` (.npy of uint32 AER words),
 ``output`` (.npz written here: output words, cycles), ``hash`` (first 64 bits expected in the
 registers), ``backpressure`` (random pauses on both streams), ``latency`` (one event at a time,
-reading its cycle count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``.
+reading its cycle count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``, ``debug`` (record
+``dbg_valid``/``dbg_data`` of a build with the debug output: ``layers`` in the output, one "valid data" hex
+line per cycle with a hidden layer's handshake).
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
 """
@@ -95,6 +97,18 @@ async def stream_events(dut) -> None:
 
     out: list[int] = []
     cycles: list[int] = []
+    layers: list[str] = []
+
+    async def watch_layers() -> None:
+        # values before the edge (the DUT's registers change after RisingEdge): the handshake of that cycle
+        while True:
+            await RisingEdge(dut.clk)
+            valid = int(dut.dbg_valid.value)
+            if valid and not dut.rst.value:
+                layers.append(f"{valid:x} {int(dut.dbg_data.value):x}")
+
+    if cfg.get("debug"):
+        cocotb.start_soon(watch_layers())
 
     async def receive(e: int) -> None:
         try:
@@ -127,7 +141,7 @@ async def stream_events(dut) -> None:
     malformed = await axil.read_dword(REG_MALFORMED)
     np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
              total_cycles=round(total_ns / period), status=status, events_in=events_in,
-             events_out=events_out, max_cycles=max_cycles, malformed=malformed)
+             events_out=events_out, max_cycles=max_cycles, malformed=malformed, layers=np.array(layers, dtype=str))
     if events_in != len(events) or events_out != len(events):
         fail(f"registers count {events_in} events in and {events_out} out, {len(events)} were sent")
     if status & 0b110 and not cfg.get("expect_errors"):
