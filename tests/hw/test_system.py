@@ -154,3 +154,14 @@ def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, tmp_p
         comp = subprocess.run(["iverilog", "-g2005", "-o", str(tmp_path / "a.vvp"), f"-I{project.include_dir}",
                                "-s", "nc_top", *map(str, rtl_sources())], capture_output=True, text=True, check=False)
         assert comp.returncode == 0, comp.stderr
+
+
+def test_a_hidden_layer_mutation_is_reported_under_cocotb(hw_build_root) -> None:
+    """The cocotb testbench records the debug output too: a threshold mutation that never reaches the output
+    is reported at its hidden layer, tick and neuron (the bulk harnesses: test_bulk)."""
+    from tests.hw.mutants import check_reported, reference_and_mutants
+
+    net, spikes, mutants = reference_and_mutants(32, n_events=2)
+    run = cosim.run_events(mutants["threshold"], spikes, sim="icarus", build_root=hw_build_root,
+                           config=HwConfig(words=2), backpressure=True)
+    check_reported(net, mutants["threshold"], spikes, run.result)
