@@ -142,13 +142,16 @@ def run_words(
     stall_output: bool = False,
     load: IntNetwork | None = None,
     debug: bool = True,
+    frame_lengths: Sequence[int] | None = None,
 ) -> tuple[dict[str, np.ndarray], HwShape]:
     """Stream raw AER ``words`` through the RTL of ``net``; return the testbench's record (output
     ``words``, per-event ``cycles`` in latency mode, ``total_cycles``, register values) and the shape.
 
     ``load``: a network of the same shape whose memories the testbench writes over AXI4-Lite before
     streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s. ``debug``: a build
-    with the hidden layers' debug output, recorded as ``layers`` (hex "valid data" per handshake cycle)."""
+    with the hidden layers' debug output, recorded as ``layers`` (hex "valid data" per handshake cycle).
+    ``frame_lengths``: words per AXI4-Stream frame (tlast on each frame's last beat); default one frame per
+    event, ending at its end-of-event word."""
     build_root = Path(build_root).resolve()
     project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves, debug=debug)
     run_dir = built.build_dir / "run"
@@ -168,7 +171,8 @@ def run_words(
            "load": str(run_dir / "load.json") if load is not None else None,
            "hash": (load or net).content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
            "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS, "expect_errors": expect_errors,
-           "stall_output": stall_output, "debug": project.shape.debug}
+           "stall_output": stall_output, "debug": project.shape.debug,
+           "frame_lengths": None if frame_lengths is None else [int(n) for n in frame_lengths]}
     (run_dir / "config.json").write_text(json.dumps(cfg))
     (run_dir / "output.npz").unlink(missing_ok=True)
     simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,

@@ -5,7 +5,8 @@ Configuration (JSON file named by ``$NC_TB_CONFIG``): ``input`` (.npy of uint32 
 registers), ``backpressure`` (random pauses on both streams), ``latency`` (one event at a time,
 reading its cycle count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``, ``debug`` (record
 ``dbg_valid``/``dbg_data`` of a build with the debug output: ``layers`` in the output, one "valid data" hex
-line per cycle with a hidden layer's handshake).
+line per cycle with a hidden layer's handshake), ``frame_lengths`` (words per frame, tlast on its last beat;
+default: a frame per event, up to its end-of-event word).
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
 """
@@ -62,8 +63,11 @@ async def load_memories(axil: AxiLiteMaster, memories: list[dict]) -> None:
 async def stream_events(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
     words = np.load(cfg["input"]).astype(np.uint32)
-    ends = np.flatnonzero((words >> KIND_SHIFT) == KIND_END_OF_EVENT)
-    events = np.split(words, ends[:-1] + 1) if len(ends) else []
+    if cfg.get("frame_lengths") is not None:  # frames as given (e.g. one whose end-of-event word is lost)
+        events = np.split(words, np.cumsum(cfg["frame_lengths"])[:-1])
+    else:
+        ends = np.flatnonzero((words >> KIND_SHIFT) == KIND_END_OF_EVENT)
+        events = np.split(words, ends[:-1] + 1) if len(ends) else []
     period = float(cfg.get("clock_ns", 4.0))
     timeout_ns = float(cfg["timeout_cycles"]) * period
 
