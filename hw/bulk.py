@@ -97,7 +97,7 @@ def build_stream(sim: str, project: HwProject, build_dir: Path) -> StreamBuild:
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="neurocal-verilator-"))) if elsewhere \
             else build_dir
-        if any(c in str(work.resolve()) for c in MAKE_UNSAFE):
+        if sim == "verilator" and any(c in str(work.resolve()) for c in MAKE_UNSAFE):
             raise NeurocalError(f"{build_dir}: Verilator's make cannot build in a folder with a space, nor in the "
                                 f"temporary folder {work}; set TMPDIR to a folder without spaces")
         include = work / "include"

@@ -146,7 +146,7 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
         if start == 0:
             click.echo(f"{sim} ({label}): building or reusing the simulation model under {build_root}", err=True)
         run = run_stream(net, spikes[start:stop], sim=sim, build_root=build_root, config=config, serial=serial,
-                         timeout=timeout)
+                         timeout=timeout, debug=config.debug)
         if start == 0 and run.build_seconds:
             click.echo(f"{sim}: built in {run.build_seconds:.0f} s", err=True)
         out.build_seconds += run.build_seconds
@@ -191,8 +191,10 @@ def _slice(result: Any, start: int, stop: int) -> Any:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="write the report as JSON")
 @click.option("--timeout", type=TIMEOUT, default=None, callback=timeout_no_limit,
               help="seconds per simulator run before it counts as stalled (default: from the run's size; 0: none)")
+@click.option("--debug/--no-debug", default=True, show_default=True,
+              help="compare every hidden layer's spikes too (the core's debug output), not only the output layer")
 def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows: Any, words: Any, mode: str,
-            chunk: int | None, build_root: Path, out: Path | None, timeout: float | None) -> None:
+            chunk: int | None, build_root: Path, out: Path | None, timeout: float | None, debug: bool) -> None:
     """Co-simulate BUNDLE's network on events of DATA, bit for bit against the golden model.
 
     Exit status 1 if any event differs (the first divergence is printed).
@@ -204,7 +206,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows:
 
     check_simulator(sim)
     _check_json_out(out)
-    config = hw_config(lanes, rows, words)
+    config = dataclasses.replace(hw_config(lanes, rows, words), debug=debug)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     shape = shape_from_config(net, config)
     check_fits(shape, config, str(bundle))
@@ -233,8 +235,9 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows:
     for label, run in runs.items():
         if run.first is not None:
             click.echo(f"rtl-{sim} ({label}) vs golden: first divergence at {run.first}")
-    click.echo(f"{len(bad)} events differ: {bad[:10]}" if bad else f"bit-exact: {n} events, output spikes and "
-               f"every state the RTL reports equal to the golden model's")
+    hidden = ", every hidden layer's spikes" if debug else ""
+    click.echo(f"{len(bad)} events differ: {bad[:10]}" if bad else f"bit-exact: {n} events, output spikes{hidden} "
+               f"and every state the RTL reports equal to the golden model's")
     _write_json(out, report)
     if bad:
         raise SystemExit(1)

@@ -184,3 +184,24 @@ def test_bad_inputs_give_one_line(small, tmp_path):
         assert len(lines) == 1 and needle in lines[0], (args, done.stderr)
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "r.txt").exists()
+
+
+@pytest.mark.parametrize("sim", ["verilator", "icarus"])
+def test_rtl_sim_takes_spaces_and_non_ascii_in_its_paths(small, sim, tmp_path):
+    """A build root with a space and a non-ASCII character: Verilator's make refuses to build in such a folder
+    (it builds in a temporary one and keeps the executable), Icarus mangled the memory path in $readmemh (the
+    path no longer reaches Verilog: mem/ is relative). Icarus also from a working folder with a space, with
+    the default build root under it. Hidden layers compared too (the debug output, on by default)."""
+    odd = tmp_path / "my builds é"
+    odd.mkdir()
+    small_shape = ["--words", "2", "--rows", "4", "--events", "2", "--mode", "streamed"]
+    common = ["rtl", "sim", "--bundle", str(small["bundle"]), "--data", str(small["data"]), "--sim", sim, *small_shape]
+    runs = [subprocess.run([shutil.which("neurocal") or "neurocal", *common, "--build-root", str(odd / "rtl é")],
+                           capture_output=True, text=True, check=False)]
+    if sim == "icarus":
+        runs.append(subprocess.run([shutil.which("neurocal") or "neurocal", *common], cwd=odd, capture_output=True,
+                                   text=True, check=False))
+        assert (odd / "build" / "rtl").is_dir()  # the default build root, under the working folder
+    for done in runs:
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "bit-exact: 2 events, output spikes, every hidden layer's spikes" in done.stdout
