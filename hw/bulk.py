@@ -203,23 +203,41 @@ def run_stream(
     return StreamRun(result, cycles, total_cycles, shape, built.seconds, seconds, cpu)
 
 
+#: Icarus's default shape (words per beat, weight banks per layer): Icarus is event-driven and pays for every
+#: word checker and bank adder tree each cycle. Measured on the demo shape 400-50-30-1, 2 random events of
+#: 4.8 % input density, streamed: 0.28 events per CPU-second at 2 words and 2 banks (0.21 at 2 and 4, 0.08 at
+#: 2 and 8, 0.19 at 1 word and 4 banks); the board default of 16 words and 31 banks runs ~18 cycles per
+#: CPU-second (minutes per event). Verilator runs the board default.
+ICARUS_DEFAULTS = {"words": 2, "rows": 2}
+
+
+def sim_defaults(sim: str, rows: Any, words: int | None) -> tuple[Any, int | None]:
+    """``rows``/``words`` with the simulator's default shape filled in where they are None."""
+    chosen = ICARUS_DEFAULTS if sim == "icarus" else {}
+    return (chosen.get("rows") if rows is None else rows), (chosen.get("words") if words is None else words)
+
+
 class _RtlBackend:
     """Shared body of the RTL backends (options: ``build_root``, ``lanes``, ``rows``, ``words``, ``serial``,
-    ``timeout``; ``rows``/``words`` as in :class:`~neurocal.hw.generate.HwConfig`, None for the defaults)."""
+    ``timeout``, ``debug``; ``rows``/``words`` as in :class:`~neurocal.hw.generate.HwConfig`, None for the
+    simulator's defaults; ``debug`` (on): every hidden layer's spikes in the result, compared by ``compare``)."""
 
     sim = "verilator"
     name = "rtl-verilator"
 
     def __init__(self, build_root: str | Path = Path("build") / "rtl", lanes: Any = None, serial: bool = False,
-                 timeout: float | None = None, rows: Any = None, words: int | None = None, **_: Any) -> None:
+                 timeout: float | None = None, rows: Any = None, words: int | None = None, debug: bool = True,
+                 **_: Any) -> None:
         self.build_root = Path(build_root)
-        self.config = HwConfig(lanes=lanes, rows=rows, **({} if words is None else {"words": int(words)}))
+        rows, words = sim_defaults(self.sim, rows, words)
+        self.config = HwConfig(lanes=lanes, rows=rows, debug=bool(debug),
+                               **({} if words is None else {"words": int(words)}))
         self.serial = serial
         self.timeout = timeout
 
     def run(self, net: IntNetwork, spikes: np.ndarray) -> BackendResult:
         run = run_stream(net, spikes, sim=self.sim, build_root=self.build_root, config=self.config,
-                         serial=self.serial, timeout=self.timeout)
+                         serial=self.serial, timeout=self.timeout, debug=self.config.debug)
         run.result.info.update(build_seconds=run.build_seconds, lanes=list(run.shape.lanes), rows=list(run.shape.rows),
                                words=run.shape.words)
         return run.result
@@ -233,7 +251,9 @@ class RtlVerilatorBackend(_RtlBackend):
 
 
 class RtlIcarusBackend(_RtlBackend):
-    """The accelerator's RTL under Icarus Verilog (``neurocal run --backend rtl-icarus``)."""
+    """The accelerator's RTL under Icarus Verilog (``neurocal run --backend rtl-icarus``), by default on a narrow
+    shape that Icarus runs at a useful speed (:data:`ICARUS_DEFAULTS`: 2 AER words per beat, 2 weight banks);
+    ``words``/``rows`` choose another."""
 
     sim = "icarus"
     name = "rtl-icarus"

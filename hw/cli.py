@@ -88,7 +88,7 @@ def _check_json_out(out: Path | None) -> None:
 
 def _knob_options(fn: Any) -> Any:
     fn = click.option("--words", type=positive("AER words per input beat"), default=None,
-                      help="AER words per input beat (RTL revisions with a WORDS parameter)")(fn)
+                      help="AER words per input beat (1..64; default 16, a 512-bit beat)")(fn)
     fn = click.option("--rows", type=PER_LAYER, default=None,
                       help="weight rows added per cycle per layer: banked weight memories (RTLs with ROWS)")(fn)
     fn = click.option("--lanes", type=PER_LAYER, default=None,
@@ -181,7 +181,9 @@ def _slice(result: Any, start: int, stop: int) -> Any:
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="bundle dir or intnet.json")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
 @click.option("--events", "n_events", type=COUNT, default=100, show_default=True, help="first N events")
-@click.option("--sim", "sim", default="verilator", show_default=True, help="verilator or icarus")
+@click.option("--sim", "sim", default="verilator", show_default=True,
+              help="verilator or icarus (Icarus defaults to a narrow shape it runs at a useful speed: --words 2 "
+                   "--rows 2; Verilator to the board's)")
 @_knob_options
 @click.option("--mode", type=click.Choice(MODES), default="both", show_default=True,
               help="serial: latency per event; streamed: sustained event rate; both: each (two runs)")
@@ -206,6 +208,9 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows:
 
     check_simulator(sim)
     _check_json_out(out)
+    from neurocal.hw.bulk import sim_defaults
+
+    rows, words = sim_defaults(sim, rows, words)
     config = dataclasses.replace(hw_config(lanes, rows, words), debug=debug)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     shape = shape_from_config(net, config)

@@ -66,7 +66,11 @@ def test_calorimeter_events_icarus(hw_build_root) -> None:
     spikes = spikes[spikes.any(axis=(1, 2))][:3]  # events that light the front end
     assert len(spikes) == 3 and spikes.sum() > 1000
     net = random_network([400, 50, 30, 1], np.random.default_rng(5))
-    run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, latency=True)
+    # Icarus on its narrow default shape (2 words, 2 banks): the board's 16 words and 31 banks took minutes
+    from neurocal.hw.bulk import ICARUS_DEFAULTS
+
+    run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, latency=True,
+                           config=HwConfig(**ICARUS_DEFAULTS))
     _agree(net, spikes, run)
     # latency mode: one count per event; every input beat took a cycle, every tick a cycle in each layer
     beats = -(-(spikes.sum(axis=(1, 2)) + spikes.shape[1] + 1) // run.shape.words)
