@@ -229,6 +229,14 @@ function integer debug_offset;
         debug_offset = w;
     end
 endfunction
+// check configuration: the port widths (nc_ports.vh) must match the shape (nc_params.vh)
+initial begin
+    if (NC_DEBUG != 0 && L > 1 && (`NC_DEBUG_N != L - 1 || `NC_DEBUG_W != debug_offset(L - 1))) begin
+        $error("Error: NC_DEBUG_N/NC_DEBUG_W of nc_ports.vh do not match the shape of nc_params.vh; generate both together (instance %m)");
+        $finish;
+    end
+end
+
 generate
     if (NC_DEBUG != 0 && L > 1) begin : debug
         for (i = 1; i < L; i = i + 1) begin : hidden

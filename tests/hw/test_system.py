@@ -143,11 +143,11 @@ def test_a_missing_simulator_is_one_clear_line(monkeypatch) -> None:
         simulators.check_simulator("modelsim")
 
 
-@pytest.mark.parametrize(("lanes", "writable", "rows", "words"),
-                         [(1, True, 1, 1), (None, True, None, 16), (3, False, [4, 3], 3)])
-def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, tmp_path, rng) -> None:
+@pytest.mark.parametrize(("lanes", "writable", "rows", "words", "debug"),
+                         [(1, True, 1, 1, True), (None, True, None, 16, False), (3, False, [4, 3], 3, True)])
+def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, debug, tmp_path, rng) -> None:
     net = random_network([9, 7, 3], rng)
-    project = generate(net, tmp_path, HwConfig(lanes=lanes, writable=writable, rows=rows, words=words))
+    project = generate(net, tmp_path, HwConfig(lanes=lanes, writable=writable, rows=rows, words=words, debug=debug))
     vbin = simulators._verilator_bin()
     with simulators.simulator_env():
         lint = subprocess.run(
