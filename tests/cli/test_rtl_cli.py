@@ -96,7 +96,7 @@ def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of
                              | np.any(reference.output_spikes != expected.output_spikes, axis=(1, 2)))
     assert differs.size, "the altered weight must change some event"
     run = _run_mode(net, spikes, reference, sim="verilator", serial=False, build_root=small["build"].resolve(),
-                    config=hw_config(), chunk=2, timeout=None)
+                    config=dataclasses.replace(hw_config(), debug=True), chunk=2, timeout=None)  # rtl sim's build
     assert run.mismatched and set(differs) <= set(run.mismatched)
     assert run.first is not None and run.first.event == min(run.mismatched)
     assert str(run.first).startswith(f"event {run.first.event}, layer ")
