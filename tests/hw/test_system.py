@@ -189,3 +189,11 @@ def test_a_lost_end_of_event_word_is_closed_at_tlast_and_counted(hw_build_root) 
     assert layers[0] is not None
     cmp = compare_results(GoldenBackend().run(net, spikes), result)
     assert cmp.first is None, f"after the lost end-of-event word: {cmp.first}"
+
+
+def test_a_cocotb_verilator_build_in_a_folder_with_a_space_is_one_clear_line(tmp_path) -> None:
+    """cocotb's Verilator flow runs make in the build folder, which GNU make cannot take with a space: refused
+    before any work, naming the fix (the bulk path builds elsewhere instead: test_rtl_cli)."""
+    with pytest.raises(NeurocalError, match=r"Verilator's make cannot build .* \(--build-root\)$"):
+        simulators.build("verilator", "nc_top", rtl_sources(), tmp_path / "my build")
+    assert not (tmp_path / "my build").exists()
