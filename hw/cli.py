@@ -157,7 +157,7 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
         if start == 0:
             click.echo(f"{sim} ({label}): building or reusing the simulation model under {build_root}", err=True)
         run = run_stream(net, spikes[start:stop], sim=sim, build_root=build_root, config=config, serial=serial,
-                         timeout=timeout)
+                         timeout=timeout, debug=config.debug)
         if start == 0 and run.build_seconds:
             click.echo(f"{sim}: built in {run.build_seconds:.0f} s", err=True)
         out.build_seconds += run.build_seconds
@@ -196,7 +196,9 @@ def _slice(result: Any, start: int, stop: int) -> Any:
 @click.option("--bundle", required=True, type=click.Path(path_type=Path), help="bundle dir or intnet.json")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
 @click.option("--events", "n_events", type=COUNT, default=100, show_default=True, help="first N events")
-@click.option("--sim", "sim", default="verilator", show_default=True, help="verilator or icarus")
+@click.option("--sim", "sim", default="verilator", show_default=True,
+              help="verilator or icarus (Icarus defaults to a narrow shape it runs at a useful speed: --words 2 "
+                   "--rows 2; Verilator to the board's)")
 @_knob_options
 @click.option("--mode", type=click.Choice(MODES), default="both", show_default=True,
               help="serial: latency per event; streamed: sustained event rate; both: each (two runs)")
@@ -208,8 +210,11 @@ def _slice(result: Any, start: int, stop: int) -> Any:
               help="seconds per simulator run before it counts as stalled (default: from the run's size; 0: none)")
 @click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
               show_default=True, help="target board: its PL clock turns cycles into µs and events/s")
+@click.option("--debug/--no-debug", default=True, show_default=True,
+              help="compare every hidden layer's spikes too (the core's debug output), not only the output layer")
 def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows: Any, words: Any, mode: str,
-            chunk: int | None, build_root: Path, out: Path | None, timeout: float | None, profile_name: str) -> None:
+            chunk: int | None, build_root: Path, out: Path | None, timeout: float | None, profile_name: str,
+            debug: bool) -> None:
     """Co-simulate BUNDLE's network on events of DATA, bit for bit against the golden model.
 
     Exit status 1 if any event differs (the first divergence is printed).
@@ -221,7 +226,10 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows:
 
     check_simulator(sim)
     _check_json_out(out)
-    config = hw_config(lanes, rows, words)
+    from neurocal.hw.bulk import sim_defaults
+
+    rows, words = sim_defaults(sim, rows, words)
+    config = dataclasses.replace(hw_config(lanes, rows, words), debug=debug)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     shape = shape_from_config(net, config)
     check_fits(shape, config, str(bundle))
@@ -256,8 +264,9 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows:
     for label, run in runs.items():
         if run.first is not None:
             click.echo(f"rtl-{sim} ({label}) vs golden: first divergence at {run.first}")
-    click.echo(f"{len(bad)} events differ: {bad[:10]}" if bad else f"bit-exact: {n} events, output spikes and "
-               f"every state the RTL reports equal to the golden model's")
+    hidden = ", every hidden layer's spikes" if debug else ""
+    click.echo(f"{len(bad)} events differ: {bad[:10]}" if bad else f"bit-exact: {n} events, output spikes{hidden} "
+               f"and every state the RTL reports equal to the golden model's")
     _write_json(out, report)
     if bad:
         raise SystemExit(1)
@@ -336,37 +345,42 @@ def synth_cmd(bundle: Path, lanes: Any, rows: Any, words: Any, writable: bool, b
 @_knob_options
 @click.option("--writable/--fixed", default=True, show_default=True,
               help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
-def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writable: bool) -> None:
-    """Write BUNDLE's RTL project for a firmware flow: rtl/*.v, nc_params.vh, mem/*.mem, filelist.f.
+@click.option("--debug/--no-debug", default=False, show_default=True,
+              help="nc_top's dbg_* output with every hidden layer's spikes (for simulation; costs resources)")
+def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writable: bool, debug: bool) -> None:
+    """Write BUNDLE's RTL project, a folder that works wherever it is copied: rtl/*.v (top nc_top),
+    nc_params.vh and nc_ports.vh, mem/*.mem, filelist.f, and the stream testbench sim/nc_stream_tb.v.
 
-    The memory path in nc_params.vh is OUT/mem (absolute): move the folder and rerun, or override
-    NC_MEM_PREFIX. Written as a whole; nothing on error.
+    Memory paths are relative: run simulators and synthesis from the project folder (or define NC_MEM_DIR,
+    e.g. +define+NC_MEM_DIR=\\"/abs/mem/\\"). Icarus, from the folder: iverilog -g2005 -f filelist.f
+    -s nc_top. Written as a whole; nothing on error; the same inputs give the same bytes.
     """
     from neurocal.atomic import atomic_dir, check_output_dir
     from neurocal.cli.deploy import load_bundle
-    from neurocal.hw.generate import generate, params_header, shape_from_config
+    from neurocal.hw.generate import generate, shape_from_config
     from neurocal.hw.sources import rtl_dir, rtl_sources
 
-    final = check_output_dir(out, "--out", PROJECT_KIND)
-    config = hw_config(lanes, rows, words, writable)
+    check_output_dir(out, "--out", PROJECT_KIND)
+    config = dataclasses.replace(hw_config(lanes, rows, words, writable), debug=debug)
     net = load_bundle(bundle)
     shape = shape_from_config(net, config)
-    command = f"neurocal rtl build --bundle {bundle} --out {out}"
+    command = f"neurocal rtl build --bundle {bundle.name} --out {out.name}" + (" --debug" if debug else "")
     with atomic_dir(out, PROJECT_KIND) as tmp:
-        project = generate(net, tmp, config, shape=shape, command=command)
-        # the header names the memory folder by absolute path: the final one, not the temporary one
-        (tmp / "nc_params.vh").write_text(params_header(project.shape, final / "mem", command))
+        generate(net, tmp, config, shape=shape, command=command)
         (tmp / "rtl").mkdir()
         sources = [*sorted(rtl_dir().glob("*.vh")), *rtl_sources()]
         for path in sources:
             shutil.copyfile(path, tmp / "rtl" / path.name)
+        (tmp / "sim").mkdir()
+        shutil.copyfile(rtl_dir() / "sim" / "nc_stream_tb.v", tmp / "sim" / "nc_stream_tb.v")
         (tmp / "filelist.f").write_text(
             f"// Generated by `{command}` (neurocal.hw.cli); do not edit.\n"
             f"// {net.content_hash}; shape {json.dumps(_shape_dict(shape))}\n"
+            "// paths relative to this folder: run tools from here (mem/ is read at time zero)\n"
             "+incdir+.\n+incdir+rtl\n" + "".join(f"rtl/{p.name}\n" for p in sources if p.suffix == ".v"))
     click.echo(f"wrote {out}: {len(sources)} RTL files, nc_params.vh, {len(list((out / 'mem').iterdir()))} memory "
-               f"files, filelist.f (top nc_top, shape {'-'.join(map(str, shape.sizes))}, lanes "
-               f"{'-'.join(map(str, shape.lanes))})")
+               f"files, filelist.f, sim/nc_stream_tb.v (top nc_top, shape {'-'.join(map(str, shape.sizes))}, lanes "
+               f"{'-'.join(map(str, shape.lanes))}{', debug output' if debug else ''}); run tools from {out}")
 
 
 @rtl.command("regmap")

@@ -1,15 +1,20 @@
 """Run an IntNetwork on the RTL under cocotb: generate, build (cached), stream AER, decode the output.
 
 The result is a :class:`~neurocal.backends.BackendResult` with the output layer's spikes and final
-voltages (what the output stream carries; hidden layers are not exposed), so that
-:func:`neurocal.backends.compare_results` names the first divergence from the golden model.
+voltages (what the output stream carries) and, from a build with the debug output (``HwShape.debug``, on
+by default here), every hidden layer's spikes, so that :func:`neurocal.backends.compare_results` names the
+first divergence from the golden model in whichever layer it starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
+import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,21 +45,86 @@ class CosimRun:
 
 def shape_key(shape: HwShape) -> str:
     text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2, shape.writable, shape.rows,
-                       shape.words])
+                       shape.words] + ([True] if shape.debug else []))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def link_memories(project: HwProject, run_dir: Path) -> None:
+    """Make ``run_dir/mem`` the project's memory folder (a relative symbolic link): nc_params.vh names the
+    memories relative to the folder the simulator runs in (``neurocal.hw.generate.MEM_PREFIX``)."""
+    link = run_dir / "mem"
+    target = os.path.relpath(project.mem_dir.resolve(), run_dir.resolve())
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    if link.is_symlink() or link.is_file():
+        link.unlink()
+    elif link.is_dir():
+        shutil.rmtree(link)
+    link.symlink_to(target, target_is_directory=True)
+
+
+def debug_shape(shape: HwShape, debug: bool) -> HwShape:
+    """``shape`` with the debug output on or off."""
+    return shape if shape.debug == debug else dataclasses.replace(shape, debug=debug)
+
+
 def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | None = None,
-            config: HwConfig | None = None, waves: bool = False) -> tuple[HwProject, simulators.SimBuild]:
-    """Generate ``net``'s files and build (or reuse) the simulation model of its shape."""
+            config: HwConfig | None = None, waves: bool = False,
+            debug: bool = True) -> tuple[HwProject, simulators.SimBuild]:
+    """Generate ``net``'s files and build (or reuse) the simulation model of its shape (``debug``: with the
+    hidden layers' debug output, on by default in co-simulation)."""
     config = config or HwConfig()
-    shape = shape or shape_from_config(net, config)
+    shape = debug_shape(shape or shape_from_config(net, config), debug)
     key = shape_key(shape)
     project = generate(net, build_root / f"gen-{key}", config, shape=shape,
                        command=f"neurocal.hw.cosim ({sim}, shape {key})")
     built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_root / f"{sim}-{key}{'-waves' if waves else ''}",
                              includes=[project.include_dir, rtl_dir()], waves=waves)
     return project, built
+
+
+def _bits(values: Sequence[int], n: int) -> np.ndarray:
+    """Integers → (len, n) bool, bit k of value i at [i, k]."""
+    width = max(1, -(-n // 8))
+    raw = np.frombuffer(b"".join(v.to_bytes(width, "little") for v in values), dtype=np.uint8)
+    return np.unpackbits(raw.reshape(len(values), width), axis=1, bitorder="little")[:, :n].astype(bool)
+
+
+def decode_layers(net: IntNetwork, shape: HwShape, records: Sequence[tuple[int, int]], n_events: int,
+                  n_ticks: int) -> list[np.ndarray | None]:
+    """The debug output's records (``dbg_valid``, ``dbg_data``), one per cycle with a handshake, → per hidden
+    layer ``l`` its spikes (events, T + L, n_{l+1}), as ``BackendResult.layer_spikes`` holds them; None for
+    every layer without a debug output (the output layer: the output stream has it).
+
+    Layer ``l``'s tokens sit at :meth:`HwShape.debug_offsets`: an event is T + L rasters, then its
+    end-of-event token."""
+    n_layers = net.n_layers
+    out: list[np.ndarray | None] = [None] * n_layers
+    if not shape.debug or n_layers < 2:
+        return out
+    total = n_ticks + n_layers
+    for layer, offset in enumerate(shape.debug_offsets()):
+        n = shape.sizes[layer + 1]
+        rasters: list[int] = []
+        ends = 0
+        spikes = np.zeros((n_events, total, n), dtype=bool)
+        for valid, data in records:
+            if not valid >> layer & 1:
+                continue
+            token = data >> offset
+            if token >> (n + 16) & 1:
+                if len(rasters) != total or ends >= n_events:
+                    raise NeurocalError(f"RTL debug output: layer {layer}, event {ends}: {len(rasters)} ticks before "
+                                        f"its end-of-event token, expected {total}")
+                spikes[ends] = _bits(rasters, n)
+                ends += 1
+                rasters = []
+            else:
+                rasters.append(token & ((1 << n) - 1))
+        if ends != n_events or rasters:
+            raise NeurocalError(f"RTL debug output: layer {layer} closed {ends} events of {n_events}")
+        out[layer] = spikes
+    return out
 
 
 def run_words(
@@ -72,17 +142,23 @@ def run_words(
     stall_output: bool = False,
     load: IntNetwork | None = None,
     crc: bool = False,
+    debug: bool = True,
+    frame_lengths: Sequence[int] | None = None,
 ) -> tuple[dict[str, np.ndarray], HwShape]:
     """Stream raw AER ``words`` through the RTL of ``net``; return the testbench's record (output
     ``words``, per-event ``cycles`` in latency mode, ``total_cycles``, register values) and the shape.
 
     ``load``: a network of the same shape whose memories the testbench writes over AXI4-Lite before
     streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s. ``crc``: the core
-    computes the CRC of its memories before streaming (record ``crc``; compare with regmap.memory_crc)."""
+    computes the CRC of its memories before streaming (record ``crc``; compare with regmap.memory_crc).
+    ``debug``: a build with the hidden layers' debug output, recorded as ``layers`` (hex "valid data" per
+    handshake cycle). ``frame_lengths``: words per AXI4-Stream frame (tlast on each frame's last beat); default
+    one frame per event, ending at its end-of-event word."""
     build_root = Path(build_root).resolve()
-    project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves)
+    project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves, debug=debug)
     run_dir = built.build_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
+    link_memories(project, run_dir)
     words = np.asarray(words, dtype=np.uint32)
     np.save(run_dir / "input.npy", words)
     kind, tick, _ = aer.unpack(words)
@@ -97,7 +173,8 @@ def run_words(
            "load": str(run_dir / "load.json") if load is not None else None,
            "hash": (load or net).content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
            "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS, "expect_errors": expect_errors,
-           "stall_output": stall_output, "crc": crc}
+           "stall_output": stall_output, "crc": crc, "debug": project.shape.debug,
+           "frame_lengths": None if frame_lengths is None else [int(n) for n in frame_lengths]}
     (run_dir / "config.json").write_text(json.dumps(cfg))
     (run_dir / "output.npz").unlink(missing_ok=True)
     simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,
@@ -163,6 +240,7 @@ def run_events(
     latency: bool = False,
     waves: bool = False,
     first_event: int = 0,
+    debug: bool = True,
 ) -> CosimRun:
     """Stream ``spikes`` (events, ticks, n_in) through the RTL; decode and validate the output stream."""
     spikes = np.asarray(spikes, dtype=bool)
@@ -171,8 +249,10 @@ def run_events(
     t0 = time.perf_counter()
     data, used_shape = run_words(net, aer.encode_events(spikes, first_event=first_event), sim=sim,
                                  build_root=build_root, shape=shape, config=config, backpressure=backpressure,
-                                 latency=latency, waves=waves)
-    result = decode_result(net, data["words"], spikes.shape, f"rtl-{sim}", first_event)
+                                 latency=latency, waves=waves, debug=debug)
+    result = decode_result(net, data["words"], spikes.shape, f"rtl-{sim}", first_event,
+                           layer_spikes=decode_layers(net, used_shape, parse_layer_records(data.get("layers", [])),
+                                                      spikes.shape[0], spikes.shape[1]))
     result.seconds = time.perf_counter() - t0
     result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=CLOCK_NS)
     registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
@@ -180,9 +260,19 @@ def run_events(
                     registers=registers)
 
 
+def parse_layer_records(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """Debug records as the testbenches write them ("<dbg_valid hex> <dbg_data hex>") → integers."""
+    out = []
+    for line in lines:
+        valid, data = str(line).split()
+        out.append((int(valid, 16), int(data, 16)))
+    return out
+
+
 def decode_result(net: IntNetwork, words: np.ndarray, input_shape: tuple[int, ...], backend: str,
-                  first_event: int = 0) -> BackendResult:
-    """The output stream of ``input_shape[0]`` events → a BackendResult (output layer only)."""
+                  first_event: int = 0, layer_spikes: list[np.ndarray | None] | None = None) -> BackendResult:
+    """The output stream of ``input_shape[0]`` events → a BackendResult (the output layer, and the hidden
+    layers' spikes when ``layer_spikes`` (:func:`decode_layers`) has them)."""
     n_ev, n_t = input_shape[0], input_shape[1]
     total = n_t + net.n_layers
     out_spikes, v, numbers = aer.decode_output(words, net.n_outputs)
@@ -197,7 +287,7 @@ def decode_result(net: IntNetwork, words: np.ndarray, input_shape: tuple[int, ..
         output_spikes=out_spikes,
         v_final=[None] * (n_layers - 1) + [v],
         u_final=[None] * n_layers,
-        layer_spikes=[None] * (n_layers - 1) + [out_spikes],
+        layer_spikes=[*(layer_spikes or [None] * n_layers)[: n_layers - 1], out_spikes],
     )
 
 

@@ -86,6 +86,7 @@ class HwShape:
     rows: tuple[int, ...] = ()  # weight banks per layer; () = default_rows of each layer
     words: int = DEFAULT_WORDS  # AER words per s_axis beat
     block_banks: tuple[int, ...] | None = None  # banks in block RAM per layer; None = default_block_banks
+    debug: bool = False  # the dbg_* output of nc_top: every hidden layer's tokens (co-simulation; costs resources)
 
     def __post_init__(self) -> None:
         if not self.rows:
@@ -126,7 +127,24 @@ class HwShape:
                                 f"{other.rows} differ")
         return HwShape(self.sizes, self.lanes, tuple(map(max, self.acc_w, other.acc_w)),
                        tuple(map(max, self.u_w, other.u_w)), self.fifo_log2, self.writable and other.writable,
-                       self.rows, self.words, self.block_banks)
+                       self.rows, self.words, self.block_banks, self.debug or other.debug)
+
+    def debug_offsets(self) -> list[int]:
+        """Where hidden layer ``l``'s token sits in ``dbg_data`` (``l`` = 0 .. L−2): token
+        ``{eoe, event[15:0], raster[n_{l+1}−1:0]}`` at bits ``[offset_l, offset_l + n_{l+1} + 17)``."""
+        out, at = [], 0
+        for n in self.sizes[1:-1]:
+            out.append(at)
+            at += n + 17
+        return out
+
+    def debug_ports(self) -> tuple[int, int]:
+        """Widths of nc_top's ``dbg_valid`` (one bit per hidden layer) and ``dbg_data`` (their tokens side by
+        side); one tied-off bit each without the debug output or without hidden layers."""
+        hidden = self.sizes[1:-1]
+        if not self.debug or not hidden:
+            return 1, 1
+        return len(hidden), sum(n + 17 for n in hidden)
 
     def check(self, net: IntNetwork, where: str = "build") -> None:
         """Raise unless ``net`` runs exactly on a build of this shape."""
@@ -162,6 +180,7 @@ class HwConfig:
     max_rows: int = MAX_ROWS
     words: int = DEFAULT_WORDS
     block_banks: int | Sequence[int] | None = None  # banks in block RAM: one int for every layer, or per layer
+    debug: bool = False  # every hidden layer's spikes on nc_top's dbg_* output: co-simulation, not board builds
 
 
 def _lanes(net: IntNetwork, lanes: int | Sequence[int] | None, max_lanes: int) -> tuple[int, ...]:
@@ -210,7 +229,7 @@ def accumulator_bits(net: IntNetwork) -> list[int]:
 def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_lanes: int = 128,
               fifo_log2: int = 2, writable: bool = True, rows: int | Sequence[int] | None = None,
               max_rows: int = MAX_ROWS, words: int = DEFAULT_WORDS,
-              block_banks: int | Sequence[int] | None = None) -> HwShape:
+              block_banks: int | Sequence[int] | None = None, debug: bool = False) -> HwShape:
     """The smallest exact shape for ``net``."""
     u_w = [min(32, max(25, w.u_bits)) for w in net.static_widths()]
     row_counts = _rows(net, rows, max_rows)
@@ -219,14 +238,14 @@ def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_
     return HwShape(sizes=(net.n_inputs, *(layer.n_out for layer in net.layers)),
                    lanes=_lanes(net, lanes, max_lanes), acc_w=tuple(accumulator_bits(net)), u_w=tuple(u_w),
                    fifo_log2=fifo_log2, writable=writable, rows=row_counts, words=int(words),
-                   block_banks=None if block_banks is None else tuple(block_banks))
+                   block_banks=None if block_banks is None else tuple(block_banks), debug=debug)
 
 
 def shape_from_config(net: IntNetwork, config: HwConfig) -> HwShape:
     """The smallest exact shape for ``net`` under the generator's choices."""
     return shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2,
                      writable=config.writable, rows=config.rows, max_rows=config.max_rows, words=config.words,
-                     block_banks=config.block_banks)
+                     block_banks=config.block_banks, debug=config.debug)
 
 
 def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int = 2,
@@ -322,11 +341,14 @@ def _vector(values: Sequence[int]) -> str:
     return "{" + ", ".join(f"32'd{v}" for v in reversed(values)) + "}"
 
 
-def params_header(shape: HwShape, mem_dir: Path, command: str) -> str:
+#: the memory folder as nc_params.vh names it: relative to the folder the simulator or synthesis tool runs in
+#: (a project folder stays valid when moved, and no path reaches a Verilog string, where Icarus mangles
+#: non-ASCII bytes); define NC_MEM_DIR (e.g. ``+define+NC_MEM_DIR=\"/abs/mem/\"``) to run elsewhere
+MEM_PREFIX = "mem/"
+
+
+def params_header(shape: HwShape, command: str) -> str:
     n = shape.n_layers
-    mem = str(mem_dir.resolve()) + "/"
-    if '"' in mem or "\\" in mem:
-        raise NeurocalError(f"{mem}: the memory folder's path cannot contain quotes or backslashes (Verilog string)")
     return (
         _banner(command)
         + "// Shape of the accelerator build; the integers are in the memory files under NC_MEM_PREFIX.\n"
@@ -338,12 +360,25 @@ def params_header(shape: HwShape, mem_dir: Path, command: str) -> str:
         + f"localparam integer NC_WORDS = {shape.words};  // AER words per s_axis beat\n"
         + f"localparam [32*{n}-1:0] NC_ACC_W = {_vector(shape.acc_w)};\n"
         + f"localparam [32*{n}-1:0] NC_U_W = {_vector(shape.u_w)};\n"
-        + f'localparam NC_MEM_PREFIX = "{mem}";\n'
+        + "`ifdef NC_MEM_DIR\n"
+        + "localparam NC_MEM_PREFIX = `NC_MEM_DIR;\n"
+        + "`else\n"
+        + f'localparam NC_MEM_PREFIX = "{MEM_PREFIX}";  // relative to the folder the tool runs in\n'
+        + "`endif\n"
         + f"localparam integer NC_FIFO_LOG2 = {shape.fifo_log2};\n"
         + f"localparam integer NC_WRITABLE = {int(shape.writable)};  // memories loadable over AXI4-Lite\n"
         + f"localparam [31:0] NC_SRC_HASH = 32'h{rtl_source_hash():08x};  // SRC_HASH register: the RTL sources\n"
         + f"localparam [31:0] NC_PROFILE = 32'd{PROFILE_NONE};  // PROFILE register (0: none)\n"
+        + f"localparam integer NC_DEBUG = {int(shape.debug)};  // dbg_* output: every hidden layer's tokens\n"
     )
+
+
+def ports_header(shape: HwShape, command: str) -> str:
+    """``nc_ports.vh``: the widths nc_top's ports need before its body (s_axis, dbg_*)."""
+    n_valid, n_data = shape.debug_ports()
+    return (_banner(command) + f"`define NC_AXIS_WORDS {shape.words}\n"
+            + f"`define NC_DEBUG_N {n_valid}  // dbg_valid bits (1 when NC_DEBUG is 0)\n"
+            + f"`define NC_DEBUG_W {n_data}  // dbg_data bits (1 when NC_DEBUG is 0)\n")
 
 
 @dataclass(frozen=True)
@@ -385,11 +420,11 @@ def generate(
     mem_dir = out_dir / "mem"
     write_memories(net, shape, mem_dir, command)
     header = out_dir / "nc_params.vh"
-    text = params_header(shape, mem_dir, command)
+    text = params_header(shape, command)
     if not header.is_file() or header.read_text() != text:  # unchanged header: cached builds stay valid
         write_text_atomic(header, text)
     ports = out_dir / "nc_ports.vh"
-    ports_text = _banner(command) + f"`define NC_AXIS_WORDS {shape.words}\n"
+    ports_text = ports_header(shape, command)
     if not ports.is_file() or ports.read_text() != ports_text:
         write_text_atomic(ports, ports_text)
     return HwProject(shape=shape, include_dir=out_dir, mem_dir=mem_dir)

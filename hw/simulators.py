@@ -100,6 +100,9 @@ def build(
 
     parameters = dict(parameters or {})
     build_dir = Path(build_dir).resolve()
+    if sim == "verilator" and any(c in str(build_dir) for c in " \t#$'\"\\"):
+        raise NeurocalError(f"{build_dir}: Verilator's make cannot build in a folder whose path holds a space or any "
+                            f"of #$'\"\\; choose a build folder without them (--build-root)")
     key = _build_key(sim, toplevel, sources, parameters, includes, waves)
     stamp = build_dir / ".neurocal-build"
     if stamp.is_file() and stamp.read_text() == key:

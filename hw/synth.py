@@ -287,8 +287,9 @@ def synthesize(project: HwProject, build_root: str | Path = Path("build") / "rtl
         progress(f"yosys synth_xilinx of {TOP} (minutes for a large shape); log: {out / 'yosys.log'}")
     t0 = time.perf_counter()
     try:
+        # from the project folder: nc_params.vh names the memories relative to it (mem/)
         done = subprocess.run(["yosys", "-q", "-l", str(out / "yosys.log"), "-s", str(out / "synth.ys")],
-                              capture_output=True, text=True, check=False, timeout=timeout)
+                              capture_output=True, text=True, check=False, timeout=timeout, cwd=project.include_dir)
     except subprocess.TimeoutExpired as err:
         raise NeurocalError(f"yosys did not finish within {timeout:.0f} s; raise --timeout (0: no limit)") from err
     seconds = time.perf_counter() - t0

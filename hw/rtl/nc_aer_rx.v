@@ -22,6 +22,13 @@
  * closes the tick or the event, so that one bad word does not shift the rest of the stream).
  * err_overflow pulses when T + LAYERS does not fit the 14-bit tick field.
  *
+ * Framing: s_axis_tlast marks the beat that ends an event. A beat with tlast whose words leave an event
+ * open (its end-of-event word was lost) closes that event there, as an end-of-event word at the end of the
+ * beat would (the ticks seen so far, then LAYERS appended ticks), numbered one above the previous event,
+ * and err_framing pulses: the broken event is counted, and the next event starts clean instead of being
+ * merged into it. (Its rasters already went downstream tick by tick: the host discards the event by the
+ * count.) An end-of-event word without tlast is fine (several events may share one frame).
+ *
  * Datapath: every word of the beat is checked in parallel, none waits for its predecessor's result.
  * With m_w = "word w is a marker" (an EOT or EOE word, all tkeep bits set, not yet taken), the
  * prefix ORs seen1_w = OR_{j<w} m_j and seen2_w = OR_{j<w} (m_j & seen1_j) give each word's phase:
@@ -53,16 +60,17 @@ module nc_aer_rx #
     input  wire [4*WORDS-1:0]  s_axis_tkeep,
     input  wire        s_axis_tvalid,
     output wire        s_axis_tready,
-    input  wire        s_axis_tlast,   // not needed: the EOE word frames the event
+    input  wire        s_axis_tlast,   // the last beat of an event (see Framing)
 
     output wire [N_IN+16:0] m_data,   // {eoe, event, raster}
     output wire        m_valid,
     input  wire        m_ready,
 
     output wire        event_start,    // the first word of an event is taken
-    output wire        event_end,      // an EOE word is taken
+    output wire        event_end,      // an EOE word is taken, or tlast closes a broken event
     output wire [7:0]  err_malformed,  // malformed words dropped this cycle
-    output wire        err_overflow
+    output wire        err_overflow,
+    output wire        err_framing     // pulse: tlast closed an event that had no end-of-event word
 );
 
 localparam [1:0] KIND_SPIKE = 2'b00, KIND_EOT = 2'b01, KIND_EOE = 2'b10;
@@ -212,24 +220,29 @@ wire commit = active && (!stop || bnd_kind == KIND_EOE || out_free);
 wire beat_done = commit && !more;
 assign s_axis_tready = beat_done;
 
-wire [31:0] total = {18'd0, tick_reg} + LAYERS;
+wire eoe_now = stop && bnd_kind == KIND_EOE;
+wire took = (present & ~defer) != 0;  // a word of the beat is taken this cycle
+wire open_n = in_event_reg || took;
+// the event's last beat without its end-of-event word
+wire broken = beat_done && s_axis_tlast && !eoe_now && open_n;
+
+// ticks the event ran: the closed ones (an EOT closing a tick this cycle counts) plus the appended ones
+wire [31:0] total = {18'd0, stop && bnd_kind == KIND_EOT ? tick1_reg : tick_reg} + LAYERS;
 
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
-assign event_start = commit && !in_event_reg;
-assign event_end = commit && stop && bnd_kind == KIND_EOE;
+assign event_start = commit && !in_event_reg && took;
+assign event_end = (commit && eoe_now) || broken;
 assign err_malformed = commit ? bad_n : 8'd0;
 assign err_overflow = event_end && total > 32'd16383;
-
-// s_axis_tlast carries no information the EOE word does not
-wire unused = s_axis_tlast;
+assign err_framing = broken;
 
 always @(posedge clk) begin
     if (m_ready) begin
         m_valid_reg <= 1'b0;
     end
     if (commit) begin
-        in_event_reg <= 1'b1;
+        in_event_reg <= open_n;
         raster_reg <= raster_n;
         last_addr_reg <= last_n;
         any_reg <= any_n;
@@ -243,9 +256,13 @@ always @(posedge clk) begin
             tick_reg <= tick1_reg;
             tick1_reg <= tick1_reg + 1;
         end
-        if (stop && bnd_kind == KIND_EOE) begin
+        if (eoe_now) begin
             pad_reg <= LAYERS32[7:0];
             event_reg <= bnd_addr;
+        end
+        if (broken) begin
+            pad_reg <= LAYERS32[7:0];
+            event_reg <= event_reg + 16'd1;
         end
     end else if (padding && out_free) begin
         m_valid_reg <= 1'b1;
@@ -275,6 +292,7 @@ always @(posedge clk) begin
         in_event_reg <= 1'b0;
         pad_reg <= 0;
         eoe_pending_reg <= 1'b0;
+        event_reg <= 16'hFFFF;  // a broken first event is numbered 0
         avail_reg <= {WORDS{1'b1}};
     end
 end

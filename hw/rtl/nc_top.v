@@ -2,7 +2,8 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// NC_AXIS_WORDS: AER words per s_axis beat (generated beside nc_params.vh; port widths need it first)
+// NC_AXIS_WORDS: AER words per s_axis beat; NC_DEBUG_N, NC_DEBUG_W: widths of dbg_valid, dbg_data (generated
+// beside nc_params.vh; port widths need them first)
 `include "nc_ports.vh"
 // NC_REG_ADDR_W: the AXI4-Lite address width of the register map (neurocal/hw/regmap.py)
 `include "nc_regmap.vh"
@@ -21,6 +22,12 @@
  * The network's shape comes from the generated header nc_params.vh (neurocal.hw.generate), its
  * integers from the memory files it names, read at time zero ($readmemh): one build runs any
  * network of the same shape and widths once its memory files are rewritten.
+ *
+ * Debug output (NC_DEBUG = 1, for co-simulation: it keeps every hidden raster observable, which costs
+ * resources on a board): dbg_valid[l] is high in a cycle where hidden layer l (0 .. L-2) hands a token to
+ * the next stage, and dbg_data holds that token, {eoe, event[15:0], raster[n_{l+1}-1:0]}, from bit
+ * offset_l = sum_{j<l} (n_{j+1} + 17). Token k of an event is layer l's spike raster of tick k (T + L of
+ * them), then the end-of-event token. With NC_DEBUG = 0 both are one bit, tied to zero.
  */
 module nc_top
 (
@@ -37,6 +44,9 @@ module nc_top
     output wire        m_axis_tvalid,
     input  wire        m_axis_tready,
     output wire        m_axis_tlast,
+
+    output wire [`NC_DEBUG_N-1:0] dbg_valid,
+    output wire [`NC_DEBUG_W-1:0] dbg_data,
 
     input  wire [`NC_REG_ADDR_W-1:0] s_axil_awaddr,
     input  wire [2:0]  s_axil_awprot,
@@ -61,7 +71,7 @@ module nc_top
 
 // NC_LAYERS, NC_SIZES (layer i: inputs [32*i +: 32], neurons [32*(i+1) +: 32]), NC_LANES, NC_ROWS,
 // NC_BLOCK_BANKS, NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_WORDS, NC_MEM_PREFIX, NC_FIFO_LOG2, NC_WRITABLE,
-// NC_SRC_HASH, NC_PROFILE (capability registers)
+// NC_SRC_HASH, NC_PROFILE (capability registers), NC_DEBUG
 `include "nc_params.vh"
 
 localparam L = NC_LAYERS;
@@ -119,8 +129,11 @@ wire [1:0] mem_kind;
 wire [31:0] mem_addr;
 wire [MEM_W-1:0] mem_data;
 
-wire event_start, event_end, err_overflow_rx;
-wire [7:0] err_malformed;
+wire event_start, event_end, err_overflow_rx, err_framing;
+wire [7:0] err_malformed_rx;
+// a broken frame (tlast without an end-of-event word) counts as one malformed word until the register map
+// gives it a counter of its own
+wire [7:0] err_malformed = err_malformed_rx + {7'd0, err_framing};
 localparam N0 = NC_SIZES[31:0];
 
 nc_aer_rx #(
@@ -140,8 +153,9 @@ nc_aer_rx #(
     .m_ready(src_ready[0]),
     .event_start(event_start),
     .event_end(event_end),
-    .err_malformed(err_malformed),
-    .err_overflow(err_overflow_rx)
+    .err_malformed(err_malformed_rx),
+    .err_overflow(err_overflow_rx),
+    .err_framing(err_framing)
 );
 
 generate
@@ -209,6 +223,38 @@ generate
                 .mem_rvalid(layer_mem_rvalid[i])
             );
         end
+    end
+endgenerate
+
+// debug output: the tokens between hidden layers, where each is handed on
+function integer debug_offset;
+    input integer l;
+    integer j, w;
+    begin
+        w = 0;
+        for (j = 0; j < l; j = j + 1) w = w + NC_SIZES[32*(j+1) +: 32] + 17;
+        debug_offset = w;
+    end
+endfunction
+// check configuration: the port widths (nc_ports.vh) must match the shape (nc_params.vh)
+initial begin
+    if (NC_DEBUG != 0 && L > 1 && (`NC_DEBUG_N != L - 1 || `NC_DEBUG_W != debug_offset(L - 1))) begin
+        $error("Error: NC_DEBUG_N/NC_DEBUG_W of nc_ports.vh do not match the shape of nc_params.vh; generate both together (instance %m)");
+        $finish;
+    end
+end
+
+generate
+    if (NC_DEBUG != 0 && L > 1) begin : debug
+        for (i = 1; i < L; i = i + 1) begin : hidden
+            localparam NW = NC_SIZES[32*i +: 32] + 17;
+            assign dbg_valid[i-1] = src_valid[i] && src_ready[i];
+            // zero between handshakes: one record holds defined values of every layer
+            assign dbg_data[debug_offset(i-1) +: NW] = dbg_valid[i-1] ? src_data[i][NW-1:0] : {NW{1'b0}};
+        end
+    end else begin : no_debug
+        assign dbg_valid = 0;
+        assign dbg_data = 0;
     end
 endgenerate
 

@@ -10,7 +10,8 @@ The caller compares them with what the golden functions give.
 
 An "axis" source may also give ``keeps``: per frame, one 4-bit tkeep per word (0: absent word, 0xF: present,
 else malformed; default all 0xF). ``rx_stats`` (a JSON file name) makes the testbench watch ``nc_aer_rx``'s
-side outputs and write there: the sum of ``err_malformed``, the counts of ``event_start`` and ``event_end``,
+side outputs and write there: the sum of ``err_malformed``, the counts of ``event_start``, ``event_end``,
+``err_framing`` (``framing``) and ``err_overflow`` (``overflow``),
 the beats taken, and ``cycles``: from the first cycle with ``s_axis_tvalid`` high to the last beat taken,
 inclusive (meaningful without back-pressure, when the source never pauses).
 
@@ -93,6 +94,8 @@ async def _watch_rx(dut, stats: dict[str, int]) -> None:
         stats["malformed"] += int(dut.err_malformed.value)
         stats["event_start"] += int(dut.event_start.value)
         stats["event_end"] += int(dut.event_end.value)
+        stats["framing"] += int(dut.err_framing.value)
+        stats["overflow"] += int(dut.err_overflow.value)
         if valid and dut.s_axis_tready.value:
             stats["beats"] += 1
             stats["cycles"] = cycle - first_valid + 1
@@ -167,7 +170,7 @@ async def stage_streams(dut) -> None:
     else:
         cocotb.start_soon(_drive_tokens(dut, [int(t, 16) for t in cfg["tokens"]], _pauses(1, p)))
 
-    stats = {"malformed": 0, "event_start": 0, "event_end": 0, "beats": 0, "cycles": 0}
+    stats = {"malformed": 0, "event_start": 0, "event_end": 0, "framing": 0, "overflow": 0, "beats": 0, "cycles": 0}
     if cfg.get("rx_stats"):
         cocotb.start_soon(_watch_rx(dut, stats))
 

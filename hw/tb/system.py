@@ -4,9 +4,11 @@ Configuration (JSON file named by ``$NC_TB_CONFIG``): ``input`` (.npy of uint32 
 ``output`` (.npz written here: output words, cycles, registers), ``hash`` (first 64 bits expected in the
 registers), ``crc`` (run the CRC walk after loading, before streaming; -1 in the record otherwise),
 ``backpressure`` (random pauses on both streams), ``latency`` (one event at a time, reading its cycle
-count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``. Register offsets and fields come from
-``neurocal.hw.regmap``; the memory helpers here (``write_words``, ``read_words``, ``run_crc``) serve the
-register testbench (``registers.py``) too.
+count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``, ``debug`` (record ``dbg_valid``/``dbg_data``
+of a build with the debug output: ``layers`` in the output, one "valid data" hex line per cycle with a hidden
+layer's handshake), ``frame_lengths`` (words per frame, tlast on its last beat; default: a frame per event, up to
+its end-of-event word). Register offsets and fields come from ``neurocal.hw.regmap``; the memory helpers here
+(``write_words``, ``read_words``, ``run_crc``) serve the register testbench (``registers.py``) too.
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
 """
@@ -104,8 +106,11 @@ async def run_crc(axil: AxiLiteMaster, timeout_ns: float) -> dict:
 async def stream_events(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
     words = np.load(cfg["input"]).astype(np.uint32)
-    ends = np.flatnonzero((words >> KIND_SHIFT) == KIND_END_OF_EVENT)
-    events = np.split(words, ends[:-1] + 1) if len(ends) else []
+    if cfg.get("frame_lengths") is not None:  # frames as given (e.g. one whose end-of-event word is lost)
+        events = np.split(words, np.cumsum(cfg["frame_lengths"])[:-1])
+    else:
+        ends = np.flatnonzero((words >> KIND_SHIFT) == KIND_END_OF_EVENT)
+        events = np.split(words, ends[:-1] + 1) if len(ends) else []
     period = float(cfg.get("clock_ns", 4.0))
     timeout_ns = float(cfg["timeout_cycles"]) * period
 
@@ -141,6 +146,18 @@ async def stream_events(dut) -> None:
 
     out: list[int] = []
     cycles: list[int] = []
+    layers: list[str] = []
+
+    async def watch_layers() -> None:
+        # values before the edge (the DUT's registers change after RisingEdge): the handshake of that cycle
+        while True:
+            await RisingEdge(dut.clk)
+            valid = int(dut.dbg_valid.value)
+            if valid and not dut.rst.value:
+                layers.append(f"{valid:x} {int(dut.dbg_data.value):x}")
+
+    if cfg.get("debug"):
+        cocotb.start_soon(watch_layers())
 
     async def receive(e: int) -> None:
         try:
@@ -173,7 +190,8 @@ async def stream_events(dut) -> None:
     malformed = await axil.read_dword(REG["MALFORMED"])
     np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
              total_cycles=round(total_ns / period), status=status, events_in=events_in,
-             events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc)
+             events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
+             layers=np.array(layers, dtype=str))
     if events_in != len(events) or events_out != len(events):
         fail(f"registers count {events_in} events in and {events_out} out, {len(events)} were sent")
     if status & ERRORS and not cfg.get("expect_errors"):

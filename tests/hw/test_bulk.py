@@ -92,3 +92,15 @@ def test_hypothesis_networks_on_one_verilator_build(seed, extreme, groups, reado
     run = run_stream(net, spikes, sim="verilator", build_root=hw_build_root,
                      shape=shape_for_any([16, 12, 9, 5], [4, 12, 2]))
     _check(net, spikes, run.result)
+
+
+@pytest.mark.parametrize("mutation", ["weight", "threshold"])
+def test_a_hidden_layer_mutation_is_reported_at_its_layer_tick_and_neuron(mutation, hw_build_root) -> None:
+    """The core's memory files hold a network that differs from the golden one in one hidden-layer weight or
+    threshold whose effect never reaches the output: the debug output still shows it, at its layer."""
+    from tests.hw.mutants import SIZES, check_reported, reference_and_mutants
+
+    net, spikes, mutants = reference_and_mutants(31)
+    shape = shape_for_any(SIZES, [4, 7, 3], words=2)
+    run = run_stream(mutants[mutation], spikes, sim="icarus", build_root=hw_build_root, shape=shape)
+    check_reported(net, mutants[mutation], spikes, run.result)

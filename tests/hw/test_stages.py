@@ -167,6 +167,111 @@ def test_rx_random_beats_absent_and_malformed_words(sim: str, words: int, n_in: 
             assert stats["cycles"] == _rx_cycles(frames, keeps, layers)
 
 
+def _rx_model(frames: list[list[int]], keeps: list[list[int]], n_in: int, layers: int) -> tuple[list[int], dict]:
+    """What nc_aer_rx emits for ``frames`` (each sent with tlast on its last beat), word by word as its
+    docstring states: the tokens and the counts of malformed words, broken frames (tlast without an
+    end-of-event word) and tick overflows."""
+    tokens: list[int] = []
+    counts = {"malformed": 0, "framing": 0, "overflow": 0, "events": 0}
+    state = {"tick": 0, "raster": 0, "last": -1, "open": False, "number": 0xFFFF}
+
+    def close(number: int) -> None:
+        if state["tick"] + layers > 16383:
+            counts["overflow"] += 1
+        tokens.append(_token(state["raster"], n_in))  # spikes after the last end-of-tick: the first appended tick
+        tokens.extend([_token(0, n_in)] * (layers - 1))
+        tokens.append(_token(0, n_in, eoe=True, event=number))
+        counts["events"] += 1
+        state.update(tick=0, raster=0, last=-1, open=False, number=number)
+
+    for words, keep in zip(frames, keeps, strict=True):
+        for word, k in zip(words, keep, strict=True):
+            if k == 0:
+                continue
+            state["open"] = True
+            kind, tick, addr = word >> 30, word >> 16 & 0x3FFF, word & 0xFFFF
+            if k != 0xF or kind == 3:
+                counts["malformed"] += 1
+            elif kind == aer.KIND_SPIKE:
+                if tick == state["tick"] and addr < n_in and addr > state["last"]:
+                    state["raster"] |= 1 << addr
+                    state["last"] = addr
+                else:
+                    counts["malformed"] += 1
+            else:
+                counts["malformed"] += tick != state["tick"]  # a marker with a wrong tick still closes
+                if kind == aer.KIND_END_OF_TICK:
+                    tokens.append(_token(state["raster"], n_in))
+                    state.update(tick=(state["tick"] + 1) & 0x3FFF, raster=0, last=-1)
+                else:
+                    close(addr)
+        if state["open"]:  # tlast without the end-of-event word
+            counts["framing"] += 1
+            close((state["number"] + 1) & 0xFFFF)
+    return tokens, counts
+
+
+def _framing_frames(rng: np.random.Generator, n_in: int) -> list[list[int]]:
+    """Events, one frame each: clean; its end-of-event word lost; an end-of-tick word missing; spikes after
+    the last tick (tick field T); clean again; a lost end-of-event word in the last frame of the stream."""
+    spikes = rng.random((6, 5, n_in)) < 0.3
+    frames = [[int(w) for w in aer.encode_events(spikes[e : e + 1], first_event=e)] for e in range(len(spikes))]
+    frames[1].pop()  # the EOE word
+    eots = [i for i, w in enumerate(frames[2]) if w >> 30 == aer.KIND_END_OF_TICK]
+    del frames[2][eots[2]]
+    frames[3][-1:-1] = [int(aer.pack(aer.KIND_SPIKE, 5, a)) for a in (0, 3, n_in - 1)]
+    frames[5].pop()
+    return frames
+
+
+@pytest.mark.parametrize(("sim", "words", "n_in"), [("icarus", 5, 37), ("verilator", 16, 37)])
+def test_rx_framing_lost_end_of_event_missing_end_of_tick_late_spikes(sim, words, n_in, hw_build_root) -> None:
+    """tlast ends an event: a frame whose end-of-event word is lost is closed at its last beat and counted
+    (err_framing), and the next event starts clean; a missing end-of-tick word and spikes after the last tick
+    follow the docstring's rules; with back-pressure on both sides nothing hangs or changes. (Builds shared with
+    test_rx_random_beats_absent_and_malformed_words.)"""
+    layers = 2
+    built = simulators.build(sim, "nc_aer_rx", rtl_sources(["nc_aer_rx"]),
+                             hw_build_root / f"rx-{sim}-{words}-{n_in}",
+                             parameters={"N_IN": n_in, "LAYERS": layers, "WORDS": words})
+    frames = _framing_frames(np.random.default_rng(words), n_in)
+    keeps = [[0xF] * len(f) for f in frames]
+    expected, counts = _rx_model(frames, keeps, n_in, layers)
+    assert counts["framing"] == 2 and counts["malformed"] > 0 and counts["events"] == len(frames)
+    for backpressure in (False, True):
+        name = f"framing-{int(backpressure)}"
+        stats_path = built.build_dir / f"run-{name}" / "stats.json"
+        got = _run(built, {"source": "axis", "frames": frames, "sink": "tokens", "expected": len(expected),
+                           "backpressure": backpressure, "rx_stats": str(stats_path)}, name)
+        for i, (g, x) in enumerate(zip(got, expected, strict=True)):
+            assert g == x, f"token {i}: got {g:#x}, expected {x:#x} (model)"
+        stats = json.loads(stats_path.read_text())
+        assert {k: stats[k] for k in ("malformed", "framing", "overflow")} == {
+            k: counts[k] for k in ("malformed", "framing", "overflow")}
+        assert stats["event_start"] == stats["event_end"] == len(frames)
+
+
+def test_rx_tick_overflow_is_flagged(hw_build_root) -> None:
+    """T + LAYERS beyond the 14-bit tick field raises err_overflow once, at the event's end, and the stream
+    goes on (Verilator: 16 382 ticks)."""
+    n_in, layers, words = 37, 2, 16
+    built = simulators.build("verilator", "nc_aer_rx", rtl_sources(["nc_aer_rx"]),
+                             hw_build_root / f"rx-verilator-{words}-{n_in}",
+                             parameters={"N_IN": n_in, "LAYERS": layers, "WORDS": words})
+    long = np.zeros((1, 16382, n_in), dtype=bool)
+    long[0, 16381, 5] = True
+    frames = [[int(w) for w in aer.encode_events(long)],
+              [int(w) for w in aer.encode_events(np.ones((1, 2, n_in), dtype=bool), first_event=1)]]
+    expected, counts = _rx_model(frames, [[0xF] * len(f) for f in frames], n_in, layers)
+    assert counts["overflow"] == 1
+    stats_path = built.build_dir / "run-overflow" / "stats.json"
+    got = _run(built, {"source": "axis", "frames": frames, "sink": "tokens", "expected": len(expected),
+                       "backpressure": False, "rx_stats": str(stats_path)}, "overflow")
+    assert got == expected
+    stats = json.loads(stats_path.read_text())
+    assert (stats["overflow"], stats["framing"], stats["malformed"]) == (1, 0, 0)
+
+
 LAYER_CASES = [  # (sim, n_in, n_out, lanes, rows)
     ("icarus", 7, 5, 2, 1),  # one bank, lanes < n_out (3 groups)
     ("icarus", 9, 4, 4, 3),  # a few banks, full lanes

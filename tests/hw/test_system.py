@@ -67,7 +67,11 @@ def test_calorimeter_events_icarus(hw_build_root) -> None:
     spikes = spikes[spikes.any(axis=(1, 2))][:3]  # events that light the front end
     assert len(spikes) == 3 and spikes.sum() > 1000
     net = random_network([400, 50, 30, 1], np.random.default_rng(5))
-    run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, latency=True)
+    # Icarus on its narrow default shape (2 words, 2 banks): the board's 16 words and 31 banks took minutes
+    from neurocal.hw.bulk import ICARUS_DEFAULTS
+
+    run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, latency=True,
+                           config=HwConfig(**ICARUS_DEFAULTS))
     _agree(net, spikes, run)
     # latency mode: one count per event; every input beat took a cycle, every tick a cycle in each layer
     beats = -(-(spikes.sum(axis=(1, 2)) + spikes.shape[1] + 1) // run.shape.words)
@@ -142,11 +146,11 @@ def test_a_missing_simulator_is_one_clear_line(monkeypatch) -> None:
         simulators.check_simulator("modelsim")
 
 
-@pytest.mark.parametrize(("lanes", "writable", "rows", "words"),
-                         [(1, True, 1, 1), (None, True, None, 16), (3, False, [4, 3], 3)])
-def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, tmp_path, rng) -> None:
+@pytest.mark.parametrize(("lanes", "writable", "rows", "words", "debug"),
+                         [(1, True, 1, 1, True), (None, True, None, 16, False), (3, False, [4, 3], 3, True)])
+def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, debug, tmp_path, rng) -> None:
     net = random_network([9, 7, 3], rng)
-    project = generate(net, tmp_path, HwConfig(lanes=lanes, writable=writable, rows=rows, words=words))
+    project = generate(net, tmp_path, HwConfig(lanes=lanes, writable=writable, rows=rows, words=words, debug=debug))
     vbin = simulators._verilator_bin()
     with simulators.simulator_env():
         lint = subprocess.run(
@@ -158,3 +162,42 @@ def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, tmp_p
                                f"-I{rtl_dir()}", "-s", "nc_top", *map(str, rtl_sources())],
                               capture_output=True, text=True, check=False)
         assert comp.returncode == 0, comp.stderr
+
+
+def test_a_hidden_layer_mutation_is_reported_under_cocotb(hw_build_root) -> None:
+    """The cocotb testbench records the debug output too: a threshold mutation that never reaches the output
+    is reported at its hidden layer, tick and neuron (the bulk harnesses: test_bulk)."""
+    from tests.hw.mutants import check_reported, reference_and_mutants
+
+    net, spikes, mutants = reference_and_mutants(32, n_events=2)
+    run = cosim.run_events(mutants["threshold"], spikes, sim="icarus", build_root=hw_build_root,
+                           config=HwConfig(words=2), backpressure=True)
+    check_reported(net, mutants["threshold"], spikes, run.result)
+
+
+def test_a_lost_end_of_event_word_is_closed_at_tlast_and_counted(hw_build_root) -> None:
+    """Event 1 loses its end-of-event word; its frame still ends with tlast: the core closes it there (numbered
+    after event 0), counts it as one malformed word, and event 2 is not merged into it. Every event's ticks
+    arrived, so every layer of all three matches the golden model. Back-pressure on both streams."""
+    rng = np.random.default_rng(8)
+    net = random_network([7, 6, 4], rng, readout="spikes")
+    spikes = rng.random((3, 6, 7)) < 0.4
+    frames = [list(aer.encode_events(spikes[e : e + 1], first_event=e)) for e in range(3)]
+    frames[1].pop()
+    data, shape = cosim.run_words(net, np.concatenate(frames).astype(np.uint32), sim="icarus",
+                                  build_root=hw_build_root, config=HwConfig(words=2), backpressure=True,
+                                  expect_errors=True, frame_lengths=[len(f) for f in frames])
+    assert data["malformed"] == 1 and data["status"] & 0b010 and data["events_in"] == 3
+    layers = cosim.decode_layers(net, shape, cosim.parse_layer_records(data["layers"]), 3, spikes.shape[1])
+    result = cosim.decode_result(net, data["words"], spikes.shape, "rtl-icarus", layer_spikes=layers)
+    assert layers[0] is not None
+    cmp = compare_results(GoldenBackend().run(net, spikes), result)
+    assert cmp.first is None, f"after the lost end-of-event word: {cmp.first}"
+
+
+def test_a_cocotb_verilator_build_in_a_folder_with_a_space_is_one_clear_line(tmp_path) -> None:
+    """cocotb's Verilator flow runs make in the build folder, which GNU make cannot take with a space: refused
+    before any work, naming the fix (the bulk path builds elsewhere instead: test_rtl_cli)."""
+    with pytest.raises(NeurocalError, match=r"Verilator's make cannot build .* \(--build-root\)$"):
+        simulators.build("verilator", "nc_top", rtl_sources(), tmp_path / "my build")
+    assert not (tmp_path / "my build").exists()

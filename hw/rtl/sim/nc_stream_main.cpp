@@ -1,8 +1,10 @@
 // Verilator main of the bulk co-simulation (nc_stream_tb.v): the stream side of the testbench in C++.
 //
-//   Vstream +in=<file> +out=<file> +cycles=<file> [+serial] [+max_cycles=N]
+//   Vstream +in=<file> +out=<file> +cycles=<file> [+serial] [+max_cycles=N] [+layers=<file>]
 //
-// Same plusargs, files and summary line as the Icarus testbench. The input words (hex, one per line) are
+// Same plusargs, files and summary line as the Icarus testbench (+layers, the hidden layers' tokens of a build
+// with the debug output, is written by the testbench's Verilog, which Verilator compiles too; tlast is derived
+// there from the beat). The input words (hex, one per line) are
 // read once into memory; each clock cycle this loop does what the Icarus testbench's clocked block does
 // with the values before the edge (handshake, next beat, output word, end of event), hands the next beat
 // to the testbench's ports (registered at the edge, so the design sees the same stream cycle for cycle),

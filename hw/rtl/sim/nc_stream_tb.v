@@ -4,8 +4,9 @@
 
 /*
  * Bulk co-simulation testbench of nc_top: streams AER words into s_axis, one beat of up to
- * `NC_AXIS_WORDS words per cycle (an event starts a new beat; tkeep marks the words present), with
- * the output always ready, and records every output word and every event's cycle count.
+ * `NC_AXIS_WORDS words per cycle (an event starts a new beat; tkeep marks the words present; tlast marks
+ * the beat holding the end-of-event word), with the output always ready, and records every output word,
+ * every event's cycle count and, with +layers (a build with NC_DEBUG), every hidden layer's tokens.
  *
  * Icarus: file-driven, plusargs
  *   +in=<file>      input words (hex, one per line)
@@ -13,6 +14,8 @@
  *   +cycles=<file>  per event: cycles from its first input word to its end-of-event word out
  *   +serial         send an event only after the previous one has left (latency, no queueing)
  *   +max_cycles=N   give up after N cycles (default 2^31 - 1): a stalled design ends the run
+ *   +layers=<file>  per cycle with a dbg_valid bit set: "<dbg_valid hex> <dbg_data hex>" (both simulators:
+ *                   written by this module's Verilog, also under Verilator)
  * and prints "nc_stream_tb: <events> events, <cycles> cycles" at the end.
  *
  * Verilator: the same plusargs, handled by nc_stream_main.cpp, which reads the input file once,
@@ -61,6 +64,22 @@ wire s_axis_tready;
 wire [31:0] m_axis_tdata;
 wire m_axis_tvalid;
 wire m_axis_tlast;
+wire [`NC_DEBUG_N-1:0] dbg_valid;
+wire [`NC_DEBUG_W-1:0] dbg_data;
+
+// tlast: the beat holds an end-of-event word (each event starts a new beat, so it is the event's last)
+function beat_has_eoe;
+    input [32*WORDS-1:0] data;
+    input [4*WORDS-1:0] keep;
+    integer q;
+    begin
+        beat_has_eoe = 1'b0;
+        for (q = 0; q < WORDS; q = q + 1) begin
+            if (keep[4*q +: 4] == 4'hF && data[32*q+30 +: 2] == 2'b10) beat_has_eoe = 1'b1;
+        end
+    end
+endfunction
+wire s_axis_tlast = beat_has_eoe(s_axis_tdata, s_axis_tkeep);
 
 wire s_axil_awready, s_axil_wready, s_axil_bvalid, s_axil_arready, s_axil_rvalid;
 wire [1:0] s_axil_bresp, s_axil_rresp;
@@ -73,11 +92,13 @@ nc_top dut (
     .s_axis_tkeep(s_axis_tkeep),
     .s_axis_tvalid(s_axis_tvalid),
     .s_axis_tready(s_axis_tready),
-    .s_axis_tlast(1'b0),
+    .s_axis_tlast(s_axis_tlast),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tvalid(m_axis_tvalid),
     .m_axis_tready(1'b1),
     .m_axis_tlast(m_axis_tlast),
+    .dbg_valid(dbg_valid),
+    .dbg_data(dbg_data),
     .s_axil_awaddr(8'd0),
     .s_axil_awprot(3'd0),
     .s_axil_awvalid(1'b0),
@@ -102,6 +123,22 @@ nc_top dut (
 always @(posedge clk) begin
     if (rst_count != 3'd4) rst_count <= rst_count + 1;
     rst <= rst_count != 3'd4;
+end
+
+// hidden layers' tokens (an optional file, so the same build also runs without it)
+integer flayers = 0;
+reg [8*1024-1:0] layers_name;
+initial begin
+    if ($value$plusargs("layers=%s", layers_name)) begin
+        flayers = $fopen(layers_name, "w");
+        if (flayers == 0) begin
+            $display("nc_stream_tb: error: cannot open %0s", layers_name);
+            $finish;
+        end
+    end
+end
+always @(posedge clk) begin
+    if (!rst && flayers != 0 && dbg_valid != 0) $fwrite(flayers, "%h %h\n", dbg_valid, dbg_data);
 end
 
 `ifdef VERILATOR
@@ -200,6 +237,7 @@ always @(posedge clk) begin
                      cycle >= max_cycles ? " (max_cycles reached: stalled?)" : "");
             $fclose(fout);
             $fclose(fcyc);
+            if (flayers != 0) $fclose(flayers);
             $finish;
         end
     end
