@@ -194,6 +194,7 @@ def run_registers(net: IntNetwork, words: np.ndarray, change: dict, *, sim: str 
     project, built = prepare(net, sim, build_root, shape=shape, config=config)
     run_dir = built.build_dir / "run-registers"
     run_dir.mkdir(parents=True, exist_ok=True)
+    link_memories(project, run_dir)
     words = np.asarray(words, dtype=np.uint32)
     np.save(run_dir / "input.npy", words)
     n_words = sum(len(m["words"]) * (len(m["words"][0]) + 2) for m in axil_writes(net, project.shape))
