@@ -18,9 +18,9 @@ import numpy as np
 from neurocal import aer
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
-from neurocal.hw import simulators
+from neurocal.hw import regmap, simulators
 from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, memory_images, shape_from_config
-from neurocal.hw.sources import rtl_sources
+from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
 
 TOPLEVEL = "nc_top"
@@ -53,7 +53,7 @@ def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | Non
     project = generate(net, build_root / f"gen-{key}", config, shape=shape,
                        command=f"neurocal.hw.cosim ({sim}, shape {key})")
     built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_root / f"{sim}-{key}{'-waves' if waves else ''}",
-                             includes=[project.include_dir], waves=waves)
+                             includes=[project.include_dir, rtl_dir()], waves=waves)
     return project, built
 
 
@@ -106,18 +106,18 @@ def run_words(
 
 def axil_writes(net: IntNetwork, shape: HwShape) -> list[dict]:
     """``net``'s memory words as AXI4-Lite loads: per memory (layer, kind, first address), each word as
-    32-bit dwords (least significant first), in the register map of nc_axil_regs (a weight bank ``b``
-    starts at address ``b << 20``)."""
-    kinds = {"w": 0, "p": 1, "c": 2}
+    32-bit dwords (least significant first), in the order of :func:`memory_images` (the CRC walk's), as
+    ``neurocal.hw.regmap`` defines the memories (a weight bank ``b`` starts at address ``b << 20``)."""
+    kinds = {"w": regmap.KIND_WEIGHTS, "p": regmap.KIND_PARAMS, "c": regmap.KIND_CONFIG}
     out = []
     for name, lines in memory_images(net, shape).items():
         addr = 0
         if name == "hash.mem":
-            layer, kind = 0, 3
+            layer, kind = 0, regmap.KIND_HASH
         else:
             layer, kind = int(name[1:3]), kinds[name[4]]
-            if kind == 0:
-                addr = int(name[5:8]) << 20  # l<layer>_w<bank>.mem
+            if kind == regmap.KIND_WEIGHTS:
+                addr = int(name[5:8]) << regmap.BANK_SHIFT  # l<layer>_w<bank>.mem
         n_dw = -(-len(lines[0]) * 4 // 32)
         words = [[(int(x, 16) >> (32 * k)) & 0xFFFFFFFF for k in range(n_dw)] for x in lines]
         out.append({"layer": layer, "kind": kind, "addr": addr, "words": words})

@@ -35,6 +35,12 @@
  * one word {spiking, weight_exp[3:0]} (signed exponent). Files: MEM_PREFIX + "l<LAYER>_w<bank>.mem",
  * "l<LAYER>_p.mem", "l<LAYER>_c.mem" (LAYER 00..99, bank 000..999). Over the mem_* port a weight
  * word's address is bank << 20 | word.
+ *
+ * Memory reads (mem_re, while busy == 0): mem_rvalid pulses 2 cycles after mem_re (mem_re
+ * sampled at edge 0, mem_rdata valid after edge 2), with the word zero-extended to MEM_W; one read per
+ * cycle may be in flight. A weight read uses the bank's one read port (the bank then stays single-port
+ * block RAM or one distributed RAM) and the adder tree, where the idle banks add zero. An address outside
+ * the selected memory reads 0 and pulses mem_overflow with mem_re.
  */
 module nc_lif_layer #
 (
@@ -85,7 +91,13 @@ module nc_lif_layer #
     input  wire [1:0]  mem_kind,
     input  wire [31:0] mem_addr,
     input  wire [MEM_W-1:0] mem_data,
-    output wire        mem_overflow    // pulse: mem_we outside the selected memory
+    output wire        mem_overflow,   // pulse: mem_we or mem_re outside the selected memory
+
+    // memory read port (same kinds and addresses; use while idle): the word, zero-extended, 2 cycles
+    // after mem_re, for one cycle; 0 outside the selected memory
+    input  wire        mem_re,
+    output wire [MEM_W-1:0] mem_rdata,
+    output wire        mem_rvalid
 );
 
 localparam GROUPS = (N_OUT + LANES - 1) / LANES;
@@ -99,6 +111,30 @@ localparam [31:0] G_LAST32 = GROUPS - 1;
 localparam [GW-1:0] G_LAST = G_LAST32[GW-1:0];
 localparam W_W = 9;
 localparam P_W = 61;
+
+// check configuration
+initial begin
+    if (N_IN < 1 || N_OUT < 1) begin
+        $error("Error: N_IN and N_OUT must be at least 1 (instance %m)");
+        $finish;
+    end
+    if (LANES < 1) begin
+        $error("Error: LANES must be at least 1 (instance %m)");
+        $finish;
+    end
+    if (ROWS < 1 || ROWS > N_IN || BLOCK_BANKS < 0 || BLOCK_BANKS > ROWS) begin
+        $error("Error: ROWS must be 1..N_IN and BLOCK_BANKS 0..ROWS (instance %m)");
+        $finish;
+    end
+    if (U_W < 25 || U_W > 32 || ACC_W < W_W || ACC_W > 48) begin
+        $error("Error: U_W must be 25..32 and ACC_W 9..48 (instance %m)");
+        $finish;
+    end
+    if (MEM_W < LANES * W_W || MEM_W < P_W) begin
+        $error("Error: MEM_W must be at least LANES*9 and 61 (instance %m)");
+        $finish;
+    end
+end
 
 localparam [7:0] DIGIT_TENS = 8'd48 + LAYER / 10;
 localparam [7:0] DIGIT_ONES = 8'd48 + LAYER % 10;
@@ -190,8 +226,15 @@ generate
         /* verilator lint_off UNUSEDSIGNAL */
         wire [31:0] rd_addr = {{(32-RW){1'b0}}, sel} * GROUPS + {{(32-GW){1'b0}}, a_g_reg};
         /* verilator lint_on UNUSEDSIGNAL */
-        wire [31:0] wr_word = {12'd0, mem_addr[19:0]};
-        wire wr_en = WRITABLE != 0 && mem_we && mem_kind == 2'd0 && mem_addr[31:20] == b && wr_word < BANK_WORDS;
+        wire [31:0] mem_word = {12'd0, mem_addr[19:0]};
+        wire mem_here = mem_kind == 2'd0 && mem_addr[31:20] == b && mem_word < BANK_WORDS;
+        wire wr_en = WRITABLE != 0 && mem_we && mem_here;
+        // a memory read (idle: no spike pending) shares the bank's one read port; the word goes through the
+        // adder tree, where every other bank adds zero
+        wire rd_en = has || (mem_re && mem_here);
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [31:0] rd_word = has ? rd_addr : mem_word;
+        /* verilator lint_on UNUSEDSIGNAL */
         // a bank with nothing to read outputs zero: the read register's synchronous reset, free in the
         // flip-flop or block RAM, instead of an AND per weight bit in front of the adder tree. The two
         // branches differ only in the block RAM's ram_style attribute (yosys and Vivado read it; simulators
@@ -203,9 +246,9 @@ generate
                 $readmemh(W_FILE, w_mem);
             end
             always @(posedge clk) begin
-                if (has) rd_reg <= w_mem[rd_addr];
+                if (rd_en) rd_reg <= w_mem[rd_word];
                 else rd_reg <= {LANES*W_W{1'b0}};
-                if (wr_en) w_mem[wr_word] <= mem_data[LANES*W_W-1:0];
+                if (wr_en) w_mem[mem_word] <= mem_data[LANES*W_W-1:0];
                 if (rst) rd_reg <= {LANES*W_W{1'b0}};
             end
         end else begin : distributed_ram
@@ -216,9 +259,9 @@ generate
                 $readmemh(W_FILE, w_mem);
             end
             always @(posedge clk) begin
-                if (has) rd_reg <= w_mem[rd_addr];
+                if (rd_en) rd_reg <= w_mem[rd_word];
                 else rd_reg <= {LANES*W_W{1'b0}};
-                if (wr_en) w_mem[wr_word] <= mem_data[LANES*W_W-1:0];
+                if (wr_en) w_mem[mem_word] <= mem_data[LANES*W_W-1:0];
                 if (rst) rd_reg <= {LANES*W_W{1'b0}};
             end
         end
@@ -231,6 +274,7 @@ wire [31:0] rd_idx = {31'd0, rd_p_reg} * GROUPS + {{(32-GW){1'b0}}, rd_g_reg};
 /* verilator lint_on UNUSEDSIGNAL */
 wire [LANES*ACC_W-1:0] acc_rd = acc_reg[rd_idx];
 wire [LANES*ACC_W-1:0] acc_sum;
+wire [LANES*W_W-1:0] tree_word;
 // a balanced adder tree per lane (log2 ROWS levels), heap order: node n adds nodes 2n+1 and 2n+2,
 // the TP leaves are the banks' words. A node LEVEL levels above the
 // leaves holds the exact sum of 2^LEVEL 9-bit weights, so its adder is only min(ACC_W, 9 + LEVEL) bits
@@ -268,6 +312,8 @@ generate
             end
         end
         assign acc_sum[k*ACC_W +: ACC_W] = acc_rd[k*ACC_W +: ACC_W] + tree[2*TP-2].node;
+        // a memory read's word: the one bank read adds to zeros (its 9-bit weights, sign-extended)
+        assign tree_word[k*W_W +: W_W] = tree[2*TP-2].node[W_W-1:0];
     end
 endgenerate
 
@@ -350,7 +396,7 @@ endgenerate
 // ---------------------------------------------------------------- memory writes
 wire mem_in_range = (mem_kind == 2'd0 && {20'd0, mem_addr[31:20]} < ROWS && {12'd0, mem_addr[19:0]} < BANK_WORDS)
                     || (mem_kind == 2'd1 && mem_addr < N_PAD) || (mem_kind == 2'd2 && mem_addr == 0);
-assign mem_overflow = mem_we && (!mem_in_range || WRITABLE == 0);
+assign mem_overflow = (mem_we && (!mem_in_range || WRITABLE == 0)) || (mem_re && !mem_in_range);
 wire [MEM_W-1:0] unused_mem_data = mem_data;
 
 generate
@@ -366,6 +412,36 @@ generate
         end
     end
 endgenerate
+
+// ---------------------------------------------------------------- memory reads
+// cycle 1: the bank's read register (weights), or the parameter/config word; cycle 2: mem_rdata_reg
+reg mem_re_reg;
+reg [1:0] mem_kind_reg;
+reg [P_W-1:0] p_rd_reg;
+reg [4:0] c_rd_reg;
+reg [MEM_W-1:0] mem_rdata_reg;
+reg mem_rvalid_reg;
+assign mem_rdata = mem_rdata_reg;
+assign mem_rvalid = mem_rvalid_reg;
+
+always @(posedge clk) begin
+    mem_re_reg <= mem_re;
+    mem_kind_reg <= mem_kind;
+    p_rd_reg <= mem_re && mem_kind == 2'd1 && mem_addr < N_PAD ? p_mem[mem_addr] : {P_W{1'b0}};
+    c_rd_reg <= mem_re && mem_kind == 2'd2 && mem_addr == 0 ? c_mem[0] : 5'd0;
+    mem_rvalid_reg <= mem_re_reg;
+    mem_rdata_reg <= {MEM_W{1'b0}};
+    case (mem_kind_reg)
+        2'd0: mem_rdata_reg[LANES*W_W-1:0] <= tree_word;
+        2'd1: mem_rdata_reg[P_W-1:0] <= p_rd_reg;
+        2'd2: mem_rdata_reg[4:0] <= c_rd_reg;
+        default: ;
+    endcase
+    if (rst) begin
+        mem_re_reg <= 1'b0;
+        mem_rvalid_reg <= 1'b0;
+    end
+end
 
 // ---------------------------------------------------------------- outputs
 assign m_data = m_data_reg;

@@ -13,6 +13,11 @@ else malformed; default all 0xF). ``rx_stats`` (a JSON file name) makes the test
 side outputs and write there: the sum of ``err_malformed``, the counts of ``event_start`` and ``event_end``,
 the beats taken, and ``cycles``: from the first cycle with ``s_axis_tvalid`` high to the last beat taken,
 inclusive (meaningful without back-pressure, when the source never pauses).
+
+``reads`` (``nc_lif_layer`` only): ``[kind, addr]`` pairs read through the memory read port, with random
+gaps, once after reset (before any token) and once more after the outputs, when ``busy`` is low;
+``read_output`` (a JSON file name) receives ``{"before": [...], "after": [...]}``, per read its ``rdata``
+(hex), ``overflow`` (``mem_overflow`` in the ``mem_re`` cycle) and ``latency`` (cycles to ``mem_rvalid``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections import deque
 from pathlib import Path
 
 import cocotb
@@ -92,6 +98,36 @@ async def _watch_rx(dut, stats: dict[str, int]) -> None:
             stats["cycles"] = cycle - first_valid + 1
 
 
+async def _read_memories(dut, reads: list[list[int]], pause) -> list[dict]:
+    """Issue one ``mem_re`` per cycle (but for random gaps) and match each ``mem_rvalid`` pulse with the
+    oldest read in flight."""
+    in_flight: deque[tuple[int, int]] = deque()  # (issue cycle, mem_overflow)
+    results: list[dict] = []
+    cycle = i = 0
+    while len(results) < len(reads):
+        await FallingEdge(dut.clk)
+        cycle += 1
+        issue = i < len(reads) and not next(pause)
+        dut.mem_re.value = int(issue)
+        if issue:
+            dut.mem_kind.value, dut.mem_addr.value = reads[i]
+        await ReadOnly()
+        if dut.mem_rvalid.value:
+            if not in_flight:
+                fail(f"mem_rvalid in cycle {cycle} without a read in flight")
+            issued, overflow = in_flight.popleft()
+            results.append({"rdata": format(int(dut.mem_rdata.value), "x"), "overflow": overflow,
+                            "latency": cycle - issued})
+        if issue:
+            in_flight.append((cycle, int(dut.mem_overflow.value)))
+            i += 1
+        if in_flight and cycle - in_flight[0][0] > 50:
+            fail(f"no mem_rvalid within 50 cycles of the read of {reads[len(results)]}")
+    await FallingEdge(dut.clk)
+    dut.mem_re.value = 0
+    return results
+
+
 @cocotb.test()
 async def stage_streams(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
@@ -102,9 +138,16 @@ async def stage_streams(dut) -> None:
         dut.s_valid.value = 0
     if cfg["sink"] == "tokens":
         dut.m_ready.value = 0
+    reads = cfg.get("reads")
+    if reads is not None:
+        dut.mem_we.value = 0
+        dut.mem_re.value = 0
     dut.rst.value = 1
     await ClockCycles(dut.clk, 4)
     dut.rst.value = 0
+    read_out = {}
+    if reads is not None:
+        read_out["before"] = await _read_memories(dut, reads, _pauses(3, 0.3))
 
     if cfg["source"] == "axis":
         source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
@@ -143,5 +186,15 @@ async def stage_streams(dut) -> None:
         Path(cfg["output"]).write_text(json.dumps(out))
         fail(f"{len(out)} of {cfg['expected']} outputs within {cfg['timeout_cycles']} cycles (stalled stream)")
     Path(cfg["output"]).write_text(json.dumps(out))
+    if reads is not None:
+        for _ in range(100):
+            await FallingEdge(dut.clk)
+            await ReadOnly()
+            if not dut.busy.value:
+                break
+        else:
+            fail("busy still high 100 cycles after the last output")
+        read_out["after"] = await _read_memories(dut, reads, _pauses(4, 0.3))
+        Path(cfg["read_output"]).write_text(json.dumps(read_out))
     if cfg.get("rx_stats"):
         Path(cfg["rx_stats"]).write_text(json.dumps(stats))

@@ -12,7 +12,7 @@ import pytest
 from neurocal import aer
 from neurocal.golden import GoldenBackend
 from neurocal.hw import simulators
-from neurocal.hw.generate import generate, shape_for
+from neurocal.hw.generate import generate, memory_images, shape_for
 from neurocal.hw.sources import rtl_sources
 from neurocal.testnets import random_network
 
@@ -175,8 +175,9 @@ LAYER_CASES = [  # (sim, n_in, n_out, lanes, rows)
 ]
 
 
-@pytest.mark.parametrize(("sim", "n_in", "n_out", "lanes", "rows"), LAYER_CASES)
-def test_layer_matches_the_golden_model(sim, n_in, n_out, lanes, rows, hw_build_root) -> None:
+def _layer(sim: str, n_in: int, n_out: int, lanes: int, rows: int, hw_build_root) -> tuple:
+    """A random layer, its events, the tokens in and the tokens the golden model expects out, and its build:
+    (net, shape, built, tokens, expected)."""
     rng = np.random.default_rng(n_in * 100 + rows)
     net = random_network([n_in, n_out], rng, extreme=True, readout="spikes", groups=2)
     spikes = rng.random((3, 8, n_in)) < 0.5
@@ -194,10 +195,48 @@ def test_layer_matches_the_golden_model(sim, n_in, n_out, lanes, rows, hw_build_
         expected += [_token(_raster(t), 24 * n_out) for t in ref.output_spikes[e]]
         volts = sum((int(v) & 0xFFFFFF) << (24 * n) for n, v in enumerate(ref.v_final[-1][e]))
         expected.append(_token(volts, 24 * n_out, eoe=True, event=e))
-    got = _run(built, {"source": "tokens", "tokens": [format(t, "x") for t in tokens], "sink": "tokens",
-                       "expected": len(expected), "backpressure": True}, "events")
+    return net, shape, built, tokens, expected
+
+
+def _check_tokens(got: list[int], expected: list[int]) -> None:
     for i, (g, x) in enumerate(zip(got, expected, strict=True)):
         assert g == x, f"token {i}: got {g:#x}, expected {x:#x} (golden)"
+
+
+@pytest.mark.parametrize(("sim", "n_in", "n_out", "lanes", "rows"), LAYER_CASES)
+def test_layer_matches_the_golden_model(sim, n_in, n_out, lanes, rows, hw_build_root) -> None:
+    _, _, built, tokens, expected = _layer(sim, n_in, n_out, lanes, rows, hw_build_root)
+    got = _run(built, {"source": "tokens", "tokens": [format(t, "x") for t in tokens], "sink": "tokens",
+                       "expected": len(expected), "backpressure": True}, "events")
+    _check_tokens(got, expected)
+
+
+# builds shared with test_layer_matches_the_golden_model
+@pytest.mark.parametrize(("sim", "n_in", "n_out", "lanes", "rows"), [LAYER_CASES[0], LAYER_CASES[3]])
+def test_layer_reads_back_every_memory_word(sim, n_in, n_out, lanes, rows, hw_build_root) -> None:
+    """Every word of every memory reads back as memory_images wrote it, 2 cycles after mem_re, before and
+    after a run of events (which still match the golden model); addresses outside a memory read 0 and pulse
+    mem_overflow."""
+    net, shape, built, tokens, expected = _layer(sim, n_in, n_out, lanes, rows, hw_build_root)
+    images = {name: [int(x, 16) for x in lines] for name, lines in memory_images(net, shape).items()}
+    reads, words = [], []
+    for b in range(rows):
+        bank = images[f"l00_w{b:03d}.mem"]
+        reads += [[0, (b << 20) | w] for w in range(len(bank))]
+        words += bank
+    reads += [[1, a] for a in range(len(images["l00_p.mem"]))] + [[2, 0]]
+    words += images["l00_p.mem"] + images["l00_c.mem"]
+    outside = [[0, rows << 20], [0, len(images["l00_w000.mem"])], [1, len(images["l00_p.mem"])], [2, 1], [3, 0]]
+    read_path = built.build_dir / "run-reads" / "reads.json"
+    got = _run(built, {"source": "tokens", "tokens": [format(t, "x") for t in tokens], "sink": "tokens",
+                       "expected": len(expected), "backpressure": True, "reads": reads + outside,
+                       "read_output": str(read_path)}, "reads")
+    _check_tokens(got, expected)
+    result = json.loads(read_path.read_text())
+    for when in ("before", "after"):
+        for (kind, addr), want, r in zip(reads + outside, words + [0] * len(outside), result[when], strict=True):
+            assert (int(r["rdata"], 16), r["overflow"], r["latency"]) == (want, int([kind, addr] in outside), 2), \
+                f"read {when} the events of kind {kind} at {addr:#x}: {r}, expected {want:#x}"
 
 
 @pytest.mark.parametrize(("sim", "n_out"), [("icarus", 3), ("icarus", 1), ("verilator", 5)])
