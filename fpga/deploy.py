@@ -24,7 +24,9 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from neurocal.atomic import atomic_dir, check_complete, check_output_dir
+import numpy as np
+
+from neurocal.atomic import MANIFEST, atomic_dir, check_complete, check_output_dir
 from neurocal.errors import NeurocalError
 from neurocal.fpga import project
 from neurocal.fpga.driver import CORE_VLNV
@@ -139,3 +141,52 @@ def load_deploy(folder: Path) -> tuple[dict[str, Any], IntNetwork, HwShape]:
     shape = info["shape"]
     hw = HwShape(**{k: tuple(v) if isinstance(v, list) else v for k, v in shape.items()})
     return info, net, hw
+
+
+def predictions(net: IntNetwork, result: Any) -> dict[str, Any]:
+    """A backend result's outputs in physical units, when the network names its training target: energy in MeV,
+    centroids in mm, dispersions in mm², the particle class; otherwise the decoded readout per output."""
+    if net.readout == "membrane":
+        out = net.decode_voltage(result.readout_v)
+    else:
+        counts = result.output_spikes.sum(axis=1).astype(float)
+        scale = np.asarray(net.metadata.get("decode_scale", np.ones(net.n_outputs)), dtype=float)
+        offset = np.asarray(net.metadata.get("decode_offset", np.zeros(net.n_outputs)), dtype=float)
+        out = counts * scale + offset
+    target = net.metadata.get("target")
+    if target is None:
+        return {"readout": out.tolist()}
+    from neurocal.models.data import CLASS_NAMES, TargetSpec
+    from neurocal.models.metrics import split_outputs
+
+    spec = TargetSpec(target)
+    mean = np.asarray(net.metadata.get("target_mean", [0.0] * spec.n_regression), dtype=float)
+    std = np.asarray(net.metadata.get("target_std", [1.0] * spec.n_regression), dtype=float)
+    reg, cls = split_outputs(out, spec, mean, std)
+    preds: dict[str, Any] = {}
+    for k, name in enumerate(spec.regression_names):
+        if name == "log10_energy_mev":
+            preds["energy_mev"] = (10.0 ** reg[:, k]).tolist()
+        else:
+            preds[name + ("_mm2" if name.startswith("sigma2") else "_mm")] = reg[:, k].tolist()
+    if cls is not None:
+        preds["class"] = [CLASS_NAMES[c] for c in cls]
+    return preds
+
+
+def add_overlay(folder: Path, built: Path) -> None:
+    """Rewrite ``folder`` (as a whole, new manifest) with ``built``'s ``.bit``, ``.hwh`` and reports in its
+    ``overlay/`` slot."""
+    check_deploy(folder)
+    names = [f"{project.OVERLAY_BASE}.bit", f"{project.OVERLAY_BASE}.hwh"]
+    for name in names:
+        if not (built / name).is_file():
+            raise NeurocalError(f"{built / name}: Vivado wrote no {name}; see its log")
+    with atomic_dir(folder, DEPLOY_KIND, option="--deploy") as tmp:
+        for path in folder.iterdir():
+            if path.name == MANIFEST:
+                continue
+            (shutil.copytree if path.is_dir() else shutil.copyfile)(path, tmp / path.name)
+        for path in built.iterdir():
+            if path.is_file() and path.name.startswith(project.OVERLAY_BASE):
+                shutil.copyfile(path, tmp / project.OVERLAY_DIR / path.name)

@@ -59,10 +59,11 @@ class StreamTimeout(TimeoutError):
     """A DMA transfer did not finish within the driver's timeout (a stalled stream)."""
 
 
-def split_transfers(words: np.ndarray, max_bytes: int) -> list[tuple[int, int]]:
-    """(first word, word count) of each send transfer for ``words``: at most ``max_bytes`` bytes each, cut after
-    an end-of-event word where one falls inside the limit, else at the limit (the core takes a stream, so a cut
-    inside an event changes nothing but the beat it lands on); every word is sent exactly once."""
+def split_transfers(words: np.ndarray, max_bytes: int, max_events: int | None = None) -> list[tuple[int, int]]:
+    """(first word, word count) of each send transfer for ``words``: at most ``max_bytes`` bytes and (if given)
+    ``max_events`` events each, cut after an end-of-event word where one falls inside the limits, else at the
+    byte limit (the core takes a stream, so a cut inside an event changes only the beat it lands on); every
+    word is sent exactly once, in order."""
     limit = max_bytes // 4
     if limit < 1:
         raise ValueError(f"a DMA transfer of at most {max_bytes} bytes cannot carry one 32-bit word")
@@ -70,10 +71,11 @@ def split_transfers(words: np.ndarray, max_bytes: int) -> list[tuple[int, int]]:
     out, start, n = [], 0, len(words)
     while start < n:
         stop = min(start + limit, n)
-        if stop < n:
-            inside = ends[(ends > start) & (ends <= stop)]
-            if len(inside):
-                stop = int(inside[-1])
+        inside = ends[(ends > start) & (ends <= stop)]
+        if max_events is not None and len(inside) > max_events:
+            stop = int(inside[max_events - 1])
+        elif stop < n and len(inside):
+            stop = int(inside[-1])
         out.append((start, stop - start))
         start = stop
     return out
@@ -84,10 +86,11 @@ class Driver:
 
     def __init__(self, regs: RegisterPort, send: DmaChannel, recv: DmaChannel, *,
                  allocate: Callable[..., np.ndarray], now: Callable[[], float], max_bytes: int,
-                 n_outputs: int, timeout_s: float = 1.0) -> None:
+                 n_outputs: int, timeout_s: float = 1.0, batch_events: int | None = None) -> None:
         self.regs, self.send, self.recv = regs, send, recv
         self.allocate, self.now = allocate, now
         self.max_bytes, self.n_outputs, self.timeout_s = max_bytes, n_outputs, timeout_s
+        self.batch_events = batch_events  # events per send transfer (None: as many as the length register allows)
 
     # ------------------------------------------------------------------------------- registers
 
@@ -186,7 +189,7 @@ class Driver:
         inbuf = self.allocate((len(words),), np.uint32)
         inbuf[:] = words
         outbuf = self.allocate((out_words,), np.uint32)
-        pieces = split_transfers(words, self.max_bytes)
+        pieces = split_transfers(words, self.max_bytes, self.batch_events)
         results: list[np.ndarray] = []
         if n_events:
             self.recv.transfer(outbuf, 0, 4 * out_words)
