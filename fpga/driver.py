@@ -188,6 +188,7 @@ class Driver:
         words = np.asarray(words, dtype=np.uint32)
         inbuf = self.allocate((len(words),), np.uint32)
         inbuf[:] = words
+        out_words = min(out_words, self.max_bytes // 4)  # the length register bounds a receive too
         outbuf = self.allocate((out_words,), np.uint32)
         pieces = split_transfers(words, self.max_bytes, self.batch_events)
         results: list[np.ndarray] = []

@@ -33,6 +33,7 @@ class DriverRun:
     registers: dict[str, int]
     clock_ns: float
     sends: int  # send transfers the driver made
+    modules: list[str]  # top-level modules imported in the simulator's Python
 
 
 def run_driver(
@@ -59,7 +60,8 @@ def run_driver(
     ``tamper``: a network whose weights (not its hash word) the testbench writes into the core before the
     driver connects. ``load``: the driver loads the deploy folder's memories first (a writable core)."""
     core_net, core_shape = core_net or net, core_shape or shape
-    clock_ns = 1000.0 / float(info["clock_mhz"])
+    # the simulated clock: a whole, even number of picoseconds (the simulator's precision; 300 MHz: 3.334 ns)
+    clock_ns = 2 * round(500.0 / float(info["clock_mhz"]), 3)
     project, built = cosim.prepare(core_net, sim, Path(build_root).resolve(), shape=core_shape)
     run_dir = built.build_dir / "driver-run"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +92,8 @@ def run_driver(
     if "error" in result:
         raise NeurocalError(f"driver ({sim} simulation): {result['error']}")
     return DriverRun(np.asarray(result["words"], dtype=np.uint32), float(result["device_seconds"]),
-                     result["registers"], clock_ns, int(result["sends"]))
+                     result["registers"], clock_ns, int(result["sends"]),
+                     result["modules"])
 
 
 def _crc_cycles(shape: HwShape) -> int:

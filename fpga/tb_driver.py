@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import cocotb
@@ -30,7 +31,7 @@ from neurocal.fpga.driver import Driver, HardwareMismatch, StreamTimeout, split_
 @cocotb.test()
 async def driver_run(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
-    cocotb.start_soon(Clock(dut.clk, float(cfg["clock_ns"]), "ns").start())
+    cocotb.start_soon(Clock(dut.clk, round(float(cfg["clock_ns"]) * 1000), "ps").start())
     source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
     sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst, byte_size=32)
     axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
@@ -67,4 +68,5 @@ async def driver_run(dut) -> None:
         await bridge(host)()
     except (HardwareMismatch, StreamTimeout) as err:
         result = {"error": str(err), "kind": type(err).__name__}
+    result["modules"] = sorted({m.split(".")[0] for m in sys.modules})  # what the simulator's Python imported
     Path(cfg["result"]).write_text(json.dumps(result))

@@ -1,0 +1,161 @@
+"""The driver's calls against a core: the simulated board (axi_dma model + AXI4-Lite port driving nc_top in
+Icarus under cocotb) here, the PYNQ board where one exists. The same tests run on both targets; the board's
+are skipped here only because this machine has no PYNQ device.
+
+A core built for another shape or network, or holding other weights, is refused with one line naming the
+difference; a stalled stream times out in one line; a send longer than the DMA's length limit is split.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurocal.backends import compare_results
+from neurocal.errors import NeurocalError
+from neurocal.fpga import rtlsim
+from neurocal.fpga.deploy import board_config, load_deploy
+from neurocal.golden import GoldenBackend
+from neurocal.hw import cosim
+from neurocal.hw.generate import shape_from_config
+from neurocal.profiles import profile
+from neurocal.testnets import random_network
+from tests.fpga.conftest import small_network
+from tests.hw.conftest import BUILD_ROOT
+
+
+def _board_reason() -> str | None:
+    """None where a PYNQ device is present, else why the board target is skipped."""
+    try:
+        from pynq import Device
+
+        if Device.devices:
+            return None
+        return "no PYNQ board here: pynq finds no device"
+    except Exception as err:  # pynq raises RuntimeError('No Devices Found') and others without a board
+        return f"no PYNQ board here: pynq says {err}"
+
+
+BOARD = pytest.param("pynq", marks=[pytest.mark.board, pytest.mark.skipif(_board_reason() is not None,
+                                                                          reason=str(_board_reason()))])
+TARGETS = [pytest.param("rtl-sim", marks=pytest.mark.rtl), BOARD]
+
+
+def _spikes(n_in: int, n_events: int = 5, seed: int = 2) -> np.ndarray:
+    return np.random.default_rng(seed).random((n_events, 6, n_in)) < 0.45
+
+
+def _run(target: str, folder: Path, spikes: np.ndarray, **kw) -> np.ndarray:
+    info, net, shape = load_deploy(folder)
+    if target == "rtl-sim":
+        return rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, **kw).words
+    from neurocal.fpga.overlay import NeurocalOverlay
+
+    drv = NeurocalOverlay(str(folder / "overlay" / "neurocal.bit")).driver(info["n_outputs"])
+    drv.batch_events = kw.get("batch_events")
+    drv.check(info["expected"])
+    return drv.run_events(spikes, net.n_layers)
+
+
+def _exact(folder: Path, spikes: np.ndarray, words: np.ndarray) -> None:
+    _, net, _ = load_deploy(folder)
+    cmp = compare_results(GoldenBackend().run(net, spikes), cosim.decode_result(net, words, spikes.shape, "driver"))
+    assert cmp.first is None, f"first divergence {cmp.first}"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_events_in_batches_match_the_golden_model(target: str, deploy_dirs: dict[str, Path]) -> None:
+    folder = deploy_dirs["pynq-z2"]
+    spikes = _spikes(6)
+    _exact(folder, spikes, _run(target, folder, spikes, batch_events=2))
+
+
+@pytest.mark.rtl
+def test_a_send_over_the_length_limit_is_split_not_truncated(deploy_dirs: dict[str, Path]) -> None:
+    """A 116-byte length register: 29-word sends, which end mid-beat (4 AER words per beat on the ZCU104: tkeep),
+    and receives of at most 29 words (an event's output here is at most 3 × (6 + 2) + 3 + 1 = 28)."""
+    folder = deploy_dirs["zcu104"]
+    info, net, shape = load_deploy(folder)
+    spikes = _spikes(6, 3)
+    run = rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, max_bytes=116)
+    n_words = int(np.sum(spikes)) + 3 * (spikes.shape[1] + 1)
+    assert n_words > 2 * 29 and run.sends == -(-n_words // 29)
+    _exact(folder, spikes, run.words)
+
+
+@pytest.mark.rtl
+def test_driver_runs_with_torch_lava_h5py_unimportable(deploy_dirs: dict[str, Path], tmp_path: Path) -> None:
+    """The simulator's Python inherits the test process's path, which starts with packages that refuse import."""
+    for name in ("torch", "lava", "h5py"):
+        (tmp_path / "block" / name).mkdir(parents=True)
+        (tmp_path / "block" / name / "__init__.py").write_text(f"raise ImportError('{name} is blocked')\n")
+    code = f"""
+import sys
+sys.path.insert(0, {str(tmp_path / 'block')!r})
+import numpy as np
+from pathlib import Path
+from neurocal.fpga import rtlsim
+from neurocal.fpga.deploy import load_deploy
+info, net, shape = load_deploy(Path({str(deploy_dirs['pynq-z2'])!r}))
+spikes = np.random.default_rng(2).random((3, 6, 6)) < 0.45
+run = rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=Path({str(BUILD_ROOT)!r}))
+np.save({str(tmp_path / 'words.npy')!r}, run.words)
+print("MODULES", " ".join(run.modules))
+print("HOST", " ".join(sorted({{m.split('.')[0] for m in sys.modules}})))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.startswith(("MODULES", "HOST")))
+    sim_modules, host_modules = set(lines["MODULES"].split()), set(lines["HOST"].split())
+    assert "cocotb" in sim_modules and "neurocal" in sim_modules  # the list is the simulator's
+    assert not {"torch", "lava", "h5py"} & (sim_modules | host_modules)
+    _exact(deploy_dirs["pynq-z2"], np.random.default_rng(2).random((3, 6, 6)) < 0.45, np.load(tmp_path / "words.npy"))
+
+
+@pytest.mark.rtl
+def test_core_with_another_network_is_refused(deploy_dirs: dict[str, Path]) -> None:
+    """The same shape and widths (layer 0's inputs rotated: every neuron keeps its weights' sums), other weights."""
+    info, net, shape = load_deploy(deploy_dirs["pynq-z2"])
+    other = copy.deepcopy(net)
+    other.layers[0].weights = np.roll(other.layers[0].weights, 1, axis=1)
+    assert other.content_hash != net.content_hash
+    with pytest.raises(NeurocalError, match=r"register HASH reads [0-9a-f]{16}, the deploy folder's network is "
+                                            r"[0-9a-f]{16}: the core holds another network"):
+        rtlsim.run_driver(info, net, shape, _spikes(6, 1), sim="icarus", build_root=BUILD_ROOT,
+                          core_net=other, core_shape=shape)
+
+
+@pytest.mark.rtl
+def test_core_loaded_with_other_weights_is_refused_by_its_crc(deploy_dirs: dict[str, Path]) -> None:
+    info, net, shape = load_deploy(deploy_dirs["pynq-z2"])
+    with pytest.raises(NeurocalError, match=r"memory CRC reads 0x[0-9a-f]{8}, the deploy folder's network gives "
+                                            r"0x[0-9a-f]{8}: the core's weights differ"):
+        rtlsim.run_driver(info, net, shape, _spikes(6, 1), sim="icarus", build_root=BUILD_ROOT,
+                          tamper=small_network(seed=7))
+
+
+@pytest.mark.rtl
+def test_core_of_another_shape_is_refused(deploy_dirs: dict[str, Path]) -> None:
+    info, net, shape = load_deploy(deploy_dirs["pynq-z2"])
+    other = random_network([6, 4, 3], np.random.default_rng(1), readout="spikes")
+    other_shape = shape_from_config(other, board_config(profile("pynq-z2")))
+    with pytest.raises(NeurocalError, match=r"register CAPS reads 0x[0-9a-f]+, the deploy folder expects 0x[0-9a-f]+"
+                                            r"|layer 0: register L_N_OUT reads 4, the deploy folder expects 5"):
+        rtlsim.run_driver(info, net, shape, _spikes(6, 1), sim="icarus", build_root=BUILD_ROOT,
+                          core_net=other, core_shape=other_shape)
+
+
+@pytest.mark.rtl
+def test_stalled_stream_times_out_in_one_line(deploy_dirs: dict[str, Path]) -> None:
+    info, net, shape = load_deploy(deploy_dirs["pynq-z2"])
+    with pytest.raises(NeurocalError) as err:
+        rtlsim.run_driver(info, net, shape, _spikes(6, 2), sim="icarus", build_root=BUILD_ROOT, stall_output=True,
+                          timeout_s=20e-6)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "no output for event 0 within 2e-05 s: stalled stream" in message
