@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -73,16 +74,24 @@ def check_cmd(folder: Path, hardware: bool) -> None:
 
 def _board_driver(folder: Path, info: dict[str, Any]) -> Any:
     """The driver of the board this runs on (exit 3 where there is no PYNQ device)."""
+    try:
+        with warnings.catch_warnings():  # pynq warns "No devices found" on stderr; the one line below says it
+            warnings.simplefilter("ignore")
+            from pynq import Device
+
+            devices = Device.devices
+    except Exception as err:  # pynq raises RuntimeError and others where there is no board
+        devices, reason = [], str(err)
+    else:
+        reason = "pynq finds no device"
+    if not devices:
+        _no_tool(f"no PYNQ board here ({reason}); run this on the board")
     bit = folder / "overlay" / "neurocal.bit"
     if not bit.is_file():
         raise NeurocalError(f"{bit}: no bitstream; build it with 'neurocal fpga build --deploy {folder}'")
-    try:
-        from neurocal.fpga.overlay import NeurocalOverlay
+    from neurocal.fpga.overlay import NeurocalOverlay
 
-        overlay = NeurocalOverlay(str(bit))
-    except (ImportError, RuntimeError) as err:
-        _no_tool(f"no PYNQ board here ({err}); run this on the board")
-    return overlay.driver(info["n_outputs"])
+    return NeurocalOverlay(str(bit)).driver(info["n_outputs"])
 
 
 @deploy.command("run")
