@@ -16,6 +16,7 @@
 * ``rtl synth``: yosys resources against a profile's part, the verdict per resource, and an estimated clock
   (``neurocal.hw.synth``).
 * ``rtl build``: the generated RTL project (sources, ``nc_params.vh``, memories) in one folder.
+* ``rtl regmap``: the register map; with a bundle, the capability registers and memory CRC its core reads back.
 """
 
 from __future__ import annotations
@@ -355,6 +356,41 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writab
     click.echo(f"wrote {out}: {len(sources)} RTL files, nc_params.vh, {len(list((out / 'mem').iterdir()))} memory "
                f"files, filelist.f (top nc_top, shape {'-'.join(map(str, shape.sizes))}, lanes "
                f"{'-'.join(map(str, shape.lanes))})")
+
+
+@rtl.command("regmap")
+@click.option("--bundle", type=click.Path(path_type=Path), default=None,
+              help="bundle dir or intnet.json: print what a core built for it reads back")
+@_knob_options
+@click.option("--writable/--fixed", default=True, show_default=True,
+              help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="also write the values as JSON")
+def regmap_cmd(bundle: Path | None, lanes: Any, rows: Any, words: Any, writable: bool, out: Path | None) -> None:
+    """The AXI4-Lite register map (neurocal.hw.regmap). With --bundle: the capability registers (global, then
+    per LAYER_SEL), the HASH words and the memory CRC that a core built for BUNDLE with these knobs reads back,
+    the values a driver compares before trusting the core."""
+    from neurocal.hw import regmap
+    from neurocal.hw.generate import memory_images, shape_from_config
+    from neurocal.hw.sources import rtl_source_hash
+
+    if bundle is None:
+        click.echo(regmap.markdown_table(), nl=False)
+        return
+    _check_json_out(out)
+    from neurocal.cli.deploy import load_bundle
+
+    net = load_bundle(bundle)
+    shape = shape_from_config(net, hw_config(lanes, rows, words, writable))
+    values: dict[str, Any] = dict(regmap.capabilities(shape, rtl_source_hash()))
+    values["layers"] = [regmap.layer_capabilities(shape, i) for i in range(shape.n_layers)]
+    hash_word = int(memory_images(net, shape)["hash.mem"][0], 16)
+    values.update(HASH_LO=hash_word & 0xFFFFFFFF, HASH_HI=hash_word >> 32, CRC=regmap.memory_crc(net, shape))
+    for name, value in values.items():
+        if name != "layers":
+            click.echo(f"{name:<12} 0x{value:08X}")
+    for i, layer in enumerate(values["layers"]):
+        click.echo(f"LAYER_SEL={i}  " + "  ".join(f"{k}=0x{v:X}" for k, v in layer.items()))
+    _write_json(out, {"bundle": str(bundle), "shape": _shape_dict(shape), "registers": values})
 
 
 COMMANDS: list[click.Command] = [rtl]

@@ -71,12 +71,14 @@ def run_words(
     expect_errors: bool = False,
     stall_output: bool = False,
     load: IntNetwork | None = None,
+    crc: bool = False,
 ) -> tuple[dict[str, np.ndarray], HwShape]:
     """Stream raw AER ``words`` through the RTL of ``net``; return the testbench's record (output
     ``words``, per-event ``cycles`` in latency mode, ``total_cycles``, register values) and the shape.
 
     ``load``: a network of the same shape whose memories the testbench writes over AXI4-Lite before
-    streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s."""
+    streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s. ``crc``: the core
+    computes the CRC of its memories before streaming (record ``crc``; compare with regmap.memory_crc)."""
     build_root = Path(build_root).resolve()
     project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves)
     run_dir = built.build_dir / "run"
@@ -95,13 +97,38 @@ def run_words(
            "load": str(run_dir / "load.json") if load is not None else None,
            "hash": (load or net).content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
            "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS, "expect_errors": expect_errors,
-           "stall_output": stall_output}
+           "stall_output": stall_output, "crc": crc}
     (run_dir / "config.json").write_text(json.dumps(cfg))
     (run_dir / "output.npz").unlink(missing_ok=True)
     simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,
                    extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")}, waves=waves)
     with np.load(run_dir / "output.npz") as out:
         return {k: out[k] for k in out.files}, project.shape
+
+
+def run_registers(net: IntNetwork, words: np.ndarray, change: dict, *, sim: str = "icarus",
+                  build_root: str | Path = Path("build") / "rtl", shape: HwShape | None = None,
+                  config: HwConfig | None = None, backpressure: bool = True) -> tuple[dict, HwShape]:
+    """Run the register testbench (``neurocal.hw.tb.registers``) on the RTL of ``net``: capabilities,
+    read-back of every memory word, the CRC walk, one extra MEM_DATA dword, accesses refused while the
+    events of ``words`` are in flight, then ``change`` (one memory word: layer, kind, addr, words) stored
+    and the CRC again. Returns every value the testbench read, and the shape."""
+    build_root = Path(build_root).resolve()
+    project, built = prepare(net, sim, build_root, shape=shape, config=config)
+    run_dir = built.build_dir / "run-registers"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    words = np.asarray(words, dtype=np.uint32)
+    np.save(run_dir / "input.npy", words)
+    n_words = sum(len(m["words"]) * (len(m["words"][0]) + 2) for m in axil_writes(net, project.shape))
+    timeout = 40 * n_words + 8 * len(words) * max(project.shape.groups(i) for i in range(net.n_layers)) + 20000
+    cfg = {"layers": net.n_layers, "memories": axil_writes(net, project.shape), "change": change,
+           "input": str(run_dir / "input.npy"), "output": str(run_dir / "output.json"),
+           "backpressure": backpressure, "timeout_cycles": timeout, "clock_ns": CLOCK_NS}
+    (run_dir / "config.json").write_text(json.dumps(cfg))
+    (run_dir / "output.json").unlink(missing_ok=True)
+    simulators.run(built, "neurocal.hw.tb.registers", test_dir=run_dir,
+                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")})
+    return json.loads((run_dir / "output.json").read_text()), project.shape
 
 
 def axil_writes(net: IntNetwork, shape: HwShape) -> list[dict]:

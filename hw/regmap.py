@@ -22,7 +22,8 @@ parameters 61, config 5, hash 64. It moves over ``MEM_DATA`` 32 bits at a time, 
 ``MEM_ADDR += 1``), then the dwords from ``MEM_DATA``. A ``MEM_DATA`` dword beyond the word's width is an
 error (``STATUS.EXTRA``, ``MEM_EXTRA`` += 1) and the next ``MEM_WRITE`` is refused. ``MEM_WRITE``,
 ``MEM_READ`` and ``CTRL.CRC_START`` while an event is in flight (``STATUS.BUSY``) or a CRC walk runs are
-refused: nothing changes, ``REFUSED`` += 1, ``STATUS.REFUSED`` set.
+refused: nothing changes, ``REFUSED`` += 1, ``STATUS.REFUSED`` set; so are ``MEM_DATA`` accesses during a
+walk (it uses the staging register; a refused read returns 0).
 
 **CRC.** ``CTRL.CRC_START`` makes the core walk its own memories and compute the CRC-32 of zlib (reflected
 polynomial 0xEDB88320, initial value and final xor 0xFFFFFFFF) over them; ``STATUS.CRC_DONE`` then says
@@ -114,7 +115,8 @@ REGISTERS: tuple[Register, ...] = (
     Register("MALFORMED", 0x24, "RO", 0, "malformed AER words dropped"),
     Register("CONFIG", 0x28, "RO", 0, "network shape", (
         _f("LAYERS", 0, 8, "layers"), _f("N_IN", 8, 17, "input channels"))),
-    Register("REFUSED", 0x2C, "RO", 0, "MEM_WRITE, MEM_READ and CRC_START requests refused while busy"),
+    Register("REFUSED", 0x2C, "RO", 0, "MEM_WRITE, MEM_READ and CRC_START requests refused while busy (and "
+             "MEM_DATA accesses during a CRC walk)"),
     Register("MEM_SEL", 0x30, "RW", 0, "memory to access", (
         _f("KIND", 0, 2, "0 weights, 1 neuron parameters, 2 layer config, 3 content hash"),
         _f("LAYER", 16, 8, "layer"))),

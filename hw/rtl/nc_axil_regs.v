@@ -24,7 +24,8 @@
  * stores nothing. MEM_WRITE, MEM_READ and CRC_START while an event is in flight (busy) or a CRC walk runs
  * are refused: nothing changes, REFUSED counts them.
  *
- * CRC walk (CTRL.CRC_START): the memories in the order layer 0..L-1 {weight banks 0..BANKS-1, each
+ * CRC walk (CTRL.CRC_START; it uses the staging register, so MEM_DATA accesses meanwhile are refused
+ * and read 0): the memories in the order layer 0..L-1 {weight banks 0..BANKS-1, each
  * word 0..BANK_WORDS-1; parameter words 0..LANES*GROUPS-1; config word}, then the hash word; each word
  * is ceil(W/8) bytes, least significant first, one byte per cycle through zlib's CRC-32 (reflected
  * 0xEDB88320, initial value and final xor 0xFFFFFFFF). Reads go through the layers' read ports, which
@@ -199,8 +200,9 @@ reg crc_run_reg, crc_wait_reg, crc_re_reg, crc_last_reg;
 reg [7:0] crc_layer_reg;
 reg [1:0] crc_kind_reg;
 reg [31:0] crc_addr_reg;
-reg [MEM_W-1:0] crc_sh_reg;  // bytes of the word being fed, least significant first
-reg [15:0] crc_nb_reg;       // bytes of it left
+localparam BI_W = $clog2(4 * STAGE_DW);
+reg [BI_W-1:0] crc_bi_reg;   // byte of the staging register fed next (the walk's word is staged there)
+reg [15:0] crc_nb_reg;       // bytes of the word left
 reg [31:0] crc_reg, crc_result_reg;
 reg crc_done_reg, crc_aborted_reg;
 
@@ -219,9 +221,11 @@ wire clear = wr_ctrl && s_axil_wdata[`NC_CTRL_CLEAR_LSB];
 wire crc_start = wr_ctrl && s_axil_wdata[`NC_CTRL_CRC_START_LSB];
 wire wr_mem_write = write && waddr == `NC_REG_MEM_WRITE;
 wire wr_mem_read = write && waddr == `NC_REG_MEM_READ;
-// the memories are the layers' (or the walk's) while an event is in flight or the walk runs
+// the memories are the layers' (or the walk's) while an event is in flight or the walk runs; the walk
+// also holds the staging register, so MEM_DATA waits too
 wire locked = busy || crc_run_reg || host_wait_reg;
-wire refuse = (wr_mem_write || wr_mem_read || crc_start) && locked;
+wire mem_data_access = (write && waddr == `NC_REG_MEM_DATA) || (read && raddr == `NC_REG_MEM_DATA);
+wire refuse = ((wr_mem_write || wr_mem_read || crc_start) && locked) || (mem_data_access && crc_run_reg);
 
 wire [31:0] sel_bits = word_bits(sel_layer_reg, sel_kind_reg);
 wire [31:0] sel_dwords = (sel_bits + 32'd31) >> 5;
@@ -312,7 +316,7 @@ always @* begin
         default: next_last = 1'b1;
     endcase
 end
-wire [31:0] crc_next = crc32_byte(crc_reg, crc_sh_reg[7:0]);
+wire [31:0] crc_next = crc32_byte(crc_reg, stage_reg[crc_bi_reg*8 +: 8]);
 
 localparam NB_W = 16;
 wire [31:0] rd_bytes32 = (word_bits(crc_layer_reg, crc_kind_reg) + 32'd7) >> 3;
@@ -350,7 +354,9 @@ always @(posedge clk) begin
                 stage_bad_reg <= 1'b0;
             end
             `NC_REG_MEM_DATA: begin
-                if (stage_n_reg < sel_dwords) begin
+                if (crc_run_reg) begin
+                    // refused: the walk holds the staging register
+                end else if (stage_n_reg < sel_dwords) begin
                     stage_reg[stage_n_reg[$clog2(STAGE_DW+1)-1:0]*32 +: 32] <= s_axil_wdata;
                     stage_n_reg <= stage_n_reg + 1;
                 end else begin
@@ -393,7 +399,9 @@ always @(posedge clk) begin
                                           | ({30'd0, sel_kind_reg} << `NC_MEM_SEL_KIND_LSB);
             `NC_REG_MEM_ADDR: rdata_reg <= sel_addr_reg;
             `NC_REG_MEM_DATA: begin
-                if (stage_n_reg < sel_dwords) begin
+                if (crc_run_reg) begin
+                    rdata_reg <= 32'd0;  // refused: the walk holds the staging register
+                end else if (stage_n_reg < sel_dwords) begin
                     rdata_reg <= stage_dword;
                     stage_n_reg <= stage_n_reg + 1;
                 end else begin
@@ -425,7 +433,7 @@ always @(posedge clk) begin
             crc_aborted_reg <= 1'b1;
         end else if (crc_nb_reg != 0) begin
             crc_reg <= crc_next;
-            crc_sh_reg <= crc_sh_reg >> 8;
+            crc_bi_reg <= crc_bi_reg + 1;
             crc_nb_reg <= crc_nb_reg - 1;
             if (crc_nb_reg == 1 && crc_last_reg) begin
                 crc_run_reg <= 1'b0;
@@ -435,7 +443,8 @@ always @(posedge clk) begin
         end else if (crc_wait_reg) begin
             if (mem_rvalid) begin
                 crc_wait_reg <= 1'b0;
-                crc_sh_reg <= mem_rdata;
+                stage_reg[MEM_W-1:0] <= mem_rdata;
+                crc_bi_reg <= 0;
                 crc_nb_reg <= rd_bytes;
                 crc_last_reg <= next_last;
                 crc_layer_reg <= next_layer;
@@ -505,7 +514,7 @@ always @(posedge clk) begin
         crc_layer_reg <= 0;
         crc_kind_reg <= 0;
         crc_addr_reg <= 0;
-        crc_sh_reg <= 0;
+        crc_bi_reg <= 0;
         crc_nb_reg <= 0;
         crc_reg <= 32'hFFFFFFFF;
         crc_result_reg <= 0;

@@ -47,7 +47,7 @@
 `define NC_CONFIG_LAYERS_W 8
 `define NC_CONFIG_N_IN_LSB 8
 `define NC_CONFIG_N_IN_W 17
-`define NC_REG_REFUSED 8'h2C  // RO MEM_WRITE, MEM_READ and CRC_START requests refused while busy
+`define NC_REG_REFUSED 8'h2C  // RO MEM_WRITE, MEM_READ and CRC_START requests refused while busy (and MEM_DATA accesses during a CRC walk)
 `define NC_REG_MEM_SEL 8'h30  // RW memory to access
 `define NC_MEM_SEL_KIND_LSB 0
 `define NC_MEM_SEL_KIND_W 2

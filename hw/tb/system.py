@@ -1,9 +1,12 @@
 """cocotb system test of ``nc_top``: AER events in through AXI4-Stream, the output stream recorded.
 
 Configuration (JSON file named by ``$NC_TB_CONFIG``): ``input`` (.npy of uint32 AER words),
-``output`` (.npz written here: output words, cycles), ``hash`` (first 64 bits expected in the
-registers), ``backpressure`` (random pauses on both streams), ``latency`` (one event at a time,
-reading its cycle count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``.
+``output`` (.npz written here: output words, cycles, registers), ``hash`` (first 64 bits expected in the
+registers), ``crc`` (run the CRC walk after loading, before streaming; -1 in the record otherwise),
+``backpressure`` (random pauses on both streams), ``latency`` (one event at a time, reading its cycle
+count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``. Register offsets and fields come from
+``neurocal.hw.regmap``; the memory helpers here (``write_words``, ``read_words``, ``run_crc``) serve the
+register testbench (``registers.py``) too.
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
 """
@@ -29,7 +32,7 @@ REG = {r.name: r.offset for r in regmap.REGISTERS}
 ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
 
 
-def _pauses(seed: int, p: float):
+def pauses(seed: int, p: float):
     rng = random.Random(seed)
     while True:
         yield rng.random() < p
@@ -77,6 +80,23 @@ async def read_words(axil: AxiLiteMaster, layer: int, kind: int, addr: int, n_wo
     return out
 
 
+async def run_crc(axil: AxiLiteMaster, timeout_ns: float) -> dict:
+    """Start the walk and wait for it; the CRC and the final STATUS."""
+    await axil.write_dword(REG["CTRL"], regmap.bit("CTRL", "CRC_START"))
+
+    async def wait() -> int:
+        while True:
+            status = await axil.read_dword(REG["STATUS"])
+            if not status & regmap.bit("STATUS", "CRC_BUSY"):
+                return status
+
+    try:
+        status = await with_timeout(wait(), timeout_ns, "ns")
+    except TimeoutError:
+        fail("the CRC walk did not finish")
+    return {"crc": await axil.read_dword(REG["CRC"]), "status": status}
+
+
 @cocotb.test()
 async def stream_events(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
@@ -108,11 +128,13 @@ async def stream_events(dut) -> None:
     if hash_got != int(cfg["hash"], 16):
         fail(f"register HASH reads {hash_got:016x}, expected {cfg['hash']} (memory files of another network?)")
 
+    crc = (await run_crc(axil, timeout_ns))["crc"] if cfg.get("crc") else -1
+
     if cfg.get("stall_output"):
         sink.pause = True  # a consumer that never takes a word: the testbench must time out, not hang
     if cfg.get("backpressure"):
-        source.set_pause_generator(_pauses(1, 0.3))
-        sink.set_pause_generator(_pauses(2, 0.3))
+        source.set_pause_generator(pauses(1, 0.3))
+        sink.set_pause_generator(pauses(2, 0.3))
 
     out: list[int] = []
     cycles: list[int] = []
@@ -148,7 +170,7 @@ async def stream_events(dut) -> None:
     malformed = await axil.read_dword(REG["MALFORMED"])
     np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
              total_cycles=round(total_ns / period), status=status, events_in=events_in,
-             events_out=events_out, max_cycles=max_cycles, malformed=malformed)
+             events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc)
     if events_in != len(events) or events_out != len(events):
         fail(f"registers count {events_in} events in and {events_out} out, {len(events)} were sent")
     if status & ERRORS and not cfg.get("expect_errors"):

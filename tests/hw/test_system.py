@@ -117,11 +117,13 @@ def test_a_network_loaded_over_axi_lite_replaces_the_generated_one(hw_build_root
     shape = shape_for(built_for, lanes=[4, 3], rows=[3, 2]).union(shape_for(loaded, lanes=[4, 3], rows=[3, 2]))
     spikes = rng.random((3, 7, 8)) < 0.5
     data, _ = cosim.run_words(built_for, aer.encode_events(spikes), sim="icarus", build_root=hw_build_root,
-                              shape=shape, load=loaded, backpressure=True)
+                              shape=shape, load=loaded, backpressure=True, crc=True)
     result = cosim.decode_result(loaded, data["words"], spikes.shape, "rtl-icarus")
     cmp = compare_results(GoldenBackend().run(loaded, spikes), result)
     assert cmp.first is None, f"network loaded over AXI4-Lite: {cmp.first}"
     assert compare_results(GoldenBackend().run(built_for, spikes), result).n_mismatched > 0  # really replaced
+    # the core's own CRC says which network it holds
+    assert data["crc"] == regmap.memory_crc(loaded, shape) != regmap.memory_crc(built_for, shape)
 
 
 def test_a_stalled_consumer_is_reported_not_hung(hw_build_root) -> None:
