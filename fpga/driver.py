@@ -140,7 +140,8 @@ class Driver:
                                            f"expects {value}: hardware built for another shape")
         if self.hash64() != expected["hash64"]:
             raise HardwareMismatch(f"register HASH reads {self.hash64():016x}, the deploy folder's network is "
-                                   f"{expected['hash64']:016x}: the core holds another network")
+                                   f"{expected['hash64']:016x}: the core holds another network or front end "
+                                   "(the hash covers both)")
         if crc:
             got = self.memory_crc()
             if got != expected["memory_crc"]:

@@ -19,10 +19,11 @@ import pytest
 from neurocal.backends import compare_results
 from neurocal.errors import NeurocalError
 from neurocal.fpga import rtlsim
-from neurocal.fpga.deploy import board_config, load_deploy
+from neurocal.fpga.deploy import board_config, expected, load_deploy
 from neurocal.golden import GoldenBackend
 from neurocal.hw import cosim
 from neurocal.hw.generate import shape_from_config
+from neurocal.hw.sources import rtl_source_hash
 from neurocal.profiles import profile
 from neurocal.testnets import random_network
 from tests.fpga.conftest import small_network
@@ -125,9 +126,20 @@ def test_core_with_another_network_is_refused(deploy_dirs: dict[str, Path]) -> N
     other.layers[0].weights = np.roll(other.layers[0].weights, 1, axis=1)
     assert other.content_hash != net.content_hash
     with pytest.raises(NeurocalError, match=r"register HASH reads [0-9a-f]{16}, the deploy folder's network is "
-                                            r"[0-9a-f]{16}: the core holds another network"):
+                                            r"[0-9a-f]{16}: the core holds another network or front end"):
         rtlsim.run_driver(info, net, shape, _spikes(6, 1), sim="icarus", build_root=BUILD_ROOT,
                           core_net=other, core_shape=shape)
+
+
+@pytest.mark.rtl
+def test_core_for_another_front_end_is_refused(deploy_dirs: dict[str, Path]) -> None:
+    """The same integers, another front end (thresholds): the deploy folder's hash differs from the core's."""
+    info, net, shape = load_deploy(deploy_dirs["pynq-z2"])
+    deployed = copy.deepcopy(net)
+    deployed.frontend = {**net.frontend, "thresholds": [2e2, 2e3, 2e4, 2e5]}
+    info = {**info, "expected": expected(deployed, shape, rtl_source_hash())}
+    with pytest.raises(NeurocalError, match=r"the core holds another network or front end"):
+        rtlsim.run_driver(info, deployed, shape, _spikes(6, 1), sim="icarus", build_root=BUILD_ROOT, core_net=net)
 
 
 @pytest.mark.rtl
