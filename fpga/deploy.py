@@ -127,6 +127,8 @@ def write_deploy(net: IntNetwork, board: str, out: Path, command: str) -> dict[s
 
 def check_deploy(folder: Path) -> dict[str, Any]:
     """Verify a deploy folder against its manifest (every file's sha256); return its deploy.json."""
+    if not Path(folder).is_dir():
+        raise NeurocalError(f"{folder}: no such deploy folder; create it with 'neurocal deploy build'")
     check_complete(folder, DEPLOY_KIND, fix=FIX)
     try:
         return json.loads((folder / DEPLOY_FILE).read_text())

@@ -27,7 +27,6 @@ from neurocal.fpga import project
 from neurocal.hw import regmap
 from neurocal.profiles import Profile
 
-AXI_MASTER_PREFIXES = ("m_axis",)
 BUS_PREFIXES = ("s_axis", "m_axis", "s_axil")  # Vivado infers one interface per prefix of a module reference
 
 
