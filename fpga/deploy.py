@@ -118,6 +118,7 @@ def write_deploy(net: IntNetwork, board: str, out: Path, command: str) -> dict[s
             "board": prof.name, "part": prof.part, "board_part": prof.board_part, "clock_mhz": prof.clock_mhz,
             "shape": asdict(shape), "core_vlnv": CORE_VLNV, "core_cell": project.CORE_CELL,
             "dma_cell": project.DMA_CELL, "dma_length_width": project.DMA_LENGTH_WIDTH,
+            "dma_mm_bits": values["nc_dma_mm_bits"],
             "n_outputs": net.n_outputs, "expected": expected(net, shape, src_hash), "tools": _tool_versions(),
             "command": command,
         }

@@ -59,23 +59,30 @@ class StreamTimeout(TimeoutError):
     """A DMA transfer did not finish within the driver's timeout (a stalled stream)."""
 
 
-def split_transfers(words: np.ndarray, max_bytes: int, max_events: int | None = None) -> list[tuple[int, int]]:
+def split_transfers(words: np.ndarray, max_bytes: int, max_events: int | None = None,
+                    align_bytes: int = 4) -> list[tuple[int, int]]:
     """(first word, word count) of each send transfer for ``words``: at most ``max_bytes`` bytes and (if given)
-    ``max_events`` events each, cut after an end-of-event word where one falls inside the limits, else at the
-    byte limit (the core takes a stream, so a cut inside an event changes only the beat it lands on); every
-    word is sent exactly once, in order."""
-    limit = max_bytes // 4
+    ``max_events`` events each, every transfer starting at a multiple of ``align_bytes`` (axi_dma without its
+    realignment engine needs the memory-map width: PYNQ refuses an unaligned start). A cut falls after an
+    end-of-event word where one fits, else at the byte limit rounded down to the alignment (the core takes a
+    stream, so a cut inside an event changes only the beat it lands on); every word is sent once, in order."""
+    step = max(align_bytes // 4, 1)  # words per alignment unit
+    limit = (max_bytes // 4) // step * step
     if limit < 1:
-        raise ValueError(f"a DMA transfer of at most {max_bytes} bytes cannot carry one 32-bit word")
+        raise ValueError(f"a DMA transfer of at most {max_bytes} bytes cannot carry {step} aligned 32-bit words")
     ends = np.flatnonzero((words >> aer.KIND_SHIFT) == aer.KIND_END_OF_EVENT) + 1
     out, start, n = [], 0, len(words)
     while start < n:
         stop = min(start + limit, n)
         inside = ends[(ends > start) & (ends <= stop)]
         if max_events is not None and len(inside) > max_events:
-            stop = int(inside[max_events - 1])
-        elif stop < n and len(inside):
+            inside = inside[:max_events]
             stop = int(inside[-1])
+        if stop < n:
+            aligned = inside[(inside - start) % step == 0]  # event ends at which the next transfer stays aligned
+            stop = int(aligned[-1]) if len(aligned) else start + (stop - start) // step * step
+            if stop == start:  # fewer whole events than one alignment unit: cut inside the next event
+                stop = min(start + step, n)
         out.append((start, stop - start))
         start = stop
     return out
@@ -86,11 +93,13 @@ class Driver:
 
     def __init__(self, regs: RegisterPort, send: DmaChannel, recv: DmaChannel, *,
                  allocate: Callable[..., np.ndarray], now: Callable[[], float], max_bytes: int,
-                 n_outputs: int, timeout_s: float = 1.0, batch_events: int | None = None) -> None:
+                 n_outputs: int, timeout_s: float = 1.0, batch_events: int | None = None,
+                 align_bytes: int = 4) -> None:
         self.regs, self.send, self.recv = regs, send, recv
         self.allocate, self.now = allocate, now
         self.max_bytes, self.n_outputs, self.timeout_s = max_bytes, n_outputs, timeout_s
         self.batch_events = batch_events  # events per send transfer (None: as many as the length register allows)
+        self.align_bytes = align_bytes  # a send's start: a multiple of the DMA's memory-map width in bytes
 
     # ------------------------------------------------------------------------------- registers
 
@@ -191,7 +200,7 @@ class Driver:
         inbuf[:] = words
         out_words = min(out_words, self.max_bytes // 4)  # the length register bounds a receive too
         outbuf = self.allocate((out_words,), np.uint32)
-        pieces = split_transfers(words, self.max_bytes, self.batch_events)
+        pieces = split_transfers(words, self.max_bytes, self.batch_events, self.align_bytes)
         results: list[np.ndarray] = []
         if n_events:
             self.recv.transfer(outbuf, 0, 4 * out_words)

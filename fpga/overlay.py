@@ -32,5 +32,8 @@ class NeurocalOverlay(pynq.Overlay):
             raise HardwareMismatch(f"{core} is bound to {type(ip).__name__}, not NeurocalCore: the bitstream's "
                                    f"core is not {CORE_VLNV}")
         dma_ip = getattr(self, dma)
+        # sends start on the memory-map width (no realignment engine at 128 bits; PYNQ refuses unaligned starts)
+        align = int(dma_ip.description["parameters"]["C_M_AXI_MM2S_DATA_WIDTH"]) // 8
         return Driver(ip, dma_ip.sendchannel, dma_ip.recvchannel, allocate=pynq.allocate, now=time.monotonic,
-                      max_bytes=dma_ip.buffer_max_size, n_outputs=n_outputs, timeout_s=timeout_s)
+                      max_bytes=dma_ip.buffer_max_size, n_outputs=n_outputs, timeout_s=timeout_s,
+                      align_bytes=align)

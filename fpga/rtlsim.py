@@ -80,7 +80,7 @@ def run_driver(
         "input": str(run_dir / "input.npy"), "n_events": len(spikes), "out_words": int(out_words),
         "expected": info["expected"], "n_outputs": net.n_outputs, "timeout_s": timeout_s, "clock_ns": clock_ns,
         "max_bytes": int(max_bytes or (1 << info["dma_length_width"]) - 1), "tamper": tampered,
-        "batch_events": batch_events,
+        "batch_events": batch_events, "align_bytes": int(info["dma_mm_bits"]) // 8,
         "load": cosim.axil_writes(net, shape) if load else None, "stall_output": stall_output,
         "result": str(run_dir / "result.json"),
     }

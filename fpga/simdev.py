@@ -9,7 +9,8 @@ What is modelled of axi_dma 7.1 (PG021) and PYNQ's channel:
 
 * the length register: a transfer longer than ``max_bytes`` (2^c_sg_length_width − 1) is refused with PYNQ's
   ``ValueError``; length 0 raises the DMA's internal error;
-* MM2S: the buffer's bytes from ``start`` become beats of the stream width (32 × WORDS bits), little-endian,
+* MM2S: a start that is not a multiple of the memory-map width is refused (no realignment engine), as
+  PYNQ does; the buffer's bytes from ``start`` become beats of the stream width (32 × WORDS bits), little-endian,
   the last beat's ``tkeep`` covering only its bytes and ``tlast`` set on it; ``idle`` once the last beat left;
 * S2MM: ``tready`` only while a receive is programmed; the packet (until ``tlast``) is written to the buffer
   as 32-bit words; ``transferred`` (set by ``wait()``, as PYNQ reads the length register there) is its byte
@@ -96,12 +97,16 @@ class _Channel:
 class SimMm2s(_Channel):
     """Memory → stream: the core's ``s_axis``."""
 
-    def __init__(self, source: AxiStreamSource, clk: Any, max_bytes: int, poll_cycles: int = 16) -> None:
+    def __init__(self, source: AxiStreamSource, clk: Any, max_bytes: int, align_bytes: int,
+                 poll_cycles: int = 16) -> None:
         super().__init__(clk, max_bytes, poll_cycles)
-        self.source = source
+        self.source, self.align_bytes = source, align_bytes
 
     def transfer(self, array: np.ndarray, start: int = 0, nbytes: int = 0) -> None:
         nbytes = self._check(array, start, nbytes)
+        if start % self.align_bytes:  # no realignment engine: PYNQ refuses (buffers themselves are page-aligned)
+            raise RuntimeError(f"DMA does not support unaligned transfers; Starting address must be aligned to "
+                               f"{self.align_bytes} bytes.")
         data = np.ascontiguousarray(array).view(np.uint8)[start:start + nbytes].tobytes()
         self._start(data)
 

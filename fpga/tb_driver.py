@@ -3,11 +3,11 @@ register port of :mod:`neurocal.fpga.simdev`, in a thread bridged into the simul
 
 Configuration (JSON named by ``$NC_TB_CONFIG``): ``input`` (.npy AER words), ``n_events``, ``out_words``
 (receive buffer, words), ``expected`` (deploy.json's expected values), ``n_outputs``, ``max_bytes`` (the DMA's
-length limit), ``batch_events`` (events per send transfer, or null), ``timeout_s`` (device seconds),
-``clock_ns``, ``tamper`` (memories the testbench writes before the driver connects, or null), ``load``
-(memories the driver loads before its check, or null), ``crc``,
-``stall_output`` (S2MM never ready), ``result`` (JSON written here). A refusal or timeout of the driver is
-written as ``{"error": message}`` and is not a testbench failure: the caller reports it.
+length limit), ``align_bytes`` (its memory-map width), ``batch_events`` (events per send transfer, or null),
+``timeout_s`` (device seconds), ``clock_ns``, ``tamper`` (memories the testbench writes before the driver
+connects, or null), ``load`` (memories the driver loads before its check, or null), ``crc``, ``stall_output``
+(S2MM never ready), ``result`` (JSON written here). A refusal or timeout of the driver is written as
+``{"error": message}`` and is not a testbench failure: the caller reports it.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ async def driver_run(dut) -> None:
     await ClockCycles(dut.clk, 2)
 
     regs = simdev.SimRegisters(axil)
-    send = simdev.SimMm2s(source, dut.clk, cfg["max_bytes"])
+    send = simdev.SimMm2s(source, dut.clk, cfg["max_bytes"], cfg["align_bytes"])
     recv = simdev.SimS2mm(sink, dut.clk, cfg["max_bytes"])
     words = np.load(cfg["input"]).astype(np.uint32)
     result: dict = {}
@@ -51,7 +51,8 @@ async def driver_run(dut) -> None:
     def host() -> None:
         recv.stalled = bool(cfg.get("stall_output"))
         drv = Driver(regs, send, recv, allocate=simdev.allocate, now=simdev.SimClock(), max_bytes=cfg["max_bytes"],
-                     n_outputs=cfg["n_outputs"], timeout_s=cfg["timeout_s"], batch_events=cfg.get("batch_events"))
+                     n_outputs=cfg["n_outputs"], timeout_s=cfg["timeout_s"], batch_events=cfg.get("batch_events"),
+                     align_bytes=cfg["align_bytes"])
         if cfg.get("tamper"):
             drv.load(cfg["tamper"])
         if cfg.get("load"):
@@ -60,7 +61,7 @@ async def driver_run(dut) -> None:
         t0 = drv.now()
         outs = drv.run_words(words, cfg["n_events"], cfg["out_words"])
         result["device_seconds"] = drv.now() - t0
-        result["sends"] = len(split_transfers(words, cfg["max_bytes"], cfg.get("batch_events")))
+        result["sends"] = len(split_transfers(words, cfg["max_bytes"], cfg.get("batch_events"), cfg["align_bytes"]))
         result["words"] = [int(w) for o in outs for w in o]
         result["registers"] = {n: drv.read(n) for n in ("STATUS", "EVENTS_IN", "EVENTS_OUT", "MAX_CYCLES")}
 

@@ -78,14 +78,15 @@ def test_events_in_batches_match_the_golden_model(target: str, deploy_dirs: dict
 
 @pytest.mark.rtl
 def test_a_send_over_the_length_limit_is_split_not_truncated(deploy_dirs: dict[str, Path]) -> None:
-    """A 116-byte length register: 29-word sends, which end mid-beat (4 AER words per beat on the ZCU104: tkeep),
-    and receives of at most 29 words (an event's output here is at most 3 × (6 + 2) + 3 + 1 = 28)."""
+    """A 116-byte length register: sends of at most 28 words (each starting on the 16-byte memory-map width), which
+    end mid-event and (4 AER words per beat on the ZCU104) mid-beat where an event ends there (tkeep); receives of
+    at most 29 words (an event's output here is at most 3 × (6 + 2) + 3 + 1 = 28)."""
     folder = deploy_dirs["zcu104"]
     info, net, shape = load_deploy(folder)
     spikes = _spikes(6, 3)
     run = rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, max_bytes=116)
     n_words = int(np.sum(spikes)) + 3 * (spikes.shape[1] + 1)
-    assert n_words > 2 * 29 and run.sends == -(-n_words // 29)
+    assert n_words > 2 * 28 and run.sends >= -(-n_words // 28)
     _exact(folder, spikes, run.words)
 
 

@@ -19,19 +19,21 @@ def _words(n_events: int, ticks: int, seed: int = 0) -> np.ndarray:
     return aer.encode_events(np.random.default_rng(seed).random((n_events, ticks, 20)) < 0.5)
 
 
-@pytest.mark.parametrize("max_bytes", [4, 40, 400, 4000, (1 << 26) - 1])
+@pytest.mark.parametrize("max_bytes", [16, 40, 400, 4000, (1 << 26) - 1])
 @pytest.mark.parametrize("max_events", [None, 1, 3])
-def test_split_is_within_limits_and_never_truncates(max_bytes: int, max_events: int | None) -> None:
+@pytest.mark.parametrize("align", [4, 8, 16])
+def test_split_is_within_limits_aligned_and_never_truncates(max_bytes: int, max_events: int | None,
+                                                             align: int) -> None:
     words = _words(7, 5)
-    pieces = split_transfers(words, max_bytes, max_events)
+    pieces = split_transfers(words, max_bytes, max_events, align)
     starts = [s for s, _ in pieces]
     assert starts == list(np.cumsum([0] + [c for _, c in pieces])[:-1])  # consecutive, nothing skipped
     assert sum(c for _, c in pieces) == len(words)
     ends = (words >> aer.KIND_SHIFT) == aer.KIND_END_OF_EVENT
     for s, c in pieces:
-        assert 0 < 4 * c <= max_bytes
-        if max_events is not None:
-            assert ends[s:s + c].sum() <= max_events
+        assert 0 < 4 * c <= max_bytes and (4 * s) % align == 0
+        if max_events is not None and align == 4:
+            assert ends[s:s + c].sum() <= max_events  # (an aligned cut may carry a whole event's tail further)
 
 
 def test_split_cuts_at_event_ends_when_they_fit() -> None:
@@ -45,8 +47,10 @@ def test_split_cuts_at_event_ends_when_they_fit() -> None:
 
 
 def test_split_refuses_a_limit_below_one_word() -> None:
-    with pytest.raises(ValueError, match="cannot carry one 32-bit word"):
+    with pytest.raises(ValueError, match="cannot carry 1 aligned 32-bit words"):
         split_transfers(_words(1, 1), 3)
+    with pytest.raises(ValueError, match="cannot carry 4 aligned 32-bit words"):
+        split_transfers(_words(1, 1), 12, align_bytes=16)
 
 
 BLOCKED = ("torch", "lava", "h5py", "snntorch", "nir", "scipy", "click", "cocotb", "hls4ml")
