@@ -49,8 +49,8 @@ foreach f $nc_rtl_files { lappend nc_sources [nc_path $f] }
 add_files -norecurse $nc_sources
 set nc_mems {}
 foreach f $nc_mem_files { lappend nc_mems [nc_path $f] }
+# the .mem files ($readmemh, named in nc_params.vh): in the project so that a changed network reruns synthesis
 add_files -norecurse $nc_mems
-set_property file_type {Memory Initialization Files} [get_files $nc_mems]
 set nc_incs {}
 foreach d $nc_include_dirs { lappend nc_incs [nc_path $d] }
 set_property include_dirs $nc_incs [current_fileset]
@@ -78,11 +78,14 @@ if {$nc_family eq "zynq"} {
     create_bd_cell -type ip -vlnv $nc_ps_vlnv ps
     apply_bd_automation -rule xilinx.com:bd_rule:zynq_ultra_ps_e \
         -config {apply_board_preset "1"} [get_bd_cells ps]
+    # S_AXI_GP2 is S_AXI_HP0_FPD, M_AXI_GP0 is M_AXI_HPM0_FPD; the preset's other masters (GP1: HPM1_FPD,
+    # GP2: HPM0_LPD) are turned off, else their unconnected clocks fail validation
     set_property -dict [list \
         CONFIG.PSU__USE__S_AXI_GP2 {1} \
         CONFIG.PSU__SAXIGP2__DATA_WIDTH $nc_hp_bits \
         CONFIG.PSU__USE__M_AXI_GP0 {1} \
         CONFIG.PSU__USE__M_AXI_GP1 {0} \
+        CONFIG.PSU__USE__M_AXI_GP2 {0} \
         CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ $nc_clock_mhz] [get_bd_cells ps]
     set nc_clk [get_bd_pins ps/pl_clk0]
     set nc_ps_rstn [get_bd_pins ps/pl_resetn0]
