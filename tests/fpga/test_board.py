@@ -2,6 +2,7 @@
 Icarus under cocotb) here, the PYNQ board where one exists. The same tests run on both targets; the board's
 are skipped here only because this machine has no PYNQ device.
 
+On a board, ``NEUROCAL_DEPLOY`` names the deploy folder whose overlay (``neurocal fpga build``) is loaded.
 A core built for another shape or network, or holding other weights, is refused with one line naming the
 difference; a stalled stream times out in one line; a send longer than the DMA's length limit is split.
 """
@@ -9,6 +10,7 @@ difference; a stalled stream times out in one line; a send longer than the DMA's
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from neurocal.backends import compare_results
 from neurocal.errors import NeurocalError
 from neurocal.fpga import rtlsim
+from neurocal.fpga.backend import DEPLOY_ENV
 from neurocal.fpga.deploy import board_config, expected, load_deploy
 from neurocal.golden import GoldenBackend
 from neurocal.hw import cosim
@@ -35,9 +38,11 @@ def _board_reason() -> str | None:
     try:
         from pynq import Device
 
-        if Device.devices:
-            return None
-        return "no PYNQ board here: pynq finds no device"
+        if not Device.devices:
+            return "no PYNQ board here: pynq finds no device"
+        if not os.environ.get(DEPLOY_ENV):
+            return f"a PYNQ board is here but {DEPLOY_ENV} names no deploy folder with a built overlay"
+        return None
     except Exception as err:  # pynq raises RuntimeError('No Devices Found') and others without a board
         return f"no PYNQ board here: pynq says {err}"
 
@@ -71,8 +76,8 @@ def _exact(folder: Path, spikes: np.ndarray, words: np.ndarray) -> None:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_events_in_batches_match_the_golden_model(target: str, deploy_dirs: dict[str, Path]) -> None:
-    folder = deploy_dirs["pynq-z2"]
-    spikes = _spikes(6)
+    folder = deploy_dirs["pynq-z2"] if target == "rtl-sim" else Path(os.environ[DEPLOY_ENV])
+    spikes = _spikes(load_deploy(folder)[1].n_inputs)
     _exact(folder, spikes, _run(target, folder, spikes, batch_events=2))
 
 
@@ -102,6 +107,7 @@ sys.path.insert(0, {str(tmp_path / 'block')!r})
 import numpy as np
 from pathlib import Path
 from neurocal.fpga import rtlsim
+from neurocal.fpga.backend import DEPLOY_ENV
 from neurocal.fpga.deploy import load_deploy
 info, net, shape = load_deploy(Path({str(deploy_dirs['pynq-z2'])!r}))
 spikes = np.random.default_rng(2).random((3, 6, 6)) < 0.45
