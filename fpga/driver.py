@@ -15,7 +15,7 @@ not import pynq.
 Streams. The input is AER words (``neurocal.aer``), events back to back; the core answers each event with
 one packet (``m_axis_tlast`` on its end-of-event word), so a receive is one event and ``transferred`` its
 length in bytes. A batch of events goes out in as few transfers as the DMA's length register allows
-(``max_bytes`` = 2^c_sg_length_width − 1), split at event boundaries where possible and never truncated.
+(``max_bytes`` = 2^c_sg_length_width − 1), whole events per transfer, never truncated.
 """
 
 from __future__ import annotations
@@ -55,37 +55,49 @@ class HardwareMismatch(RuntimeError):
     """The hardware is not the one the deploy folder was made for (the message names the difference)."""
 
 
+class DmaLimit(ValueError):
+    """An event does not fit one DMA transfer (the length register is too narrow for it)."""
+
+
 class StreamTimeout(TimeoutError):
     """A DMA transfer did not finish within the driver's timeout (a stalled stream)."""
 
 
-def split_transfers(words: np.ndarray, max_bytes: int, max_events: int | None = None,
-                    align_bytes: int = 4) -> list[tuple[int, int]]:
-    """(first word, word count) of each send transfer for ``words``: at most ``max_bytes`` bytes and (if given)
-    ``max_events`` events each, every transfer starting at a multiple of ``align_bytes`` (axi_dma without its
-    realignment engine needs the memory-map width: PYNQ refuses an unaligned start). A cut falls after an
-    end-of-event word where one fits, else at the byte limit rounded down to the alignment (the core takes a
-    stream, so a cut inside an event changes only the beat it lands on); every word is sent once, in order."""
-    step = max(align_bytes // 4, 1)  # words per alignment unit
-    limit = (max_bytes // 4) // step * step
-    if limit < 1:
-        raise ValueError(f"a DMA transfer of at most {max_bytes} bytes cannot carry {step} aligned 32-bit words")
+def split_transfers(words: np.ndarray, max_bytes: int, max_events: int | None = None) -> list[tuple[int, int]]:
+    """(first word, word count) of each send transfer for ``words``: whole events only, at most ``max_bytes``
+    bytes and (if given) ``max_events`` events each; every word is sent once, in order, nothing truncated.
+
+    Whole events because axi_dma's MM2S raises ``tlast`` on the last beat of every transfer and the core takes
+    ``tlast`` as the end of an event (a cut inside one would close it early). An event longer than the length
+    register is refused (``DmaLimit``) rather than cut."""
     ends = np.flatnonzero((words >> aer.KIND_SHIFT) == aer.KIND_END_OF_EVENT) + 1
-    out, start, n = [], 0, len(words)
-    while start < n:
-        stop = min(start + limit, n)
-        inside = ends[(ends > start) & (ends <= stop)]
-        if max_events is not None and len(inside) > max_events:
-            inside = inside[:max_events]
-            stop = int(inside[-1])
-        if stop < n:
-            aligned = inside[(inside - start) % step == 0]  # event ends at which the next transfer stays aligned
-            stop = int(aligned[-1]) if len(aligned) else start + (stop - start) // step * step
-            if stop == start:  # fewer whole events than one alignment unit: cut inside the next event
-                stop = min(start + step, n)
+    if len(words) and (not len(ends) or ends[-1] != len(words)):
+        ends = np.append(ends, len(words))  # trailing words of an unfinished event travel as one more piece
+    limit = max_bytes // 4
+    out, start, k = [], 0, 0
+    while k < len(ends):
+        stop_k = k
+        while (stop_k + 1 < len(ends) and ends[stop_k + 1] - start <= limit
+               and (max_events is None or stop_k + 1 - k < max_events)):
+            stop_k += 1
+        stop = int(ends[stop_k])
+        if stop - start > limit:
+            raise DmaLimit(f"event {k} is {4 * (stop - start)} bytes of AER words, over the DMA's {max_bytes}-byte "
+                           "length limit (c_sg_length_width): build with a wider length register")
         out.append((start, stop - start))
-        start = stop
+        start, k = stop, stop_k + 1
     return out
+
+
+def aligned_offsets(pieces: list[tuple[int, int]], align_bytes: int) -> tuple[list[int], int]:
+    """Word offsets that place each piece on an ``align_bytes`` boundary of one buffer, and the buffer's words
+    (axi_dma without its realignment engine reads from memory-map-width aligned addresses; PYNQ refuses others)."""
+    step = max(align_bytes // 4, 1)
+    offsets, at = [], 0
+    for _, count in pieces:
+        offsets.append(at)
+        at += -(-count // step) * step
+    return offsets, at
 
 
 class Driver:
@@ -100,6 +112,7 @@ class Driver:
         self.max_bytes, self.n_outputs, self.timeout_s = max_bytes, n_outputs, timeout_s
         self.batch_events = batch_events  # events per send transfer (None: as many as the length register allows)
         self.align_bytes = align_bytes  # a send's start: a multiple of the DMA's memory-map width in bytes
+        self.sends = 0
 
     # ------------------------------------------------------------------------------- registers
 
@@ -196,11 +209,14 @@ class Driver:
         Sends go out in :func:`split_transfers` pieces; a receive is programmed before the stream needs it,
         so the core never waits on the host longer than one receive's turn-around."""
         words = np.asarray(words, dtype=np.uint32)
-        inbuf = self.allocate((len(words),), np.uint32)
-        inbuf[:] = words
+        pieces = split_transfers(words, self.max_bytes, self.batch_events)
+        offsets, total = aligned_offsets(pieces, self.align_bytes)
+        self.sends = len(pieces)  # send transfers of the last run (for reports)
+        inbuf = self.allocate((max(total, 1),), np.uint32)
+        for (first, count), at in zip(pieces, offsets, strict=True):
+            inbuf[at:at + count] = words[first:first + count]
         out_words = min(out_words, self.max_bytes // 4)  # the length register bounds a receive too
         outbuf = self.allocate((out_words,), np.uint32)
-        pieces = split_transfers(words, self.max_bytes, self.batch_events, self.align_bytes)
         results: list[np.ndarray] = []
         if n_events:
             self.recv.transfer(outbuf, 0, 4 * out_words)
@@ -209,8 +225,7 @@ class Driver:
         deadline = self.now() + self.timeout_s
         while len(results) < n_events:
             if not sending and piece < len(pieces):
-                first, count = pieces[piece]
-                self.send.transfer(inbuf, 4 * first, 4 * count)
+                self.send.transfer(inbuf, 4 * offsets[piece], 4 * pieces[piece][1])
                 sending, piece = True, piece + 1
                 deadline = self.now() + self.timeout_s
             if sending and self.send.idle:

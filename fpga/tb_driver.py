@@ -6,7 +6,7 @@ Configuration (JSON named by ``$NC_TB_CONFIG``): ``input`` (.npy AER words), ``n
 length limit), ``align_bytes`` (its memory-map width), ``batch_events`` (events per send transfer, or null),
 ``timeout_s`` (device seconds), ``clock_ns``, ``tamper`` (memories the testbench writes before the driver
 connects, or null), ``load`` (memories the driver loads before its check, or null), ``crc``, ``stall_output``
-(S2MM never ready), ``result`` (JSON written here). A refusal or timeout of the driver is written as
+(S2MM never ready), ``result`` (JSON written here). A refusal, timeout or length-limit error of the driver is written as
 ``{"error": message}`` and is not a testbench failure: the caller reports it.
 """
 
@@ -25,7 +25,7 @@ from cocotb.triggers import ClockCycles
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamSink, AxiStreamSource
 
 from neurocal.fpga import simdev
-from neurocal.fpga.driver import Driver, HardwareMismatch, StreamTimeout, split_transfers
+from neurocal.fpga.driver import DmaLimit, Driver, HardwareMismatch, StreamTimeout
 
 
 @cocotb.test()
@@ -61,13 +61,13 @@ async def driver_run(dut) -> None:
         t0 = drv.now()
         outs = drv.run_words(words, cfg["n_events"], cfg["out_words"])
         result["device_seconds"] = drv.now() - t0
-        result["sends"] = len(split_transfers(words, cfg["max_bytes"], cfg.get("batch_events"), cfg["align_bytes"]))
+        result["sends"] = drv.sends
         result["words"] = [int(w) for o in outs for w in o]
         result["registers"] = {n: drv.read(n) for n in ("STATUS", "EVENTS_IN", "EVENTS_OUT", "MAX_CYCLES")}
 
     try:
         await bridge(host)()
-    except (HardwareMismatch, StreamTimeout) as err:
+    except (HardwareMismatch, StreamTimeout, DmaLimit) as err:
         result = {"error": str(err), "kind": type(err).__name__}
     result["modules"] = sorted({m.split(".")[0] for m in sys.modules})  # what the simulator's Python imported
     Path(cfg["result"]).write_text(json.dumps(result))

@@ -18,11 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neurocal import aer
 from neurocal.backends import compare_results
 from neurocal.errors import NeurocalError
 from neurocal.fpga import rtlsim
 from neurocal.fpga.backend import DEPLOY_ENV
 from neurocal.fpga.deploy import board_config, expected, load_deploy
+from neurocal.fpga.driver import split_transfers
 from neurocal.golden import GoldenBackend
 from neurocal.hw import cosim
 from neurocal.hw.generate import shape_from_config
@@ -82,16 +84,20 @@ def test_events_in_batches_match_the_golden_model(target: str, deploy_dirs: dict
 
 
 @pytest.mark.rtl
-def test_a_send_over_the_length_limit_is_split_not_truncated(deploy_dirs: dict[str, Path]) -> None:
-    """A 116-byte length register: sends of at most 28 words (each starting on the 16-byte memory-map width), which
-    end mid-event and (4 AER words per beat on the ZCU104) mid-beat where an event ends there (tkeep); receives of
-    at most 29 words (an event's output here is at most 3 × (6 + 2) + 3 + 1 = 28)."""
+def test_a_stream_over_the_length_limit_is_split_not_truncated(deploy_dirs: dict[str, Path]) -> None:
+    """A length register that holds about two events: the driver sends whole events per transfer, each placed
+    on the ZCU104's 16-byte memory-map width (the simulated MM2S refuses an unaligned start as PYNQ does) and
+    ending mid-beat where an event does (4 AER words per beat: tkeep); receives are capped by it too."""
     folder = deploy_dirs["zcu104"]
     info, net, shape = load_deploy(folder)
-    spikes = _spikes(6, 3)
-    run = rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, max_bytes=116)
-    n_words = int(np.sum(spikes)) + 3 * (spikes.shape[1] + 1)
-    assert n_words > 2 * 28 and run.sends >= -(-n_words // 28)
+    spikes = _spikes(6, 5)
+    words = aer.encode_events(spikes)
+    longest = int(np.diff(np.concatenate([[0], np.flatnonzero(words >> aer.KIND_SHIFT == aer.KIND_END_OF_EVENT)
+                                          + 1])).max())
+    out_bound = net.n_outputs * (spikes.shape[1] + net.n_layers) + net.n_outputs + 1
+    max_bytes = 4 * max(2 * longest - 1, out_bound)
+    run = rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, max_bytes=max_bytes)
+    assert run.sends == len(split_transfers(words, max_bytes)) > 1
     _exact(folder, spikes, run.words)
 
 
@@ -108,6 +114,7 @@ import numpy as np
 from pathlib import Path
 from neurocal.fpga import rtlsim
 from neurocal.fpga.backend import DEPLOY_ENV
+from neurocal.fpga.driver import split_transfers
 from neurocal.fpga.deploy import load_deploy
 info, net, shape = load_deploy(Path({str(deploy_dirs['pynq-z2'])!r}))
 spikes = np.random.default_rng(2).random((3, 6, 6)) < 0.45
