@@ -185,3 +185,16 @@ def test_stalled_stream_times_out_in_one_line(deploy_dirs: dict[str, Path]) -> N
     message = str(err.value)
     assert "\n" not in message
     assert "no output for event 0 within 2e-05 s: stalled stream" in message
+
+
+@pytest.mark.rtl
+def test_driver_loads_the_network_into_a_writable_core(deploy_dirs: dict[str, Path]) -> None:
+    """A core whose memory files hold another network of the shape: the driver writes the deploy folder's memories
+    over AXI4-Lite, the check (hash and CRC) then passes and the outputs are the deploy folder's network's."""
+    folder = deploy_dirs["pynq-z2"]
+    info, net, shape = load_deploy(folder)
+    other = copy.deepcopy(net)
+    other.layers[0].weights = np.roll(other.layers[0].weights, 1, axis=1)
+    spikes = _spikes(6, 3)
+    run = rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, core_net=other, load=True)
+    _exact(folder, spikes, run.words)

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from neurocal.cli import main
+from neurocal.errors import NeurocalError
 from neurocal.sim.dataset import write_h5
 from neurocal.testnets import lif_graph
 from tests.hw.conftest import BUILD_ROOT
@@ -86,3 +87,24 @@ def test_board_backend_joins_compare_and_says_there_is_no_board(bundle) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.strip().splitlines()[-1] == ("neurocal: error: backend 'board': no PYNQ board here (pynq "
                                                     "finds no device); run it on the board")
+
+
+def test_overlay_is_added_as_a_whole_with_a_new_manifest(bundle, tmp_path) -> None:
+    """What `neurocal fpga build` does after Vivado: the .bit/.hwh/reports join the folder under a new manifest."""
+    from neurocal.fpga.deploy import add_overlay, check_deploy
+
+    out = bundle / "deploy-o"
+    assert _cli("deploy", "build", "--bundle", str(bundle / "bundle"), "--board", "pynq-z2", "--out",
+                str(out)).returncode == 0
+    built = tmp_path / "overlay"
+    built.mkdir()
+    (built / "neurocal.bit").write_bytes(b"\x00\x09bit")
+    with pytest.raises(NeurocalError, match=r"Vivado wrote no neurocal\.hwh"):
+        add_overlay(out, built)
+    check_deploy(out)  # unchanged
+    (built / "neurocal.hwh").write_text("<hwh/>")
+    (built / "neurocal_timing.rpt").write_text("timing")
+    add_overlay(out, built)
+    check_deploy(out)
+    assert (out / "overlay" / "neurocal.bit").read_bytes() == b"\x00\x09bit"
+    assert "overlay/neurocal_timing.rpt" in (out / "neurocal-manifest.json").read_text()
