@@ -30,12 +30,10 @@ import numpy as np
 
 from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
-from neurocal.hw.regmap import PROFILE_NONE
+from neurocal.hw.regmap import PARAM_BITS, PROFILE_NONE, WEIGHT_BITS
 from neurocal.hw.sources import rtl_source_hash
 from neurocal.intnet import IntNetwork
 
-WEIGHT_BITS = 9
-PARAM_BITS = 61  # {du[12], dv[12], vth[17], bias[20]}
 BIAS_BITS = 20
 MAX_LAYERS = 99  # memory files are named l00 .. l98
 MAX_ADDRESS = 1 << 16  # AER address field

@@ -51,7 +51,9 @@ PROFILE_NONE = 0  # no named hardware profile
 
 KIND_WEIGHTS, KIND_PARAMS, KIND_CONFIG, KIND_HASH = 0, 1, 2, 3
 BANK_SHIFT = 20  # weight address: bank << BANK_SHIFT | word
-PARAM_BITS, CONFIG_BITS, HASH_BITS, WEIGHT_BITS = 61, 5, 64, 9
+# bits of one memory word: a weight (a weight word holds lanes of them), a neuron's parameters
+# {du[12], dv[12], vth[17], bias[20]}, a layer's config {spiking, weight_exp[3:0]}, the content hash
+WEIGHT_BITS, PARAM_BITS, CONFIG_BITS, HASH_BITS = 9, 61, 5, 64
 
 
 @dataclass(frozen=True)
@@ -146,11 +148,7 @@ REGISTERS: tuple[Register, ...] = (
 )
 
 BY_NAME: dict[str, Register] = {r.name: r for r in REGISTERS}
-
-
-def offset(name: str) -> int:
-    """Byte offset of register ``name``."""
-    return BY_NAME[name].offset
+OFFSET: dict[str, int] = {r.name: r.offset for r in REGISTERS}  # name -> byte offset
 
 
 def field(register: str, name: str) -> Field:
@@ -181,13 +179,6 @@ class ShapeLike(Protocol):
 def mem_width(shape: ShapeLike) -> int:
     """Bits of the widest memory word (the staging register): max(64, lanes × 9 of every layer)."""
     return max(64, *(k * WEIGHT_BITS for k in shape.lanes))
-
-
-def word_bits(shape: ShapeLike, layer: int, kind: int) -> int:
-    """Bits of one word of memory ``kind`` of ``layer``."""
-    if kind == KIND_WEIGHTS:
-        return shape.lanes[layer] * WEIGHT_BITS
-    return {KIND_PARAMS: PARAM_BITS, KIND_CONFIG: CONFIG_BITS, KIND_HASH: HASH_BITS}[kind]
 
 
 def bank_words(shape: ShapeLike, layer: int) -> int:

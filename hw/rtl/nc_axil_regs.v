@@ -190,7 +190,7 @@ reg [31:0] rdata_reg;
 reg [7:0] sel_layer_reg;
 reg [1:0] sel_kind_reg;
 reg [31:0] sel_addr_reg;
-reg [32*STAGE_DW-1:0] stage_reg;
+wire [32*STAGE_DW-1:0] stage;  // the staging register: dword k in stage_dw[k] (below)
 reg [31:0] stage_n_reg;   // dwords moved through MEM_DATA since the word was started
 reg stage_bad_reg;        // an extra dword was written: the next MEM_WRITE stores nothing
 reg mem_we_reg, host_re_reg, host_wait_reg;
@@ -235,7 +235,7 @@ assign mem_re = host_re_reg || crc_re_reg;
 assign mem_layer = crc_run_reg ? crc_layer_reg : sel_layer_reg;
 assign mem_kind = crc_run_reg ? crc_kind_reg : sel_kind_reg;
 assign mem_addr = crc_run_reg ? crc_addr_reg : sel_addr_reg;
-assign mem_data = stage_reg[MEM_W-1:0];
+assign mem_data = stage[MEM_W-1:0];
 
 assign s_axil_awready = write;
 assign s_axil_wready = write;
@@ -269,7 +269,7 @@ always @* begin
     status[`NC_STATUS_CRC_ABORTED_LSB] = crc_aborted_reg;
 end
 
-wire [31:0] stage_dword = stage_reg[stage_n_reg[$clog2(STAGE_DW+1)-1:0]*32 +: 32];
+wire [31:0] stage_dword = stage[stage_n_reg[$clog2(STAGE_DW+1)-1:0]*32 +: 32];
 wire [31:0] l_banks = pick(BANKS, layer_sel_reg) | (pick(BLOCK_BANKS, layer_sel_reg) << `NC_L_BANKS_BLOCK_BANKS_LSB);
 wire [31:0] l_widths = (pick(ACC_W, layer_sel_reg) << `NC_L_WIDTHS_ACC_W_LSB)
                        | (pick(U_W, layer_sel_reg) << `NC_L_WIDTHS_U_W_LSB);
@@ -316,11 +316,34 @@ always @* begin
         default: next_last = 1'b1;
     endcase
 end
-wire [31:0] crc_next = crc32_byte(crc_reg, stage_reg[crc_bi_reg*8 +: 8]);
+wire [31:0] crc_next = crc32_byte(crc_reg, stage[crc_bi_reg*8 +: 8]);
 
 localparam NB_W = 16;
 wire [31:0] rd_bytes32 = (word_bits(crc_layer_reg, crc_kind_reg) + 32'd7) >> 3;
 wire [NB_W-1:0] rd_bytes = rd_bytes32[NB_W-1:0];
+
+// the staging register, one process per dword: a fetched word (host MEM_READ or the walk) loads it
+// whole, a MEM_DATA write its next dword (an explicit enable per dword, not a variable part-select)
+wire crc_take = crc_run_reg && !busy && crc_nb_reg == 0 && crc_wait_reg && mem_rvalid;
+wire stage_load = (host_wait_reg && mem_rvalid) || crc_take;
+wire stage_write = write && waddr == `NC_REG_MEM_DATA && !crc_run_reg && stage_n_reg < sel_dwords;
+wire [32*STAGE_DW-1:0] fetched;
+assign fetched[MEM_W-1:0] = mem_rdata;
+genvar gd;
+generate
+    if (32 * STAGE_DW > MEM_W) begin : fetched_pad
+        assign fetched[32*STAGE_DW-1:MEM_W] = {(32*STAGE_DW-MEM_W){1'b0}};
+    end
+    for (gd = 0; gd < STAGE_DW; gd = gd + 1) begin : stage_dw
+        reg [31:0] dw_reg;
+        assign stage[32*gd +: 32] = dw_reg;
+        always @(posedge clk) begin
+            if (stage_load) dw_reg <= fetched[32*gd +: 32];
+            else if (stage_write && stage_n_reg == gd) dw_reg <= s_axil_wdata;
+            if (rst) dw_reg <= 32'd0;
+        end
+    end
+endgenerate
 
 wire unused = &{1'b0, s_axil_awprot, s_axil_arprot, s_axil_wstrb[3:1], s_axil_awaddr[1:0], s_axil_araddr[1:0],
                 rd_bytes32[31:NB_W], stage_n_reg[31:$clog2(STAGE_DW+1)]};
@@ -334,7 +357,6 @@ always @(posedge clk) begin
     if (mem_we_reg) sel_addr_reg <= sel_addr_reg + 1;
     if (host_wait_reg && mem_rvalid) begin
         host_wait_reg <= 1'b0;
-        stage_reg[MEM_W-1:0] <= mem_rdata;
         stage_n_reg <= 0;
         sel_addr_reg <= sel_addr_reg + 1;
     end
@@ -357,7 +379,6 @@ always @(posedge clk) begin
                 if (crc_run_reg) begin
                     // refused: the walk holds the staging register
                 end else if (stage_n_reg < sel_dwords) begin
-                    stage_reg[stage_n_reg[$clog2(STAGE_DW+1)-1:0]*32 +: 32] <= s_axil_wdata;
                     stage_n_reg <= stage_n_reg + 1;
                 end else begin
                     stage_bad_reg <= 1'b1;
@@ -443,7 +464,6 @@ always @(posedge clk) begin
         end else if (crc_wait_reg) begin
             if (mem_rvalid) begin
                 crc_wait_reg <= 1'b0;
-                stage_reg[MEM_W-1:0] <= mem_rdata;
                 crc_bi_reg <= 0;
                 crc_nb_reg <= rd_bytes;
                 crc_last_reg <= next_last;
@@ -503,7 +523,6 @@ always @(posedge clk) begin
         sel_layer_reg <= 0;
         sel_kind_reg <= 0;
         sel_addr_reg <= 0;
-        stage_reg <= 0;
         stage_n_reg <= 0;
         stage_bad_reg <= 1'b0;
         layer_sel_reg <= 0;

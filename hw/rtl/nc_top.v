@@ -281,7 +281,8 @@ end
 reg [MEM_W-1:0] mem_rdata;
 integer q;
 always @* begin
-    mem_rdata = hash_rd_reg[1] ? {{(MEM_W-64){1'b0}}, hash_word} : {MEM_W{1'b0}};
+    mem_rdata = {MEM_W{1'b0}};
+    if (hash_rd_reg[1]) mem_rdata[63:0] = hash_word;
     for (q = 0; q < L; q = q + 1) begin
         if (layer_mem_rvalid[q]) mem_rdata = mem_rdata | layer_mem_rdata[q*MEM_W +: MEM_W];
     end

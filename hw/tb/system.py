@@ -28,7 +28,7 @@ from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
 from neurocal.hw import regmap
 from neurocal.hw.tb.common import fail
 
-REG = {r.name: r.offset for r in regmap.REGISTERS}
+REG = regmap.OFFSET
 ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
 
 
@@ -81,7 +81,9 @@ async def read_words(axil: AxiLiteMaster, layer: int, kind: int, addr: int, n_wo
 
 
 async def run_crc(axil: AxiLiteMaster, timeout_ns: float) -> dict:
-    """Start the walk and wait for it; the CRC and the final STATUS."""
+    """Start the walk and wait for it; the CRC, the final STATUS and the time from the start command's write
+    to the STATUS read that saw the walk done (ns: the walk plus a few AXI4-Lite transactions)."""
+    start = cocotb.utils.get_sim_time("ns")
     await axil.write_dword(REG["CTRL"], regmap.bit("CTRL", "CRC_START"))
 
     async def wait() -> int:
@@ -94,7 +96,8 @@ async def run_crc(axil: AxiLiteMaster, timeout_ns: float) -> dict:
         status = await with_timeout(wait(), timeout_ns, "ns")
     except TimeoutError:
         fail("the CRC walk did not finish")
-    return {"crc": await axil.read_dword(REG["CRC"]), "status": status}
+    ns = cocotb.utils.get_sim_time("ns") - start
+    return {"crc": await axil.read_dword(REG["CRC"]), "status": status, "ns": ns}
 
 
 @cocotb.test()
