@@ -30,7 +30,6 @@ from neurocal.hw import regmap
 
 #: what Vivado names a module reference of nc_top in the .hwh (tcl/build.tcl instantiates it so)
 CORE_VLNV = "xilinx.com:module_ref:nc_top:1.0"
-REG = {r.name: r.offset for r in regmap.REGISTERS}
 #: the per-layer capability window (read with LAYER_SEL set)
 LAYER_REGS = ("L_N_IN", "L_N_OUT", "L_LANES", "L_BANKS", "L_WIDTHS", "L_BANK_WORDS")
 
@@ -117,10 +116,10 @@ class Driver:
     # ------------------------------------------------------------------------------- registers
 
     def read(self, name: str) -> int:
-        return self.regs.read(REG[name])
+        return self.regs.read(regmap.OFFSET[name])
 
     def write(self, name: str, value: int) -> None:
-        self.regs.write(REG[name], value)
+        self.regs.write(regmap.OFFSET[name], value)
 
     def capabilities(self, n_layers: int) -> tuple[dict[str, int], list[dict[str, int]]]:
         """The global capability registers and the ``L_*`` window of each layer."""
