@@ -39,6 +39,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           check=False, timeout=900)
 
 
+@pytest.mark.rtl
 def test_build_check_run_and_refuse_a_tampered_folder(bundle) -> None:
     out = bundle / "deploy"
     done = _cli("deploy", "build", "--bundle", str(bundle / "bundle"), "--board", "pynq-z2", "--out", str(out))
