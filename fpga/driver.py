@@ -1,0 +1,262 @@
+"""The board driver of the neurocal core: numpy and pynq only (plus neurocal's aer and regmap, copied beside it).
+
+The driver never asks what is under it. :class:`Driver` is handed
+
+* a register port — ``read(offset) -> int`` and ``write(offset, value)``, as on ``pynq.DefaultIP``/``MMIO``;
+* two DMA channels — ``transfer(buffer, start, nbytes)``, ``idle``, ``error``, ``wait()``, ``transferred``,
+  as on ``pynq.lib.dma``'s ``sendchannel``/``recvchannel``;
+* ``allocate(shape, dtype)`` (``pynq.allocate`` on a board) and ``now()`` (seconds on the device's clock,
+  which bounds every wait).
+
+On a board ``neurocal.fpga.overlay.NeurocalOverlay`` passes PYNQ's objects; in CI ``neurocal.fpga.simdev``
+passes a simulated ``axi_dma`` and register port that drive the same RTL top under cocotb. This module does
+not import pynq.
+
+Streams. The input is AER words (``neurocal.aer``), events back to back; the core answers each event with
+one packet (``m_axis_tlast`` on its end-of-event word), so a receive is one event and ``transferred`` its
+length in bytes. A batch of events goes out in as few transfers as the DMA's length register allows
+(``max_bytes`` = 2^c_sg_length_width − 1), whole events per transfer, never truncated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from neurocal import aer
+from neurocal.hw import regmap
+
+#: what Vivado names a module reference of nc_top in the .hwh (tcl/build.tcl instantiates it so)
+CORE_VLNV = "xilinx.com:module_ref:nc_top:1.0"
+#: the per-layer capability window (read with LAYER_SEL set)
+LAYER_REGS = ("L_N_IN", "L_N_OUT", "L_LANES", "L_BANKS", "L_WIDTHS", "L_BANK_WORDS")
+
+
+class RegisterPort(Protocol):
+    def read(self, offset: int) -> int: ...
+    def write(self, offset: int, value: int) -> None: ...
+
+
+class DmaChannel(Protocol):
+    transferred: int
+
+    @property
+    def idle(self) -> bool: ...
+    @property
+    def error(self) -> bool: ...
+    def transfer(self, array: Any, start: int = 0, nbytes: int = 0) -> None: ...
+    def wait(self) -> None: ...
+
+
+class HardwareMismatch(RuntimeError):
+    """The hardware is not the one the deploy folder was made for (the message names the difference)."""
+
+
+class DmaLimit(ValueError):
+    """An event does not fit one DMA transfer (the length register is too narrow for it)."""
+
+
+class StreamTimeout(TimeoutError):
+    """A DMA transfer did not finish within the driver's timeout (a stalled stream)."""
+
+
+def split_transfers(words: np.ndarray, max_bytes: int, max_events: int | None = None) -> list[tuple[int, int]]:
+    """(first word, word count) of each send transfer for ``words``: whole events only, at most ``max_bytes``
+    bytes and (if given) ``max_events`` events each; every word is sent once, in order, nothing truncated.
+
+    Whole events because axi_dma's MM2S raises ``tlast`` on the last beat of every transfer and the core takes
+    ``tlast`` as the end of an event (a cut inside one would close it early). An event longer than the length
+    register is refused (``DmaLimit``) rather than cut."""
+    ends = np.flatnonzero((words >> aer.KIND_SHIFT) == aer.KIND_END_OF_EVENT) + 1
+    if len(words) and (not len(ends) or ends[-1] != len(words)):
+        ends = np.append(ends, len(words))  # trailing words of an unfinished event travel as one more piece
+    limit = max_bytes // 4
+    out, start, k = [], 0, 0
+    while k < len(ends):
+        stop_k = k
+        while (stop_k + 1 < len(ends) and ends[stop_k + 1] - start <= limit
+               and (max_events is None or stop_k + 1 - k < max_events)):
+            stop_k += 1
+        stop = int(ends[stop_k])
+        if stop - start > limit:
+            raise DmaLimit(f"event {k} is {4 * (stop - start)} bytes of AER words, over the DMA's {max_bytes}-byte "
+                           "length limit (c_sg_length_width): build with a wider length register")
+        out.append((start, stop - start))
+        start, k = stop, stop_k + 1
+    return out
+
+
+def aligned_offsets(pieces: list[tuple[int, int]], align_bytes: int) -> tuple[list[int], int]:
+    """Word offsets that place each piece on an ``align_bytes`` boundary of one buffer, and the buffer's words
+    (axi_dma without its realignment engine reads from memory-map-width aligned addresses; PYNQ refuses others)."""
+    step = max(align_bytes // 4, 1)
+    offsets, at = [], 0
+    for _, count in pieces:
+        offsets.append(at)
+        at += -(-count // step) * step
+    return offsets, at
+
+
+class Driver:
+    """Runs events through the core: capability check, memory load, CRC, batched DMA transfers."""
+
+    def __init__(self, regs: RegisterPort, send: DmaChannel, recv: DmaChannel, *,
+                 allocate: Callable[..., np.ndarray], now: Callable[[], float], max_bytes: int,
+                 n_outputs: int, timeout_s: float = 1.0, batch_events: int | None = None,
+                 align_bytes: int = 4) -> None:
+        self.regs, self.send, self.recv = regs, send, recv
+        self.allocate, self.now = allocate, now
+        self.max_bytes, self.n_outputs, self.timeout_s = max_bytes, n_outputs, timeout_s
+        self.batch_events = batch_events  # events per send transfer (None: as many as the length register allows)
+        self.align_bytes = align_bytes  # a send's start: a multiple of the DMA's memory-map width in bytes
+        self.sends = 0
+
+    # ------------------------------------------------------------------------------- registers
+
+    def read(self, name: str) -> int:
+        return self.regs.read(regmap.OFFSET[name])
+
+    def write(self, name: str, value: int) -> None:
+        self.regs.write(regmap.OFFSET[name], value)
+
+    def capabilities(self, n_layers: int) -> tuple[dict[str, int], list[dict[str, int]]]:
+        """The global capability registers and the ``L_*`` window of each layer."""
+        glob = {name: self.read(name) for name in ("ID", "CONFIG", "CAPS", "SRC_HASH", "PROFILE")}
+        layers = []
+        for i in range(n_layers):
+            self.write("LAYER_SEL", i)
+            layers.append({name: self.read(name) for name in LAYER_REGS})
+        return glob, layers
+
+    def memory_crc(self) -> int:
+        """Let the core walk its memories (CTRL.CRC_START) and return its CRC-32."""
+        self.write("CTRL", regmap.bit("CTRL", "CRC_START"))
+        deadline = self.now() + self.timeout_s
+        while True:
+            status = self.read("STATUS")
+            if status & regmap.bit("STATUS", "CRC_DONE"):
+                return self.read("CRC")
+            if status & (regmap.bit("STATUS", "CRC_ABORTED") | regmap.bit("STATUS", "REFUSED")):
+                raise HardwareMismatch(f"the core refused or aborted its memory CRC walk (STATUS {status:#x})")
+            if self.now() > deadline:
+                raise StreamTimeout(f"the core's memory CRC walk did not finish within {self.timeout_s} s")
+
+    def hash64(self) -> int:
+        return (self.read("HASH_HI") << 32) | self.read("HASH_LO")
+
+    def check(self, expected: dict[str, Any], *, crc: bool = True) -> None:
+        """Refuse hardware built for another shape, RTL or network: compare the capability registers, the
+        content hash and (``crc``) the memory CRC with a deploy folder's ``expected`` values."""
+        glob, layers = self.capabilities(len(expected["layers"]))
+        for name, want in expected["capabilities"].items():
+            if glob[name] != want:
+                raise HardwareMismatch(f"register {name} reads {glob[name]:#x}, the deploy folder expects "
+                                       f"{want:#x}: {_what(name)}")
+        for i, (have, want) in enumerate(zip(layers, expected["layers"], strict=True)):
+            for name, value in want.items():
+                if have[name] != value:
+                    raise HardwareMismatch(f"layer {i}: register {name} reads {have[name]}, the deploy folder "
+                                           f"expects {value}: hardware built for another shape")
+        if self.hash64() != expected["hash64"]:
+            raise HardwareMismatch(f"register HASH reads {self.hash64():016x}, the deploy folder's network is "
+                                   f"{expected['hash64']:016x}: the core holds another network or front end "
+                                   "(the hash covers both)")
+        if crc:
+            got = self.memory_crc()
+            if got != expected["memory_crc"]:
+                raise HardwareMismatch(f"memory CRC reads {got:#010x}, the deploy folder's network gives "
+                                       f"{expected['memory_crc']:#010x}: the core's weights differ")
+
+    def load(self, memories: Sequence[dict[str, Any]]) -> None:
+        """Write memory words over AXI4-Lite (``[{"layer", "kind", "addr", "words": [[dword, ...], ...]}]``, as
+        ``neurocal.hw.cosim.axil_writes`` gives them); the core must be idle and built writable."""
+        for mem in memories:
+            self.write("MEM_SEL", (mem["layer"] << regmap.field("MEM_SEL", "LAYER").lsb)
+                       | (mem["kind"] << regmap.field("MEM_SEL", "KIND").lsb))
+            self.write("MEM_ADDR", mem.get("addr", 0))
+            for dwords in mem["words"]:
+                for d in dwords:
+                    self.write("MEM_DATA", d)
+                self.write("MEM_WRITE", 1)
+        status = self.read("STATUS")
+        bad = regmap.bit("STATUS", "OVERFLOW") | regmap.bit("STATUS", "REFUSED") | regmap.bit("STATUS", "EXTRA")
+        if status & bad:
+            raise HardwareMismatch(f"memory load failed (STATUS {status:#x}): core busy, not writable, or a word "
+                                   "outside its memories")
+
+    # ------------------------------------------------------------------------------- streams
+
+    def _wait(self, channel: DmaChannel, what: str) -> None:
+        deadline = self.now() + self.timeout_s
+        while not channel.idle:
+            if channel.error:
+                raise RuntimeError(f"DMA {what}: the channel reports an error")
+            if self.now() > deadline:
+                raise StreamTimeout(f"DMA {what} did not finish within {self.timeout_s} s: stalled stream")
+        channel.wait()
+
+    def max_output_words(self, ticks: int, n_layers: int) -> int:
+        """Output words of one event at most: every output neuron spiking on every output tick, the voltages and
+        the end-of-event word."""
+        return self.n_outputs * (ticks + n_layers) + self.n_outputs + 1
+
+    def run_words(self, words: np.ndarray, n_events: int, out_words: int) -> list[np.ndarray]:
+        """Send AER ``words`` (``n_events`` whole events) and return each event's output words.
+
+        Sends go out in :func:`split_transfers` pieces; a receive is programmed before the stream needs it,
+        so the core never waits on the host longer than one receive's turn-around."""
+        words = np.asarray(words, dtype=np.uint32)
+        pieces = split_transfers(words, self.max_bytes, self.batch_events)
+        offsets, total = aligned_offsets(pieces, self.align_bytes)
+        self.sends = len(pieces)  # send transfers of the last run (for reports)
+        inbuf = self.allocate((max(total, 1),), np.uint32)
+        for (first, count), at in zip(pieces, offsets, strict=True):
+            inbuf[at:at + count] = words[first:first + count]
+        out_words = min(out_words, self.max_bytes // 4)  # the length register bounds a receive too
+        outbuf = self.allocate((out_words,), np.uint32)
+        results: list[np.ndarray] = []
+        if n_events:
+            self.recv.transfer(outbuf, 0, 4 * out_words)
+        piece = 0
+        sending = False
+        deadline = self.now() + self.timeout_s
+        while len(results) < n_events:
+            if not sending and piece < len(pieces):
+                self.send.transfer(inbuf, 4 * offsets[piece], 4 * pieces[piece][1])
+                sending, piece = True, piece + 1
+                deadline = self.now() + self.timeout_s
+            if sending and self.send.idle:
+                self.send.wait()
+                sending = False
+                continue
+            if self.recv.idle:
+                self.recv.wait()
+                n = self.recv.transferred // 4
+                results.append(np.array(outbuf[:n], dtype=np.uint32))
+                if len(results) < n_events:
+                    self.recv.transfer(outbuf, 0, 4 * out_words)
+                deadline = self.now() + self.timeout_s
+                continue
+            for ch, what in ((self.send, "send"), (self.recv, "receive")):
+                if ch.error:
+                    raise RuntimeError(f"DMA {what}: the channel reports an error (an event longer than the "
+                                       f"{4 * out_words}-byte receive buffer?)")
+            if self.now() > deadline:
+                raise StreamTimeout(f"no output for event {len(results)} within {self.timeout_s} s: stalled stream")
+        if sending:
+            self._wait(self.send, "send")
+        return results
+
+    def run_events(self, spikes: np.ndarray, n_layers: int, first_event: int = 0) -> np.ndarray:
+        """Input spikes (events, ticks, channels) → the concatenated output words of every event."""
+        words = aer.encode_events(np.asarray(spikes, dtype=bool), first_event=first_event)
+        outs = self.run_words(words, len(spikes), self.max_output_words(spikes.shape[1], n_layers))
+        return np.concatenate(outs) if outs else np.zeros(0, np.uint32)
+
+
+def _what(register: str) -> str:
+    return {"ID": "not a neurocal core of this register map", "CONFIG": "hardware built for another shape",
+            "CAPS": "hardware built with other build options", "SRC_HASH": "hardware built from other RTL sources",
+            "PROFILE": "hardware built for another board profile"}.get(register, "another build")
