@@ -31,7 +31,7 @@ from neurocal.errors import NeurocalError
 from neurocal.fpga import project
 from neurocal.fpga.driver import CORE_VLNV
 from neurocal.hw import regmap
-from neurocal.hw.generate import HwConfig, HwShape, generate, memory_images, params_header, shape_from_config
+from neurocal.hw.generate import HwConfig, HwShape, generate, memory_images, shape_from_config
 from neurocal.hw.sources import rtl_dir, rtl_source_hash, rtl_sources
 from neurocal.intnet import IntNetwork
 from neurocal.profiles import Profile, profile
@@ -88,16 +88,14 @@ def _copy_driver(dest: Path) -> None:
 def write_deploy(net: IntNetwork, board: str, out: Path, command: str) -> dict[str, Any]:
     """Write the deploy folder of ``net`` for ``board`` at ``out`` (as a whole); return its deploy.json."""
     prof = profile(board)
-    final = check_output_dir(out, "--out", DEPLOY_KIND)
+    check_output_dir(out, "--out", DEPLOY_KIND)
     config = board_config(prof)
     shape = shape_from_config(net, config)
     src_hash = rtl_source_hash()
     with atomic_dir(out, DEPLOY_KIND) as tmp:
         net.save(tmp / INTNET_FILE)
         rtl = tmp / "rtl"
-        proj = generate(net, rtl, config, shape=shape, command=command)
-        # $readmemh names the memory folder by absolute path: the final folder's, not the temporary one
-        (rtl / "nc_params.vh").write_text(params_header(proj.shape, final / "rtl" / "mem", command))
+        generate(net, rtl, config, shape=shape, command=command)  # memory paths relative: rtl/mem/
         sources = [*sorted(rtl_dir().glob("*.vh")), *rtl_sources()]
         for path in sources:
             shutil.copyfile(path, rtl / path.name)

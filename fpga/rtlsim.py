@@ -65,6 +65,7 @@ def run_driver(
     project, built = cosim.prepare(core_net, sim, Path(build_root).resolve(), shape=core_shape)
     run_dir = built.build_dir / "driver-run"
     run_dir.mkdir(parents=True, exist_ok=True)
+    cosim.link_memories(project, run_dir)  # nc_params.vh names the memory folder relative to the run
     words = aer.encode_events(np.asarray(spikes, dtype=bool))
     np.save(run_dir / "input.npy", words)
     n_t = spikes.shape[1]

@@ -80,14 +80,26 @@ def _eval_width(expr: str, defines: dict[str, int]) -> int:
     return int(eval(text, {"__builtins__": {}}))  # digits and arithmetic only (checked above)
 
 
+def header_defines(*headers: Path) -> dict[str, int]:
+    """The numeric `` `define``s of generated headers (``nc_ports.vh``: the widths nc_top's ports use)."""
+    defines: dict[str, int] = {}
+    for header in headers:
+        for name, value in re.findall(r"^`define\s+(\w+)\s+(\d+)", header.read_text(), flags=re.M):
+            defines[name] = int(value)
+    return defines
+
+
 def core_ports(verilog: Path, words: int) -> dict[str, Port]:
-    """The ports of the module in ``verilog`` (its ANSI port list), widths with ``NC_AXIS_WORDS = words``."""
+    """The ports of the module in ``verilog`` (its ANSI port list), widths from the generated ``nc_ports.vh``
+    beside it (or ``NC_AXIS_WORDS = words`` and no debug output where there is none) and the register map."""
     text = verilog.read_text()
     head = re.search(r"\bmodule\s+\w+\s*(#\s*\(.*?\))?\s*\((.*?)\);", text, re.S)
     if head is None:
         raise NeurocalError(f"{verilog}: no module port list found")
     body = re.sub(r"//[^\n]*", "", head.group(2))
-    defines = {"NC_AXIS_WORDS": words, "NC_REG_ADDR_W": regmap.ADDR_W}
+    generated = verilog.parent / "nc_ports.vh"
+    defines = {"NC_AXIS_WORDS": words, "NC_DEBUG_N": 1, "NC_DEBUG_W": 1, "NC_REG_ADDR_W": regmap.ADDR_W,
+               **(header_defines(generated) if generated.is_file() else {})}
     ports = {}
     for m in _PORT.finditer(body):
         width = 1 if m.group(2) is None else _eval_width(m.group(3), defines) - _eval_width(m.group(4), defines) + 1
