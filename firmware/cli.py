@@ -95,14 +95,13 @@ def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clo
 def csim_cmd(bundle: Path, data: Path, n_events: int, build_dir: Path, out: Path | None, as_json: bool) -> None:
     """C-simulate BUNDLE's firmware on events and check it bit for bit against the golden model (exit 1 if not)."""
     from neurocal import aer
-    from neurocal.atomic import write_bytes_atomic
+    from neurocal.atomic import check_output_dir, check_output_file, write_bytes_atomic
     from neurocal.backends import compare_results, validate_result
     from neurocal.firmware.backend import HlsBackend
     from neurocal.golden import GoldenBackend
 
+    check_output_dir(build_dir, "--build-dir")  # a cache folder: never a file, a bundle or another whole output
     if out is not None:
-        from neurocal.atomic import check_output_file
-
         check_output_file(out)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     hls = validate_result(HlsBackend(build_dir=build_dir, progress=True).run(net, spikes), net, spikes.shape, "hls")

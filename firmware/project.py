@@ -41,6 +41,7 @@ from neurocal.intnet import ACT_SHIFT, SUM_BITS, IntNetwork, signed_bits
 
 MANIFEST = "neurocal_firmware.json"  # what the project is (network, config, file origins)
 PROJECT_KIND = "hls4ml firmware project"  # kind in the spine's neurocal-manifest.json
+PRODUCTS = ("firmware/*.so", "*.o", "build_lib.log")  # what build_lib.sh adds to the project in place
 MANIFEST_SCHEMA = "neurocal.firmware"
 MANIFEST_VERSION = 1
 INPUT = "spikes_in"
@@ -360,7 +361,7 @@ def generate(
     check_limits(net)
     if compile:
         _require_gpp()  # before any work
-    final = check_output_dir(out_dir, option, kind=PROJECT_KIND)  # refuses a folder that is not ours
+    final = check_output_dir(out_dir, option, kind=PROJECT_KIND, products=PRODUCTS)  # refuses a folder that is not ours
     key = project_key(net, config, stimulus)
     existing = read_manifest(final)
     if existing is not None and existing.get("key") == key:
@@ -374,7 +375,8 @@ def generate(
                 f"rerun with --force to replace it or choose another {option}"
             )
         # hls4ml prints its warnings (e.g. an adjusted ReuseFactor) on stdout: keep stdout for results (--json)
-        with atomic_dir(final, PROJECT_KIND, option) as staging, contextlib.redirect_stdout(sys.stderr):
+        with (atomic_dir(final, PROJECT_KIND, option, products=PRODUCTS) as staging,
+              contextlib.redirect_stdout(sys.stderr)):
             model = build_model(net, config, staging)
             model.config.config["Stamp"] = key[:8]  # deterministic (hls4ml draws a random uuid otherwise)
             get_optimizer("vitis:write_hls").transform(model)

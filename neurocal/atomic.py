@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fnmatch
 import hashlib
 import io
 import json
@@ -185,14 +186,18 @@ ensure_writable = check_output_file  # the name callers used before the checks c
 
 
 def check_output_dir(target: str | os.PathLike[str], option: str = "--out", kind: str | None = None,
-                     known_files: Iterable[str] = ()) -> Path:
+                     known_files: Iterable[str] = (), products: Iterable[str] = ()) -> Path:
     """Fail before any work if ``target`` cannot become (or be replaced by) an output folder; return the path.
 
-    With ``kind`` (an :func:`atomic_dir` output) an existing folder is replaced only if it is empty,
-    holds a manifest of the same kind, or holds nothing but ``known_files`` (written before manifests
-    existed); anything else is refused so that ``--out ~`` can never wipe a home directory. Without
-    ``kind`` the folder is written into (a run directory): it must be a writable directory, or be
-    creatable under the nearest existing ancestor.
+    The one rule for folder outputs. With ``kind`` (an :func:`atomic_dir` output) an existing folder is
+    replaced only if neurocal wrote it as that kind and it holds nothing else: it is empty, or its
+    manifest says ``kind`` and every file in it is listed there unchanged (files matching the glob
+    patterns ``products`` — what a build adds in place, e.g. ``firmware/*.so`` — count as its own), or
+    it holds nothing but ``known_files`` (written before manifests existed). Anything else is refused,
+    naming the foreign files, so that neither ``--out ~`` nor a user's ``notes.txt`` beside a bundle is
+    ever deleted. Without ``kind`` the folder is written into (a run directory, a plot folder): it must
+    be a writable directory, or be creatable under the nearest existing ancestor, and must not be a
+    folder written as a whole (it holds :data:`MANIFEST`): adding files would break its manifest.
     """
     shown = Path(target)
     final = _resolve(shown)
@@ -200,6 +205,10 @@ def check_output_dir(target: str | os.PathLike[str], option: str = "--out", kind
         raise NeurocalError(f"{shown}: is {'a file' if final.is_file() else _kind(final.stat().st_mode)}; "
                             f"{option} must name a directory")
     if kind is None:
+        if (final / MANIFEST).is_file():
+            found = _read_manifest_json(final / MANIFEST).get("kind")
+            raise NeurocalError(f"{shown}: holds a neurocal {found} (written as a whole, checked by its {MANIFEST}); "
+                                f"files added to it would break it: choose another {option}")
         existing = final
         while not existing.exists():
             existing = existing.parent
@@ -211,16 +220,29 @@ def check_output_dir(target: str | os.PathLike[str], option: str = "--out", kind
     _check_parent(final, shown, option)
     if final.is_dir():
         names = {p.name for p in final.iterdir()}
-        if names and MANIFEST not in names and not names <= set(known_files):
-            raise NeurocalError(f"{shown}: holds files that are not a neurocal {kind} (no {MANIFEST}); "
-                                f"neurocal replaces only its own outputs: remove them or choose another {option}")
         if MANIFEST in names:
-            found = _read_manifest_json(final / MANIFEST).get("kind")
+            manifest = _read_manifest_json(final / MANIFEST)
+            found = manifest.get("kind")
             if found != kind:
                 raise NeurocalError(f"{shown}: holds a neurocal {found}, not a {kind}; choose another {option}")
+            extra, changed = _foreign_files(final, manifest, products)
+            if extra or changed:
+                what = "; ".join(part for part in (
+                    extra and f"not written by neurocal: {_listing(extra)}",
+                    changed and f"changed since neurocal wrote them: {_listing(changed)}") if part)
+                raise NeurocalError(f"{shown}: holds files that would be lost ({what}); neurocal replaces only a "
+                                    f"{kind} it wrote, holding nothing else: move them out or choose another {option}")
+        elif names and not names <= set(known_files):
+            raise NeurocalError(f"{shown}: holds files that are not a neurocal {kind} (no {MANIFEST}: "
+                                f"{_listing(sorted(names - set(known_files)))}); neurocal replaces only its own "
+                                f"outputs: remove them or choose another {option}")
         if not os.access(final, os.W_OK | os.X_OK):
             raise NeurocalError(f"{shown}: directory is not writable; choose another {option}")
     return final
+
+
+def _listing(names: list[str], most: int = 5) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 # ----------------------------------------------------------------------------------------------- files
@@ -529,7 +551,7 @@ def _swap_in(tmp: Path, final: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_dir(target: str | os.PathLike[str], kind: str, option: str = "--out",
-               known_files: Iterable[str] = ()) -> Iterator[Path]:
+               known_files: Iterable[str] = (), products: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a temporary folder beside ``target``; it replaces ``target`` as a whole if the block succeeds.
 
     Write plain files into the yielded folder. On success a manifest (:data:`MANIFEST`, kind
@@ -538,7 +560,7 @@ def atomic_dir(target: str | os.PathLike[str], kind: str, option: str = "--out",
     temporary folder is deleted and ``target`` is untouched. See :func:`check_output_dir` for which
     existing folders may be replaced and :func:`check_complete` for readers.
     """
-    final = check_output_dir(target, option, kind, known_files)
+    final = check_output_dir(target, option, kind, known_files, products)
     with deferred_signals():
         tmp = _temp_name(final, ".tmp")
         try:
@@ -551,7 +573,7 @@ def atomic_dir(target: str | os.PathLike[str], kind: str, option: str = "--out",
             check_interrupt()
             _write_manifest(tmp, kind)
             _fsync_tree(tmp)
-            check_output_dir(target, option, kind, known_files)  # still replaceable after the work
+            check_output_dir(target, option, kind, known_files, products)  # still replaceable after the work
             _swap_in(tmp, final)
             _fsync_path(final.parent)
         except BaseException as err:
@@ -573,6 +595,35 @@ def _read_manifest_json(path: Path) -> dict[str, Any]:
     return manifest
 
 
+def _present_files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST}
+
+
+def _differs(file: Path, entry: Any, verify: bool) -> bool:
+    if not isinstance(entry, dict):
+        return True
+    return file.stat().st_size != entry.get("bytes") or (verify and _sha256(file) != entry.get("sha256"))
+
+
+def _foreign_files(folder: Path, manifest: dict[str, Any], products: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """Files of ``folder`` its manifest does not list (``extra``) and listed files that differ (``changed``).
+
+    Files matching one of the glob patterns ``products`` are neither: a build made them in place.
+    """
+    listed = manifest.get("files")
+    listed = listed if isinstance(listed, dict) else {}
+    patterns = tuple(products)
+    extra, changed = [], []
+    for name in sorted(_present_files(folder)):
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+            continue
+        if name not in listed:
+            extra.append(name)
+        elif _differs(folder / name, listed[name], verify=True):
+            changed.append(name)
+    return extra, changed
+
+
 def check_complete(folder: str | os.PathLike[str], kind: str, fix: str, verify: bool = True) -> dict[str, Any]:
     """Check that ``folder`` is a whole :func:`atomic_dir` output of ``kind``; return its manifest.
 
@@ -591,15 +642,14 @@ def check_complete(folder: str | os.PathLike[str], kind: str, fix: str, verify: 
     listed = manifest.get("files")
     if not isinstance(listed, dict):
         raise NeurocalError(f"{path}: field 'files' is missing; {fix}")
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST}
+    present = _present_files(folder)
     for name in sorted(set(listed) | present):
         file = folder / name
         if name not in listed:
             raise NeurocalError(f"{file}: not in {MANIFEST} (added after the {kind} was written); {fix}")
         if name not in present:
             raise NeurocalError(f"{file}: missing (listed in {MANIFEST}); the {kind} is torn; {fix}")
-        entry = listed[name]
-        if file.stat().st_size != entry.get("bytes") or (verify and _sha256(file) != entry.get("sha256")):
+        if _differs(file, listed[name], verify):
             raise NeurocalError(f"{file}: differs from {MANIFEST} (changed after the {kind} was written); {fix}")
     return manifest
 

@@ -107,3 +107,28 @@ def old_file(tmp_path: Path) -> Callable[[str], Path]:
 
 
 STOP_SIGNALS = {"SIGINT": (signal.SIGINT, 130), "SIGTERM": (signal.SIGTERM, 143)}
+
+
+@pytest.fixture(scope="session")
+def deployed_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """model.nir (400-8-1 LIF, energy), d.h5 (12 events) and bundle/ quantised from them, made once per session."""
+    import nir
+
+    from neurocal.testnets import lif_graph
+
+    folder = tmp_path_factory.mktemp("deployed")
+    rng = np.random.default_rng(0)
+    graph = lif_graph([rng.normal(0, 0.3, (8, 400)), rng.normal(0, 0.3, (1, 8))], threshold=1.0, dt=1e-4)
+    graph.metadata["neurocal"]["target"] = "energy"  # one output: import-nir --out makes it a run
+    nir.write(folder / "model.nir", graph)
+    write_h5(random_events(12, seed=5), folder / "d.h5")
+    proc = run_cli("quantize", "model.nir", "--data", "d.h5", "--out", "bundle", "--events", "12", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    return folder
+
+
+@pytest.fixture
+def work(deployed_once: Path, tmp_path: Path) -> Path:
+    """A private copy of :func:`deployed_once` to break."""
+    shutil.copytree(deployed_once, tmp_path, dirs_exist_ok=True)
+    return tmp_path
