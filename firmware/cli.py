@@ -51,20 +51,20 @@ def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clo
               strategy: str, reuse_factor: int, no_compile: bool, data: Path | None, n_events: int) -> None:
     """Write the hls4ml project of BUNDLE's integer network and compile its C-simulation with g++."""
     from neurocal.firmware.project import FirmwareConfig, generate
+    from neurocal.quoting import command_line
 
+    defaults = FirmwareConfig()
+    config = FirmwareConfig(part=part or defaults.part, clock_period_ns=clock_ns or defaults.clock_period_ns,
+                            probes=probes, strategy=strategy, reuse_factor=reuse_factor)
     if data is not None:
         net, stimulus = load_network_and_spikes(bundle, data, n_events)
     else:
         net, stimulus = load_bundle(bundle), None
-    defaults = FirmwareConfig()
-    config = FirmwareConfig(part=part or defaults.part, clock_period_ns=clock_ns or defaults.clock_period_ns,
-                            probes=probes, strategy=strategy, reuse_factor=reuse_factor)
     if out is None:
         out = DEFAULT_OUT / net.content_hash.removeprefix("sha256:")[:16]
         out.parent.mkdir(parents=True, exist_ok=True)
-    command = f"neurocal firmware build --bundle {bundle} --out {out}"
-    if data is not None:
-        command += f" --data {data} --events {n_events}"
+    command = command_line("neurocal", "firmware", "build", "--bundle", bundle, "--out", out,
+                           *(("--data", data, "--events", n_events) if data is not None else ()))
     project = generate(net, out, config, command=command, compile=not no_compile, force=force, stimulus=stimulus)
     widths = ", ".join(f"{layer.n_in}→{layer.n_out} (u {w.u_bits} bit)"
                        for layer, w in zip(net.layers, net.static_widths(), strict=True))

@@ -308,12 +308,14 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writab
     from neurocal.cli.deploy import load_bundle
     from neurocal.hw.generate import generate, params_header, shape_from_config
     from neurocal.hw.sources import rtl_dir, rtl_sources
+    from neurocal.quoting import check_string_path, command_line
 
     final = check_output_dir(out, "--out", PROJECT_KIND)
+    check_string_path(final / "mem", "--out", "the Verilog string of the memory folder in nc_params.vh")
     config = hw_config(lanes, rows, words, writable)
     net = load_bundle(bundle)
     shape = shape_from_config(net, config)
-    command = f"neurocal rtl build --bundle {bundle} --out {out}"
+    command = command_line("neurocal", "rtl", "build", "--bundle", bundle, "--out", out)  # quoted, one line
     with atomic_dir(out, PROJECT_KIND) as tmp:
         project = generate(net, tmp, config, shape=shape, command=command)
         # the header names the memory folder by absolute path: the final one, not the temporary one

@@ -31,13 +31,14 @@ import click
 from neurocal import __version__
 from neurocal.atomic import DISK_FULL, install_signal_handlers
 from neurocal.errors import NeurocalError, Terminated
+from neurocal.quoting import printable
 
 EXIT_ERROR = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
-    click.echo(f"neurocal: error: {message}", err=True)
+    click.echo(f"neurocal: error: {printable(message)}", err=True)  # one line, even for a path holding a newline
     sys.exit(code)
 
 
