@@ -28,16 +28,18 @@ def _find_nir(source: Path, workdir: Path) -> Path:
     if source.is_file():
         return source
     if source.is_dir():
+        if (source / "run.json").is_file():  # a run: its checkpoint, never a .nir file lying in the folder
+            from neurocal.models.nir_io import export
+            from neurocal.models.training import read_run
+
+            read_run(source)  # a damaged run.json is refused before anything is said
+            click.echo(f"exporting the network of run {source} to NIR first", err=True)
+            return export(source, workdir / NIR_FILE)
         if (source / NIR_FILE).is_file():
             return source / NIR_FILE
         found = sorted(source.glob("*.nir"))
         if len(found) == 1:
             return found[0]
-        if not found and (source / "run.json").is_file():
-            from neurocal.models.nir_io import export
-
-            click.echo(f"exporting the network of run {source} to NIR first", err=True)
-            return export(source, workdir / NIR_FILE)
         what = "no .nir file" if not found else f"{len(found)} .nir files ({', '.join(f.name for f in found)})"
         raise NeurocalError(f"{source}: holds {what} and no run.json; name the file or put the network in {NIR_FILE}")
     raise NeurocalError(f"{source}: no such file or directory")
