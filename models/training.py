@@ -466,7 +466,7 @@ def train(
         split = None
     data = prepare(config, data_path, split, fingerprint=True)
     if stored_info is not None:
-        _check_same_data(stored_info, data, out, log)
+        check_same_data(stored_info, data, out, log)
     n_inputs, n_ticks = int(data.x.shape[2]), int(data.x.shape[1])
     check_memory(training_memory_bytes(config, n_inputs, n_ticks), f"--hidden {','.join(map(str, config.hidden))}",
                  "choose smaller --hidden layers or a smaller batch_size in --config")
@@ -474,7 +474,8 @@ def train(
         return _train_into(out, config, data, resume, fake_quant, progress, log)
 
 
-def _check_same_data(info: dict[str, Any], data: Prepared, out: Path, log: Callable[[str], None]) -> None:
+def check_same_data(info: dict[str, Any], data: Prepared, out: Path, log: Callable[[str], None]) -> None:
+    """Refuse continuing run ``out`` (resume, QAT) on other events or the same events through another front end."""
     recorded = info.get("data_fingerprint")
     if recorded is None:
         log(f"note: {out / 'run.json'} predates data fingerprints; recording this dataset's")
@@ -482,8 +483,15 @@ def _check_same_data(info: dict[str, Any], data: Prepared, out: Path, log: Calla
     if recorded != data.fingerprint:
         raise NeurocalError(
             f"{data.source}: not the dataset this run was trained on (content fingerprint {data.fingerprint[:19]}…, "
-            f"run.json records {recorded[:19]}… for {info.get('data_path')}); resume with that --data "
+            f"run.json records {recorded[:19]}… for {info.get('data_path')}); pass that --data "
             "or train into a new --out"
+        )
+    if info.get("frontend") != json.loads(json.dumps(data.frontend)):  # same photons, another encoding
+        kind = (data.frontend or {}).get("kind", "none recorded")
+        raise NeurocalError(
+            f"{data.source}: recorded through front end {kind}, but run.json records "
+            f"{(info.get('frontend') or {}).get('kind', 'none')} with other settings; resume with the run's "
+            "dataset or train into a new --out"
         )
 
 

@@ -32,9 +32,10 @@ def _find_nir(source: Path, workdir: Path) -> Path:
             from neurocal.models.nir_io import export
             from neurocal.models.training import read_run
 
-            read_run(source)  # a damaged run.json is refused before anything is said
-            click.echo(f"exporting the network of run {source} to NIR first", err=True)
-            return export(source, workdir / NIR_FILE)
+            read_run(source)  # a damaged run.json is refused before any work
+            exported = export(source, workdir / NIR_FILE)
+            click.echo(f"exported the network of run {source} to NIR first", err=True)
+            return exported
         if (source / NIR_FILE).is_file():
             return source / NIR_FILE
         found = sorted(source.glob("*.nir"))

@@ -132,3 +132,14 @@ def work(deployed_once: Path, tmp_path: Path) -> Path:
     """A private copy of :func:`deployed_once` to break."""
     shutil.copytree(deployed_once, tmp_path, dirs_exist_ok=True)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def snn_cal_once(tmp_path_factory: pytest.TempPathFactory, small_h5: Path) -> Path:
+    """A one-epoch run of the snn-cal preset (float recipe: trains, cannot be exported) on :func:`small_h5`."""
+    folder = tmp_path_factory.mktemp("snn_cal")
+    shutil.copy(small_h5, folder / "small.h5")
+    proc = run_cli("train", "--preset", "snn-cal", "--epochs", "1", "--data", "small.h5", "--out", "run", "--no-ann",
+                   "--quiet", "--threads", "1", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    return folder
