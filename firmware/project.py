@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -43,6 +44,7 @@ from neurocal.quoting import XILINX_PART, check_token, printable
 
 MANIFEST = "neurocal_firmware.json"  # what the project is (network, config, file origins)
 PROJECT_KIND = "hls4ml firmware project"  # kind in the spine's neurocal-manifest.json
+SPINE_MANIFEST = "neurocal-manifest.json"  # neurocal.atomic.MANIFEST: atomic_dir writes it anew
 PRODUCTS = ("firmware/*.so", "*.o", "build_lib.log")  # what build_lib.sh adds to the project in place
 MANIFEST_SCHEMA = "neurocal.firmware"
 MANIFEST_VERSION = 1
@@ -325,17 +327,54 @@ def _require_gpp() -> None:
         raise NeurocalError("g++ is not on PATH: the HLS C-simulation needs it (Debian: apt-get install g++)")
 
 
-def _compile(root: Path) -> None:
-    """hls4ml's ``build_lib.sh`` (plain g++ against hls4ml's ap_types): the C-simulation library."""
+_BASEDIR_LINE = 'BASEDIR="$(cd "$(dirname "$0")" && pwd)"'
+_STAGED_BASEDIR_LINE = 'BASEDIR="${NC_PROJECT_DIR:-$(cd "$(dirname "$0")" && pwd)}"'
+
+
+def _compile_for(root: Path) -> None:
+    """Let ``build_lib.sh`` bake another folder than its own into the library (``NC_PROJECT_DIR``).
+
+    The library reads its weights from ``<project>/firmware/weights`` by absolute path: compiled in the
+    staging folder, it must name the final one.
+    """
+    script = root / "build_lib.sh"
+    text = script.read_text()
+    if _STAGED_BASEDIR_LINE in text:
+        return
+    if _BASEDIR_LINE not in text:
+        raise NeurocalError(f"{script}: hls4ml's build_lib.sh no longer sets BASEDIR as neurocal expects; "
+                            "neurocal's firmware generator needs updating for this hls4ml")
+    script.write_text(text.replace(_BASEDIR_LINE, _STAGED_BASEDIR_LINE))
+
+
+def _compile(root: Path, final: Path) -> None:
+    """hls4ml's ``build_lib.sh`` (plain g++ against hls4ml's ap_types) in ``root``: the C-simulation library
+    of the project that will live at ``final``."""
     _require_gpp()
-    proc = subprocess.run(["bash", "build_lib.sh"], cwd=root, capture_output=True, text=True, check=False)
+    env = {**os.environ, "NC_PROJECT_DIR": str(final)}
+    proc = subprocess.run(["bash", "build_lib.sh"], cwd=root, capture_output=True, text=True, check=False, env=env)
     (root / "build_lib.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
         raise NeurocalError(
-            f"{root}: g++ failed to compile the HLS C-simulation (exit {proc.returncode}; the project is whole but "
+            f"{final}: g++ failed to compile the HLS C-simulation (exit {proc.returncode}; the project is whole but "
             f"uncompiled, log in build_lib.log):\n{tail}"
         )
+
+
+def _compile_staged(staging: Path, final: Path, library: str) -> NeurocalError | None:
+    """Compile in the staging folder; a g++ failure is returned (the uncompiled project is still swapped in,
+    with its log), an interrupt is raised (nothing is swapped in: the previous project stays as it was)."""
+    from neurocal.atomic import check_interrupt
+
+    try:
+        _compile(staging, final)
+    except NeurocalError as err:
+        check_interrupt()  # g++ died of the same Ctrl-C: the build was interrupted, not failed
+        for leftover in [*staging.glob("*.o"), staging / library]:
+            leftover.unlink(missing_ok=True)
+        return err
+    return None
 
 
 def generate(
@@ -371,8 +410,14 @@ def generate(
     final = check_output_dir(out_dir, option, kind=PROJECT_KIND, products=PRODUCTS)  # refuses a folder that is not ours
     key = project_key(net, config, stimulus)
     existing = read_manifest(final)
+    failure: NeurocalError | None = None
     if existing is not None and existing.get("key") == key:
         project = _project_from_manifest(final, existing)
+        if compile and not project.library.is_file():  # compiled as a whole copy too: never half in place
+            with atomic_dir(final, PROJECT_KIND, option, products=PRODUCTS) as staging:
+                shutil.copytree(final, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(SPINE_MANIFEST))
+                _compile_for(staging)
+                failure = _compile_staged(staging, final, existing["library"])
     else:
         if existing is not None and not force:
             why = ("another network" if existing.get("content_hash") != net.content_hash
@@ -397,9 +442,12 @@ def generate(
             (staging / MANIFEST).write_text(
                 json.dumps(_manifest(staging, net, config, key, command, library), indent=1, sort_keys=True) + "\n"
             )
+            _compile_for(staging)
+            if compile:
+                failure = _compile_staged(staging, final, library)
         data = read_manifest(final)
         assert data is not None
         project = _project_from_manifest(final, data)
-    if compile and not project.library.is_file():
-        _compile(final)
+    if failure is not None:
+        raise failure
     return project
