@@ -19,6 +19,7 @@ COMMANDS: list[click.Command] = []
 INTNET_FILE = "intnet.json"
 NIR_FILE = "model.nir"
 BUNDLE_KIND = "bundle"
+TRACE_KIND = "trace folder"  # compare --trace --out: written as a whole
 BUNDLE_FILES = (INTNET_FILE, NIR_FILE, "headroom.json", "headroom.md")  # what bundles held before manifests
 
 
@@ -267,7 +268,7 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
     if out is not None:
         from neurocal.atomic import check_output_dir
 
-        check_output_dir(out, "--out")
+        check_output_dir(out, "--out", TRACE_KIND)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     if trace_event is not None and trace_event >= spikes.shape[0]:
         raise NeurocalError(f"--trace {trace_event}: only {spikes.shape[0]} events are compared (--events)")
@@ -320,32 +321,36 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
 def _write_traces(names: list[str], net: Any, spikes: np.ndarray, event: int, timeout: float | None,
                   out: Path) -> tuple[list[str], dict[str, Any]]:
     """Run one event on every backend with per-tick recording; write ``<backend>_event<N>.npz`` and the
-    reference's VCD (``<backend>_event<N>.vcd``). A backend without per-tick state still gives its spikes.
+    reference's VCD (``<backend>_event<N>.vcd``) into ``out`` as a whole (an interrupt or a full disk
+    leaves the previous folder as it was). A backend without per-tick state still gives its spikes.
 
     Returns the files written and, per other backend, the first per-tick divergence from the reference.
     """
+    from neurocal.atomic import atomic_dir
     from neurocal.backends import compare_results
     from neurocal.trace import event_trace, write_npz, write_vcd
 
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[str] = []
     divergences: dict[str, Any] = {}
-    reference = None
-    for k, name in enumerate(names):
+    traced = []  # every backend runs before anything is written: the folder is replaced whole or not at all
+    for name in names:
         result = _run_backend(name, net, spikes, timeout, trace=True)
-        if reference is None:
-            reference = result
-        else:
-            first = compare_results(reference, result).first
+        if traced:
+            first = compare_results(traced[0][1], result).first
             divergences[name] = first.to_dict() if first else None
-        arrays = event_trace(result, 0)
-        stem = out / f"{name}_event{event}"
-        written.append(str(write_npz(stem.with_suffix(".npz"), arrays, backend=name, event=event,
-                                     content_hash=net.content_hash, per_tick_state=result.trace is not None)))
-        if k == 0:
-            tick_ns = float(net.frontend.get("tick_ns", 0.2))
-            written.append(str(write_vcd(stem.with_suffix(".vcd"), arrays, inputs=spikes[0], tick_ns=tick_ns,
-                                         comment=f"neurocal compare --trace {event}: {name}, {net.content_hash}")))
+        traced.append((name, result))
+    written: list[str] = []
+    with atomic_dir(out, TRACE_KIND) as tmp:
+        for k, (name, result) in enumerate(traced):
+            arrays = event_trace(result, 0)
+            stem = f"{name}_event{event}"
+            write_npz(tmp / f"{stem}.npz", arrays, backend=name, event=event, content_hash=net.content_hash,
+                      per_tick_state=result.trace is not None)
+            written.append(str(out / f"{stem}.npz"))
+            if k == 0:
+                tick_ns = float(net.frontend.get("tick_ns", 0.2))
+                write_vcd(tmp / f"{stem}.vcd", arrays, inputs=spikes[0], tick_ns=tick_ns,
+                          comment=f"neurocal compare --trace {event}: {name}, {net.content_hash}")
+                written.append(str(out / f"{stem}.vcd"))
     return written, divergences
 
 

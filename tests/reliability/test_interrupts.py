@@ -12,7 +12,7 @@ import signal
 import time
 from pathlib import Path
 
-from tests.reliability.conftest import assert_unchanged, run_cli, snapshot, spawn_cli
+from tests.reliability.conftest import assert_one_line, assert_unchanged, file_limit, run_cli, snapshot, spawn_cli
 
 
 def _compiling(group: int) -> bool:
@@ -56,3 +56,16 @@ def test_sigint_during_firmware_build_force_keeps_the_previous_project(work):
     assert "interrupted" in err and "Traceback" not in err, err
     assert_unchanged(before, work / "fw")
     assert _staging(work, "fw") == []
+
+
+def test_full_disk_during_compare_trace_keeps_the_previous_folder(work):
+    args = ("compare", "--backends", "golden,golden", "--bundle", "bundle", "--data", "d.h5", "--events", "2",
+            "--trace", "1", "--out", "traces")
+    done = run_cli(*args, cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in (work / "traces").iterdir()} >= {"golden_event1.npz", "golden_event1.vcd"}
+    before = snapshot(work)
+    assert_one_line(run_cli(*args, cwd=work, preexec_fn=file_limit(512)), "disk full")
+    assert_unchanged(before, work)
+    assert_one_line(run_cli(*args[:-1], "new", cwd=work, preexec_fn=file_limit(512)), "disk full")
+    assert_unchanged(before, work)  # no partial 'new' folder either
