@@ -32,6 +32,7 @@ import numpy as np
 
 from neurocal.cli.options import COUNT, TIMEOUT, positive, timeout_no_limit
 from neurocal.errors import NeurocalError
+from neurocal.hw.generate import DEFAULT_WORDS, MAX_WORDS
 from neurocal.hw.synth import hw_config, sources_digest
 
 CLOCK_MHZ = 250.0
@@ -87,8 +88,9 @@ def _check_json_out(out: Path | None) -> None:
 
 
 def _knob_options(fn: Any) -> Any:
-    fn = click.option("--words", type=positive("AER words per input beat"), default=None,
-                      help="AER words per input beat (RTL revisions with a WORDS parameter)")(fn)
+    fn = click.option("--words", type=positive("AER words per input beat", MAX_WORDS), default=None,
+                      help=f"AER words per input beat, 1..{MAX_WORDS} "
+                           f"(default {DEFAULT_WORDS}: a {32 * DEFAULT_WORDS}-bit beat)")(fn)
     fn = click.option("--rows", type=PER_LAYER, default=None,
                       help="weight rows added per cycle per layer: banked weight memories (RTLs with ROWS)")(fn)
     fn = click.option("--lanes", type=PER_LAYER, default=None,

@@ -19,6 +19,7 @@ COMMANDS: list[click.Command] = []
 INTNET_FILE = "intnet.json"
 NIR_FILE = "model.nir"
 BUNDLE_KIND = "bundle"
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 TRACE_KIND = "trace folder"  # compare --trace --out: written as a whole
 BUNDLE_FILES = (INTNET_FILE, NIR_FILE, "headroom.json", "headroom.md")  # what bundles held before manifests
 
@@ -72,9 +73,26 @@ def load_bundle(bundle: Path) -> Any:
     from neurocal.atomic import check_complete
     from neurocal.intnet import IntNetwork
 
+    fix = "pass the folder written by 'neurocal quantize --out' (or its intnet.json)"
+    if not bundle.exists():
+        raise NeurocalError(f"--bundle {bundle}: no such file or folder; {fix}")
     if bundle.is_dir():
+        if (bundle / "run.json").is_file() and not (bundle / INTNET_FILE).exists():
+            raise NeurocalError(f"--bundle {bundle}: is a training run, not a bundle; quantise it first: "
+                                f"neurocal quantize {bundle} --data EVENTS --out BUNDLE")
+        if not (bundle / INTNET_FILE).exists():
+            raise NeurocalError(f"--bundle {bundle}: holds no {INTNET_FILE}, so it is not a bundle; {fix}")
         check_complete(bundle, BUNDLE_KIND, fix="re-create it with 'neurocal quantize'")
         return IntNetwork.load(bundle / INTNET_FILE)
+    if bundle.is_file():
+        with bundle.open("rb") as f:
+            head = f.read(8)
+        if head == HDF5_SIGNATURE:
+            raise NeurocalError(f"--bundle {bundle}: is an HDF5 file (events or a NIR graph), not an integer network; "
+                                f"{fix}")
+        if head.lstrip()[:1] not in (b"{", b""):
+            raise NeurocalError(f"--bundle {bundle}: is not a JSON integer network (it does not start with '{{'); "
+                                f"{fix}")
     return IntNetwork.load(bundle)
 
 
