@@ -58,6 +58,7 @@ MANIFEST_SCHEMA = "neurocal.manifest/1"
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _pending: list[int] = []
+_late: list[int] = []  # recorded after an output was committed (see _committed)
 _defer_depth = 0
 
 
@@ -97,11 +98,30 @@ def _record(signum: int, _frame: Any) -> None:
 
 
 def check_interrupt() -> None:
-    """Raise the SIGINT/SIGTERM that arrived while signals were deferred (call it between chunks)."""
-    if _pending:
-        signum = _pending[0]
+    """Raise the SIGINT/SIGTERM that arrived while signals were deferred (call it between chunks).
+
+    Also one that arrived just after an output was committed (see :func:`late_signal`): the next
+    output is not started.
+    """
+    if _pending or _late:
+        signum = (_pending or _late)[0]
         _pending.clear()
+        _late.clear()
         _raise_for(signum)
+
+
+def _committed() -> None:
+    """An output is whole in its place: a signal recorded from now on comes *after* it, not during it."""
+    _late.extend(_pending[:1])
+    _pending.clear()
+
+
+def late_signal() -> int | None:
+    """The SIGINT/SIGTERM that arrived after the last output was committed and that nothing has raised yet.
+
+    The CLI ends such a command with exit 0 (its outputs are whole and in place) and a note.
+    """
+    return _late[0] if _late else None
 
 
 @contextlib.contextmanager
@@ -116,6 +136,7 @@ def deferred_signals() -> Iterator[None]:
         return
     saved: dict[int, Any] = {}
     if _defer_depth == 0:
+        check_interrupt()  # asked to stop after the previous output: do not start this one
         _pending.clear()
         for signum in _STOP_SIGNALS:
             old = signal.getsignal(signum)
@@ -130,8 +151,17 @@ def deferred_signals() -> Iterator[None]:
         if _defer_depth == 0:
             for signum, old in saved.items():
                 signal.signal(signum, old if old is not None else signal.SIG_DFL)
-    if _defer_depth == 0:
-        check_interrupt()
+    if _defer_depth == 0 and _pending:  # (a signal after the last commit stays late: see late_signal)
+        signum = _pending[0]
+        _pending.clear()
+        _raise_for(signum)
+
+
+def ignore_stop_signals() -> None:
+    """The command has finished: a SIGINT/SIGTERM/SIGHUP from now on must not turn its exit 0 into 130/143."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
 
 
 # ----------------------------------------------------------------------------------------------- checks
@@ -310,6 +340,7 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "", option: str = 
             check_interrupt()  # a signal during the write: keep the old file
             _commit_file(tmp, final, option)
             committed = True
+            _committed()
         except BaseException as err:
             explained = _explain(err, final, tmp, option)
             if explained is err:
@@ -575,6 +606,7 @@ def atomic_dir(target: str | os.PathLike[str], kind: str, option: str = "--out",
             _fsync_tree(tmp)
             check_output_dir(target, option, kind, known_files, products)  # still replaceable after the work
             _swap_in(tmp, final)
+            _committed()
             _fsync_path(final.parent)
         except BaseException as err:
             explained = _explain(err, final, tmp / "?", option)

@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 from neurocal import __version__
-from neurocal.atomic import DISK_FULL, install_signal_handlers
+from neurocal.atomic import DISK_FULL, ignore_stop_signals, install_signal_handlers, late_signal
 from neurocal.errors import NeurocalError, Terminated
 from neurocal.quoting import printable
 
@@ -66,7 +66,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug"))
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            ignore_stop_signals()  # done: a Ctrl-C arriving now must not turn exit 0 into 130
+            if late_signal() is not None:
+                click.echo("neurocal: interrupted just after the outputs were written; they are whole", err=True)
+            return result
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except NeurocalError as err:
