@@ -1,13 +1,16 @@
 """Bad files end in one line and exit 2, never an internal error or a silent wrong result (issue 19).
 
 Photonic settings that are not UTF-8 or hold values the model cannot compute with, an ``intnet.json``
-whose decoding scale was edited, a ``run.json`` with a negative input count: through the real CLI.
+whose decoding scale was edited, a ``run.json`` with a negative input count, an events file whose datasets
+break the schema (dtype, value range, a group for a dataset): through the real CLI.
 """
 
 from __future__ import annotations
 
 import json
 
+import h5py
+import numpy as np
 import pytest
 
 from tests.reliability.conftest import assert_one_line, assert_unchanged, run_cli, snapshot
@@ -50,4 +53,24 @@ def test_run_with_negative_input_count_is_refused(work):
     before = snapshot(work)
     assert_one_line(run_cli("export", "run", "--out", "o.nir", cwd=work), "run.json", "n_inputs")
     assert_one_line(run_cli("quantize", "run", "--data", "d.h5", "--out", "b2", cwd=work), "run.json", "n_inputs")
+    assert_unchanged(before, work)
+
+
+def _replace(f, name, data):
+    del f[name]
+    f.create_dataset(name, data=data)
+
+
+@pytest.mark.parametrize(("edit", "names"), [
+    (lambda f: _replace(f, "photons", np.full((12, 100, 100), 2**40, dtype=np.int64)), ["'photons'", "0..4294967295"]),
+    (lambda f: _replace(f, "targets/energy_mev", np.array([b"a"] * 12)), ["targets/energy_mev"]),
+    (lambda f: f["targets/particle"].__setitem__(0, 99), ["targets/particle"]),
+    (lambda f: f.attrs.__setitem__("tick_ns", "x"), ["tick_ns"]),
+    (lambda f: (f.__delitem__("photons"), f.create_group("photons")), ["'photons' is not a dataset"]),
+])
+def test_events_file_datasets_are_checked_against_the_schema(work, edit, names):
+    with h5py.File(work / "d.h5", "r+") as f:
+        edit(f)
+    before = snapshot(work)
+    assert_one_line(run_cli("run", "--bundle", "bundle", "--data", "d.h5", cwd=work), "d.h5", *names)
     assert_unchanged(before, work)
