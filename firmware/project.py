@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -206,6 +207,27 @@ def build_model(net: IntNetwork, config: FirmwareConfig, out_dir: Path) -> Any:
     model.outputs = [f"lif{i}_probe" for i in probed]
     model.config.config["OutputShapes"] = {v.name: list(v.shape) for v in model.get_output_variables()}
     return model
+
+
+def used_reuse_factors(model: Any) -> dict[str, int]:
+    """The ReuseFactor hls4ml settled on for each Dense layer (it moves an invalid one to the nearest valid)."""
+    return {layer.name: int(layer.get_attr("reuse_factor")) for layer in model.get_layers()
+            if layer.class_name == "Dense" and layer.get_attr("reuse_factor") is not None}
+
+
+class _HlsOutput(io.TextIOBase):
+    """hls4ml's stdout, passed on to stderr line by line, without its ReuseFactor warnings (see generate)."""
+
+    def __init__(self) -> None:
+        self._line = ""
+
+    def write(self, text: str) -> int:
+        self._line += text
+        *lines, self._line = self._line.split("\n")
+        for line in lines:
+            if not line.startswith("WARNING: Invalid ReuseFactor"):
+                print(line, file=sys.stderr)
+        return len(text)
 
 
 # ----------------------------------------------------------------------------------------- files
@@ -426,10 +448,16 @@ def generate(
                 f"{final}: holds a stale firmware project ({why}, network {existing.get('content_hash')}); "
                 f"rerun with --force to replace it or choose another {option}"
             )
-        # hls4ml prints its warnings (e.g. an adjusted ReuseFactor) on stdout: keep stdout for results (--json)
+        # hls4ml prints its warnings on stdout: keep stdout for results (--json); its ReuseFactor warnings
+        # are replaced by one note naming what each layer really uses
         with (atomic_dir(final, PROJECT_KIND, option, products=PRODUCTS) as staging,
-              contextlib.redirect_stdout(sys.stderr)):
+              contextlib.redirect_stdout(_HlsOutput())):
             model = build_model(net, config, staging)
+            reuse = used_reuse_factors(model)
+            if any(rf != config.reuse_factor for rf in reuse.values()):
+                print(f"neurocal: note: --reuse-factor {config.reuse_factor} is not valid for every Dense layer; "
+                      "hls4ml uses " + ", ".join(f"{name} {rf}" for name, rf in reuse.items())
+                      + " (the nearest reuse factor that divides the layer's multiplications)", file=sys.stderr)
             model.config.config["Stamp"] = key[:8]  # deterministic (hls4ml draws a random uuid otherwise)
             get_optimizer("vitis:write_hls").transform(model)
             _fix_config_file(staging, final, model)
@@ -439,9 +467,8 @@ def generate(
                 write_tb_data(staging, net, stimulus, probed)
             _add_banners(staging, command)
             library = f"firmware/{config.project_name}-{key[:8]}.so"
-            (staging / MANIFEST).write_text(
-                json.dumps(_manifest(staging, net, config, key, command, library), indent=1, sort_keys=True) + "\n"
-            )
+            manifest = {**_manifest(staging, net, config, key, command, library), "reuse_factors": reuse}
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
             _compile_for(staging)
             if compile:
                 failure = _compile_staged(staging, final, library)

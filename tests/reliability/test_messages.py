@@ -39,3 +39,13 @@ def test_a_truncated_cached_library_is_rebuilt(work):
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["comparison"]["mismatched_events"] == 0
     assert library.stat().st_size > 1000
+
+
+def test_an_adjusted_reuse_factor_is_one_note_naming_what_each_layer_uses(work):
+    proc = run_cli("firmware", "build", "--bundle", "bundle", "--out", "fw", "--no-compile", "--strategy", "Resource",
+                   "--reuse-factor", "3", cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    assert "WARNING: Invalid ReuseFactor" not in proc.stderr + proc.stdout
+    notes = [line for line in proc.stderr.splitlines() if "--reuse-factor 3" in line]
+    assert len(notes) == 1 and "fc0 2" in notes[0] and "fc1 2" in notes[0], proc.stderr
+    assert json.loads((work / "fw" / "neurocal_firmware.json").read_text())["reuse_factors"] == {"fc0": 2, "fc1": 2}
