@@ -4,6 +4,9 @@ One way to write, used by every command:
 
 * **check before work** — :func:`check_output_file` / :func:`check_output_dir` run before any
   computation: the folder exists and is writable, the target is absent or of the right kind. A
+  folder output is replaced only if neurocal wrote it as the same kind and it holds nothing else
+  (every file listed, unchanged, in its manifest); a folder written into (runs, plots, caches) is
+  never one written as a whole. Otherwise the command is refused, naming the foreign files. A
   device node, FIFO or socket is never replaced (``--out /dev/null`` is refused, not deleted);
   a **symlink is written through**: its target is replaced and the link keeps pointing at it.
   (A *hard* link elsewhere keeps the old content: the name gets a new inode, as with any atomic save.)
@@ -17,7 +20,9 @@ One way to write, used by every command:
 * **cleanup on every exit path** — exceptions, SIGINT and SIGTERM: while an output is being
   written, SIGINT/SIGTERM are *recorded* rather than raised inside library code (h5py swallows a
   ``KeyboardInterrupt`` raised in its callbacks and would carry on and commit); writers call
-  :func:`check_interrupt` between chunks, and nothing is committed after a signal arrived.
+  :func:`check_interrupt` between chunks, and nothing is committed after a signal arrived. A signal
+  that arrives once an output is committed does not undo it: it stops the next output
+  (:func:`late_signal`), and the CLI ends a command that has finished with exit 0.
   :func:`install_signal_handlers` (called by the CLI) turns SIGTERM/SIGHUP into
   :class:`~neurocal.errors.Terminated` so ``finally`` blocks run, and ignores SIGXFSZ so that a
   file-size limit surfaces as an ``EFBIG`` error instead of killing the process.
@@ -210,9 +215,6 @@ def check_output_file(target: str | os.PathLike[str], option: str = "--out") -> 
         raise NeurocalError(f"{shown}: is {_kind(st.st_mode)}, which neurocal never replaces; "
                             f"choose a regular file for {option}")
     return final
-
-
-ensure_writable = check_output_file  # the name callers used before the checks covered the target's kind
 
 
 def check_output_dir(target: str | os.PathLike[str], option: str = "--out", kind: str | None = None,
