@@ -42,6 +42,14 @@ def _fail(message: str, code: int = EXIT_ERROR) -> None:
     sys.exit(code)
 
 
+AS_PROGRAM = False  # set by ``python -m neurocal.cli``; the console script is recognised by its name
+
+
+def _is_program() -> bool:
+    """This process is the ``neurocal`` program (not a test's CliRunner, whose signals must stay as they are)."""
+    return AS_PROGRAM or os.path.basename(sys.argv[0]) == "neurocal"
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -67,7 +75,8 @@ class _Group(click.Group):
         debug = bool(ctx.params.get("debug"))
         try:
             result = super().invoke(ctx)
-            ignore_stop_signals()  # done: a Ctrl-C arriving now must not turn exit 0 into 130
+            if _is_program():  # done: a Ctrl-C arriving now must not turn exit 0 into 130
+                ignore_stop_signals()
             if late_signal() is not None:
                 click.echo("neurocal: interrupted just after the outputs were written; they are whole", err=True)
             return result

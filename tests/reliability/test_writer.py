@@ -414,3 +414,16 @@ def test_a_signal_just_after_the_commit_does_not_undo_success(tmp_path, monkeypa
     monkeypatch.undo()
     with pytest.raises(KeyboardInterrupt):  # a writer's next chunk check stops too
         check_interrupt()
+
+
+def test_a_command_run_in_process_leaves_the_callers_signals_alone(tmp_path):
+    """Only the neurocal program ignores a Ctrl-C once its command has finished; a test's CliRunner does not."""
+    from neurocal.cli import main
+    from neurocal.sim.dataset import write_h5
+    from tests.sim.helpers import random_events
+
+    write_h5(random_events(2), tmp_path / "d.h5")
+    before = signal.getsignal(signal.SIGINT)
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path / "d.h5")])
+    assert result.exit_code == 0, result.output
+    assert signal.getsignal(signal.SIGINT) is before
