@@ -41,7 +41,7 @@ from neurocal.errors import NeurocalError
 from neurocal.firmware.scripts import COPIED, write_scripts, write_tb_data
 from neurocal.firmware.sources import hls_source
 from neurocal.intnet import ACT_SHIFT, SUM_BITS, IntNetwork, signed_bits
-from neurocal.quoting import XILINX_PART, check_token, printable
+from neurocal.quoting import XILINX_PART, check_string_path, check_token, printable
 
 MANIFEST = "neurocal_firmware.json"  # what the project is (network, config, file origins)
 PROJECT_KIND = "hls4ml firmware project"  # kind in the spine's neurocal-manifest.json
@@ -430,6 +430,7 @@ def generate(
     if compile:
         _require_gpp()  # before any work
     final = check_output_dir(out_dir, option, kind=PROJECT_KIND, products=PRODUCTS)  # refuses a folder that is not ours
+    check_string_path(final.absolute(), option, "the C string of the weights folder build_lib.sh compiles in")
     key = project_key(net, config, stimulus)
     existing = read_manifest(final)
     failure: NeurocalError | None = None

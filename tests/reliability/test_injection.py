@@ -6,6 +6,7 @@ A value that reaches Tcl, a shell or make line or generated HDL/C++ is checked a
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from tests.reliability.conftest import assert_one_line, assert_unchanged, run_cli, snapshot
@@ -33,12 +34,19 @@ def _code_lines_with_payload(folder: Path) -> list[str]:
     return found
 
 
-def test_a_newline_in_out_stays_inside_the_banner_comment(work):
-    out = f"p\n{PAYLOAD}"
-    proc = run_cli("firmware", "build", "--bundle", "bundle", "--out", out, "--no-compile", cwd=work)
+def test_a_newline_in_a_path_stays_inside_the_banner_comment(work):
+    bundle = f"b\n{PAYLOAD}"
+    shutil.copytree(work / "bundle", work / bundle)
+    proc = run_cli("firmware", "build", "--bundle", bundle, "--out", "fw", "--no-compile", cwd=work)
     assert proc.returncode == 0, proc.stderr
-    assert _code_lines_with_payload(work / out) == []
+    assert _code_lines_with_payload(work / "fw") == []
+    proc = run_cli("rtl", "build", "--bundle", bundle, "--out", "hdl", cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    assert _code_lines_with_payload(work / "hdl") == []
     proc = run_cli("rtl", "build", "--bundle", "bundle", "--out", f'r"; {PAYLOAD}', cwd=work)
     assert_one_line(proc, "--out", "nc_params.vh")  # the memory folder is a Verilog string: refused
     assert_one_line(run_cli("rtl", "build", "--bundle", "bundle", "--out", "r\nx", cwd=work), "--out", "\\n")
-    assert sorted(p.name for p in work.iterdir() if p.name.startswith("r")) == []
+    assert sorted(p.name for p in work.iterdir() if p.name.startswith(("r", "f\""))) == []
+    proc = run_cli("firmware", "build", "--bundle", "bundle", "--out", 'f"x', "--no-compile", cwd=work)
+    assert_one_line(proc, "--out", "build_lib.sh")  # the folder becomes a C string literal in the library
+    assert not (work / 'f"x').exists()
