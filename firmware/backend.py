@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from neurocal.backends import BackendResult
-from neurocal.firmware.csim import CSim
+from neurocal.firmware.csim import CSim, DamagedLibrary
 from neurocal.firmware.project import FirmwareConfig, Project, generate, project_key
 from neurocal.golden import operation_counts
 from neurocal.intnet import IntNetwork
@@ -33,8 +33,13 @@ def csim_for(net: IntNetwork, build_dir: str | Path = DEFAULT_BUILD_DIR,
         return _loaded[folder], 0.0
     t0 = time.perf_counter()
     folder.parent.mkdir(parents=True, exist_ok=True)  # the cache folder is ours to create
-    project: Project = generate(net, folder, config, command=f"neurocal run --backend hls (build dir {build_dir})")
-    sim = CSim(project)
+    command = f"neurocal run --backend hls (build dir {build_dir})"
+    project: Project = generate(net, folder, config, command=command)
+    try:
+        sim = CSim(project)
+    except DamagedLibrary:  # a cache entry is ours to repair: compile it again (as a whole, see generate)
+        project.library.unlink()
+        sim = CSim(generate(net, folder, config, command=command))
     _loaded[folder] = sim
     return sim, time.perf_counter() - t0
 

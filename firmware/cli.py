@@ -51,20 +51,20 @@ def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clo
               strategy: str, reuse_factor: int, no_compile: bool, data: Path | None, n_events: int) -> None:
     """Write the hls4ml project of BUNDLE's integer network and compile its C-simulation with g++."""
     from neurocal.firmware.project import FirmwareConfig, generate
+    from neurocal.quoting import command_line
 
+    defaults = FirmwareConfig()
+    config = FirmwareConfig(part=part or defaults.part, clock_period_ns=clock_ns or defaults.clock_period_ns,
+                            probes=probes, strategy=strategy, reuse_factor=reuse_factor)
     if data is not None:
         net, stimulus = load_network_and_spikes(bundle, data, n_events)
     else:
         net, stimulus = load_bundle(bundle), None
-    defaults = FirmwareConfig()
-    config = FirmwareConfig(part=part or defaults.part, clock_period_ns=clock_ns or defaults.clock_period_ns,
-                            probes=probes, strategy=strategy, reuse_factor=reuse_factor)
     if out is None:
         out = DEFAULT_OUT / net.content_hash.removeprefix("sha256:")[:16]
         out.parent.mkdir(parents=True, exist_ok=True)
-    command = f"neurocal firmware build --bundle {bundle} --out {out}"
-    if data is not None:
-        command += f" --data {data} --events {n_events}"
+    command = command_line("neurocal", "firmware", "build", "--bundle", bundle, "--out", out,
+                           *(("--data", data, "--events", n_events) if data is not None else ()))
     project = generate(net, out, config, command=command, compile=not no_compile, force=force, stimulus=stimulus)
     widths = ", ".join(f"{layer.n_in}→{layer.n_out} (u {w.u_bits} bit)"
                        for layer, w in zip(net.layers, net.static_widths(), strict=True))
@@ -95,14 +95,13 @@ def build_cmd(bundle: Path, out: Path | None, force: bool, part: str | None, clo
 def csim_cmd(bundle: Path, data: Path, n_events: int, build_dir: Path, out: Path | None, as_json: bool) -> None:
     """C-simulate BUNDLE's firmware on events and check it bit for bit against the golden model (exit 1 if not)."""
     from neurocal import aer
-    from neurocal.atomic import write_bytes_atomic
+    from neurocal.atomic import check_output_dir, check_output_file, write_bytes_atomic
     from neurocal.backends import compare_results, validate_result
     from neurocal.firmware.backend import HlsBackend
     from neurocal.golden import GoldenBackend
 
+    check_output_dir(build_dir, "--build-dir")  # a cache folder: never a file, a bundle or another whole output
     if out is not None:
-        from neurocal.atomic import check_output_file
-
         check_output_file(out)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     hls = validate_result(HlsBackend(build_dir=build_dir, progress=True).run(net, spikes), net, spikes.shape, "hls")

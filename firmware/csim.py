@@ -27,6 +27,10 @@ class CSimResult:
     trace: list[dict[str, np.ndarray]] | None = None  # per layer "u", "v" (events, T+L, n) after every tick
 
 
+class DamagedLibrary(NeurocalError):
+    """The compiled C-simulation library exists but cannot be loaded."""
+
+
 class CSim:
     """The C-simulation library of one project, loaded into this process."""
 
@@ -34,7 +38,11 @@ class CSim:
         if not project.library.is_file():
             raise NeurocalError(f"{project.path}: the C-simulation library is missing; rebuild the firmware project")
         self.project = project
-        self._lib = ctypes.CDLL(str(project.library))
+        try:
+            self._lib = ctypes.CDLL(str(project.library))
+        except OSError as err:  # a truncated or foreign file (an interrupted copy, a full disk)
+            raise DamagedLibrary(f"{project.library}: cannot be loaded ({err}); delete it and rerun: neurocal "
+                                 "rebuilds it") from err
         self._fn = getattr(self._lib, f"{project.config.project_name}_double")
         self._fn.restype = None
         self._fn.argtypes = [ctypes.c_void_p] * (2 + len(project.probed_layers))

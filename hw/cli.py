@@ -359,12 +359,15 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writab
     from neurocal.cli.deploy import load_bundle
     from neurocal.hw.generate import generate, shape_from_config
     from neurocal.hw.sources import rtl_dir, rtl_sources
+    from neurocal.quoting import command_line
 
     check_output_dir(out, "--out", PROJECT_KIND)
     config = dataclasses.replace(hw_config(lanes, rows, words, writable), debug=debug)
     net = load_bundle(bundle)
     shape = shape_from_config(net, config)
-    command = f"neurocal rtl build --bundle {bundle.name} --out {out.name}" + (" --debug" if debug else "")
+    # names, not paths: the project is the same bytes wherever it is written; quoted, on one line
+    command = command_line("neurocal", "rtl", "build", "--bundle", bundle.name, "--out", out.name) + (
+        " --debug" if debug else "")
     with atomic_dir(out, PROJECT_KIND) as tmp:
         generate(net, tmp, config, shape=shape, command=command)
         (tmp / "rtl").mkdir()

@@ -208,6 +208,7 @@ def finetune_qat(
     trained grid when calibrated with the same events (the first ``calibration_events`` of train).
     """
     from neurocal.models.training import (
+        check_same_data,
         fit,
         load_model,
         load_split,
@@ -221,6 +222,12 @@ def finetune_qat(
     run_dir, out = Path(run_dir), Path(out_dir)
     log = log or (lambda msg: None)
     config, info = read_run(run_dir)
+    if not config.deployable:
+        raise NeurocalError(
+            f"--qat-from {run_dir}: trained with the float recipe reset={config.reset!r}, reset_delay="
+            f"{config.reset_delay}, which the integer contract cannot run (export refuses it), so its QAT could never "
+            "deploy; fine-tune a run of the deployable recipe (the default, or --preset deployable)"
+        )
     if (out / "run.json").exists():
         raise NeurocalError(f"{out}: already holds a run; choose another --out")
     if out.resolve() == run_dir.resolve():
@@ -233,7 +240,8 @@ def finetune_qat(
     qat_config = config.with_overrides(epochs=epochs, lr=lr if lr is not None else config.lr / 3, threads=threads)
     if qat_config.threads is not None:
         torch.set_num_threads(qat_config.threads)
-    data = prepare(qat_config, data_path, load_split(run_dir / "split.npz"))
+    data = prepare(qat_config, data_path, load_split(run_dir / "split.npz"), fingerprint=True)
+    check_same_data(info, data, run_dir, log)  # the split and calibration events belong to the run's dataset
     if int(data.x.shape[2]) != int(info["n_inputs"]):
         raise NeurocalError(
             f"{data_path}: {data.x.shape[2]} input channels, the run's network takes {info['n_inputs']}"

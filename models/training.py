@@ -248,9 +248,38 @@ def read_run(run_dir: str | os.PathLike[str]) -> tuple[TrainConfig, dict[str, An
         raise NeurocalError(f"{run_dir}: not a training run (no run.json); create one with 'neurocal train'")
     try:
         info = json.loads((run_dir / "run.json").read_text())
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise NeurocalError(f"{run_dir / 'run.json'}: not valid JSON ({err})") from err
+    check_run_info(info, run_dir / "run.json")
     return load_config(run_dir / "config.yaml"), info
+
+
+def check_run_info(info: Any, path: Path) -> None:
+    """Refuse a ``run.json`` whose fields every reader relies on are missing or out of range."""
+
+    def bad(name: str, what: str) -> NeurocalError:
+        return NeurocalError(f"{path}: field '{name}' {what}; the run is damaged: restore run.json or train again")
+
+    if not isinstance(info, dict):
+        raise NeurocalError(f"{path}: expected a JSON object; the run is damaged: restore run.json or train again")
+    for name in ("n_inputs", "n_ticks"):
+        value = info.get(name)
+        if name in info or name == "n_inputs":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**7:
+                raise bad(name, f"must be an integer in 1..10^7, got {value!r}")
+    if "tick_ns" in info:
+        value = info["tick_ns"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and value > 0):
+            raise bad("tick_ns", f"must be a finite number > 0, got {value!r}")
+    if not isinstance(info.get("target"), str):
+        raise bad("target", f"must be a task name, got {info.get('target')!r}")
+    for name in ("target_mean", "target_std"):
+        values = info.get(name, [])
+        if not isinstance(values, list) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+            raise bad(name, f"must be a list of finite numbers, got {values!r}")
+    if any(v <= 0 for v in info.get("target_std", [])):
+        raise bad("target_std", f"must be > 0 (targets are divided by it), got {info['target_std']!r}")
 
 
 def save_split(split: dict[str, np.ndarray], path: Path) -> None:
@@ -437,7 +466,7 @@ def train(
         split = None
     data = prepare(config, data_path, split, fingerprint=True)
     if stored_info is not None:
-        _check_same_data(stored_info, data, out, log)
+        check_same_data(stored_info, data, out, log)
     n_inputs, n_ticks = int(data.x.shape[2]), int(data.x.shape[1])
     check_memory(training_memory_bytes(config, n_inputs, n_ticks), f"--hidden {','.join(map(str, config.hidden))}",
                  "choose smaller --hidden layers or a smaller batch_size in --config")
@@ -445,7 +474,8 @@ def train(
         return _train_into(out, config, data, resume, fake_quant, progress, log)
 
 
-def _check_same_data(info: dict[str, Any], data: Prepared, out: Path, log: Callable[[str], None]) -> None:
+def check_same_data(info: dict[str, Any], data: Prepared, out: Path, log: Callable[[str], None]) -> None:
+    """Refuse continuing run ``out`` (resume, QAT) on other events or the same events through another front end."""
     recorded = info.get("data_fingerprint")
     if recorded is None:
         log(f"note: {out / 'run.json'} predates data fingerprints; recording this dataset's")
@@ -453,8 +483,15 @@ def _check_same_data(info: dict[str, Any], data: Prepared, out: Path, log: Calla
     if recorded != data.fingerprint:
         raise NeurocalError(
             f"{data.source}: not the dataset this run was trained on (content fingerprint {data.fingerprint[:19]}…, "
-            f"run.json records {recorded[:19]}… for {info.get('data_path')}); resume with that --data "
+            f"run.json records {recorded[:19]}… for {info.get('data_path')}); pass that --data "
             "or train into a new --out"
+        )
+    if info.get("frontend") != json.loads(json.dumps(data.frontend)):  # same photons, another encoding
+        kind = (data.frontend or {}).get("kind", "none recorded")
+        raise NeurocalError(
+            f"{data.source}: recorded through front end {kind}, but run.json records "
+            f"{(info.get('frontend') or {}).get('kind', 'none')} with other settings; resume with the run's "
+            "dataset or train into a new --out"
         )
 
 

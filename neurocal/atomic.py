@@ -4,6 +4,9 @@ One way to write, used by every command:
 
 * **check before work** — :func:`check_output_file` / :func:`check_output_dir` run before any
   computation: the folder exists and is writable, the target is absent or of the right kind. A
+  folder output is replaced only if neurocal wrote it as the same kind and it holds nothing else
+  (every file listed, unchanged, in its manifest); a folder written into (runs, plots, caches) is
+  never one written as a whole. Otherwise the command is refused, naming the foreign files. A
   device node, FIFO or socket is never replaced (``--out /dev/null`` is refused, not deleted);
   a **symlink is written through**: its target is replaced and the link keeps pointing at it.
   (A *hard* link elsewhere keeps the old content: the name gets a new inode, as with any atomic save.)
@@ -17,7 +20,9 @@ One way to write, used by every command:
 * **cleanup on every exit path** — exceptions, SIGINT and SIGTERM: while an output is being
   written, SIGINT/SIGTERM are *recorded* rather than raised inside library code (h5py swallows a
   ``KeyboardInterrupt`` raised in its callbacks and would carry on and commit); writers call
-  :func:`check_interrupt` between chunks, and nothing is committed after a signal arrived.
+  :func:`check_interrupt` between chunks, and nothing is committed after a signal arrived. A signal
+  that arrives once an output is committed does not undo it: it stops the next output
+  (:func:`late_signal`), and the CLI ends a command that has finished with exit 0.
   :func:`install_signal_handlers` (called by the CLI) turns SIGTERM/SIGHUP into
   :class:`~neurocal.errors.Terminated` so ``finally`` blocks run, and ignores SIGXFSZ so that a
   file-size limit surfaces as an ``EFBIG`` error instead of killing the process.
@@ -34,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fnmatch
 import hashlib
 import io
 import json
@@ -57,6 +63,7 @@ MANIFEST_SCHEMA = "neurocal.manifest/1"
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _pending: list[int] = []
+_late: list[int] = []  # recorded after an output was committed (see _committed)
 _defer_depth = 0
 
 
@@ -96,11 +103,30 @@ def _record(signum: int, _frame: Any) -> None:
 
 
 def check_interrupt() -> None:
-    """Raise the SIGINT/SIGTERM that arrived while signals were deferred (call it between chunks)."""
-    if _pending:
-        signum = _pending[0]
+    """Raise the SIGINT/SIGTERM that arrived while signals were deferred (call it between chunks).
+
+    Also one that arrived just after an output was committed (see :func:`late_signal`): the next
+    output is not started.
+    """
+    if _pending or _late:
+        signum = (_pending or _late)[0]
         _pending.clear()
+        _late.clear()
         _raise_for(signum)
+
+
+def _committed() -> None:
+    """An output is whole in its place: a signal recorded from now on comes *after* it, not during it."""
+    _late.extend(_pending[:1])
+    _pending.clear()
+
+
+def late_signal() -> int | None:
+    """The SIGINT/SIGTERM that arrived after the last output was committed and that nothing has raised yet.
+
+    The CLI ends such a command with exit 0 (its outputs are whole and in place) and a note.
+    """
+    return _late[0] if _late else None
 
 
 @contextlib.contextmanager
@@ -115,6 +141,7 @@ def deferred_signals() -> Iterator[None]:
         return
     saved: dict[int, Any] = {}
     if _defer_depth == 0:
+        check_interrupt()  # asked to stop after the previous output: do not start this one
         _pending.clear()
         for signum in _STOP_SIGNALS:
             old = signal.getsignal(signum)
@@ -129,8 +156,17 @@ def deferred_signals() -> Iterator[None]:
         if _defer_depth == 0:
             for signum, old in saved.items():
                 signal.signal(signum, old if old is not None else signal.SIG_DFL)
-    if _defer_depth == 0:
-        check_interrupt()
+    if _defer_depth == 0 and _pending:  # (a signal after the last commit stays late: see late_signal)
+        signum = _pending[0]
+        _pending.clear()
+        _raise_for(signum)
+
+
+def ignore_stop_signals() -> None:
+    """The command has finished: a SIGINT/SIGTERM/SIGHUP from now on must not turn its exit 0 into 130/143."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
 
 
 # ----------------------------------------------------------------------------------------------- checks
@@ -181,18 +217,19 @@ def check_output_file(target: str | os.PathLike[str], option: str = "--out") -> 
     return final
 
 
-ensure_writable = check_output_file  # the name callers used before the checks covered the target's kind
-
-
 def check_output_dir(target: str | os.PathLike[str], option: str = "--out", kind: str | None = None,
-                     known_files: Iterable[str] = ()) -> Path:
+                     known_files: Iterable[str] = (), products: Iterable[str] = ()) -> Path:
     """Fail before any work if ``target`` cannot become (or be replaced by) an output folder; return the path.
 
-    With ``kind`` (an :func:`atomic_dir` output) an existing folder is replaced only if it is empty,
-    holds a manifest of the same kind, or holds nothing but ``known_files`` (written before manifests
-    existed); anything else is refused so that ``--out ~`` can never wipe a home directory. Without
-    ``kind`` the folder is written into (a run directory): it must be a writable directory, or be
-    creatable under the nearest existing ancestor.
+    The one rule for folder outputs. With ``kind`` (an :func:`atomic_dir` output) an existing folder is
+    replaced only if neurocal wrote it as that kind and it holds nothing else: it is empty, or its
+    manifest says ``kind`` and every file in it is listed there unchanged (files matching the glob
+    patterns ``products`` — what a build adds in place, e.g. ``firmware/*.so`` — count as its own), or
+    it holds nothing but ``known_files`` (written before manifests existed). Anything else is refused,
+    naming the foreign files, so that neither ``--out ~`` nor a user's ``notes.txt`` beside a bundle is
+    ever deleted. Without ``kind`` the folder is written into (a run directory, a plot folder): it must
+    be a writable directory, or be creatable under the nearest existing ancestor, and must not be a
+    folder written as a whole (it holds :data:`MANIFEST`): adding files would break its manifest.
     """
     shown = Path(target)
     final = _resolve(shown)
@@ -200,6 +237,10 @@ def check_output_dir(target: str | os.PathLike[str], option: str = "--out", kind
         raise NeurocalError(f"{shown}: is {'a file' if final.is_file() else _kind(final.stat().st_mode)}; "
                             f"{option} must name a directory")
     if kind is None:
+        if (final / MANIFEST).is_file():
+            found = _read_manifest_json(final / MANIFEST).get("kind")
+            raise NeurocalError(f"{shown}: holds a neurocal {found} (written as a whole, checked by its {MANIFEST}); "
+                                f"files added to it would break it: choose another {option}")
         existing = final
         while not existing.exists():
             existing = existing.parent
@@ -211,16 +252,29 @@ def check_output_dir(target: str | os.PathLike[str], option: str = "--out", kind
     _check_parent(final, shown, option)
     if final.is_dir():
         names = {p.name for p in final.iterdir()}
-        if names and MANIFEST not in names and not names <= set(known_files):
-            raise NeurocalError(f"{shown}: holds files that are not a neurocal {kind} (no {MANIFEST}); "
-                                f"neurocal replaces only its own outputs: remove them or choose another {option}")
         if MANIFEST in names:
-            found = _read_manifest_json(final / MANIFEST).get("kind")
+            manifest = _read_manifest_json(final / MANIFEST)
+            found = manifest.get("kind")
             if found != kind:
                 raise NeurocalError(f"{shown}: holds a neurocal {found}, not a {kind}; choose another {option}")
+            extra, changed = _foreign_files(final, manifest, products)
+            if extra or changed:
+                what = "; ".join(part for part in (
+                    extra and f"not written by neurocal: {_listing(extra)}",
+                    changed and f"changed since neurocal wrote them: {_listing(changed)}") if part)
+                raise NeurocalError(f"{shown}: holds files that would be lost ({what}); neurocal replaces only a "
+                                    f"{kind} it wrote, holding nothing else: move them out or choose another {option}")
+        elif names and not names <= set(known_files):
+            raise NeurocalError(f"{shown}: holds files that are not a neurocal {kind} (no {MANIFEST}: "
+                                f"{_listing(sorted(names - set(known_files)))}); neurocal replaces only its own "
+                                f"outputs: remove them or choose another {option}")
         if not os.access(final, os.W_OK | os.X_OK):
             raise NeurocalError(f"{shown}: directory is not writable; choose another {option}")
     return final
+
+
+def _listing(names: list[str], most: int = 5) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 # ----------------------------------------------------------------------------------------------- files
@@ -288,6 +342,7 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "", option: str = 
             check_interrupt()  # a signal during the write: keep the old file
             _commit_file(tmp, final, option)
             committed = True
+            _committed()
         except BaseException as err:
             explained = _explain(err, final, tmp, option)
             if explained is err:
@@ -529,7 +584,7 @@ def _swap_in(tmp: Path, final: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_dir(target: str | os.PathLike[str], kind: str, option: str = "--out",
-               known_files: Iterable[str] = ()) -> Iterator[Path]:
+               known_files: Iterable[str] = (), products: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a temporary folder beside ``target``; it replaces ``target`` as a whole if the block succeeds.
 
     Write plain files into the yielded folder. On success a manifest (:data:`MANIFEST`, kind
@@ -538,7 +593,7 @@ def atomic_dir(target: str | os.PathLike[str], kind: str, option: str = "--out",
     temporary folder is deleted and ``target`` is untouched. See :func:`check_output_dir` for which
     existing folders may be replaced and :func:`check_complete` for readers.
     """
-    final = check_output_dir(target, option, kind, known_files)
+    final = check_output_dir(target, option, kind, known_files, products)
     with deferred_signals():
         tmp = _temp_name(final, ".tmp")
         try:
@@ -551,8 +606,9 @@ def atomic_dir(target: str | os.PathLike[str], kind: str, option: str = "--out",
             check_interrupt()
             _write_manifest(tmp, kind)
             _fsync_tree(tmp)
-            check_output_dir(target, option, kind, known_files)  # still replaceable after the work
+            check_output_dir(target, option, kind, known_files, products)  # still replaceable after the work
             _swap_in(tmp, final)
+            _committed()
             _fsync_path(final.parent)
         except BaseException as err:
             explained = _explain(err, final, tmp / "?", option)
@@ -573,6 +629,35 @@ def _read_manifest_json(path: Path) -> dict[str, Any]:
     return manifest
 
 
+def _present_files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST}
+
+
+def _differs(file: Path, entry: Any, verify: bool) -> bool:
+    if not isinstance(entry, dict):
+        return True
+    return file.stat().st_size != entry.get("bytes") or (verify and _sha256(file) != entry.get("sha256"))
+
+
+def _foreign_files(folder: Path, manifest: dict[str, Any], products: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """Files of ``folder`` its manifest does not list (``extra``) and listed files that differ (``changed``).
+
+    Files matching one of the glob patterns ``products`` are neither: a build made them in place.
+    """
+    listed = manifest.get("files")
+    listed = listed if isinstance(listed, dict) else {}
+    patterns = tuple(products)
+    extra, changed = [], []
+    for name in sorted(_present_files(folder)):
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+            continue
+        if name not in listed:
+            extra.append(name)
+        elif _differs(folder / name, listed[name], verify=True):
+            changed.append(name)
+    return extra, changed
+
+
 def check_complete(folder: str | os.PathLike[str], kind: str, fix: str, verify: bool = True) -> dict[str, Any]:
     """Check that ``folder`` is a whole :func:`atomic_dir` output of ``kind``; return its manifest.
 
@@ -591,15 +676,14 @@ def check_complete(folder: str | os.PathLike[str], kind: str, fix: str, verify: 
     listed = manifest.get("files")
     if not isinstance(listed, dict):
         raise NeurocalError(f"{path}: field 'files' is missing; {fix}")
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST}
+    present = _present_files(folder)
     for name in sorted(set(listed) | present):
         file = folder / name
         if name not in listed:
             raise NeurocalError(f"{file}: not in {MANIFEST} (added after the {kind} was written); {fix}")
         if name not in present:
             raise NeurocalError(f"{file}: missing (listed in {MANIFEST}); the {kind} is torn; {fix}")
-        entry = listed[name]
-        if file.stat().st_size != entry.get("bytes") or (verify and _sha256(file) != entry.get("sha256")):
+        if _differs(file, listed[name], verify):
             raise NeurocalError(f"{file}: differs from {MANIFEST} (changed after the {kind} was written); {fix}")
     return manifest
 

@@ -58,8 +58,8 @@ from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
 
 SCHEMA = "neurocal.intnet"
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3  # 3: the hash also covers the float scales that decode the outputs
+READABLE_VERSIONS = (1, 2, 3)
 
 # Loihi / lava-nc 0.10.0 bit widths (PyLifModelBitAcc, PyDenseModelBitAcc)
 UV_BITS = 24
@@ -358,7 +358,7 @@ class IntNetwork:
     # ----- identity and files
 
     def integer_content(self) -> dict[str, Any]:
-        """What the hash covers: every integer a backend runs, and the front end that makes its input."""
+        """Every integer a backend runs, and the front end that makes its input (what schema 2 hashed)."""
         return {
             "n_inputs": int(self.n_inputs),
             "readout": self.readout,
@@ -366,10 +366,16 @@ class IntNetwork:
             "frontend": self.frontend,
         }
 
+    def hashed_content(self) -> dict[str, Any]:
+        """What the hash covers: :meth:`integer_content` and the floats that turn results into reported
+        values — each layer's ``scale`` (v_float = v / (64 λ)) and ``weight_step``, and ``dt``."""
+        return {**self.integer_content(), "dt": float(self.dt),
+                "decoding": [{"scale": float(layer.scale), "weight_step": float(layer.weight_step)}
+                             for layer in self.layers]}
+
     @property
     def content_hash(self) -> str:
-        canonical = json.dumps(self.integer_content(), sort_keys=True, separators=(",", ":"))
-        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+        return _sha256_of(self.hashed_content())
 
     def to_dict(self) -> dict[str, Any]:
         layers = []
@@ -443,16 +449,20 @@ class IntNetwork:
                     du=lf.int_array("du", (n_out,), 0, DECAY_UNITY - 1, scalar_ok=True),
                     dv=lf.int_array("dv", (n_out,), 0, DECAY_UNITY - 1, scalar_ok=True),
                     vth=lf.int_array("vth", (n_out,), 0, VTH_MAX, scalar_ok=True),
-                    spiking=lf.bool("spiking"), scale=lf.float("scale"), weight_step=lf.float("weight_step"),
+                    spiking=lf.bool("spiking"), scale=lf.float("scale", positive=True),
+                    weight_step=lf.float("weight_step", positive=True),
                 )
             )
         frontend = fields.dict("frontend") if version >= 2 else dict(DEFAULT_FRONTEND)
         net = cls(
             n_inputs=fields.int("n_inputs", 1, None), layers=layers, readout=fields.str("readout"),
-            dt=fields.float("dt"), metadata=fields.dict("metadata", {}), source=source,
+            dt=fields.float("dt", positive=True), metadata=fields.dict("metadata", {}), source=source,
             config=fields.dict("config", {}), calibration=fields.dict("calibration", {}), frontend=frontend,
         )
-        expected = net.content_hash if version >= 2 else _v1_hash(net)
+        if version == 1:
+            expected = _v1_hash(net)
+        else:  # schema 2 hashed the integers and front end only; a v2 file's scales are range-checked above
+            expected = _sha256_of(net.integer_content()) if version == 2 else net.content_hash
         if data.get("content_hash") != expected:
             raise NeurocalError(
                 f"{source}: field 'content_hash' does not match the integer content (edited by hand?); "
@@ -478,6 +488,11 @@ class IntNetwork:
         return np.asarray(v, dtype=np.float64) * self.layers[layer].readout_scale
 
 
+def _sha256_of(content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def _v1_hash(net: IntNetwork) -> str:
     """The content hash as schema 1 computed it (scalar du/dv/vth, no front end)."""
     content = {"n_inputs": int(net.n_inputs), "readout": net.readout, "layers": []}
@@ -486,8 +501,7 @@ def _v1_hash(net: IntNetwork) -> str:
         for key in _PER_NEURON:
             entry[key] = int(getattr(layer, key)[0])
         content["layers"].append(entry)
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return _sha256_of(content)
 
 
 class _Fields:
@@ -516,10 +530,12 @@ class _Fields:
             raise self._bad(name, f"is {value}, outside {lo}..{hi if hi is not None else '∞'}")
         return value
 
-    def float(self, name: str) -> float:
+    def float(self, name: str, positive: bool = False) -> float:
         value = self._get(name)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise self._bad(name, f"must be a finite number, got {value!r}")
+        if positive and not value > 0:  # a scale or time step: results are divided by it
+            raise self._bad(name, f"must be a finite number > 0, got {value!r}")
         return float(value)
 
     def str(self, name: str) -> str:

@@ -249,3 +249,26 @@ def read_chain(path: str | os.PathLike[str]) -> Chain:
     except Exception as err:  # nir raises KeyError/OSError/ValueError for malformed files
         raise NeurocalError(f"{path}: not a readable NIR file ({type(err).__name__}: {err})") from err
     return chain_from_graph(graph, source=str(path))
+
+
+def first_difference(a: Chain, b: Chain) -> str | None:
+    """Where two chains differ in what they compute (shape, per-tick parameters, readout, front end), or None.
+
+    Parameters compare to float32 rounding (relative 1e-6): an imported float64 graph comes back from
+    torch in float32; two exports of one checkpoint are the same floats.
+    """
+    if a.n_inputs != b.n_inputs or len(a.layers) != len(b.layers):
+        return f"shape {a.n_inputs}-{'-'.join(str(x.n_out) for x in a.layers)} vs " \
+               f"{b.n_inputs}-{'-'.join(str(x.n_out) for x in b.layers)}"
+    for i, (la, lb) in enumerate(zip(a.layers, b.layers, strict=True)):
+        for name in ("kind", "weight", "bias", "alpha", "beta", "threshold"):
+            va, vb = getattr(la, name), getattr(lb, name)
+            same = va == vb if isinstance(va, str) else (
+                np.shape(va) == np.shape(vb) and np.allclose(va, vb, rtol=1e-6, atol=1e-12))
+            if not same:
+                return f"layer {i} {name}"
+    if a.readout != b.readout:  # (dt is not compared: the decays above are per tick already)
+        return "readout"
+    if a.metadata.get("frontend") != b.metadata.get("frontend"):
+        return "front end"
+    return None

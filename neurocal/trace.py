@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from neurocal.atomic import atomic_path
+from neurocal.atomic import GuardedFile
 from neurocal.backends import BackendResult
 
 
@@ -34,10 +34,17 @@ def event_trace(result: BackendResult, event: int) -> dict[str, np.ndarray]:
 
 
 def write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], **attrs: Any) -> Path:
-    """Write a trace atomically; ``attrs`` (backend, content hash, event) go in as 0-d string arrays."""
+    """Write a trace into a folder that :func:`neurocal.atomic.atomic_dir` swaps in whole; ``attrs`` (backend,
+    content hash, event) go in as 0-d string arrays. A write error (full disk) is raised once zipfile has let go
+    (:class:`~neurocal.atomic.GuardedFile`: zipfile would otherwise retry while being collected)."""
     path = Path(path)
-    with atomic_path(path, suffix=".npz") as tmp, tmp.open("wb") as fh:
+    path.write_bytes(b"")
+    fh = GuardedFile(path)
+    try:
         np.savez_compressed(fh, **arrays, **{f"attr_{k}": np.asarray(str(v)) for k, v in attrs.items()})
+        fh.check()
+    finally:
+        fh.release()
     return path
 
 
@@ -67,7 +74,8 @@ def write_vcd(
     tick_ns: float = 0.2,
     comment: str = "",
 ) -> Path:
-    """Write ``trace`` (from :func:`event_trace`) as a Value Change Dump; only changes are written."""
+    """Write ``trace`` (from :func:`event_trace`) as a Value Change Dump into a folder written whole (see
+    :func:`write_npz`); only changes are written."""
     path = Path(path)
     ids = _identifiers()
     signals: list[tuple[str, str, str, int, np.ndarray]] = []  # (scope, name, id, width, values (ticks,))
@@ -91,7 +99,7 @@ def write_vcd(
     def emit(fh: TextIO, ident: str, width: int, value: int) -> None:
         fh.write(f"{value & 1}{ident}\n" if width == 1 else f"b{_bits(value, width)} {ident}\n")
 
-    with atomic_path(path, suffix=".vcd") as tmp, tmp.open("w") as fh:
+    with path.open("w") as fh:  # into a folder written whole (see write_npz)
         fh.write(f"$comment {comment or 'neurocal per-tick trace'} $end\n$timescale 1ps $end\n")
         for scope in dict.fromkeys(sig[0] for sig in signals):
             fh.write(f"$scope module {scope} $end\n")

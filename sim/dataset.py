@@ -248,21 +248,60 @@ def read_h5(path: str | os.PathLike[str]) -> EventSet:
             check_memory(float(np.prod(shape, dtype=np.float64)) * 4, f"{path}: {shape[0] if shape else 0} events",
                          "read a smaller file (neurocal simulate --events N) on this machine")
         try:
-            photons = f["photons"][()]
-            fields = {name: f["targets"][name][()] for name in names}
-        except KeyError as err:
-            raise NeurocalError(f"{path}: missing dataset {err.args[0]!r}; the file is incomplete") from err
+            photons = _dataset(f, "photons", path)[()]
+            fields = {name: _dataset(f, f"targets/{name}", path)[()] for name in names}
         except OSError as err:
             raise NeurocalError(f"{path}: corrupt data ({err}); re-create the file") from err
+        _check_values(photons, fields, path)
+        tick_ns = f.attrs.get("tick_ns", 0.2)
+        if not (isinstance(tick_ns, int | float | np.integer | np.floating) and np.isfinite(tick_ns) and tick_ns > 0):
+            raise NeurocalError(f"{path}: attribute 'tick_ns' is {tick_ns!r}, not a tick length in ns > 0; "
+                                "re-create the file with 'neurocal simulate'")
         try:
             generator = json.loads(f.attrs.get("generator", "{}"))
-        except json.JSONDecodeError as err:
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
             raise NeurocalError(f"{path}: attribute 'generator' is not valid JSON ({err})") from err
         if version == 1:
             fields, generator = _from_schema_1(fields, generator)
         return EventSet(
-            photons=photons, **fields, tick_ns=float(f.attrs.get("tick_ns", 0.2)), generator=generator, source=str(path)
+            photons=photons, **fields, tick_ns=float(tick_ns), generator=generator, source=str(path)
         )
+
+
+def _dataset(f: Any, name: str, path: Path) -> Any:
+    import h5py
+
+    item = f.get(name)
+    if item is None:
+        raise NeurocalError(f"{path}: missing dataset '{name}'; the file is incomplete: re-create it")
+    if not isinstance(item, h5py.Dataset):
+        raise NeurocalError(f"{path}: '{name}' is not a dataset; not a neurocal event file: re-create it")
+    return item
+
+
+def _check_values(photons: np.ndarray, fields: dict[str, np.ndarray], path: Path) -> None:
+    """The schema's dtypes and value ranges (shapes are checked by :class:`EventSet`): photon counts are
+    integers in 0..2^32 − 1 (uint32 frames), float targets are finite or NaN (missing), energies and
+    dispersions >= 0, particle codes known, counts >= 0."""
+    fix = "re-create the file with 'neurocal simulate'"
+    if photons.dtype.kind not in "iu":
+        raise NeurocalError(f"{path}: dataset 'photons' holds {photons.dtype}, not integer photon counts; {fix}")
+    if photons.ndim == 3 and photons.size and (photons.min() < 0 or photons.max() > np.iinfo(np.uint32).max):
+        raise NeurocalError(f"{path}: dataset 'photons' holds counts outside 0..{np.iinfo(np.uint32).max} "
+                            f"(min {photons.min()}, max {photons.max()}); {fix}")
+    for name, value in fields.items():
+        want = TARGET_FIELDS[name][0]
+        kinds = "iu" if np.issubdtype(want, np.integer) else "iuf"
+        where = f"{path}: dataset 'targets/{name}'"
+        if value.dtype.kind not in kinds:
+            raise NeurocalError(f"{where} holds {value.dtype}, not {np.dtype(want).name} values; {fix}")
+        if value.dtype.kind == "f" and np.isinf(value).any():
+            raise NeurocalError(f"{where} holds an infinite value (a missing target is NaN); {fix}")
+        if name in ("energy_mev", "dispersion", "dispersion_r", "n_interactions", "cubelet") and (value < 0).any():
+            raise NeurocalError(f"{where} holds a negative value; {fix}")
+        if name == "particle" and not np.isin(value, list(PARTICLE_NAMES)).all():
+            raise NeurocalError(f"{where} holds codes outside {sorted(PARTICLE_NAMES)} "
+                                f"({', '.join(f'{c}={n}' for n, c in PARTICLE_CODES.items())}); {fix}")
 
 
 def _from_schema_1(fields: dict[str, np.ndarray], generator: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict]:

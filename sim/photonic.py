@@ -72,6 +72,12 @@ JITTER_TAIL_SIGMAS = 6.0  # delays beyond latency + 6σ (probability 1e-9) are c
 _SPECTRUM_NM = np.arange(300.0, 701.0, 1.0)  # integration grid for the emission-weighted QE
 
 
+MAX_PHOTONS = 2**32  # photon frames are uint32
+MAX_MEMORY_STEPS = 1e9  # τ/dt above which 1 − exp(−dt/τ) loses most of its digits
+MAX_DARK_RATE_HZ = 1e15  # a dark count per femtosecond: far beyond any detector
+MAX_DELAY_TICKS = 10  # detection delay (latency + 6σ jitter) the model carries over into later ticks
+
+
 class PhotonicSettings(BaseModel):
     """Settings of the photonic superpixel; every default names its source or says "assumption"."""
 
@@ -165,6 +171,9 @@ class PhotonicSettings(BaseModel):
         lv = self.levels
         if lv[0] < 0 or any(b <= a for a, b in itertools.pairwise(lv)):
             raise ValueError(f"levels must be non-negative and strictly increasing, got {lv}")
+        if lv[-1] >= MAX_PHOTONS:  # photon frames are uint32: a higher level can never fire
+            raise ValueError(f"levels[{len(lv) - 1}] = {lv[-1]:g} is above the {MAX_PHOTONS - 1} photons a tick can "
+                             "hold (uint32 frames); choose levels below it")
         if self.transmission is not None:
             if len(self.transmission) != len(lv):
                 raise ValueError(f"transmission has {len(self.transmission)} values for {len(lv)} levels")
@@ -186,6 +195,11 @@ class PhotonicSettings(BaseModel):
         if any(f <= 0 for f in self.emission_fwhm_nm):
             raise ValueError(f"emission_fwhm_nm must be > 0, got {self.emission_fwhm_nm}")
         dt = self.dt_ps
+        if not self.tau_membrane_ps <= MAX_MEMORY_STEPS * dt:  # beyond it exp(-dt/τ) rounds to 1: no leak at all
+            raise ValueError(
+                f"tau_membrane_ps = {self.tau_membrane_ps:g} is above {MAX_MEMORY_STEPS:g} sub-tick steps "
+                f"({MAX_MEMORY_STEPS * dt:g} ps), where the membrane no longer leaks in float64; lower it"
+            )
         if not self.tau_membrane_ps >= dt:
             raise ValueError(
                 f"tau_membrane_ps = {self.tau_membrane_ps} is below the sub-tick step {dt:g} ps "
@@ -199,6 +213,17 @@ class PhotonicSettings(BaseModel):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} = {value} must be a finite number >= 0")
+        if self.refractory_ps > MAX_MEMORY_STEPS * dt:
+            raise ValueError(f"refractory_ps = {self.refractory_ps:g} is above {MAX_MEMORY_STEPS:g} sub-tick steps "
+                             f"({MAX_MEMORY_STEPS * dt:g} ps); lower it")
+        if self.dark_rate_hz > MAX_DARK_RATE_HZ:
+            raise ValueError(f"dark_rate_hz = {self.dark_rate_hz:g} is above {MAX_DARK_RATE_HZ:g} (a count per "
+                             "femtosecond); lower it")
+        horizon = self.latency_ps + JITTER_TAIL_SIGMAS * self.jitter_ps
+        if horizon > MAX_DELAY_TICKS * self.tick_ns * PS_PER_NS:  # the delay buffer and profile grow with it
+            raise ValueError(f"latency_ps + {JITTER_TAIL_SIGMAS:g}·jitter_ps = {horizon:g} ps is above "
+                             f"{MAX_DELAY_TICKS} ticks ({MAX_DELAY_TICKS * self.tick_ns * PS_PER_NS:g} ps) of "
+                             "detection delay; lower latency_ps or jitter_ps")
         return self
 
 

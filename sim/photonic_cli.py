@@ -30,6 +30,9 @@ def read_settings_file(path: Path) -> dict[str, Any]:
         values = yaml.safe_load(path.read_text())  # YAML is a superset of JSON
     except OSError as err:
         raise NeurocalError(f"{path}: cannot read the front-end settings ({err.strerror})") from err
+    except UnicodeDecodeError as err:
+        raise NeurocalError(f"{path}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start}); "
+                            "save the front-end settings as UTF-8 YAML or JSON") from err
     except yaml.YAMLError as err:
         raise NeurocalError(f"{path}: not valid YAML or JSON ({str(err).splitlines()[0]})") from err
     if values is None:

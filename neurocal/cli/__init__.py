@@ -29,16 +29,25 @@ from typing import Any
 import click
 
 from neurocal import __version__
-from neurocal.atomic import DISK_FULL, install_signal_handlers
+from neurocal.atomic import DISK_FULL, ignore_stop_signals, install_signal_handlers, late_signal
 from neurocal.errors import NeurocalError, Terminated
+from neurocal.quoting import printable
 
 EXIT_ERROR = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
-    click.echo(f"neurocal: error: {message}", err=True)
+    click.echo(f"neurocal: error: {printable(message)}", err=True)  # one line, even for a path holding a newline
     sys.exit(code)
+
+
+AS_PROGRAM = False  # set by ``python -m neurocal.cli``; the console script is recognised by its name
+
+
+def _is_program() -> bool:
+    """This process is the ``neurocal`` program (not a test's CliRunner, whose signals must stay as they are)."""
+    return AS_PROGRAM or os.path.basename(sys.argv[0]) == "neurocal"
 
 
 def _one_line(text: str) -> str:
@@ -65,7 +74,12 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug"))
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if _is_program():  # done: a Ctrl-C arriving now must not turn exit 0 into 130
+                ignore_stop_signals()
+            if late_signal() is not None:
+                click.echo("neurocal: interrupted just after the outputs were written; they are whole", err=True)
+            return result
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except NeurocalError as err:

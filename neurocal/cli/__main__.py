@@ -1,3 +1,5 @@
+import neurocal.cli
 from neurocal.cli import main
 
+neurocal.cli.AS_PROGRAM = True
 main()

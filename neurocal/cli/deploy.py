@@ -19,6 +19,8 @@ COMMANDS: list[click.Command] = []
 INTNET_FILE = "intnet.json"
 NIR_FILE = "model.nir"
 BUNDLE_KIND = "bundle"
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+TRACE_KIND = "trace folder"  # compare --trace --out: written as a whole
 BUNDLE_FILES = (INTNET_FILE, NIR_FILE, "headroom.json", "headroom.md")  # what bundles held before manifests
 
 
@@ -28,16 +30,19 @@ def _find_nir(source: Path, workdir: Path) -> Path:
     if source.is_file():
         return source
     if source.is_dir():
+        if (source / "run.json").is_file():  # a run: its checkpoint, never a .nir file lying in the folder
+            from neurocal.models.nir_io import export
+            from neurocal.models.training import read_run
+
+            read_run(source)  # a damaged run.json is refused before any work
+            exported = export(source, workdir / NIR_FILE)
+            click.echo(f"exported the network of run {source} to NIR first", err=True)
+            return exported
         if (source / NIR_FILE).is_file():
             return source / NIR_FILE
         found = sorted(source.glob("*.nir"))
         if len(found) == 1:
             return found[0]
-        if not found and (source / "run.json").is_file():
-            from neurocal.models.nir_io import export
-
-            click.echo(f"exporting the network of run {source} to NIR first", err=True)
-            return export(source, workdir / NIR_FILE)
         what = "no .nir file" if not found else f"{len(found)} .nir files ({', '.join(f.name for f in found)})"
         raise NeurocalError(f"{source}: holds {what} and no run.json; name the file or put the network in {NIR_FILE}")
     raise NeurocalError(f"{source}: no such file or directory")
@@ -68,9 +73,26 @@ def load_bundle(bundle: Path) -> Any:
     from neurocal.atomic import check_complete
     from neurocal.intnet import IntNetwork
 
+    fix = "pass the folder written by 'neurocal quantize --out' (or its intnet.json)"
+    if not bundle.exists():
+        raise NeurocalError(f"--bundle {bundle}: no such file or folder; {fix}")
     if bundle.is_dir():
+        if (bundle / "run.json").is_file() and not (bundle / INTNET_FILE).exists():
+            raise NeurocalError(f"--bundle {bundle}: is a training run, not a bundle; quantise it first: "
+                                f"neurocal quantize {bundle} --data EVENTS --out BUNDLE")
+        if not (bundle / INTNET_FILE).exists():
+            raise NeurocalError(f"--bundle {bundle}: holds no {INTNET_FILE}, so it is not a bundle; {fix}")
         check_complete(bundle, BUNDLE_KIND, fix="re-create it with 'neurocal quantize'")
         return IntNetwork.load(bundle / INTNET_FILE)
+    if bundle.is_file():
+        with bundle.open("rb") as f:
+            head = f.read(8)
+        if head == HDF5_SIGNATURE:
+            raise NeurocalError(f"--bundle {bundle}: is an HDF5 file (events or a NIR graph), not an integer network; "
+                                f"{fix}")
+        if head.lstrip()[:1] not in (b"{", b""):
+            raise NeurocalError(f"--bundle {bundle}: is not a JSON integer network (it does not start with '{{'); "
+                                f"{fix}")
     return IntNetwork.load(bundle)
 
 
@@ -264,7 +286,7 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
     if out is not None:
         from neurocal.atomic import check_output_dir
 
-        check_output_dir(out, "--out")
+        check_output_dir(out, "--out", TRACE_KIND)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     if trace_event is not None and trace_event >= spikes.shape[0]:
         raise NeurocalError(f"--trace {trace_event}: only {spikes.shape[0]} events are compared (--events)")
@@ -317,32 +339,36 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
 def _write_traces(names: list[str], net: Any, spikes: np.ndarray, event: int, timeout: float | None,
                   out: Path) -> tuple[list[str], dict[str, Any]]:
     """Run one event on every backend with per-tick recording; write ``<backend>_event<N>.npz`` and the
-    reference's VCD (``<backend>_event<N>.vcd``). A backend without per-tick state still gives its spikes.
+    reference's VCD (``<backend>_event<N>.vcd``) into ``out`` as a whole (an interrupt or a full disk
+    leaves the previous folder as it was). A backend without per-tick state still gives its spikes.
 
     Returns the files written and, per other backend, the first per-tick divergence from the reference.
     """
+    from neurocal.atomic import atomic_dir
     from neurocal.backends import compare_results
     from neurocal.trace import event_trace, write_npz, write_vcd
 
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[str] = []
     divergences: dict[str, Any] = {}
-    reference = None
-    for k, name in enumerate(names):
+    traced = []  # every backend runs before anything is written: the folder is replaced whole or not at all
+    for name in names:
         result = _run_backend(name, net, spikes, timeout, trace=True)
-        if reference is None:
-            reference = result
-        else:
-            first = compare_results(reference, result).first
+        if traced:
+            first = compare_results(traced[0][1], result).first
             divergences[name] = first.to_dict() if first else None
-        arrays = event_trace(result, 0)
-        stem = out / f"{name}_event{event}"
-        written.append(str(write_npz(stem.with_suffix(".npz"), arrays, backend=name, event=event,
-                                     content_hash=net.content_hash, per_tick_state=result.trace is not None)))
-        if k == 0:
-            tick_ns = float(net.frontend.get("tick_ns", 0.2))
-            written.append(str(write_vcd(stem.with_suffix(".vcd"), arrays, inputs=spikes[0], tick_ns=tick_ns,
-                                         comment=f"neurocal compare --trace {event}: {name}, {net.content_hash}")))
+        traced.append((name, result))
+    written: list[str] = []
+    with atomic_dir(out, TRACE_KIND) as tmp:
+        for k, (name, result) in enumerate(traced):
+            arrays = event_trace(result, 0)
+            stem = f"{name}_event{event}"
+            write_npz(tmp / f"{stem}.npz", arrays, backend=name, event=event, content_hash=net.content_hash,
+                      per_tick_state=result.trace is not None)
+            written.append(str(out / f"{stem}.npz"))
+            if k == 0:
+                tick_ns = float(net.frontend.get("tick_ns", 0.2))
+                write_vcd(tmp / f"{stem}.vcd", arrays, inputs=spikes[0], tick_ns=tick_ns,
+                          comment=f"neurocal compare --trace {event}: {name}, {net.content_hash}")
+                written.append(str(out / f"{stem}.vcd"))
     return written, divergences
 
 

@@ -57,7 +57,8 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
         from neurocal.models.qat import finetune_qat
 
         ignored = [name for name, v in (("--target", target), ("--config", config_path), ("--epochs", epochs),
-                                        ("--hidden", hidden), ("--readout", readout), ("--seed", seed))
+                                        ("--hidden", hidden), ("--readout", readout), ("--seed", seed),
+                                        ("--preset", preset))
                    if v is not None]
         if ignored or resume or demo_cfg:
             raise NeurocalError(f"--qat-from fine-tunes the source run as configured; drop "
@@ -70,6 +71,11 @@ def train(data_path: Path | None, target: str | None, out_dir: Path, config_path
                                threads=threads, log=click.echo)
         click.echo(f"run: {run} (QAT of {qat_from})")
         return
+    starts = [name for name, given in (("--preset", preset is not None), ("--demo", demo_cfg),
+                                       ("--config", config_path is not None), ("--resume", resume)) if given]
+    if "--preset" in starts and len(starts) > 1:  # each names the configuration to start from: one of them
+        raise NeurocalError(f"{' and '.join(starts)} each choose the starting configuration; keep only one "
+                            "(--resume continues with the run's own configuration)")
     from neurocal.models.config import TrainConfig, load_config
     from neurocal.models.training import read_run
     from neurocal.models.training import train as run_train
@@ -163,6 +169,8 @@ def export(run_dir: Path, out_path: Path, qonnx_path: Path | None, bundle: Path 
     # Both files are computed before either is written: a failed quantisation leaves --out as it was.
     with tempfile.TemporaryDirectory(prefix="neurocal-export-") as workdir:
         nir_tmp = run_export(run_dir, Path(workdir) / "graph.nir")
+        if bundle is not None:
+            _check_bundle_of_run(bundle, nir_tmp, run_dir)
         if net is None:
             net = intnet_of_run(run_dir, nir_tmp, data_path, source=str(out_path))
         command = (f"neurocal export {run_dir} --out {out_path} --qonnx {qonnx_path}"
@@ -176,6 +184,23 @@ def export(run_dir: Path, out_path: Path, qonnx_path: Path | None, bundle: Path 
     click.echo(f"wrote {out_path}")
     click.echo(f"wrote {qonnx_path} (QONNX: {net.n_layers} synaptic layers of {net.content_hash[:19]}…, weights "
                f"from {source}; the LIF dynamics travel in its metadata only)")
+
+
+def _check_bundle_of_run(bundle: Path, run_nir: Path, run_dir: Path) -> None:
+    """Refuse a bundle whose recorded graph (its model.nir) is not this run's export: its hash would be
+    stamped beside another network."""
+    from neurocal.cli.deploy import NIR_FILE
+    from neurocal.errors import NeurocalError
+    from neurocal.nirgraph import first_difference, read_chain
+
+    recorded = (bundle if bundle.is_dir() else bundle.parent) / NIR_FILE
+    if not recorded.is_file():
+        raise NeurocalError(f"--bundle {bundle}: no {NIR_FILE} beside it, so nothing records which network it was "
+                            f"quantised from; pass the bundle folder written by 'neurocal quantize {run_dir}'")
+    difference = first_difference(read_chain(recorded), read_chain(run_nir))
+    if difference is not None:
+        raise NeurocalError(f"--bundle {bundle}: quantised from another network than run {run_dir} (its {NIR_FILE} "
+                            f"differs in {difference}); quantise this run: neurocal quantize {run_dir} --out BUNDLE")
 
 
 @click.command("import-nir")

@@ -137,14 +137,15 @@ def test_failed_generation_leaves_no_half_written_project(tmp_path, monkeypatch)
 
 def test_failed_compilation_is_reported_and_retried(tmp_path, monkeypatch):
     net = extreme_network([6, 4, 2], seed=1)
-    monkeypatch.setattr(project_mod, "_compile", lambda root: (_ for _ in ()).throw(NeurocalError("g++ (simulated)")))
+    monkeypatch.setattr(project_mod, "_compile",
+                        lambda root, final: (_ for _ in ()).throw(NeurocalError("g++ (simulated)")))
     with pytest.raises(NeurocalError, match="simulated"):
         generate(net, tmp_path / "p")
     from neurocal.atomic import check_complete
 
     check_complete(tmp_path / "p", project_mod.PROJECT_KIND, fix="-")  # the project itself is whole
     calls = []
-    monkeypatch.setattr(project_mod, "_compile", calls.append)
+    monkeypatch.setattr(project_mod, "_compile", lambda root, final: calls.append(final))
     generate(net, tmp_path / "p")  # same network: the project is kept and only the compilation retried
     assert calls == [(tmp_path / "p").absolute()]
 

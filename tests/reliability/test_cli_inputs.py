@@ -33,6 +33,7 @@ from tests.reliability.conftest import (
     file_limit,
     run_cli,
     snapshot,
+    spawn_cli,
 )
 from tests.sim.helpers import random_events
 
@@ -263,8 +264,7 @@ def test_signal_while_writing_keeps_the_old_file(tmp_path, old_file, name):
     signum, code = STOP_SIGNALS[name]
     old_file("data.h5")
     before = snapshot(tmp_path)
-    child = subprocess.Popen([*CLI, *SIM, "20000", "--out", "data.h5"], cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = spawn_cli(*SIM, "20000", "--out", "data.h5", cwd=tmp_path)
     deadline = time.monotonic() + 120
     try:
         while not any(p.name.startswith(".data.h5.") for p in tmp_path.iterdir()):  # the write phase began
@@ -347,8 +347,7 @@ def test_replaced_file_keeps_its_mode(tmp_path):
 @pytest.mark.slow
 def test_interrupted_training_leaves_whole_checkpoints_and_resumes(tmp_path, small_h5):
     args = ("train", "--data", small_h5, "--out", "run", "--hidden", "4", "--no-ann", "--quiet", "--threads", "1")
-    child = subprocess.Popen([*CLI, *map(str, args), "--epochs", "500"], cwd=tmp_path, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = spawn_cli(*args, "--epochs", "500", cwd=tmp_path)
     deadline = time.monotonic() + 180
     try:
         while not (tmp_path / "run" / "snn_last.pt").exists():  # after the first epoch's checkpoint

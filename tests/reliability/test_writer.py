@@ -25,6 +25,7 @@ from neurocal.atomic import (
     atomic_h5,
     atomic_path,
     check_complete,
+    check_interrupt,
     check_output_dir,
     check_output_file,
     deferred_signals,
@@ -372,3 +373,57 @@ def test_memory_headroom_of_cgroup_v2_and_v1(tmp_path, files, expected):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     assert _cgroup_limit(tmp_path) == expected
+
+
+def _signal_after(monkeypatch, name):
+    """Make ``neurocal.atomic.<name>`` (the commit step) deliver SIGINT to us right after it succeeded."""
+    import neurocal.atomic as atomic
+
+    original = getattr(atomic, name)
+
+    def commit_then_signal(*args):
+        original(*args)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(atomic, name, commit_then_signal)
+
+
+def test_a_signal_just_after_the_commit_does_not_undo_success(tmp_path, monkeypatch):
+    """The output is whole and in place: no KeyboardInterrupt for it (the CLI exits 0 with a note), but the
+    next output is not started."""
+    from neurocal.atomic import late_signal
+
+    target = tmp_path / "x.txt"
+    target.write_text("old")
+    _signal_after(monkeypatch, "_commit_file")
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+    assert target.read_text() == "new"
+    assert late_signal() == signal.SIGINT
+    monkeypatch.undo()
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "y.txt") as tmp:
+        raise AssertionError("the next output must not start")
+    assert late_signal() is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.txt"]
+
+    _signal_after(monkeypatch, "_swap_in")
+    with atomic_dir(tmp_path / "d", "thing") as folder:
+        (folder / "a.txt").write_text("a")
+    check_complete(tmp_path / "d", "thing", fix="-")
+    assert late_signal() == signal.SIGINT
+    monkeypatch.undo()
+    with pytest.raises(KeyboardInterrupt):  # a writer's next chunk check stops too
+        check_interrupt()
+
+
+def test_a_command_run_in_process_leaves_the_callers_signals_alone(tmp_path):
+    """Only the neurocal program ignores a Ctrl-C once its command has finished; a test's CliRunner does not."""
+    from neurocal.cli import main
+    from neurocal.sim.dataset import write_h5
+    from tests.sim.helpers import random_events
+
+    write_h5(random_events(2), tmp_path / "d.h5")
+    before = signal.getsignal(signal.SIGINT)
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path / "d.h5")])
+    assert result.exit_code == 0, result.output
+    assert signal.getsignal(signal.SIGINT) is before

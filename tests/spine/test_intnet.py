@@ -260,12 +260,12 @@ def test_v1_file_loads_with_the_default_front_end():
         IntNetwork.from_dict(data, "edited v1")
 
 
-def test_v2_file_carries_arithmetic_static_widths_and_front_end(tmp_path, net_and_data):
+def test_v3_file_carries_arithmetic_static_widths_and_front_end(tmp_path, net_and_data):
     chain, spikes = net_and_data
     net = quantize(chain, spikes, frontend={"kind": "threshold", "thresholds": [10.0, 100.0], "n_ticks": 30,
                                             "tick_ns": 0.2})
     data = json.loads(net.save(tmp_path / "intnet.json").read_text())
-    assert data["schema_version"] == 2 and data["arithmetic"] == ARITHMETIC
+    assert data["schema_version"] == 3 and data["arithmetic"] == ARITHMETIC
     assert data["arithmetic"]["current"]["wrap_limit"] == 2**23 and data["arithmetic"]["sum_bits"] == 32
     assert data["layers"][0]["du"] == 4095  # uniform layer: a scalar in the file
     widths = data["layers"][0]["static_widths"]
@@ -276,6 +276,25 @@ def test_v2_file_carries_arithmetic_static_widths_and_front_end(tmp_path, net_an
     data["frontend"]["thresholds"] = [10.0, 101.0]
     with pytest.raises(NeurocalError, match="content_hash"):
         IntNetwork.from_dict(data, "edited front end")
+    data = net.to_dict()  # so are the scales that decode the voltages (schema 3)
+    data["layers"][0]["scale"] *= 2
+    with pytest.raises(NeurocalError, match="content_hash"):
+        IntNetwork.from_dict(data, "edited scale")
+
+
+def test_v2_file_is_read_with_the_v2_hash_and_its_scales_range_checked(net_and_data):
+    import hashlib
+
+    chain, spikes = net_and_data
+    net = quantize(chain, spikes)
+    data = net.to_dict()
+    data["schema_version"] = 2
+    canonical = json.dumps(net.integer_content(), sort_keys=True, separators=(",", ":"))
+    data["content_hash"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    assert IntNetwork.from_dict(data, "v2").content_hash == net.content_hash
+    data["layers"][0]["scale"] = 0
+    with pytest.raises(NeurocalError, match="'scale' must be a finite number > 0"):
+        IntNetwork.from_dict(data, "v2 with scale 0")
 
 
 @pytest.mark.parametrize(
