@@ -423,33 +423,68 @@ def _worker_process(ref: StudyRef, n_trials: int, index: int, threads: int, quie
     worker(ref, n_trials, index, threads, quiet)
 
 
+def _fail_stale(ref: StudyRef) -> int:
+    """Mark trials left running by a search that died (SIGKILL, power loss) as interrupted, so that they stop
+    counting. Only for the study folder's own SQLite storage, and only while this process holds the folder's
+    lock: then no other local search runs on it. (A shared --storage is left alone: other machines may be
+    running those trials.)"""
+    import optuna
+    from optuna.trial import TrialState
+
+    if ref.storage != storage_url(ref.folder, None):
+        return 0
+    storage = _storage(ref.storage)
+    study_id = storage.get_study_id_from_name(ref.name)
+    stale = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+    for t in stale:
+        storage.set_trial_user_attr(t._trial_id, "interrupted", True)
+        storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+    if stale:
+        optuna.logging.get_logger("optuna").warning(f"{len(stale)} trials left running by an earlier search marked "
+                                                    "interrupted")
+    return len(stale)
+
+
 def run_search(ref: StudyRef, n_trials: int, workers: int = 1, quiet: bool = False) -> dict[str, Any]:
     """Run the study to ``n_trials`` counted trials with ``workers`` local processes, then write the plots and
     ``summary.json``; returns the summary."""
+    import fcntl
+
     threads = max(1, (os.cpu_count() or 1) // workers)
-    if workers == 1:
-        worker(ref, n_trials, 0, threads, quiet)
-    else:
-        ctx = multiprocessing.get_context("spawn")  # torch and SQLAlchemy are not fork-safe
-        procs = [ctx.Process(target=_worker_process, args=(ref, n_trials, i, threads, quiet)) for i in range(workers)]
-        for p in procs:
-            p.start()
+    with open(ref.folder / ".lock", "w") as lock:
         try:
-            for p in procs:
-                p.join()
-        finally:
-            for p in procs:
-                if p.is_alive():
-                    p.terminate()
-                    p.join()
-        bad = [p.exitcode for p in procs if p.exitcode]
-        if bad:
-            raise NeurocalError(f"{len(bad)} of {workers} search workers stopped with exit codes {bad}; the study "
-                                f"keeps their finished trials: rerun the same command to resume")
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _fail_stale(ref)
+        except BlockingIOError:
+            pass  # another search runs on this folder: its running trials are alive; share the study with it
+        if workers == 1:
+            worker(ref, n_trials, 0, threads, quiet)
+        else:
+            _run_workers(ref, n_trials, workers, threads, quiet)
     summary = summarize(ref)
     write_text_atomic(ref.folder / "summary.json", json.dumps(summary, indent=2))
     plot_study(ref)
     return summary
+
+
+def _run_workers(ref: StudyRef, n_trials: int, workers: int, threads: int, quiet: bool) -> None:
+    ctx = multiprocessing.get_context("spawn")  # torch and SQLAlchemy are not fork-safe
+    procs = [ctx.Process(target=_worker_process, args=(ref, n_trials, i, threads, quiet)) for i in range(workers)]
+    for p in procs:
+        p.start()
+    try:
+        for p in procs:
+            p.join()
+    finally:
+        for p in procs:  # on an interrupt the workers got the signal too: let them record their trials
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+                p.join()
+    bad = [p.exitcode for p in procs if p.exitcode]
+    if bad:
+        raise NeurocalError(f"{len(bad)} of {workers} search workers stopped with exit codes {bad}; the study "
+                            "keeps their finished trials: rerun the same command to resume")
 
 
 # ----------------------------------------------------------------------------------------- results
