@@ -228,7 +228,8 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
 
     trial_dir = folder / "trials" / f"{trial.number:05d}"
     trial_dir.mkdir(parents=True, exist_ok=True)
-    (trial_dir / "started").write_text(f"{os.getpid()}\n")  # a trial that ran twice would find this
+    with open(trial_dir / "started", "a") as marker:  # a trial that ran twice leaves two lines
+        marker.write(f"{os.getpid()}\n")
 
     def on_epoch(kind: str, epoch: int, val: float) -> None:
         if kind != "snn" or settings.multi:  # Optuna prunes single-objective studies only
