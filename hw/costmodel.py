@@ -346,6 +346,7 @@ class CycleCostModel:
     and its latency per event on the bulk harness (serial events, the profile's clock)."""
 
     name = "cycles"
+    objectives = ("cycles_per_event", "latency_us")
 
     def _shape(self, sizes: tuple[int, ...], hardware: Any, net: Any = None) -> HwShape:
         from neurocal.hw.generate import DEFAULT_WORDS, shape_for, shape_for_any

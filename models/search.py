@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -337,23 +338,80 @@ def open_study(folder: str | os.PathLike[str], settings: SearchSettings | None =
         if stored is None:
             raise NeurocalError(f"{folder}: no {SETTINGS_FILE}; not a search study folder")
         settings = SearchSettings.from_dict(stored["settings"])
-        storage, name = storage or stored.get("storage"), name or stored["study"]
+        storage, name = storage or _stored_storage(stored, path), name or stored["study"]
     elif stored is not None:
         old = stored["settings"]
         changed = sorted(k for k, v in settings.to_dict().items() if old.get(k) != v)
         if changed:
             raise NeurocalError(f"{path}: the study in this folder was started with different settings (changed: "
                                 f"{', '.join(changed)}); resume with the same options or choose another --out")
-        storage, name = storage or stored.get("storage"), name or stored["study"]
+        storage, name = storage or _stored_storage(stored, path), name or stored["study"]
+    _check_objectives(settings)
     name = name or folder.resolve().name
     url = storage_url(folder, storage)
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    optuna.create_study(storage=_storage(url), study_name=name, directions=settings.directions, load_if_exists=True)
+    try:
+        optuna.create_study(storage=_storage(url), study_name=name, directions=settings.directions,
+                            load_if_exists=True)
+    except BaseException as err:
+        if created:  # leave no empty study folder behind a storage that could not be opened
+            shutil.rmtree(folder, ignore_errors=True)
+        _storage_error(err, name, url)
+        raise
     if stored is None:
-        write_text_atomic(path, json.dumps({"schema": SEARCH_SCHEMA, "study": name, "storage": storage,
-                                            "settings": settings.to_dict()}, indent=2))
+        record = {"schema": SEARCH_SCHEMA, "study": name, "storage": _without_password(storage),
+                  "settings": settings.to_dict()}
+        write_text_atomic(path, json.dumps(record, indent=2))
     return StudyRef(folder=folder, storage=url, name=name, settings=settings)
+
+
+def _without_password(url: str | None) -> str | None:
+    """The URL to record in search.json: a password is masked, never written to disk."""
+    if url is None:
+        return None
+    import sqlalchemy
+
+    try:
+        return sqlalchemy.make_url(url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:
+        return url
+
+
+def _stored_storage(stored: dict[str, Any], path: Path) -> str | None:
+    url = stored.get("storage")
+    if url is not None and ":***@" in url:
+        raise NeurocalError(f"{path}: the study's storage needs a password, which is not stored; pass --storage "
+                            "with the full URL")
+    return url
+
+
+def _storage_error(err: BaseException, name: str, url: str) -> None:
+    """Raise a one-line error for a storage that cannot hold the study; return for anything else."""
+    import sqlalchemy.exc
+
+    if isinstance(err, ValueError):  # e.g. the stored study has other directions
+        raise NeurocalError(f"--study {name}: {err}") from err
+    if isinstance(err, (sqlalchemy.exc.SQLAlchemyError, ImportError)):
+        shown = url.split("@")[-1] if "@" in url else url  # never echo a password
+        raise NeurocalError(f"--storage {shown}: cannot open the study storage ({type(err).__name__}: "
+                            f"{' '.join(str(err).split())[:200]}); give a SQLAlchemy URL such as "
+                            "postgresql://user@host/db or sqlite:///path/study.db") from err
+
+
+def _check_objectives(settings: SearchSettings) -> None:
+    """Refuse objectives the cost model does not measure before any trial runs."""
+    if not settings.objectives:
+        return
+    if settings.costmodel is None:
+        raise NeurocalError(f"--objectives {','.join(settings.objectives)}: hardware objectives need a cost model; "
+                            "drop --cost-model none")
+    known = get_costmodel(settings.costmodel).objectives
+    unknown = [o for o in settings.objectives if o not in known]
+    if unknown:
+        raise NeurocalError(f"--objectives: {', '.join(unknown)} not measured by cost model "
+                            f"{settings.costmodel!r}; choose from {', '.join(known)}")
 
 
 def _counts(trial: Any) -> bool:

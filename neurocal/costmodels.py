@@ -61,6 +61,7 @@ class Cost:
 
 class CostModel(Protocol):
     name: str
+    objectives: tuple[str, ...]  # the names ``cost`` returns, lower is better
 
     def check(self, sizes: tuple[int, ...], hardware: Hardware) -> str | None: ...
 

@@ -155,12 +155,15 @@ def test_cycle_cost_model_marks_what_does_not_fit() -> None:
 # ----------------------------------------------------------------------------------------- scale-out
 
 
-def test_two_workers_share_a_sqlite_study(tiny_h5: Path, tmp_path: Path) -> None:
+def test_two_workers_share_a_sqlite_study_with_a_pareto_front(tiny_h5: Path, tmp_path: Path) -> None:
     from neurocal.models.search import open_study, run_search
 
-    ref = open_study(tmp_path / "sqlite", _settings(tiny_h5, sampler="tpe", costmodel=None))
-    run_search(ref, 3, workers=2, quiet=True)
+    ref = open_study(tmp_path / "sqlite", _settings(tiny_h5, sampler="tpe", objectives=("latency_us",)))
+    summary = run_search(ref, 3, workers=2, quiet=True)
     _assert_each_ran_once(ref, 3)
+    front = [r for r in summary["trials"] if r["number"] in summary["pareto"]]
+    assert front and all(len(r["values"]) == 2 and r["values"][1] == r["costs"]["latency_us"] for r in front)
+    assert (ref.folder / "plots" / "pareto_front.png").stat().st_size > 1000
 
 
 def _free_port() -> int:
@@ -193,7 +196,7 @@ def postgres() -> Iterator[str]:
         pg(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-t", "60", "-o",
            f"-k {folder} -p {port} -c listen_addresses='' -c fsync=off", "start")
         try:
-            yield f"postgresql+psycopg2://neurocal@/postgres?host={folder}&port={port}"
+            yield f"postgresql://neurocal@/postgres?host={folder}&port={port}"
         finally:
             pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
     finally:
