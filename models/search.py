@@ -424,8 +424,10 @@ def _counts(trial: Any) -> bool:
     return trial.state == TrialState.FAIL and ("infeasible" in trial.user_attrs or "failed" in trial.user_attrs)
 
 
-def worker(ref: StudyRef, n_trials: int, index: int = 0, threads: int | None = None, quiet: bool = False) -> int:
-    """Run trials of the study until it holds ``n_trials`` counted trials; returns how many this worker ran.
+def worker(ref: StudyRef, n_trials: int, index: int = 0, threads: int | None = None, quiet: bool = False,
+           deadline: float | None = None) -> int:
+    """Run trials of the study until it holds ``n_trials`` counted trials, or until ``deadline``
+    (``time.time()``) has passed when a trial ends; returns how many this worker ran.
 
     Between asking for a trial and running it the worker checks that the trials numbered before its own
     do not already fill the budget (another worker may have asked at the same moment); a surplus trial is
@@ -447,6 +449,9 @@ def worker(ref: StudyRef, n_trials: int, index: int = 0, threads: int | None = N
 
     ran = 0
     while sum(_counts(t) for t in study.get_trials(deepcopy=False)) < n_trials:
+        if deadline is not None and time.time() >= deadline:
+            log(f"trial budget: --timeout reached after {ran} trials of this worker")
+            break
         trial = study.ask()
         before = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number]
         if sum(_counts(t) for t in before) >= n_trials:
@@ -478,8 +483,9 @@ def worker(ref: StudyRef, n_trials: int, index: int = 0, threads: int | None = N
     return ran
 
 
-def _worker_process(ref: StudyRef, n_trials: int, index: int, threads: int, quiet: bool) -> None:
-    worker(ref, n_trials, index, threads, quiet)
+def _worker_process(ref: StudyRef, n_trials: int, index: int, threads: int, quiet: bool,
+                    deadline: float | None) -> None:
+    worker(ref, n_trials, index, threads, quiet, deadline)
 
 
 def _fail_stale(ref: StudyRef) -> int:
@@ -504,12 +510,14 @@ def _fail_stale(ref: StudyRef) -> int:
     return len(stale)
 
 
-def run_search(ref: StudyRef, n_trials: int, workers: int = 1, quiet: bool = False) -> dict[str, Any]:
-    """Run the study to ``n_trials`` counted trials with ``workers`` local processes, then write the plots and
-    ``summary.json``; returns the summary."""
+def run_search(ref: StudyRef, n_trials: int, workers: int = 1, quiet: bool = False,
+               timeout: float | None = None) -> dict[str, Any]:
+    """Run the study to ``n_trials`` counted trials with ``workers`` local processes (no new trial starts after
+    ``timeout`` seconds), then write the plots and ``summary.json``; returns the summary."""
     import fcntl
 
     threads = max(1, (os.cpu_count() or 1) // workers)
+    deadline = None if timeout is None else time.time() + timeout
     with open(ref.folder / ".lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -517,18 +525,17 @@ def run_search(ref: StudyRef, n_trials: int, workers: int = 1, quiet: bool = Fal
         except BlockingIOError:
             pass  # another search runs on this folder: its running trials are alive; share the study with it
         if workers == 1:
-            worker(ref, n_trials, 0, threads, quiet)
+            worker(ref, n_trials, 0, threads, quiet, deadline)
         else:
-            _run_workers(ref, n_trials, workers, threads, quiet)
-    summary = summarize(ref)
-    write_text_atomic(ref.folder / "summary.json", json.dumps(summary, indent=2))
-    plot_study(ref)
-    return summary
+            _run_workers(ref, n_trials, workers, threads, quiet, deadline)
+    return report(ref)
 
 
-def _run_workers(ref: StudyRef, n_trials: int, workers: int, threads: int, quiet: bool) -> None:
+def _run_workers(ref: StudyRef, n_trials: int, workers: int, threads: int, quiet: bool,
+                 deadline: float | None) -> None:
     ctx = multiprocessing.get_context("spawn")  # torch and SQLAlchemy are not fork-safe
-    procs = [ctx.Process(target=_worker_process, args=(ref, n_trials, i, threads, quiet)) for i in range(workers)]
+    procs = [ctx.Process(target=_worker_process, args=(ref, n_trials, i, threads, quiet, deadline))
+             for i in range(workers)]
     for p in procs:
         p.start()
     try:
@@ -563,6 +570,14 @@ def _row(t: Any) -> dict[str, Any]:
         if key in t.user_attrs:
             row[key] = t.user_attrs[key]
     return row
+
+
+def report(ref: StudyRef) -> dict[str, Any]:
+    """Write ``summary.json`` and the plots of the study as it is now; returns the summary."""
+    summary = summarize(ref)
+    write_text_atomic(ref.folder / "summary.json", json.dumps(summary, indent=2))
+    plot_study(ref)
+    return summary
 
 
 def summarize(ref: StudyRef) -> dict[str, Any]:

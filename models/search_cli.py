@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from neurocal.cli.options import COUNT, SEED, positive
+from neurocal.cli.options import COUNT, SEED, TIMEOUT, positive, timeout_no_limit
 from neurocal.cli.train import TARGETS
 from neurocal.errors import NeurocalError
 
@@ -46,12 +46,14 @@ def _objectives(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option("--cost-events", type=COUNT, default=200, show_default=True,
               help="Of those, events the cost model runs on.")
 @click.option("--cost-model", default="cycles", show_default=True, help="Cost model (entry point); 'none' for none.")
+@click.option("--timeout", type=TIMEOUT, default=0.0, callback=timeout_no_limit, show_default=True,
+              help="Seconds after which no new trial starts (running ones finish; 0 = no limit).")
 @click.option("--quiet", is_flag=True, help="No per-trial lines.")
 @click.pass_context
 def search(ctx: click.Context, data: Path | None, target: str, out: Path | None, n_trials: int, workers: int,
            storage: str | None, study_name: str | None, physics: str, objectives: tuple[str, ...],
            sampler: str | None, seed: int, space: str, max_events: int | None, eval_events: int, cost_events: int,
-           cost_model: str, quiet: bool) -> None:
+           cost_model: str, timeout: float | None, quiet: bool) -> None:
     """Search the front end, the network and the hardware together (Optuna); scores the integer network.
 
     \b
@@ -75,7 +77,7 @@ def search(ctx: click.Context, data: Path | None, target: str, out: Path | None,
     if settings.sampler == "gp" and settings.multi:
         raise NeurocalError("--sampler gp is single-objective here; use tpe or nsga2 with --objectives")
     ref = open_study(out, settings, storage=storage, name=study_name)
-    summary = run_search(ref, n_trials, workers=workers, quiet=quiet)
+    summary = run_search(ref, n_trials, workers=workers, quiet=quiet, timeout=timeout)
     click.echo(format_summary(summary))
     click.echo(f"study: {ref.folder / 'summary.json'}, plots in {ref.folder / 'plots'}")
 
@@ -94,6 +96,17 @@ def pick_cmd(study_dir: Path, number: int | None, out: Path, storage: str | None
     ref = open_study(study_dir, storage=storage)
     run = pick(ref, number, out)
     click.echo(f"wrote {run} (trial {number if number is not None else 'best'} of {ref.name})")
+
+
+@search.command("show")
+@click.argument("study_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--storage", default=None, help="The study's SQLAlchemy URL, if not the one search.json records.")
+def show_cmd(study_dir: Path, storage: str | None) -> None:
+    """Print the best trial (or the Pareto front) and rewrite summary.json and the plots, without running trials."""
+    from neurocal.models.search import format_summary, open_study, report
+
+    ref = open_study(study_dir, storage=storage)
+    click.echo(format_summary(report(ref)))
 
 
 COMMANDS: list[click.Command] = [search]
