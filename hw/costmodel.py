@@ -342,11 +342,12 @@ def predict_run(shape: HwShape, spikes: np.ndarray, reference: BackendResult, *,
 
 class CycleCostModel:
     """The cycle model as a :class:`neurocal.costmodels.CostModel` (entry point ``cycles``): whether a network
-    of given sizes fits the profile's block RAM and the word formats (:func:`~neurocal.hw.generate.check_fits`),
-    and its latency per event on the bulk harness (serial events, the profile's clock)."""
+    of given sizes fits the profile's block RAM and the word formats (:func:`~neurocal.hw.generate.check_fits`), and
+    its latency per event on the bulk harness (serial events, the profile's clock) and its synaptic operations
+    per event."""
 
     name = "cycles"
-    objectives = ("cycles_per_event", "latency_us")
+    objectives = ("cycles_per_event", "latency_us", "synops_per_event")
 
     def _shape(self, sizes: tuple[int, ...], hardware: Any, net: Any = None) -> HwShape:
         from neurocal.hw.generate import DEFAULT_WORDS, shape_for, shape_for_any
@@ -378,6 +379,9 @@ class CycleCostModel:
         prediction = predict_run(shape, spikes, reference, serial=True)
         cycles = float(prediction.cycles.mean())
         clock = profile(hardware.profile).clock_mhz
-        return Cost(objectives={"cycles_per_event": cycles, "latency_us": cycles / clock},
+        # synaptic operations (presynaptic spikes × fan-out, the golden model's count): the activity an energy
+        # estimate scales with, until a measured energy model registers
+        synops = float(np.asarray(reference.ops["synops"]).sum(axis=1).mean()) if "synops" in reference.ops else 0.0
+        return Cost(objectives={"cycles_per_event": cycles, "latency_us": cycles / clock, "synops_per_event": synops},
                     info={"lanes": list(shape.lanes), "rows": list(shape.rows), "words": shape.words,
                           "clock_mhz": clock, "max_cycles": int(prediction.cycles.max())})
