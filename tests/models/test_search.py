@@ -6,9 +6,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,6 +144,36 @@ def test_resume_changed_settings_and_pick_errors(study, tiny_h5: Path, tmp_path:
     res = runner.invoke(main, ["search", "pick", str(ref.folder), "--trial", "999", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "--trial 999: not a complete trial" in res.output, res.output
     assert not (tmp_path / "x").exists()
+
+
+def test_interrupted_study_resumes(tiny_h5: Path, tmp_path: Path) -> None:
+    """SIGTERM in the middle of a trial: that trial is recorded as interrupted and does not count; the same
+    command then completes the requested trials."""
+    from optuna.trial import TrialState
+
+    from neurocal.models.search import _load, open_study
+
+    args = [sys.executable, "-m", "neurocal.cli", "search", "--data", str(tiny_h5), "--out", str(tmp_path / "s"),
+            "--space", "tiny", "--eval-events", "40", "--cost-model", "none", "--trials", "2", "--quiet"]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    try:
+        while not (tmp_path / "s" / "trials" / "00000" / "run" / "snn_last.pt").exists():  # inside training
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the first trial never started training"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 143 and "Traceback" not in err, err
+    first = _load(open_study(tmp_path / "s")).trials[0]
+    assert first.state == TrialState.FAIL and first.user_attrs.get("interrupted") is True
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    ref = open_study(tmp_path / "s")
+    assert len(_counted_trials(ref)) == 2 and len(_load(ref).trials) == 3
 
 
 def test_cycle_cost_model_marks_what_does_not_fit() -> None:
