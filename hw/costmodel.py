@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -337,3 +338,50 @@ def predict_run(shape: HwShape, spikes: np.ndarray, reference: BackendResult, *,
         raise NeurocalError("cycle model: the reference result must hold every layer's spikes (the golden model's)")
     return predict_cycles(shape, [np.asarray(spikes, dtype=bool), *layer_spikes[:-1]], layer_spikes[-1],
                           serial=serial)
+
+
+class CycleCostModel:
+    """The cycle model as a :class:`neurocal.costmodels.CostModel` (entry point ``cycles``): whether a network
+    of given sizes fits the profile's block RAM and the word formats (:func:`~neurocal.hw.generate.check_fits`), and
+    its latency per event on the bulk harness (serial events, the profile's clock) and its synaptic operations
+    per event."""
+
+    name = "cycles"
+    objectives = ("cycles_per_event", "latency_us", "synops_per_event")
+
+    def _shape(self, sizes: tuple[int, ...], hardware: Any, net: Any = None) -> HwShape:
+        from neurocal.hw.generate import DEFAULT_WORDS, shape_for, shape_for_any
+
+        words = hardware.words or DEFAULT_WORDS
+        if net is not None:
+            return shape_for(net, hardware.lanes, rows=hardware.rows, words=words)
+        lanes = hardware.lanes or tuple(min(n, 128) for n in sizes[1:])
+        return shape_for_any(sizes, lanes, rows=hardware.rows, words=words)
+
+    def check(self, sizes: tuple[int, ...], hardware: Any) -> str | None:
+        from neurocal.hw.generate import HwConfig, check_fits
+        from neurocal.profiles import profile
+
+        part = profile(hardware.profile)
+        bram_bits = int(part.limit("BRAM36")) * 36 * 1024
+        try:
+            check_fits(self._shape(tuple(sizes), hardware), HwConfig(weight_memory_bits=bram_bits),
+                       f"{'-'.join(map(str, sizes))} on {part.name}")
+        except NeurocalError as err:
+            return str(err)
+        return None
+
+    def cost(self, net: Any, spikes: np.ndarray, reference: BackendResult, hardware: Any) -> Any:
+        from neurocal.costmodels import Cost
+        from neurocal.profiles import profile
+
+        shape = self._shape((), hardware, net)
+        prediction = predict_run(shape, spikes, reference, serial=True)
+        cycles = float(prediction.cycles.mean())
+        clock = profile(hardware.profile).clock_mhz
+        # synaptic operations (presynaptic spikes × fan-out, the golden model's count): the activity an energy
+        # estimate scales with, until a measured energy model registers
+        synops = float(np.asarray(reference.ops["synops"]).sum(axis=1).mean()) if "synops" in reference.ops else 0.0
+        return Cost(objectives={"cycles_per_event": cycles, "latency_us": cycles / clock, "synops_per_event": synops},
+                    info={"lanes": list(shape.lanes), "rows": list(shape.rows), "words": shape.words,
+                          "clock_mhz": clock, "max_cycles": int(prediction.cycles.max())})

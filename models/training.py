@@ -308,8 +308,11 @@ def fit(
     epochs: int,
     progress: bool,
     log: Callable[[str], None],
+    on_epoch: Callable[[str, int, float], None] | None = None,
 ) -> dict[str, Any]:
-    """Train ``model`` from its last checkpoint (if any) up to ``epochs``; returns the final state."""
+    """Train ``model`` from its last checkpoint (if any) up to ``epochs``; returns the final state.
+
+    ``on_epoch(kind, epoch, val_loss)`` runs after each epoch's checkpoint is saved (a search prunes there)."""
     from tqdm.auto import tqdm
 
     last_path, best_path = run_dir / f"{kind}_last.pt", run_dir / f"{kind}_best.pt"
@@ -375,6 +378,8 @@ def fit(
                              **({"scheduler": schedule.state_dict()} if schedule is not None else {})}, last_path)
             log(f"{kind}: epoch {epoch + 1}/{epochs}  train {total / len(train_idx):.4f}  val {val:.4f}"
                 f"{'  (best)' if state['best_epoch'] == epoch + 1 else ''}")
+            if on_epoch is not None:
+                on_epoch(kind, epoch + 1, val)
             if state["stopped_early"]:
                 log(f"{kind}: early stop, no validation improvement for {config.patience} epochs")
                 break
@@ -431,6 +436,7 @@ def train(
     resume: bool = False,
     fake_quant: FakeQuant | None = None,
     log: Callable[[str], None] | None = None,
+    on_epoch: Callable[[str, int, float], None] | None = None,
 ) -> Path:
     """Train the SNN (and the ANN baseline) for ``config`` on ``data_path`` into ``out_dir``.
 
@@ -471,7 +477,7 @@ def train(
     check_memory(training_memory_bytes(config, n_inputs, n_ticks), f"--hidden {','.join(map(str, config.hidden))}",
                  "choose smaller --hidden layers or a smaller batch_size in --config")
     with output_dir(out, keep=_has_checkpoint):
-        return _train_into(out, config, data, resume, fake_quant, progress, log)
+        return _train_into(out, config, data, resume, fake_quant, progress, log, on_epoch)
 
 
 def check_same_data(info: dict[str, Any], data: Prepared, out: Path, log: Callable[[str], None]) -> None:
@@ -496,7 +502,8 @@ def check_same_data(info: dict[str, Any], data: Prepared, out: Path, log: Callab
 
 
 def _train_into(out: Path, config: TrainConfig, data: Prepared, resume: bool, fake_quant: FakeQuant | None,
-                progress: bool, log: Callable[[str], None]) -> Path:
+                progress: bool, log: Callable[[str], None],
+                on_epoch: Callable[[str, int, float], None] | None = None) -> Path:
     n_inputs = int(data.x.shape[2])
     info = {
         "schema": RUN_SCHEMA,
@@ -550,7 +557,7 @@ def _train_into(out: Path, config: TrainConfig, data: Prepared, resume: bool, fa
                     model.net[-1].bias[: data.spec.n_regression] += data.y_reg[data.split["train"]].mean(0)  # type: ignore[index]
         epochs = config.epochs if kind == "snn" else (config.ann_epochs or config.epochs)
         t0 = time.perf_counter()
-        state = fit(kind, model, data, config, out, epochs, progress, log)
+        state = fit(kind, model, data, config, out, epochs, progress, log, on_epoch)
         results[kind] = {
             "epochs_run": state["epoch"],
             "best_epoch": state["best_epoch"],
