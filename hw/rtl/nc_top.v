@@ -178,6 +178,7 @@ generate
                 .N_IN(NC_SIZES[32*i +: 32]),
                 .N_OUT(NC_SIZES[32*(i+1) +: 32]),
                 .LANES(NC_LANES[32*i +: 32]),
+                .LIF_LANES(NC_LIF_LANES[32*i +: 32]),
                 .ROWS(NC_ROWS[32*i +: 32]),
                 .BLOCK_BANKS(NC_BLOCK_BANKS[32*i +: 32]),
                 .ACC_W(NC_ACC_W[32*i +: 32]),
