@@ -59,7 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", default=["400,50,30,1", "400,120,120,20"])
     ap.add_argument("--lanes", nargs="+", default=["8", "all"], help="per point: N, a comma list, or all")
-    ap.add_argument("--rows", nargs="+", default=["default"], help="weight banks (RTL revisions with ROWS)")
+    ap.add_argument("--rows", nargs="+", default=["default"], help="weight banks per layer (default: the generator's)")
     ap.add_argument("--memories", nargs="+", default=["writable", "fixed"], choices=["writable", "fixed"])
     ap.add_argument("--block-banks", nargs="+", default=["default"],
                     help="weight banks in block RAM: default (fill the BRAM budget), N, or a comma list per layer")

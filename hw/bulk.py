@@ -64,13 +64,13 @@ def build_stream(sim: str, project: HwProject, build_dir: Path) -> StreamBuild:
     key = _stamp_key(sim, project, stamped)
     if sim == "icarus":
         target = build_dir / "stream.vvp"
-        cmd = ["iverilog", "-g2005", f"-I{project.include_dir}", "-s", TESTBENCH, "-o", str(target),
+        cmd = ["iverilog", "-g2005", f"-I{project.include_dir}", f"-I{rtl_dir()}", "-s", TESTBENCH, "-o", str(target),
                *map(str, sources)]
         run = ["vvp", "-n", str(target)]
     else:
         target = build_dir / "obj" / "Vstream"
         cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", *VERILATOR_FLAGS, "-Wall", "-Wno-fatal",
-               "--prefix", "Vstream", f"-I{project.include_dir}", "--top-module", TESTBENCH,
+               "--prefix", "Vstream", f"-I{project.include_dir}", f"-I{rtl_dir()}", "--top-module", TESTBENCH,
                "-Mdir", str(build_dir / "obj"), "-o", "Vstream", str(rtl_dir() / "sim" / "nc_stream_main.cpp"),
                *map(str, sources)]
         run = [str(target)]

@@ -1,20 +1,22 @@
 """``neurocal rtl …``: simulate, synthesise and export the RTL accelerator from the command line.
 
 * ``rtl sim``: bulk co-simulation (``neurocal.hw.bulk``) of a bundle on events, every event checked
-  against the golden model; prints the hardware's cycles, latency and event rate at 250 MHz and the
-  simulator's own speed. Two ways to feed events:
+  against the golden model; prints the hardware's cycles (and the cycle model's prediction beside them),
+  latency and event rate at the profile's PL clock and the simulator's own speed. Two ways to feed events:
 
   - *serial*: an event enters once the previous one has left, so its cycle count is its latency
     (first input word → last output word);
   - *streamed*: events follow each other at full rate (layers overlap), so
-    ``total cycles / events`` is the sustained cost of an event and 250 MHz divided by it the
+    ``total cycles / events`` is the sustained cost of an event and the clock divided by it the
     event rate of one core.
 
   Events run in chunks (one simulator process each; the build is reused) so that long runs report
   progress; a streamed chunk starts with an empty pipeline, which adds at most one event's latency
   per chunk to the total.
-* ``rtl synth``: yosys resources against the xc7z020 and the logic-depth proxy (``neurocal.hw.synth``).
+* ``rtl synth``: yosys resources against a profile's part, the verdict per resource, and an estimated clock
+  (``neurocal.hw.synth``).
 * ``rtl build``: the generated RTL project (sources, ``nc_params.vh``, memories) in one folder.
+* ``rtl regmap``: the register map; with a bundle, the capability registers and memory CRC its core reads back.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ import numpy as np
 
 from neurocal.cli.options import COUNT, TIMEOUT, positive, timeout_no_limit
 from neurocal.errors import NeurocalError
+from neurocal.hw.generate import DEFAULT_WORDS, MAX_WORDS
 from neurocal.hw.synth import hw_config, sources_digest
+from neurocal.profiles import DEFAULT_PROFILE, PROFILES, profile
 
-CLOCK_MHZ = 250.0
 MODES = ("both", "serial", "streamed")
 DEFAULT_CHUNK = {"verilator": 250, "icarus": 10}  # events per simulator process: progress every ~10–60 s
 PROJECT_KIND = "rtl-project"
@@ -87,10 +90,12 @@ def _check_json_out(out: Path | None) -> None:
 
 
 def _knob_options(fn: Any) -> Any:
-    fn = click.option("--words", type=positive("AER words per input beat"), default=None,
-                      help="AER words per input beat (RTL revisions with a WORDS parameter)")(fn)
+    fn = click.option("--words", type=positive("AER words per input beat", MAX_WORDS), default=None,
+                      help=f"AER words per s_axis beat, 1..{MAX_WORDS} (default {DEFAULT_WORDS}; 1: a 32-bit DMA "
+                           "stream)")(fn)
     fn = click.option("--rows", type=PER_LAYER, default=None,
-                      help="weight rows added per cycle per layer: banked weight memories (RTLs with ROWS)")(fn)
+                      help="weight banks per layer: spikes whose weight rows are added per cycle (default 31 for "
+                           "the input layer, 8 for hidden layers)")(fn)
     fn = click.option("--lanes", type=PER_LAYER, default=None,
                       help="neurons per cycle: N for every layer, a comma list per layer, or 'all' (default)")(fn)
     return fn
@@ -112,16 +117,21 @@ class _ModeRun:
     build_seconds: float = 0.0
     mismatched: list[int] = dataclasses.field(default_factory=list)
     first: Any = None  # Divergence of the earliest mismatching event
+    model_cycles: list[int] = dataclasses.field(default_factory=list)  # the cycle model's prediction
+    model_total_cycles: int = 0
 
-    def summary(self, n: int, synops: int) -> dict[str, Any]:
+    def summary(self, n: int, synops: int, clock_mhz: float) -> dict[str, Any]:
         cyc = np.asarray(self.cycles, dtype=np.float64)
-        ns = 1e3 / CLOCK_MHZ
+        model = np.asarray(self.model_cycles, dtype=np.float64)
+        ns = 1e3 / clock_mhz
         per_event = self.total_cycles / n
         return {
             "cycles_mean": float(cyc.mean()), "cycles_max": int(cyc.max()),
             "latency_us_mean": float(cyc.mean()) * ns / 1e3, "latency_us_max": float(cyc.max()) * ns / 1e3,
             "total_cycles": self.total_cycles, "cycles_per_event": per_event,
-            "events_per_s_at_250MHz": CLOCK_MHZ * 1e6 / per_event,
+            "events_per_s": clock_mhz * 1e6 / per_event,
+            "model_cycles_mean": float(model.mean()), "model_total_cycles": self.model_total_cycles,
+            "model_events_differing": int(np.count_nonzero(model != cyc)),
             "synops_per_cycle": synops / max(self.total_cycles, 1),
             "sim_wall_s": self.wall, "sim_cpu_s": self.cpu,
             "sim_events_per_wall_s": n / max(self.wall, 1e-9), "sim_events_per_cpu_s": n / max(self.cpu, 1e-9),
@@ -136,6 +146,7 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
     with the golden model's events as it finishes."""
     from neurocal.backends import compare_results
     from neurocal.hw.bulk import run_stream
+    from neurocal.hw.costmodel import predict_run
 
     label = "serial" if serial else "streamed"
     out = _ModeRun()
@@ -154,7 +165,11 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
         out.total_cycles += run.total_cycles
         out.wall += run.run_seconds
         out.cpu += run.cpu_seconds
-        comparison = compare_results(_slice(reference, start, stop), run.result)
+        expected = _slice(reference, start, stop)
+        predicted = predict_run(run.shape, spikes[start:stop], expected, serial=serial)
+        out.model_cycles.extend(int(c) for c in predicted.cycles)
+        out.model_total_cycles += predicted.total_cycles
+        comparison = compare_results(expected, run.result)
         if comparison.mismatched.size:
             out.mismatched.extend(int(e) + start for e in comparison.mismatched)
             if out.first is None and comparison.first is not None:
@@ -191,8 +206,10 @@ def _slice(result: Any, start: int, stop: int) -> Any:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="write the report as JSON")
 @click.option("--timeout", type=TIMEOUT, default=None, callback=timeout_no_limit,
               help="seconds per simulator run before it counts as stalled (default: from the run's size; 0: none)")
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="target board: its PL clock turns cycles into µs and events/s")
 def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows: Any, words: Any, mode: str,
-            chunk: int | None, build_root: Path, out: Path | None, timeout: float | None) -> None:
+            chunk: int | None, build_root: Path, out: Path | None, timeout: float | None, profile_name: str) -> None:
     """Co-simulate BUNDLE's network on events of DATA, bit for bit against the golden model.
 
     Exit status 1 if any event differs (the first divergence is printed).
@@ -219,13 +236,19 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows:
             runs[label] = _run_mode(net, spikes, reference, sim=sim, serial=label == "serial",
                                     build_root=Path(build_root).resolve(), config=config,
                                     chunk=chunk or DEFAULT_CHUNK[sim], timeout=timeout)
+    clock_mhz = profile(profile_name).clock_mhz
     report: dict[str, Any] = {
         "bundle": str(bundle), "data": str(data), "content_hash": net.content_hash, "events": int(n),
-        "ticks": int(ticks), "layers": net.n_layers, "simulator": sim, "clock_mhz": CLOCK_MHZ,
+        "ticks": int(ticks), "layers": net.n_layers, "simulator": sim, "profile": profile_name,
+        "clock_mhz": clock_mhz,
         "shape": _shape_dict(shape), "rtl_sources_sha256": sources_digest(), "synops": synops,
         "input_spikes_per_event": float(spikes.sum(axis=(1, 2)).mean()),
-        "modes": {label: run.summary(n, synops) for label, run in runs.items()},
+        "modes": {label: run.summary(n, synops, clock_mhz) for label, run in runs.items()},
     }
+    target = profile(profile_name)
+    bytes_per_event = 4.0 * (float(spikes.sum(axis=(1, 2)).mean()) + ticks + 1)  # spikes, end-of-tick words, EOE
+    report["host_feed"] = {"bytes_per_event": bytes_per_event,
+                           "events_per_s": target.host_events_per_s(bytes_per_event), "source": target.dma_source}
     bad = sorted({e for run in runs.values() for e in run.mismatched})
     report["mismatched_events"] = len(bad)
     report["exact"] = not bad
@@ -241,22 +264,33 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows:
 
 
 def _print_sim(report: dict[str, Any], ticks_run: int) -> None:
-    modes = report["modes"]
-    click.echo(f"{'mode':<9} {'cycles/event':>12} {'max':>7} {'latency µs':>10} {'max µs':>7} {'stream cyc/ev':>13} "
-               f"{'events/s@250MHz':>15} {'synops/cyc':>10} {'sim ev/s':>9} {'ev/CPU-s':>9}")
+    modes, mhz = report["modes"], report["clock_mhz"]
+    rate_head = f"events/s@{mhz:.0f}MHz"
+    click.echo(f"{'mode':<9} {'cycles/event':>12} {'model':>7} {'max':>7} {'latency µs':>10} {'max µs':>7} "
+               f"{'stream cyc/ev':>13} {rate_head:>15} {'synops/cyc':>10} {'sim ev/s':>9} {'ev/CPU-s':>9}")
     for label, m in modes.items():
-        click.echo(f"{label:<9} {m['cycles_mean']:12.0f} {m['cycles_max']:7d} {m['latency_us_mean']:10.3f} "
-                   f"{m['latency_us_max']:7.3f} {m['cycles_per_event']:13.0f} {m['events_per_s_at_250MHz']:15.4g} "
-                   f"{m['synops_per_cycle']:10.2f} {m['sim_events_per_wall_s']:9.3g} {m['sim_events_per_cpu_s']:9.3g}")
+        click.echo(f"{label:<9} {m['cycles_mean']:12.1f} {m['model_cycles_mean']:7.1f} {m['cycles_max']:7d} "
+                   f"{m['latency_us_mean']:10.3f} {m['latency_us_max']:7.3f} {m['cycles_per_event']:13.0f} "
+                   f"{m['events_per_s']:15.4g} {m['synops_per_cycle']:10.2f} {m['sim_events_per_wall_s']:9.3g} "
+                   f"{m['sim_events_per_cpu_s']:9.3g}")
+    for label, m in modes.items():
+        same = m["model_events_differing"] == 0 and m["model_total_cycles"] == m["total_cycles"]
+        click.echo(f"cycle model ({label}): " + ("equal to the RTL on every event and in total" if same else
+                   f"differs from the RTL on {m['model_events_differing']} events (total {m['model_total_cycles']} "
+                   f"vs {m['total_cycles']}): a cycle-model bug, please report it"))
     if "serial" in modes:
         m = modes["serial"]
         click.echo(f"latency (serial, first input word → last output word): {m['latency_us_mean']:.3f} µs mean, "
-                   f"{m['latency_us_max']:.3f} µs max at {CLOCK_MHZ:.0f} MHz ({ticks_run} ticks per event incl. "
-                   f"the layers' delay)")
+                   f"{m['latency_us_max']:.3f} µs max at {mhz:.0f} MHz, the {report['profile']} profile's PL clock "
+                   f"({ticks_run} ticks per event incl. the layers' delay)")
     rate = modes.get("streamed", modes.get("serial"))
     which = "streamed" if "streamed" in modes else "serial, no overlap"
-    click.echo(f"event rate per core ({which}): {rate['events_per_s_at_250MHz']:.4g} events/s at {CLOCK_MHZ:.0f} MHz; "
+    click.echo(f"event rate per core ({which}): {rate['events_per_s']:.4g} events/s at {mhz:.0f} MHz; "
                f"{rate['synops_per_cycle']:.2f} synaptic events per cycle")
+    host = report["host_feed"]
+    click.echo(f"host feed ({report['profile']}): {host['bytes_per_event']:.0f} bytes of AER words per event → at most "
+               f"{host['events_per_s']:.4g} events/s through one DMA stream ({host['source']}); the detector path "
+               f"(nc_line_rx) does not go through it")
     click.echo(f"simulator: {rate['sim_events_per_wall_s']:.3g} events per wall second, "
                f"{rate['sim_events_per_cpu_s']:.3g} per CPU second")
 
@@ -269,10 +303,13 @@ def _print_sim(report: dict[str, Any], ticks_run: int) -> None:
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build") / "rtl", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="write the report as JSON")
 @click.option("--timeout", type=TIMEOUT, default=None, help="seconds before yosys is stopped (default: no limit)")
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="target board: its part's resources, fit limits and PL clock")
 def synth_cmd(bundle: Path, lanes: Any, rows: Any, words: Any, writable: bool, build_root: Path, out: Path | None,
-              timeout: float | None) -> None:
-    """Resources of BUNDLE's accelerator from yosys (synth_xilinx, xc7) against the PYNQ-Z2's xc7z020,
-    and the logic depth between registers (a proxy for timing: no place and route here)."""
+              timeout: float | None, profile_name: str) -> None:
+    """Resources of BUNDLE's accelerator from yosys (synth_xilinx) against the profile's part, with the verdict
+    per resource, and an estimated clock (yosys sta logic delay plus a routing allowance: an estimate, not a
+    Vivado timing report)."""
     from neurocal.cli.deploy import load_bundle
     from neurocal.hw.cosim import shape_key
     from neurocal.hw.generate import generate, shape_from_config
@@ -286,7 +323,8 @@ def synth_cmd(bundle: Path, lanes: Any, rows: Any, words: Any, writable: bool, b
     root = Path(build_root).resolve()
     project = generate(net, root / f"gen-{shape_key(shape)}", config, shape=shape,
                        command="neurocal rtl synth")
-    report = synthesize(project, root, timeout=timeout, progress=lambda line: click.echo(line, err=True))
+    report = synthesize(project, root, timeout=timeout, progress=lambda line: click.echo(line, err=True),
+                        target=profile_name)
     click.echo(report.to_text())
     _write_json(out, {"bundle": str(bundle), "content_hash": net.content_hash, "shape": _shape_dict(shape),
                       "rtl_sources_sha256": sources_digest(), **report.to_dict()})
@@ -329,6 +367,41 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writab
     click.echo(f"wrote {out}: {len(sources)} RTL files, nc_params.vh, {len(list((out / 'mem').iterdir()))} memory "
                f"files, filelist.f (top nc_top, shape {'-'.join(map(str, shape.sizes))}, lanes "
                f"{'-'.join(map(str, shape.lanes))})")
+
+
+@rtl.command("regmap")
+@click.option("--bundle", type=click.Path(path_type=Path), default=None,
+              help="bundle dir or intnet.json: print what a core built for it reads back")
+@_knob_options
+@click.option("--writable/--fixed", default=True, show_default=True,
+              help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="also write the values as JSON")
+def regmap_cmd(bundle: Path | None, lanes: Any, rows: Any, words: Any, writable: bool, out: Path | None) -> None:
+    """The AXI4-Lite register map (neurocal.hw.regmap). With --bundle: the capability registers (global, then
+    per LAYER_SEL), the HASH words and the memory CRC that a core built for BUNDLE with these knobs reads back,
+    the values a driver compares before trusting the core."""
+    from neurocal.hw import regmap
+    from neurocal.hw.generate import memory_images, shape_from_config
+    from neurocal.hw.sources import rtl_source_hash
+
+    if bundle is None:
+        click.echo(regmap.markdown_table(), nl=False)
+        return
+    _check_json_out(out)
+    from neurocal.cli.deploy import load_bundle
+
+    net = load_bundle(bundle)
+    shape = shape_from_config(net, hw_config(lanes, rows, words, writable))
+    values: dict[str, Any] = dict(regmap.capabilities(shape, rtl_source_hash()))
+    values["layers"] = [regmap.layer_capabilities(shape, i) for i in range(shape.n_layers)]
+    hash_word = int(memory_images(net, shape)["hash.mem"][0], 16)
+    values.update(HASH_LO=hash_word & 0xFFFFFFFF, HASH_HI=hash_word >> 32, CRC=regmap.memory_crc(net, shape))
+    for name, value in values.items():
+        if name != "layers":
+            click.echo(f"{name:<12} 0x{value:08X}")
+    for i, layer in enumerate(values["layers"]):
+        click.echo(f"LAYER_SEL={i}  " + "  ".join(f"{k}=0x{v:X}" for k, v in layer.items()))
+    _write_json(out, {"bundle": str(bundle), "shape": _shape_dict(shape), "registers": values})
 
 
 COMMANDS: list[click.Command] = [rtl]

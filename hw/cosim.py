@@ -18,9 +18,9 @@ import numpy as np
 from neurocal import aer
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
-from neurocal.hw import simulators
+from neurocal.hw import regmap, simulators
 from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, memory_images, shape_from_config
-from neurocal.hw.sources import rtl_sources
+from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
 
 TOPLEVEL = "nc_top"
@@ -53,7 +53,7 @@ def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | Non
     project = generate(net, build_root / f"gen-{key}", config, shape=shape,
                        command=f"neurocal.hw.cosim ({sim}, shape {key})")
     built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_root / f"{sim}-{key}{'-waves' if waves else ''}",
-                             includes=[project.include_dir], waves=waves)
+                             includes=[project.include_dir, rtl_dir()], waves=waves)
     return project, built
 
 
@@ -71,12 +71,14 @@ def run_words(
     expect_errors: bool = False,
     stall_output: bool = False,
     load: IntNetwork | None = None,
+    crc: bool = False,
 ) -> tuple[dict[str, np.ndarray], HwShape]:
     """Stream raw AER ``words`` through the RTL of ``net``; return the testbench's record (output
     ``words``, per-event ``cycles`` in latency mode, ``total_cycles``, register values) and the shape.
 
     ``load``: a network of the same shape whose memories the testbench writes over AXI4-Lite before
-    streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s."""
+    streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s. ``crc``: the core
+    computes the CRC of its memories before streaming (record ``crc``; compare with regmap.memory_crc)."""
     build_root = Path(build_root).resolve()
     project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves)
     run_dir = built.build_dir / "run"
@@ -95,7 +97,7 @@ def run_words(
            "load": str(run_dir / "load.json") if load is not None else None,
            "hash": (load or net).content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
            "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS, "expect_errors": expect_errors,
-           "stall_output": stall_output}
+           "stall_output": stall_output, "crc": crc}
     (run_dir / "config.json").write_text(json.dumps(cfg))
     (run_dir / "output.npz").unlink(missing_ok=True)
     simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,
@@ -104,20 +106,45 @@ def run_words(
         return {k: out[k] for k in out.files}, project.shape
 
 
+def run_registers(net: IntNetwork, words: np.ndarray, change: dict, *, sim: str = "icarus",
+                  build_root: str | Path = Path("build") / "rtl", shape: HwShape | None = None,
+                  config: HwConfig | None = None, backpressure: bool = True) -> tuple[dict, HwShape]:
+    """Run the register testbench (``neurocal.hw.tb.registers``) on the RTL of ``net``: capabilities,
+    read-back of every memory word, the CRC walk, one extra MEM_DATA dword, accesses refused while the
+    events of ``words`` are in flight, then ``change`` (one memory word: layer, kind, addr, words) stored
+    and the CRC again. Returns every value the testbench read, and the shape."""
+    build_root = Path(build_root).resolve()
+    project, built = prepare(net, sim, build_root, shape=shape, config=config)
+    run_dir = built.build_dir / "run-registers"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    words = np.asarray(words, dtype=np.uint32)
+    np.save(run_dir / "input.npy", words)
+    n_words = sum(len(m["words"]) * (len(m["words"][0]) + 2) for m in axil_writes(net, project.shape))
+    timeout = 40 * n_words + 8 * len(words) * max(project.shape.groups(i) for i in range(net.n_layers)) + 20000
+    cfg = {"layers": net.n_layers, "memories": axil_writes(net, project.shape), "change": change,
+           "input": str(run_dir / "input.npy"), "output": str(run_dir / "output.json"),
+           "backpressure": backpressure, "timeout_cycles": timeout, "clock_ns": CLOCK_NS}
+    (run_dir / "config.json").write_text(json.dumps(cfg))
+    (run_dir / "output.json").unlink(missing_ok=True)
+    simulators.run(built, "neurocal.hw.tb.registers", test_dir=run_dir,
+                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")})
+    return json.loads((run_dir / "output.json").read_text()), project.shape
+
+
 def axil_writes(net: IntNetwork, shape: HwShape) -> list[dict]:
     """``net``'s memory words as AXI4-Lite loads: per memory (layer, kind, first address), each word as
-    32-bit dwords (least significant first), in the register map of nc_axil_regs (a weight bank ``b``
-    starts at address ``b << 20``)."""
-    kinds = {"w": 0, "p": 1, "c": 2}
+    32-bit dwords (least significant first), in the order of :func:`memory_images` (the CRC walk's), as
+    ``neurocal.hw.regmap`` defines the memories (a weight bank ``b`` starts at address ``b << 20``)."""
+    kinds = {"w": regmap.KIND_WEIGHTS, "p": regmap.KIND_PARAMS, "c": regmap.KIND_CONFIG}
     out = []
     for name, lines in memory_images(net, shape).items():
         addr = 0
         if name == "hash.mem":
-            layer, kind = 0, 3
+            layer, kind = 0, regmap.KIND_HASH
         else:
             layer, kind = int(name[1:3]), kinds[name[4]]
-            if kind == 0:
-                addr = int(name[5:8]) << 20  # l<layer>_w<bank>.mem
+            if kind == regmap.KIND_WEIGHTS:
+                addr = int(name[5:8]) << regmap.BANK_SHIFT  # l<layer>_w<bank>.mem
         n_dw = -(-len(lines[0]) * 4 // 32)
         words = [[(int(x, 16) >> (32 * k)) & 0xFFFFFFFF for k in range(n_dw)] for x in lines]
         out.append({"layer": layer, "kind": kind, "addr": addr, "words": words})

@@ -30,10 +30,10 @@ import numpy as np
 
 from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
+from neurocal.hw.regmap import PARAM_BITS, PROFILE_NONE, WEIGHT_BITS
+from neurocal.hw.sources import rtl_source_hash
 from neurocal.intnet import IntNetwork
 
-WEIGHT_BITS = 9
-PARAM_BITS = 61  # {du[12], dv[12], vth[17], bias[20]}
 BIAS_BITS = 20
 MAX_LAYERS = 99  # memory files are named l00 .. l98
 MAX_ADDRESS = 1 << 16  # AER address field
@@ -380,6 +380,8 @@ def params_header(shape: HwShape, mem_dir: Path, command: str) -> str:
         + f'localparam NC_MEM_PREFIX = "{mem}";\n'
         + f"localparam integer NC_FIFO_LOG2 = {shape.fifo_log2};\n"
         + f"localparam integer NC_WRITABLE = {int(shape.writable)};  // memories loadable over AXI4-Lite\n"
+        + f"localparam [31:0] NC_SRC_HASH = 32'h{rtl_source_hash():08x};  // SRC_HASH register: the RTL sources\n"
+        + f"localparam [31:0] NC_PROFILE = 32'd{PROFILE_NONE};  // PROFILE register (0: none)\n"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from pathlib import Path
 
@@ -39,3 +40,12 @@ def rtl_source(module: str) -> Path:
 def rtl_sources(modules: tuple[str, ...] | list[str] = RTL_MODULES) -> list[Path]:
     """Absolute paths of the given modules' sources (default: the whole accelerator)."""
     return [rtl_source(m) for m in modules]
+
+
+def rtl_source_hash() -> int:
+    """First 32 bits of the sha256 over the accelerator's sources (each module and header of ``rtl/``: name,
+    NUL, bytes): the SRC_HASH register, so a host can tell which RTL a core was built from."""
+    h = hashlib.sha256()
+    for path in [*rtl_sources(), *sorted(rtl_dir().glob("*.vh"))]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return int(h.hexdigest()[:8], 16)

@@ -1,34 +1,34 @@
-"""Resource and logic-depth estimates of a generated accelerator from yosys, against the PYNQ-Z2 part.
+"""Resources and an estimated clock of a generated accelerator from yosys, against a part profile.
 
-One yosys run per (sources, ``nc_params.vh``, memory files):
+One yosys run per (sources, generated headers, memory files, profile):
 
     read_verilog -defer -I<project> <rtl sources>       # -defer: $readmemh names built from parameters
     hierarchy -top nc_top; setattr -set fsm_encoding "none" w:*
-    synth_xilinx -family xc7 -top nc_top -noiopad -noclkbuf
+    synth_xilinx -family <profile> -top nc_top -noiopad -noclkbuf -abc9
     stat -json                                          # per module, expanded over the hierarchy here
     flatten
-    ltp -noff <all cells but FD* and RAMB*>             # the logic-depth proxy
+    read_verilog -lib -specify -overwrite +/xilinx/cells_sim.v; sta     # 7-series only (below)
 
 Resources: LUT = LUT1..6 + the LUT sites of distributed RAM and shift registers (a RAM32M or RAM64M fills the
 four LUTs of a SLICEM, a RAM32X1D two, an SRL one; INV cells, which Vivado folds into neighbouring LUTs, are
-not counted); LUTRAM = those memory sites alone, which only SLICEMs offer (17 400 of the xc7z020's LUTs); FF =
-FDRE/FDSE/FDCE/FDPE, BRAM36 = RAMB36E1 + RAMB18E1/2, DSP = DSP48E1; each as a share of the xc7z020 (53 200
-LUT, 17 400 LUTRAM, 106 400 FF, 140 BRAM36, 220 DSP48E1). ``-noiopad``: the core sits behind the PS's AXI
-interconnect (out of context), not on package pins. FSM re-encoding is off (``fsm_encoding "none"`` on every
-wire): yosys 0.23's FSM extraction spent minutes on wide registers that are not state machines (an
-earlier rx's word positions), and Vivado re-encodes state machines its own way anyway; the registers are
-counted as written.
+not counted); LUTRAM = those memory sites alone, which only SLICEMs offer; FF = FDRE/FDSE/FDCE/FDPE, BRAM36 =
+RAMB36E1/E2 + half of each RAMB18E1/E2, DSP = DSP48E1/E2, URAM = URAM288; each as a share of the profile's part
+and against the share the core may take (``neurocal.profiles``: LUT 80 %, FF 60 %, BRAM 90 %, DSP 90 %).
+``-noiopad``: the core sits behind the PS's AXI interconnect (out of context), not on package pins. FSM
+re-encoding is off (``fsm_encoding "none"`` on every wire): yosys 0.23's FSM extraction spent minutes on wide
+registers that are not state machines, and Vivado re-encodes state machines its own way anyway.
 
-**Logic depth is a proxy, not timing.** After ``flatten`` the flip-flops and block RAMs are taken out
-of the selection, and ``ltp`` gives the longest chain of the remaining cells: the largest number of
-LUT / CARRY4 / MUXF7 / DSP48E1 / LUTRAM cells that one register-to-register path crosses. It is only a
-proxy because nothing here places or routes the design (no Vivado): a LUT level costs roughly
-0.5–1 ns with routing on a -1 Zynq-7000, a CARRY4 about 0.1 ns, a combinational DSP48E1 about
-3–4 ns, and routing dominates in a full device. Read it as "N levels between registers": at 250 MHz
-(4 ns) a path of more than ~4–6 LUT levels, or any combinational DSP plus logic, needs pipelining;
-only a Vivado timing report settles it.
+**The clock is an estimate, not a timing report.** ``sta`` adds the cell delays of the longest
+register-to-register path, with the 7-series delays that yosys's cell library carries (prjxray's Artix-7
+figures: LUTs, CARRY4, MUXF7/8, DSP48E1, block RAM clock-to-out; setup is 0). That is the *logic* delay of
+the path only: nothing here places or routes the design (no Vivado), and on 7-series the routing of a path is
+commonly as large as its logic. The estimate therefore adds a routing allowance equal to the logic delay
+(``ROUTING_FACTOR`` = 1): estimated period = 2 × logic delay. Read it as "the design cannot run faster
+than 1 / logic delay, and probably not faster than the estimate"; only Vivado's timing report settles the
+clock. Caveats: yosys 0.23's library has no timing arcs for RAM32M (distributed RAM) read paths, and none for
+UltraScale+ cells, so a profile whose family is not ``xc7`` gets no clock estimate from this flow.
 
-Results are cached by content: the same sources, header and memories (and the same yosys) reuse the
+Results are cached by content: the same sources, headers, memories, profile (and the same yosys) reuse the
 report under the build directory.
 """
 
@@ -49,32 +49,37 @@ from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
 from neurocal.hw.generate import HwConfig, HwProject
 from neurocal.hw.sources import rtl_dir, rtl_sources
+from neurocal.profiles import DEFAULT_PROFILE, Profile, profile
 
 TOP = "nc_top"
-PART_NAME = "xc7z020"
-#: PYNQ-Z2 (Zynq-7020) programmable-logic resources.
-PART: dict[str, float] = {"LUT": 53200, "LUTRAM": 17400, "FF": 106400, "BRAM36": 140, "DSP": 220}
+ROUTING_FACTOR = 1.0  # routing allowance, as a multiple of the path's logic delay (module docstring)
 _FF_CELLS = ("FDRE", "FDSE", "FDCE", "FDPE")
 #: LUT sites of each distributed-RAM / shift-register primitive (7-series SLICEM, UG474).
 _LUTRAM_SITES = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1S": 4,
                  "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "SRL16E": 1, "SRLC32E": 1}
-_FLOW_VERSION = "4"  # bump when the script or the counting changes: invalidates cached reports
+_FLOW_VERSION = "5"  # bump when the script or the counting changes: invalidates cached reports
 _REPORT = "report.json"
 
 
 @dataclass
 class SynthReport:
-    """What yosys says about one build: resources, share of the xc7z020, logic depth (a proxy)."""
+    """What yosys says about one build: resources against the profile's part, and an estimated clock."""
 
     sizes: list[int]
     lanes: list[int]
     writable: bool
-    resources: dict[str, float]  # LUT, FF, BRAM36, DSP
-    percent: dict[str, float]  # of the xc7z020
-    fits: bool
-    logic_depth: int  # cells on the longest register-to-register path (ltp after flatten; a proxy)
-    depth_from: str  # the path's first and last net, for whoever wants to pipeline it
-    depth_to: str
+    profile: str
+    part: str
+    resources: dict[str, float]  # LUT, LUTRAM, FF, BRAM36, DSP (+ URAM)
+    part_resources: dict[str, float]  # what the part offers
+    percent: dict[str, float]  # of the part
+    limits: dict[str, float]  # the most of each resource the core may take on the part (profile fit)
+    fits: bool  # every resource within its limit
+    logic_ns: float | None  # logic delay of the longest register-to-register path (sta; None: no timing data)
+    path_from: str  # the path's start and end, for whoever wants to pipeline it
+    path_to: str
+    estimated_clock_mhz: float | None  # 1000 / (logic_ns × (1 + ROUTING_FACTOR)): an estimate, not Vivado
+    target_clock_mhz: float  # the profile's PL clock
     modules: dict[str, dict[str, float]]  # module → instances and resources of one instance
     cells: dict[str, int]  # primitive cells of the whole design
     yosys: str
@@ -95,19 +100,30 @@ class SynthReport:
         lines = [f"{'-'.join(map(str, self.sizes))}, lanes {'-'.join(map(str, self.lanes))}{knobs}, "
                  f"{'writable' if self.writable else 'fixed'} memories; {self.yosys}, "
                  f"{self.seconds:.0f} s{' (cached)' if self.cached else ''}",
-                 f"{'resource':>8} {'used':>9} {PART_NAME:>9} {'share':>7}"]
+                 f"profile {self.profile} ({self.part}):",
+                 f"{'resource':>8} {'used':>9} {'part':>9} {'share':>7} {'limit':>7}  verdict"]
         for name, used in self.resources.items():
-            lines.append(f"{name:>8} {used:9.1f} {PART[name]:9.0f} {self.percent[name]:6.1f} %")
-        over = [k for k, p in self.percent.items() if p > 100]
-        lines.append(f"fits the {PART_NAME}: " + ("yes" if self.fits else f"NO ({', '.join(over)} over 100 %)"))
+            total = self.part_resources[name]
+            limit = self.limits.get(name)
+            verdict = "—" if limit is None else ("fits" if used <= limit else f"OVER by {used - limit:.0f}")
+            share_limit = f"{100.0 * limit / total:6.0f} %" if limit is not None else "      —"
+            lines.append(f"{name:>8} {used:9.1f} {total:9.0f} {self.percent[name]:6.1f} % {share_limit}  {verdict}")
+        over = [k for k, v in self.resources.items() if k in self.limits and v > self.limits[k]]
+        lines.append(f"fits the {self.profile} profile: " + ("yes" if self.fits else f"NO ({', '.join(over)})"))
         if self.modules:
             lines.append("per module (one instance):")
             for name, row in self.modules.items():
                 lines.append(f"  {name:<34} ×{int(row['instances']):<3} LUT {row['LUT']:8.0f}  "
                              f"(RAM {row.get('LUTRAM', 0):6.0f})  FF {row['FF']:7.0f}  "
                              f"BRAM36 {row['BRAM36']:5.1f}  DSP {row['DSP']:4.0f}")
-        lines.append(f"logic depth (proxy, not timing): {self.logic_depth} cells on the longest register-to-register "
-                     f"path (yosys ltp, no place and route), {self.depth_from} → {self.depth_to}")
+        if self.logic_ns is None:
+            lines.append(f"clock: no estimate for this part's family (yosys has 7-series timing data only); "
+                         f"target {self.target_clock_mhz:.0f} MHz")
+        else:
+            lines.append(f"critical path (estimate, not a Vivado timing report): {self.logic_ns:.2f} ns of logic "
+                         f"(yosys sta, 7-series delays) + {ROUTING_FACTOR:.0%} routing allowance = "
+                         f"{self.logic_ns * (1 + ROUTING_FACTOR):.2f} ns → ~{self.estimated_clock_mhz:.0f} MHz "
+                         f"(target {self.target_clock_mhz:.0f} MHz); {self.path_from} → {self.path_to}")
         return "\n".join(lines)
 
 
@@ -142,9 +158,13 @@ def count(cells: dict[str, int]) -> dict[str, float]:
     lutram = sum(n * _LUTRAM_SITES[c] for c, n in cells.items() if c in _LUTRAM_SITES)
     lut = sum(n for c, n in cells.items() if c.startswith("LUT")) + lutram
     ff = sum(n for c, n in cells.items() if c in _FF_CELLS)
-    bram = cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2
-    return {"LUT": float(lut), "LUTRAM": float(lutram), "FF": float(ff), "BRAM36": float(bram),
-            "DSP": float(cells.get("DSP48E1", 0))}
+    bram = sum(cells.get(c, 0) for c in ("RAMB36E1", "RAMB36E2")) + sum(cells.get(c, 0) for c in
+                                                                          ("RAMB18E1", "RAMB18E2")) / 2
+    out = {"LUT": float(lut), "LUTRAM": float(lutram), "FF": float(ff), "BRAM36": float(bram),
+           "DSP": float(cells.get("DSP48E1", 0) + cells.get("DSP48E2", 0))}
+    if cells.get("URAM288"):
+        out["URAM"] = float(cells["URAM288"])
+    return out
 
 
 def parse_stat(text: str) -> dict[str, Any]:
@@ -204,20 +224,21 @@ def module_label(name: str) -> str:
     return f"{base} ({short})" if short else base
 
 
-def parse_ltp(text: str) -> tuple[int, str, str]:
-    """``ltp`` output → (length, first net, last net)."""
-    found = re.search(r"Longest topological path in \S+ \(length=(\d+)\)", text)
+def parse_sta(text: str) -> tuple[float, str, str]:
+    """``sta`` output → (latest arrival in ns, the path's first and last point)."""
+    found = re.search(r"Latest arrival time in '\S+' is (\d+):", text)
     if found is None:
-        raise NeurocalError("yosys ltp printed no longest path; see the yosys log in the synthesis folder")
-    steps = re.findall(r"^\s*\d+: (\S+(?: \[\d+\])?)", text[found.end():], flags=re.M)
-    return int(found.group(1)), (steps[0] if steps else "?"), (steps[-1] if steps else "?")
+        raise NeurocalError("yosys sta printed no latest arrival time; see the yosys log in the synthesis folder")
+    points = re.findall(r"^\s+\d+ (\S+) \(([^)]*)\)", text[found.end():].split("\n\n")[0], flags=re.M)
+    last, first = (points[0], points[-1]) if points else (("?", ""), ("?", ""))
+    return int(found.group(1)) / 1000.0, f"{first[0]} ({first[1]})", f"{last[0]} ({last[1]})"
 
 
-def content_key(project: HwProject, version: str, sources: list[Path]) -> str:
-    """Hash of everything the synthesis depends on: yosys, the flow, sources, headers, memories.
+def content_key(project: HwProject, version: str, sources: list[Path], target: Profile) -> str:
+    """Hash of everything the synthesis depends on: yosys, the flow, the profile, sources, headers, memories.
 
     The header's absolute memory path is left out so that the same design in another folder hits the cache."""
-    h = hashlib.sha256(f"{version}\n{_FLOW_VERSION}\n".encode())
+    h = hashlib.sha256(f"{version}\n{_FLOW_VERSION}\n{target.name}\n{target.yosys_family}\n".encode())
     for path in sources:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     for path in sorted(project.include_dir.glob("*.vh")):  # nc_params.vh and any other generated header
@@ -229,13 +250,16 @@ def content_key(project: HwProject, version: str, sources: list[Path]) -> str:
 
 
 def synthesize(project: HwProject, build_root: str | Path = Path("build") / "rtl", *,
-               timeout: float | None = None, progress: Callable[[str], None] | None = None) -> SynthReport:
-    """Run (or reuse) yosys on ``project``; the report is cached under ``build_root/synth-<key>``.
+               timeout: float | None = None, progress: Callable[[str], None] | None = None,
+               target: str | Profile = DEFAULT_PROFILE) -> SynthReport:
+    """Run (or reuse) yosys on ``project`` for the part of ``target`` (a profile or its name); the report is
+    cached under ``build_root/synth-<key>``.
 
     ``timeout`` (seconds, None: no limit) stops a runaway yosys with one clear error."""
+    target = profile(target) if isinstance(target, str) else target
     version = yosys_version()
     sources = rtl_sources()
-    key = content_key(project, version, [*sources, *sorted(rtl_dir().glob("*.vh"))])
+    key = content_key(project, version, [*sources, *sorted(rtl_dir().glob("*.vh"))], target)
     out = Path(build_root).resolve() / f"synth-{key[:16]}"
     report_path = out / _REPORT
     if report_path.is_file():
@@ -251,10 +275,13 @@ def synthesize(project: HwProject, build_root: str | Path = Path("build") / "rtl
     script = (f"read_verilog -defer -I{project.include_dir.resolve()} -I{rtl_dir()} {' '.join(map(str, sources))}\n"
               f"hierarchy -top {TOP}\n"
               'setattr -set fsm_encoding "none" w:*\n'  # no FSM re-encoding (module docstring)
-              f"synth_xilinx -family xc7 -top {TOP} -noiopad -noclkbuf\n"
-              f"tee -q -o {out / 'stat.json'} stat -json\n"
-              "flatten\n"
-              f"tee -q -o {out / 'ltp.txt'} ltp -noff t:FD* t:RAMB* %u %n\n")
+              f"synth_xilinx -family {target.yosys_family} -top {TOP} -noiopad -noclkbuf -abc9\n"
+              f"tee -q -o {out / 'stat.json'} stat -json\n")
+    timed = target.yosys_family == "xc7"  # the cell library's timing arcs are 7-series ones (module docstring)
+    if timed:
+        script += ("flatten\n"
+                   "read_verilog -lib -specify -overwrite +/xilinx/cells_sim.v\n"
+                   f"tee -q -o {out / 'sta.txt'} sta\n")
     (out / "synth.ys").write_text(script)
     if progress is not None:
         progress(f"yosys synth_xilinx of {TOP} (minutes for a large shape); log: {out / 'yosys.log'}")
@@ -269,9 +296,11 @@ def synthesize(project: HwProject, build_root: str | Path = Path("build") / "rtl
         last = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()][-1:] or ["?"]
         raise NeurocalError(f"yosys failed (exit {done.returncode}): {last[0].strip()[:300]}; log: {out / 'yosys.log'}")
     cells, per_module, instances = expand(parse_stat((out / "stat.json").read_text()), TOP)
-    depth, depth_from, depth_to = parse_ltp((out / "ltp.txt").read_text())
+    logic_ns, path_from, path_to = parse_sta((out / "sta.txt").read_text()) if timed else (None, "", "")
     resources = count(cells)
-    percent = {k: round(100.0 * v / PART[k], 2) for k, v in resources.items()}
+    part = target.resources
+    percent = {k: round(100.0 * v / part[k], 2) for k, v in resources.items() if k in part}
+    limits = {k: target.limit(k) for k in target.fit}
     shape = project.shape
     extra = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(shape).items()
              if k in ("rows", "words", "block_banks")}
@@ -281,9 +310,14 @@ def synthesize(project: HwProject, build_root: str | Path = Path("build") / "rtl
         while label in modules:
             label += "'"
         modules[label] = {"instances": float(n), **count(per_module[name])}
+    clock = None if logic_ns is None else round(1000.0 / (logic_ns * (1 + ROUTING_FACTOR)), 1)
     report = SynthReport(sizes=list(shape.sizes), lanes=list(shape.lanes), writable=bool(shape.writable),
-                         resources=resources, percent=percent, fits=all(p <= 100 for p in percent.values()),
-                         logic_depth=depth, depth_from=depth_from, depth_to=depth_to, modules=modules,
+                         profile=target.name, part=target.part, resources=resources, part_resources=dict(part),
+                         percent=percent, limits=limits,
+                         fits=all(resources.get(k, 0.0) <= v for k, v in limits.items()) and all(
+                             p <= 100 for p in percent.values()),
+                         logic_ns=logic_ns, path_from=path_from, path_to=path_to, estimated_clock_mhz=clock,
+                         target_clock_mhz=target.clock_mhz, modules=modules,
                          cells=dict(sorted(cells.items())), yosys=version, seconds=round(seconds, 1), key=key,
                          extra=extra)
     write_text_atomic(report_path, json.dumps(report.to_dict(), indent=1) + "\n")

@@ -4,6 +4,8 @@
 
 // NC_AXIS_WORDS: AER words per s_axis beat (generated beside nc_params.vh; port widths need it first)
 `include "nc_ports.vh"
+// NC_REG_ADDR_W: the AXI4-Lite address width of the register map (neurocal/hw/regmap.py)
+`include "nc_regmap.vh"
 
 /*
  * The accelerator: AER words in (AXI4-Stream, NC_WORDS words per beat), the integer network's output
@@ -36,7 +38,7 @@ module nc_top
     input  wire        m_axis_tready,
     output wire        m_axis_tlast,
 
-    input  wire [7:0]  s_axil_awaddr,
+    input  wire [`NC_REG_ADDR_W-1:0] s_axil_awaddr,
     input  wire [2:0]  s_axil_awprot,
     input  wire        s_axil_awvalid,
     output wire        s_axil_awready,
@@ -47,7 +49,7 @@ module nc_top
     output wire [1:0]  s_axil_bresp,
     output wire        s_axil_bvalid,
     input  wire        s_axil_bready,
-    input  wire [7:0]  s_axil_araddr,
+    input  wire [`NC_REG_ADDR_W-1:0] s_axil_araddr,
     input  wire [2:0]  s_axil_arprot,
     input  wire        s_axil_arvalid,
     output wire        s_axil_arready,
@@ -58,7 +60,8 @@ module nc_top
 );
 
 // NC_LAYERS, NC_SIZES (layer i: inputs [32*i +: 32], neurons [32*(i+1) +: 32]), NC_LANES, NC_ROWS,
-// NC_BLOCK_BANKS, NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_WORDS, NC_MEM_PREFIX, NC_FIFO_LOG2, NC_WRITABLE
+// NC_BLOCK_BANKS, NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_WORDS, NC_MEM_PREFIX, NC_FIFO_LOG2, NC_WRITABLE,
+// NC_SRC_HASH, NC_PROFILE (capability registers)
 `include "nc_params.vh"
 
 localparam L = NC_LAYERS;
@@ -107,12 +110,10 @@ function integer mem_width;
     end
 endfunction
 localparam MEM_W = mem_width(NC_LAYERS);
-/* verilator lint_off UNUSEDSIGNAL */
-wire [L*MEM_W-1:0] layer_mem_rdata;   // memory read-back: not connected yet (mem_re is 0)
+wire [L*MEM_W-1:0] layer_mem_rdata;   // layer i's read-back word at [i*MEM_W +: MEM_W], valid with its rvalid
 wire [L-1:0] layer_mem_rvalid;
-/* verilator lint_on UNUSEDSIGNAL */
 
-wire mem_we;
+wire mem_we, mem_re;
 wire [7:0] mem_layer;
 wire [1:0] mem_kind;
 wire [31:0] mem_addr;
@@ -204,7 +205,7 @@ generate
                 .mem_addr(mem_addr),
                 .mem_data(mem_data),
                 .mem_overflow(layer_mem_overflow[i]),
-                .mem_re(1'b0),
+                .mem_re(mem_re && mem_layer == i && mem_kind != 2'd3),
                 .mem_rdata(layer_mem_rdata[i*MEM_W +: MEM_W]),
                 .mem_rvalid(layer_mem_rvalid[i])
             );
@@ -251,9 +252,10 @@ nc_fifo #(
     .m_valid(ts_valid),
     .m_ready(event_out)
 );
-// a memory write to a layer that does not exist, or outside the selected memory
-wire mem_bad = (mem_we && mem_kind != 2'd3 && {24'd0, mem_layer} >= L) || (mem_we && mem_kind == 2'd3 && mem_addr != 0)
-               || |layer_mem_overflow;
+// a memory access to a layer that does not exist, or outside the selected memory (the layers check their own)
+wire mem_any = mem_we || mem_re;
+wire mem_nowhere = (mem_kind != 2'd3 && {24'd0, mem_layer} >= L) || (mem_kind == 2'd3 && mem_addr != 0);
+wire mem_bad = (mem_any && mem_nowhere) || |layer_mem_overflow;
 wire err_overflow = err_overflow_rx || (event_start && !ts_ready) || mem_bad;
 wire [31:0] event_cycles = ts_valid ? cycle_reg - start_cycle + 1 : 32'd0;
 
@@ -261,13 +263,55 @@ reg [63:0] hash_mem [0:0];
 initial begin
     $readmemh({NC_MEM_PREFIX, "hash.mem"}, hash_mem);
 end
+wire [63:0] hash_word = hash_mem[0];
 always @(posedge clk) begin
     if (mem_we && mem_kind == 2'd3 && mem_addr == 0) hash_mem[0] <= mem_data[63:0];
 end
 
+// memory read-back: the addressed layer answers 2 cycles after mem_re; the hash word, and 0 for an
+// access outside every memory, answer in the same 2 cycles, so exactly one answer per read
+reg [1:0] hash_rd_reg, nowhere_rd_reg;
+always @(posedge clk) begin
+    hash_rd_reg <= {hash_rd_reg[0], mem_re && mem_kind == 2'd3 && mem_addr == 0};
+    nowhere_rd_reg <= {nowhere_rd_reg[0], mem_re && mem_nowhere};
+    if (rst) begin
+        hash_rd_reg <= 2'b00;
+        nowhere_rd_reg <= 2'b00;
+    end
+end
+reg [MEM_W-1:0] mem_rdata;
+integer q;
+always @* begin
+    mem_rdata = {MEM_W{1'b0}};
+    if (hash_rd_reg[1]) mem_rdata[63:0] = hash_word;
+    for (q = 0; q < L; q = q + 1) begin
+        if (layer_mem_rvalid[q]) mem_rdata = mem_rdata | layer_mem_rdata[q*MEM_W +: MEM_W];
+    end
+end
+wire mem_rvalid = hash_rd_reg[1] || nowhere_rd_reg[1] || |layer_mem_rvalid;
+
+// an event is in flight from its first word in until its last token has left: memory accesses wait
+reg in_event_reg;
+always @(posedge clk) begin
+    if (event_start) in_event_reg <= 1'b1;
+    if (event_end) in_event_reg <= 1'b0;
+    if (rst) in_event_reg <= 1'b0;
+end
+wire core_busy = in_event_reg || event_start || |layer_busy || tx_busy || |dst_valid || |src_valid;
+
 nc_axil_regs #(
     .LAYERS(L),
-    .N_IN(NC_SIZES[31:0]),
+    .SIZES(NC_SIZES),
+    .LANES(NC_LANES),
+    .BANKS(NC_ROWS),
+    .BLOCK_BANKS(NC_BLOCK_BANKS),
+    .ACC_W(NC_ACC_W),
+    .U_W(NC_U_W),
+    .WORDS(NC_WORDS),
+    .WRITABLE(NC_WRITABLE),
+    .FIFO_LOG2(NC_FIFO_LOG2),
+    .SRC_HASH(NC_SRC_HASH),
+    .PROFILE(NC_PROFILE),
     .MEM_W(MEM_W)
 ) regs (
     .clk(clk),
@@ -291,18 +335,21 @@ nc_axil_regs #(
     .s_axil_rresp(s_axil_rresp),
     .s_axil_rvalid(s_axil_rvalid),
     .s_axil_rready(s_axil_rready),
-    .content_hash(hash_mem[0]),
-    .busy(|layer_busy || tx_busy || |dst_valid || |src_valid),
+    .content_hash(hash_word),
+    .busy(core_busy),
     .event_in(event_end),
     .event_out(event_out),
     .event_cycles(event_cycles),
     .err_malformed(err_malformed),
     .err_overflow(err_overflow),
     .mem_we(mem_we),
+    .mem_re(mem_re),
     .mem_layer(mem_layer),
     .mem_kind(mem_kind),
     .mem_addr(mem_addr),
-    .mem_data(mem_data)
+    .mem_data(mem_data),
+    .mem_rdata(mem_rdata),
+    .mem_rvalid(mem_rvalid)
 );
 
 endmodule

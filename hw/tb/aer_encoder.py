@@ -24,7 +24,7 @@ async def drive_window(dut, event: np.ndarray) -> None:
     await RisingEdge(dut.clk)
     dut.window.value = 1
     for tick in event:
-        dut.line.value = int(sum(1 << c for c in np.flatnonzero(tick)))
+        dut.line.value = int(sum(1 << int(c) for c in np.flatnonzero(tick)))  # int: numpy's << wraps at 64
         await Timer(200, "ps")
     dut.window.value = 0
     dut.line.value = 0

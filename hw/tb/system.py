@@ -1,9 +1,12 @@
 """cocotb system test of ``nc_top``: AER events in through AXI4-Stream, the output stream recorded.
 
 Configuration (JSON file named by ``$NC_TB_CONFIG``): ``input`` (.npy of uint32 AER words),
-``output`` (.npz written here: output words, cycles), ``hash`` (first 64 bits expected in the
-registers), ``backpressure`` (random pauses on both streams), ``latency`` (one event at a time,
-reading its cycle count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``.
+``output`` (.npz written here: output words, cycles, registers), ``hash`` (first 64 bits expected in the
+registers), ``crc`` (run the CRC walk after loading, before streaming; -1 in the record otherwise),
+``backpressure`` (random pauses on both streams), ``latency`` (one event at a time, reading its cycle
+count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``. Register offsets and fields come from
+``neurocal.hw.regmap``; the memory helpers here (``write_words``, ``read_words``, ``run_crc``) serve the
+register testbench (``registers.py``) too.
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
 """
@@ -22,15 +25,14 @@ from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
 from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
+from neurocal.hw import regmap
 from neurocal.hw.tb.common import fail
 
-REG_ID, REG_CTRL, REG_STATUS, REG_HASH_LO, REG_HASH_HI = 0x00, 0x04, 0x08, 0x0C, 0x10
-REG_EVENTS_IN, REG_EVENTS_OUT, REG_LAST_CYCLES, REG_MAX_CYCLES, REG_MALFORMED = 0x14, 0x18, 0x1C, 0x20, 0x24
-REG_MEM_SEL, REG_MEM_ADDR, REG_MEM_DATA, REG_MEM_WRITE = 0x30, 0x34, 0x38, 0x3C
-ID_VALUE = 0x4E430002
+REG = regmap.OFFSET
+ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
 
 
-def _pauses(seed: int, p: float):
+def pauses(seed: int, p: float):
     rng = random.Random(seed)
     while True:
         yield rng.random() < p
@@ -39,21 +41,63 @@ def _pauses(seed: int, p: float):
 async def load_memories(axil: AxiLiteMaster, memories: list[dict]) -> None:
     """Write a network's memory words over AXI4-Lite; check that a write outside a memory is refused."""
     for mem in memories:
-        await axil.write_dword(REG_MEM_SEL, (mem["layer"] << 16) | mem["kind"])
-        await axil.write_dword(REG_MEM_ADDR, mem.get("addr", 0))
-        for dwords in mem["words"]:
-            for d in dwords:
-                await axil.write_dword(REG_MEM_DATA, d)
-            await axil.write_dword(REG_MEM_WRITE, 1)
-    await axil.write_dword(REG_MEM_SEL, (200 << 16) | 0)  # no layer 200
-    await axil.write_dword(REG_MEM_WRITE, 1)
-    status = await axil.read_dword(REG_STATUS)
-    if not status & 0b100:
+        await write_words(axil, mem["layer"], mem["kind"], mem.get("addr", 0), mem["words"])
+    await axil.write_dword(REG["MEM_SEL"], mem_sel(200, 0))  # no layer 200
+    await axil.write_dword(REG["MEM_WRITE"], 1)
+    status = await axil.read_dword(REG["STATUS"])
+    if not status & regmap.bit("STATUS", "OVERFLOW"):
         fail(f"a memory write to layer 200 did not raise the overflow flag (STATUS {status:#x})")
-    await axil.write_dword(REG_CTRL, 1)
-    status = await axil.read_dword(REG_STATUS)
-    if status & 0b110:
+    await axil.write_dword(REG["CTRL"], regmap.bit("CTRL", "CLEAR"))
+    status = await axil.read_dword(REG["STATUS"])
+    if status & ERRORS:
         fail(f"CTRL clear left STATUS {status:#x}")
+
+
+def mem_sel(layer: int, kind: int) -> int:
+    """MEM_SEL value selecting memory ``kind`` of ``layer``."""
+    return (layer << regmap.field("MEM_SEL", "LAYER").lsb) | (kind << regmap.field("MEM_SEL", "KIND").lsb)
+
+
+async def write_words(axil: AxiLiteMaster, layer: int, kind: int, addr: int, words: list[list[int]]) -> None:
+    """Store consecutive words (each a list of dwords, least significant first) from ``addr`` on."""
+    await axil.write_dword(REG["MEM_SEL"], mem_sel(layer, kind))
+    await axil.write_dword(REG["MEM_ADDR"], addr)
+    for dwords in words:
+        for d in dwords:
+            await axil.write_dword(REG["MEM_DATA"], d)
+        await axil.write_dword(REG["MEM_WRITE"], 1)
+
+
+async def read_words(axil: AxiLiteMaster, layer: int, kind: int, addr: int, n_words: int, n_dwords: int
+                     ) -> list[list[int]]:
+    """Fetch ``n_words`` consecutive words from ``addr`` on, ``n_dwords`` dwords each."""
+    await axil.write_dword(REG["MEM_SEL"], mem_sel(layer, kind))
+    await axil.write_dword(REG["MEM_ADDR"], addr)
+    out = []
+    for _ in range(n_words):
+        await axil.write_dword(REG["MEM_READ"], 1)
+        out.append([await axil.read_dword(REG["MEM_DATA"]) for _ in range(n_dwords)])
+    return out
+
+
+async def run_crc(axil: AxiLiteMaster, timeout_ns: float) -> dict:
+    """Start the walk and wait for it; the CRC, the final STATUS and the time from the start command's write
+    to the STATUS read that saw the walk done (ns: the walk plus a few AXI4-Lite transactions)."""
+    start = cocotb.utils.get_sim_time("ns")
+    await axil.write_dword(REG["CTRL"], regmap.bit("CTRL", "CRC_START"))
+
+    async def wait() -> int:
+        while True:
+            status = await axil.read_dword(REG["STATUS"])
+            if not status & regmap.bit("STATUS", "CRC_BUSY"):
+                return status
+
+    try:
+        status = await with_timeout(wait(), timeout_ns, "ns")
+    except TimeoutError:
+        fail("the CRC walk did not finish")
+    ns = cocotb.utils.get_sim_time("ns") - start
+    return {"crc": await axil.read_dword(REG["CRC"]), "status": status, "ns": ns}
 
 
 @cocotb.test()
@@ -78,20 +122,22 @@ async def stream_events(dut) -> None:
     dut.rst.value = 0
     await ClockCycles(dut.clk, 2)
 
-    ident = await with_timeout(axil.read_dword(REG_ID), timeout_ns, "ns")
+    ident = await with_timeout(axil.read_dword(REG["ID"]), timeout_ns, "ns")
     if cfg.get("load"):
         await load_memories(axil, json.loads(Path(cfg["load"]).read_text()))
-    if ident != ID_VALUE:
-        fail(f"register ID reads {ident:#010x}, expected {ID_VALUE:#010x}")
-    hash_got = (await axil.read_dword(REG_HASH_HI)) << 32 | await axil.read_dword(REG_HASH_LO)
+    if ident != regmap.ID_VALUE:
+        fail(f"register ID reads {ident:#010x}, expected {regmap.ID_VALUE:#010x}")
+    hash_got = (await axil.read_dword(REG["HASH_HI"])) << 32 | await axil.read_dword(REG["HASH_LO"])
     if hash_got != int(cfg["hash"], 16):
         fail(f"register HASH reads {hash_got:016x}, expected {cfg['hash']} (memory files of another network?)")
+
+    crc = (await run_crc(axil, timeout_ns))["crc"] if cfg.get("crc") else -1
 
     if cfg.get("stall_output"):
         sink.pause = True  # a consumer that never takes a word: the testbench must time out, not hang
     if cfg.get("backpressure"):
-        source.set_pause_generator(_pauses(1, 0.3))
-        sink.set_pause_generator(_pauses(2, 0.3))
+        source.set_pause_generator(pauses(1, 0.3))
+        sink.set_pause_generator(pauses(2, 0.3))
 
     out: list[int] = []
     cycles: list[int] = []
@@ -108,7 +154,7 @@ async def stream_events(dut) -> None:
         for e, ev in enumerate(events):
             await source.send(AxiStreamFrame(tdata=ev.astype("<u4").tobytes()))
             await receive(e)
-            cycles.append(await axil.read_dword(REG_LAST_CYCLES))
+            cycles.append(await axil.read_dword(REG["LAST_CYCLES"]))
     else:
         async def feed() -> None:
             for ev in events:
@@ -120,15 +166,15 @@ async def stream_events(dut) -> None:
     total_ns = cocotb.utils.get_sim_time("ns") - start
     await RisingEdge(dut.clk)
 
-    status = await axil.read_dword(REG_STATUS)
-    events_in = await axil.read_dword(REG_EVENTS_IN)
-    events_out = await axil.read_dword(REG_EVENTS_OUT)
-    max_cycles = await axil.read_dword(REG_MAX_CYCLES)
-    malformed = await axil.read_dword(REG_MALFORMED)
+    status = await axil.read_dword(REG["STATUS"])
+    events_in = await axil.read_dword(REG["EVENTS_IN"])
+    events_out = await axil.read_dword(REG["EVENTS_OUT"])
+    max_cycles = await axil.read_dword(REG["MAX_CYCLES"])
+    malformed = await axil.read_dword(REG["MALFORMED"])
     np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
              total_cycles=round(total_ns / period), status=status, events_in=events_in,
-             events_out=events_out, max_cycles=max_cycles, malformed=malformed)
+             events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc)
     if events_in != len(events) or events_out != len(events):
         fail(f"registers count {events_in} events in and {events_out} out, {len(events)} were sent")
-    if status & 0b110 and not cfg.get("expect_errors"):
+    if status & ERRORS and not cfg.get("expect_errors"):
         fail(f"STATUS {status:#x}: error flags raised on a well-formed stream ({malformed} malformed words)")

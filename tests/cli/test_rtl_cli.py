@@ -20,6 +20,7 @@ from neurocal.cli import main
 from neurocal.golden import GoldenBackend
 from neurocal.hw.generate import HwConfig
 from neurocal.intnet import IntNetwork
+from neurocal.profiles import DEFAULT_PROFILE, PROFILES
 from neurocal.sim.dataset import write_h5
 from neurocal.testnets import lif_graph, random_network
 from tests.sim.helpers import random_events
@@ -64,10 +65,21 @@ def test_rtl_sim_is_bit_exact_and_reports_the_hardware_numbers(small, sim, tmp_p
     serial, streamed = report["modes"]["serial"], report["modes"]["streamed"]
     # every tick of every layer costs at least a cycle: an event cannot take fewer cycles than ticks
     assert serial["cycles_max"] >= serial["cycles_mean"] >= ticks_run
-    assert serial["latency_us_mean"] == pytest.approx(serial["cycles_mean"] * 4e-3)
+    clock_mhz = PROFILES[DEFAULT_PROFILE].clock_mhz
+    assert report["clock_mhz"] == clock_mhz and report["profile"] == DEFAULT_PROFILE
+    assert serial["latency_us_mean"] == pytest.approx(serial["cycles_mean"] / clock_mhz)
     # overlapping events cannot be slower than one at a time, nor faster than the serial chain allows per layer
     assert 0 < streamed["cycles_per_event"] <= serial["cycles_per_event"] * 1.01
-    assert streamed["events_per_s_at_250MHz"] == pytest.approx(250e6 / streamed["cycles_per_event"])
+    assert streamed["events_per_s"] == pytest.approx(clock_mhz * 1e6 / streamed["cycles_per_event"])
+    # the cycle model predicts every event's count and the total exactly, serial and streamed
+    for mode in (serial, streamed):
+        assert mode["model_events_differing"] == 0 and mode["model_total_cycles"] == mode["total_cycles"]
+    assert "cycle model (serial): equal to the RTL on every event" in done.stdout
+    # the host path: every input spike, end-of-tick and end-of-event word is 4 bytes through the profile's DMA
+    host = report["host_feed"]
+    assert host["bytes_per_event"] == pytest.approx(4 * (report["input_spikes_per_event"] + report["ticks"] + 1))
+    assert host["events_per_s"] == pytest.approx(1200e6 / host["bytes_per_event"])  # UG585's HP-port figure
+    assert "host feed (pynq-z2)" in done.stdout
     synops = int(GoldenBackend().run(*_net_and_spikes(small, n)).ops["synops"].sum())
     assert report["synops"] == synops > 0
     assert streamed["synops_per_cycle"] == pytest.approx(synops / streamed["total_cycles"])
@@ -102,7 +114,7 @@ def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of
     assert str(run.first).startswith(f"event {run.first.event}, layer ")
 
 
-def test_rtl_synth_prints_resources_against_the_xc7z020_and_caches(small, tmp_path):
+def test_rtl_synth_prints_resources_and_a_clock_estimate_against_the_profile_and_caches(small, tmp_path):
     out = tmp_path / "synth.json"
     # the smallest build: one lane, one weight bank, one AER word per beat (where the RTL has those knobs), the
     # network baked in (WORDS 16 alone costs ~7 k LUT and minutes of yosys)
@@ -116,9 +128,15 @@ def test_rtl_synth_prints_resources_against_the_xc7z020_and_caches(small, tmp_pa
     assert report["lanes"] == [1, 1] and report["writable"] is False
     res, pct = report["resources"], report["percent"]
     assert res["LUT"] > 0 and res["FF"] > 0
-    assert pct["LUT"] == pytest.approx(100 * res["LUT"] / 53200, abs=0.01) and report["fits"] is True
-    assert report["logic_depth"] > 1
-    for name in ("LUT", "FF", "BRAM36", "DSP", "fits the xc7z020: yes", "logic depth (proxy, not timing)"):
+    part = PROFILES[DEFAULT_PROFILE]
+    assert report["profile"] == DEFAULT_PROFILE and report["part"] == part.part
+    assert pct["LUT"] == pytest.approx(100 * res["LUT"] / part.resources["LUT"], abs=0.01) and report["fits"] is True
+    assert report["limits"]["LUT"] == pytest.approx(0.8 * part.resources["LUT"])
+    # a path through at least one LUT between two registers; the estimate adds the routing allowance
+    assert 0.1 < report["logic_ns"] < 100
+    assert report["estimated_clock_mhz"] == pytest.approx(1000 / (2 * report["logic_ns"]), rel=1e-3)
+    for name in ("LUT", "FF", "BRAM36", "DSP", f"fits the {DEFAULT_PROFILE} profile: yes",
+                 "critical path (estimate, not a Vivado timing report)"):
         assert name in done.stdout
     again = _cli(*args)
     assert again.returncode == 0 and "(cached)" in again.stdout

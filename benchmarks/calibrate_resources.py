@@ -1,0 +1,157 @@
+"""Fit the resource model (``neurocal.hw.resource_model``) to yosys and write ``hw/resource_fit.py``.
+
+    python benchmarks/calibrate_resources.py [--build-root build/calibrate] [--quick] [--check-only]
+
+Synthesises a set of builds (writable memories: what a board build loads networks into) with
+``neurocal.hw.synth`` (cached by content: a rerun costs only what changed), fits the LUT and FF coefficients
+by non-negative least squares on the model's structural counts, and prints, for every build, yosys's
+figure beside the model's and the relative error; then the leave-one-out error (each build predicted by
+the coefficients fitted on the others: what to expect on a build outside the set). DSP and BRAM36 are
+exact counts in the model and are checked, not fitted. ``--check-only`` compares the current
+``hw/resource_fit.py`` with the builds instead of writing a new one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import nnls
+
+from neurocal.hw.cosim import shape_key
+from neurocal.hw.generate import HwConfig, generate, shape_from_config
+from neurocal.hw.resource_model import FF_FEATURES, LUT_FEATURES, features, predict
+from neurocal.hw.synth import sources_digest, synthesize, yosys_version
+from neurocal.nirgraph import chain_from_graph
+from neurocal.quantize import quantize
+from neurocal.testnets import lif_graph
+
+HERE = Path(__file__).resolve().parent.parent
+FIT_FILE = HERE / "hw" / "resource_fit.py"
+
+# (sizes, lanes, rows, words): small and medium builds that vary every count of the model
+DESIGNS: list[tuple[list[int], object, object, int]] = [
+    ([16, 8, 4], None, [4, 2], 1),
+    ([16, 8, 4], [4, 2], [8, 4], 2),
+    ([32, 16, 4], None, [8, 4], 4),
+    ([32, 16, 4], [8, 4], [4, 2], 1),
+    ([64, 16, 8, 2], None, [16, 4, 2], 2),
+    ([64, 32, 8], [16, 8], [8, 8], 8),
+    ([100, 20, 10, 1], None, [31, 8, 8], 4),
+    ([100, 40, 10], [10, 5], [16, 8], 2),
+    ([128, 24, 12], None, [8, 4], 16),
+    ([200, 30, 10, 1], None, [16, 8, 8], 2),
+    ([200, 50, 5], [25, 5], [31, 8], 4),
+    ([48, 48, 48], None, [12, 12], 2),
+    ([400, 20, 4], None, [8, 4], 2),
+    ([80, 60, 20], [30, 20], [20, 10], 1),
+]
+QUICK = DESIGNS[:8]
+
+
+def network(sizes: list[int], seed: int = 1):
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(0.0, 2.0 / np.sqrt(a), size=(b, a)) for a, b in itertools.pairwise(sizes)]
+    calib = rng.random((8, 20, sizes[0])) < 0.05
+    return quantize(chain_from_graph(lif_graph(weights, beta=0.9, threshold=1.0)), calib)
+
+
+def synth_points(designs, build_root: Path) -> list[dict]:
+    points = []
+    for n, (sizes, lanes, rows, words) in enumerate(designs, 1):
+        net = network(sizes)
+        config = HwConfig(lanes=lanes, rows=rows, words=words)
+        shape = shape_from_config(net, config)
+        project = generate(net, build_root / f"gen-{shape_key(shape)}", config, shape=shape,
+                           command="benchmarks/calibrate_resources.py")
+        t0 = time.perf_counter()
+        report = synthesize(project, build_root)
+        print(f"[{n}/{len(designs)}] {'-'.join(map(str, sizes))} lanes {list(shape.lanes)} rows {list(shape.rows)} "
+              f"words {words}: LUT {report.resources['LUT']:.0f} FF {report.resources['FF']:.0f} "
+              f"({time.perf_counter() - t0:.0f} s{' cached' if report.cached else ''})", flush=True)
+        points.append({"design": [sizes, lanes, rows, words], "shape": shape, "yosys": report.resources})
+    return points
+
+
+def fit(points: list[dict], names: tuple[str, ...], resource: str) -> dict[str, float]:
+    """Non-negative least squares on relative errors (every build weighs alike, small or large)."""
+    rows = np.array([[features(p["shape"])[k] for k in names] for p in points])
+    y = np.array([p["yosys"][resource] for p in points])
+    scale = 1.0 / np.maximum(y, 1.0)
+    coef, _ = nnls(rows * scale[:, None], y * scale)
+    return {k: float(c) for k, c in zip(names, coef, strict=True) if c > 0}
+
+
+def errors(points: list[dict], lut: dict[str, float], ff: dict[str, float]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"LUT": [], "FF": [], "DSP": [], "BRAM36": []}
+    for p in points:
+        model = predict(p["shape"], lut, ff)
+        for k in out:
+            ref = p["yosys"][k]
+            out[k].append((model[k] - ref) / ref if ref else (0.0 if model[k] == 0 else float("inf")))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build-root", type=Path, default=HERE / "build" / "calibrate")
+    ap.add_argument("--quick", action="store_true", help=f"the first {len(QUICK)} builds only")
+    ap.add_argument("--check-only", action="store_true", help="compare hw/resource_fit.py with the builds")
+    args = ap.parse_args()
+    print(f"yosys: {yosys_version()}; RTL sources {sources_digest()}", flush=True)
+    points = synth_points(QUICK if args.quick else DESIGNS, args.build_root.resolve())
+    if args.check_only:
+        from neurocal.hw import resource_fit
+        lut, ff = resource_fit.LUT, resource_fit.FF
+    else:
+        lut, ff = fit(points, LUT_FEATURES, "LUT"), fit(points, FF_FEATURES, "FF")
+    err = errors(points, lut, ff)
+    print(f"\n{'build':<34} {'LUT yosys':>9} {'model':>8} {'err':>6}   {'FF yosys':>8} {'model':>8} {'err':>6}"
+          f"   DSP/BRAM exact")
+    for p, el, ef, ed, eb in zip(points, err["LUT"], err["FF"], err["DSP"], err["BRAM36"], strict=True):
+        m = predict(p["shape"], lut, ff)
+        label = f"{'-'.join(map(str, p['shape'].sizes))} l{list(p['shape'].lanes)} r{list(p['shape'].rows)}"
+        print(f"{label:<34} {p['yosys']['LUT']:9.0f} {m['LUT']:8.0f} {100 * el:5.1f}%   {p['yosys']['FF']:8.0f} "
+              f"{m['FF']:8.0f} {100 * ef:5.1f}%   {'yes' if ed == 0 and eb == 0 else 'NO'}")
+    loo = {"LUT": [], "FF": []}
+    if not args.check_only:
+        for i in range(len(points)):
+            rest = points[:i] + points[i + 1:]
+            l_i, f_i = fit(rest, LUT_FEATURES, "LUT"), fit(rest, FF_FEATURES, "FF")
+            e = errors([points[i]], l_i, f_i)
+            loo["LUT"].append(e["LUT"][0])
+            loo["FF"].append(e["FF"][0])
+    worst = {k: max(abs(v) for v in err[k]) for k in ("LUT", "FF")}
+    print(f"\nworst error of the fit: LUT {100 * worst['LUT']:.1f} %, FF {100 * worst['FF']:.1f} %")
+    if loo["LUT"]:
+        print(f"leave-one-out: LUT worst {100 * max(map(abs, loo['LUT'])):.1f} %, median "
+              f"{100 * float(np.median(np.abs(loo['LUT']))):.1f} %; FF worst {100 * max(map(abs, loo['FF'])):.1f} %, "
+              f"median {100 * float(np.median(np.abs(loo['FF']))):.1f} %")
+    if args.check_only:
+        return
+    error_summary = {"LUT": worst["LUT"], "FF": worst["FF"], "LUT_loo": max(map(abs, loo["LUT"])),
+                     "FF_loo": max(map(abs, loo["FF"]))}
+    calibration = [{"sizes": list(p["shape"].sizes), "lanes": list(p["shape"].lanes), "rows": list(p["shape"].rows),
+                    "words": p["shape"].words, "yosys": {k: p["yosys"][k] for k in ("LUT", "FF", "DSP", "BRAM36")}}
+                   for p in points]
+    text = (f"# Generated by `python benchmarks/calibrate_resources.py{' --quick' if args.quick else ''}` "
+            "(neurocal.hw.resource_model); do not edit.\n"
+            '"""Fitted coefficients of the resource model: per-unit LUT and FF cost of each structural count."""\n\n'
+            f"SOURCES = {sources_digest()!r}  # RTL sources digest (neurocal.hw.synth.sources_digest) of the fit\n"
+            f"YOSYS = {yosys_version()!r}\n"
+            f"LUT = {json.dumps(lut, indent=4, sort_keys=True)}\n"
+            f"FF = {json.dumps(ff, indent=4, sort_keys=True)}\n"
+            f"#: worst relative error over the calibration builds (fit) and leave-one-out\n"
+            f"ERROR = {json.dumps(error_summary, indent=4)}\n"
+            f"CALIBRATION = {json.dumps(calibration, indent=1)}\n")
+    FIT_FILE.write_text(text)
+    print(f"wrote {FIT_FILE.relative_to(HERE)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Resource model of the core: LUT, FF, BRAM36 and DSP of a build from its shape alone, no synthesis.
+
+DSPs and block RAM follow from the structure exactly: each LIF updater takes two DSP48E1 (the two decay
+multiply-adds of ``nc_lif_update``), and a weight bank in block RAM takes
+:meth:`~neurocal.hw.generate.HwShape.bank_bram36`. LUTs and flip-flops are a linear model over structural
+counts of the RTL, one set of counts per module (below), whose coefficients are fitted to yosys
+(``synth_xilinx -family xc7``, the counting of :mod:`neurocal.hw.synth`) by
+``benchmarks/calibrate_resources.py``, which writes :mod:`neurocal.hw.resource_fit`. That module records
+the RTL sources it was fitted on; :func:`estimate` says so when the sources have changed since
+(a re-fit is then due), and the calibration's own errors are stored beside its coefficients.
+
+Counts per layer ``l`` (n_in inputs, n_out neurons, ``lanes`` accumulator lanes, ``lif`` LIF updaters,
+``rows`` banks of which ``block`` in block RAM, ``G = ceil(n_out/lanes)`` groups, bank depth
+``D = ceil(n_in/rows)``, accumulator ``ACC_W``, current ``U_W``):
+
+* ``tree_bits``: adder bits of the per-lane adder trees, ``lanes · Σ_nodes min(ACC_W, 9 + level)``, plus the
+  accumulator adds ``lanes · ACC_W`` (one LUT per bit on a carry chain);
+* ``lif``: LIF updaters (wrap, clip, compare and the multiplexers around the DSPs);
+* ``lanes``: per-lane logic independent of the tree (the weight-exponent shifter, the tree's output path);
+* ``state_bits``: accumulator, current and voltage state, ``G · (buffers · lanes · ACC_W + lanes · (U_W + 24))``;
+* ``dist_sites``: LUT sites of the weight banks in distributed RAM, ``(rows − block) · ceil(9 · lanes / 6) ·
+  4 · ceil(D · G / 32)`` (a RAM32M: 32 words × 6 bits in four LUTs);
+* ``read_bits``: the banks' read registers, ``rows · 9 · lanes``;
+* ``inputs``: pending-spike bits and their per-bank encoders, ``ceil(n_in/rows) · rows``;
+* ``param_bits``: the neurons' parameter memory, ``61 · lanes · G``;
+
+and for the rest of the core: the input stage (``n_in · words`` raster lines, ``words²`` address compares),
+the output stage (``24 · n_out`` voltage bits), the FIFOs (their bits) and the register file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from neurocal.errors import NeurocalError
+from neurocal.hw.generate import WEIGHT_BITS, HwShape
+
+PARAM_BITS = 61
+VOLTAGE_BITS = 24
+DSP_PER_LIF = 2
+#: accumulator buffers per group of a layer (double-buffered: tick t updates while t+1 accumulates)
+ACC_BUFFERS = 2
+
+LUT_FEATURES = ("tree_bits", "lif", "lanes", "state_bits", "dist_sites", "inputs", "param_bits", "rx_lines",
+                "rx_compares", "tx_bits", "fifo_bits", "core")
+FF_FEATURES = ("state_bits", "read_bits", "inputs", "lif", "rx_lines", "tx_bits", "fifo_bits", "core")
+
+
+def lif_lanes(shape: HwShape, layer: int) -> int:
+    """LIF updaters of ``layer`` (the accumulator lanes where the shape has no separate count)."""
+    per_layer = getattr(shape, "lif_lanes", None)
+    return int(per_layer[layer]) if per_layer else int(shape.lanes[layer])
+
+
+def tree_bits(lanes: int, rows: int, acc_w: int) -> int:
+    """Adder bits of ``lanes`` balanced trees over ``rows`` 9-bit words, nodes only as wide as their sums,
+    plus the accumulator add (``nc_lif_layer``'s adder tree)."""
+    levels = math.ceil(math.log2(rows)) if rows > 1 else 0
+    bits = 0
+    width_leaves = 1 << levels
+    for level in range(1, levels + 1):  # level above the leaves: nodes = leaves / 2^level
+        bits += (width_leaves >> level) * min(acc_w, WEIGHT_BITS + level)
+    return lanes * (bits + acc_w)
+
+
+def features(shape: HwShape) -> dict[str, float]:
+    """The structural counts of the module docstring, summed over the layers, for the whole core."""
+    f = dict.fromkeys({*LUT_FEATURES, *FF_FEATURES}, 0.0)
+    block = shape.block_banks or (0,) * shape.n_layers
+    for i in range(shape.n_layers):
+        lanes, rows = shape.lanes[i], shape.rows[i]
+        groups, depth, acc_w, u_w = shape.groups(i), shape.bank_depth(i), shape.acc_w[i], shape.u_w[i]
+        f["tree_bits"] += tree_bits(lanes, rows, acc_w)
+        f["lif"] += lif_lanes(shape, i)
+        f["lanes"] += lanes
+        f["state_bits"] += groups * (ACC_BUFFERS * lanes * acc_w + lanes * (u_w + VOLTAGE_BITS))
+        f["dist_sites"] += (rows - block[i]) * math.ceil(WEIGHT_BITS * lanes / 6) * 4 * math.ceil(depth * groups / 32)
+        f["read_bits"] += rows * WEIGHT_BITS * lanes
+        f["inputs"] += depth * rows
+        f["param_bits"] += PARAM_BITS * lanes * groups
+    f["rx_lines"] = shape.sizes[0] * shape.words
+    f["rx_compares"] = shape.words * shape.words
+    f["tx_bits"] = VOLTAGE_BITS * shape.sizes[-1]
+    depth = 1 << shape.fifo_log2
+    widths = [n + 17 for n in shape.sizes[:-1]] + [VOLTAGE_BITS * shape.sizes[-1] + 17]
+    f["fifo_bits"] = depth * sum(widths)
+    f["core"] = 1.0
+    return f
+
+
+def exact(shape: HwShape) -> dict[str, float]:
+    """DSP48E1 and BRAM36, which follow from the structure."""
+    block = shape.block_banks or (0,) * shape.n_layers
+    return {"DSP": float(DSP_PER_LIF * sum(lif_lanes(shape, i) for i in range(shape.n_layers))),
+            "BRAM36": float(sum(block[i] * shape.bank_bram36(i) for i in range(shape.n_layers)))}
+
+
+@dataclass
+class Estimate:
+    """Resources of a build by the model, and how much to trust it."""
+
+    resources: dict[str, float]  # LUT, FF, BRAM36, DSP
+    fitted_on: str  # RTL sources digest the coefficients were fitted on
+    current: bool  # the RTL sources are those the coefficients were fitted on
+    calibration_error: dict[str, float] = field(default_factory=dict)  # worst relative error of the fit's points
+
+
+def predict(shape: HwShape, lut: dict[str, float], ff: dict[str, float]) -> dict[str, float]:
+    """LUT and FF from coefficients ``lut``/``ff`` (feature → per-unit cost), DSP and BRAM exactly."""
+    f = features(shape)
+    return {"LUT": sum(lut.get(k, 0.0) * f[k] for k in LUT_FEATURES),
+            "FF": sum(ff.get(k, 0.0) * f[k] for k in FF_FEATURES), **exact(shape)}
+
+
+def estimate(shape: HwShape) -> Estimate:
+    """Resources of ``shape`` from the fitted coefficients (:mod:`neurocal.hw.resource_fit`)."""
+    from neurocal.hw.synth import sources_digest
+
+    try:
+        from neurocal.hw import resource_fit
+    except ImportError:
+        raise NeurocalError("the resource model has no fitted coefficients yet (hw/resource_fit.py); run "
+                            "`python benchmarks/calibrate_resources.py` (yosys, ~30 min)") from None
+
+    return Estimate(predict(shape, resource_fit.LUT, resource_fit.FF), resource_fit.SOURCES,
+                    resource_fit.SOURCES == sources_digest(), dict(resource_fit.ERROR))
