@@ -17,8 +17,8 @@ Stages and their rules (the RTL module headers state the same):
   end-of-event token, one per cycle while the output is free; no input word is taken meanwhile.
 * layer ``l``, ``nc_lif_layer``: a raster with ``s_b`` spikes in bank ``b`` (input ``i`` in bank
   ``i mod rows``) keeps the synapse busy ``R = G · max_b s_b`` cycles (``G = ceil(n_out / lanes)``
-  groups); its sums reach the accumulators 3 cycles after each read (read, tree and accumulator
-  registers). The update of a tick is ``STEPS = G · lanes / lif_lanes`` steps, one per cycle, through
+  groups); its sums reach the accumulators 4 cycles after each read (read, middle-of-tree, tree and
+  accumulator registers). The update of a tick is ``STEPS = G · lanes / lif_lanes`` steps, one per cycle, through
   the two-stage LIF pipeline; it starts once its raster is taken, the previous tick has issued its
   steps (and, with one step, left stage 1), and the raster before it is fully accumulated; the tick's
   raster leaves when its last step commits, which waits for a free output register (the pipeline stalls
@@ -160,8 +160,8 @@ class _Rx:
 class _Layer:
     """nc_lif_layer: tokens (tick index k, or END) → the same tokens one layer on.
 
-    The registers of the RTL's control, one to one: the synapse (reads left, then the read and tree
-    registers R and T, each with the accumulator buffer its words go to), the LIF update (ticks taken
+    The registers of the RTL's control, one to one: the synapse (reads left, then the read, middle and
+    tree registers R, M and T, each with the accumulator buffer its words go to), the LIF update (ticks taken
     and not started, the step being issued, stage 1) and the output register."""
 
     def __init__(self, groups: int, steps: int) -> None:
@@ -171,6 +171,7 @@ class _Layer:
         self.a_b = 0
         self.a_b_next = 0
         self.rd_any, self.rd_b = False, 0
+        self.md_any, self.md_b = False, 0
         self.tr_any, self.tr_b = False, 0
         self.todo: deque[int] = deque()  # tokens of ticks taken whose update has not started
         self.upd_on = False
@@ -187,7 +188,7 @@ class _Layer:
         stall = self.s1_valid and self.s1_last and not out_free
         b = self.upd_b_next
         drained = not ((self.reads_left and self.a_b == b) or (self.rd_any and self.rd_b == b)
-                       or (self.tr_any and self.tr_b == b))
+                       or (self.md_any and self.md_b == b) or (self.tr_any and self.tr_b == b))
         start = (not self.upd_on and bool(self.todo) and drained and (self.steps > 1 or not self.s1_valid)
                  and not stall)
         issue = (self.upd_on and not stall) or start
@@ -201,8 +202,8 @@ class _Layer:
         a_free = self.reads_left <= 1
         open_ticks = len(self.todo) + int(self.upd_on) - int(finishing)
         take_raster = token_valid and token != END and a_free and open_ticks <= 1
-        take_eoe = (token_valid and token == END and not self.reads_left and not self.rd_any and not self.tr_any
-                    and not self.todo and not self.upd_on and not self.s1_valid and out_free)
+        take_eoe = (token_valid and token == END and not self.reads_left and not self.rd_any and not self.md_any
+                    and not self.tr_any and not self.todo and not self.upd_on and not self.s1_valid and out_free)
         return take_raster, take_eoe
 
     def update(self, take_raster: bool, take_eoe: bool, token: int, reads: int, out_ready: bool) -> None:
@@ -210,7 +211,9 @@ class _Layer:
         stall, start, issue, _ = self._issue(out_free)
         if out_ready:
             self.m_valid = False
-        self.rd_any, self.rd_b, self.tr_any, self.tr_b = self.reads_left != 0, self.a_b, self.rd_any, self.rd_b
+        self.tr_any, self.tr_b = self.md_any, self.md_b
+        self.md_any, self.md_b = self.rd_any, self.rd_b
+        self.rd_any, self.rd_b = self.reads_left != 0, self.a_b
         if self.reads_left:
             self.reads_left -= 1
         j = self.upd_j if self.upd_on else 0

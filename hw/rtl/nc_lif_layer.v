@@ -17,8 +17,8 @@
  * Synapse, ROWS weight banks: input i lives in bank i mod ROWS at row i div ROWS. Each cycle every
  * bank takes the lowest pending spike of its slice of the raster and reads that input's weight word
  * (LANES 9-bit weights of group g, GROUPS = ceil(N_OUT / LANES)) into its read register (stage R); a
- * balanced adder tree (log2 ROWS levels) sums the ROWS words into the tree register (stage T); the sum
- * joins the LANES accumulators of group g (stage A). ROWS = N_IN is fully parallel.
+ * balanced adder tree (log2 ROWS levels, registered at its middle level: stage M) sums the ROWS words
+ * into the tree register (stage T); the sum joins the LANES accumulators of group g (stage A). ROWS = N_IN is fully parallel.
  * a64 = int32((sum << weight_exp) << 6) as golden.synaptic_input and _run_layer compute it; the
  * accumulator keeps ACC_W bits, enough when ACC_W >= min(bits of the row bound, 26 - weight_exp) (for
  * weight_exp >= 0; 26 + |weight_exp| below): only those bits reach the int32.
@@ -35,14 +35,15 @@
  *   take_k = first cycle >= the cycle raster k is offered (s_valid) with
  *              take_k >= take_{k-1} + max(R_{k-1}, 1)                        (k >= 1: reads done)
  *              take_k >= S_{k-2} + STEPS - 1                                 (k >= 2: its buffer free)
- *   D_k    = take_k + R_k + 3 if R_k > 0, else take_k + 1                    (buffer k complete)
+ *   D_k    = take_k + R_k + 4 if R_k > 0, else take_k + 1                    (buffer k complete)
  *   S_k    = max(take_k + 1, D_{k-1} (k >= 1), S_{k-1} + max(STEPS, 2) (k >= 1))
  *            (first step of tick k's update; steps S_k .. S_k + STEPS - 1)
  *   tick k's token is valid (m_valid) from cycle S_k + STEPS + 1.
  * The end-of-event token is taken in the first cycle E >= its offer with E >= S_{F-1} + STEPS + 1 and
  * E >= D_{F-1}; its token is valid from E + 1, and raster 0 of the next event may be taken at E + 1.
- * So a tick costs max(STEPS, 2, R) cycles in steady state: 2 (the u(t+1) = f(u(t)) recurrence through the
- * two stages) for one or two steps. With back-pressure (m_ready low while a tick's token waits) the
+ * So a tick costs at least max(STEPS, 2, R_k) cycles (2: the u(t+1) = f(u(t)) recurrence through the two
+ * stages), and the 4-cycle drain of a raster with reads can add to it when the update falls two ticks
+ * behind the synapse (the rule above is exact; hw/costmodel.py implements it). With back-pressure (m_ready low while a tick's token waits) the
  * update pipeline stops while its last step of a tick cannot hand over its raster; the accumulation goes
  * on.
 
@@ -53,8 +54,8 @@
  * "l<LAYER>_p.mem", "l<LAYER>_c.mem" (LAYER 00..99, bank 000..999). Over the mem_* port a weight
  * word's address is bank << 20 | word.
  *
- * Memory reads (mem_re, while busy == 0): mem_rvalid pulses 2 cycles after mem_re (mem_re
- * sampled at edge 0, mem_rdata valid after edge 2), with the word zero-extended to MEM_W; one read per
+ * Memory reads (mem_re, while busy == 0): mem_rvalid pulses 3 cycles after mem_re (mem_re
+ * sampled at edge 0, mem_rdata valid after edge 3, the tree's three registers), with the word zero-extended to MEM_W; one read per
  * cycle may be in flight. A weight read uses the bank's one read port (the bank then stays single-port
  * block RAM or one distributed RAM) and the adder tree, where the idle banks add zero. An address outside
  * the selected memory reads 0 and pulses mem_overflow with mem_re.
@@ -112,7 +113,7 @@ module nc_lif_layer #
     input  wire [MEM_W-1:0] mem_data,
     output wire        mem_overflow,   // pulse: mem_we or mem_re outside the selected memory
 
-    // memory read port (same kinds and addresses; use while idle): the word, zero-extended, 2 cycles
+    // memory read port (same kinds and addresses; use while idle): the word, zero-extended, 3 cycles
     // after mem_re, for one cycle; 0 outside the selected memory
     input  wire        mem_re,
     output wire [MEM_W-1:0] mem_rdata,
@@ -190,7 +191,10 @@ wire [ROWS*LANES*W_W-1:0] w_rd;  // the words read last cycle, bank b at [b*LANE
 reg rd_any_reg;                   // stage R: the read registers hold words of group rd_g, buffer rd_b
 reg [GW-1:0] rd_g_reg;
 reg [1:0] rd_b_reg;
-reg tr_any_reg;                   // stage T: tree_reg holds their sum, for group tr_g, buffer tr_b
+reg md_any_reg;                   // stage M: the tree's middle level holds their partial sums
+reg [GW-1:0] md_g_reg;
+reg [1:0] md_b_reg;
+reg tr_any_reg;                   // stage T: the tree register holds their sum, for group tr_g, buffer tr_b
 reg [GW-1:0] tr_g_reg;
 reg [1:0] tr_b_reg;
 
@@ -225,7 +229,7 @@ wire stall = s1_valid_reg && s1_last_reg && !out_free;
 // buffer b is complete when no read or add for it is in flight
 wire [1:0] start_b = upd_b_next_reg;
 wire start_drained = !(a_busy && a_b_reg == start_b) && !(rd_any_reg && rd_b_reg == start_b)
-                     && !(tr_any_reg && tr_b_reg == start_b);
+                     && !(md_any_reg && md_b_reg == start_b) && !(tr_any_reg && tr_b_reg == start_b);
 // the next tick's update starts when its raster is taken, the previous tick has issued its steps, the
 // buffer of the raster before it is complete, and (one step per tick) the previous step has left stage 1
 wire upd_start = !upd_on_reg && todo_reg != 0 && start_drained && (STEPS > 1 || !s1_valid_reg) && !stall;
@@ -242,7 +246,8 @@ wire a_free;
 wire take_raster = s_valid && !s_eoe && a_free && open_ticks <= 1;
 // the end of the event: everything drained and updated; the last raster's input is discarded, the state
 // returns to zero
-wire take_eoe = s_valid && s_eoe && !a_busy && !rd_any_reg && !tr_any_reg && todo_reg == 0 && !upd_on_reg
+wire take_eoe = s_valid && s_eoe && !a_busy && !rd_any_reg && !md_any_reg && !tr_any_reg && todo_reg == 0
+                && !upd_on_reg
                 && !s1_valid_reg && out_free;
 assign s_ready = take_raster || take_eoe;
 
@@ -333,6 +338,7 @@ wire [LANES*W_W-1:0] tree_word;
 localparam LOG_TP = $clog2(ROWS);
 localparam TP = 1 << LOG_TP;
 localparam TRW = W_W + LOG_TP < ACC_W ? W_W + LOG_TP : ACC_W;   // the root's width
+localparam MID_LEVEL = (LOG_TP + 1) / 2;   // the tree level registered in stage M (0: the leaves)
 genvar m;
 generate
     for (k = 0; k < LANES; k = k + 1) begin : adder
@@ -346,21 +352,32 @@ generate
             /* verilator lint_off UNUSEDSIGNAL */
             wire [ACC_W-1:0] node;   // a parent reads only its own width of it
             /* verilator lint_on UNUSEDSIGNAL */
+            wire [NW-1:0] val;       // the node's exact sum
             if (N >= TP - 1) begin : leaf
                 if (N - (TP - 1) < ROWS) begin : bank_word
-                    wire [W_W-1:0] wv = w_rd[((N - (TP - 1)) * LANES + k) * W_W +: W_W];
-                    assign node = {{(ACC_W-W_W){wv[W_W-1]}}, wv};
+                    assign val = w_rd[((N - (TP - 1)) * LANES + k) * W_W +: W_W];
                 end else begin : no_bank
-                    assign node = {ACC_W{1'b0}};
+                    assign val = {NW{1'b0}};
                 end
             end else begin : add
                 // children 2N+1 and 2N+2 live in blocks 2 TP - 3 - 2N and 2 TP - 4 - 2N
-                wire [NW-1:0] sum = tree[2*TP-3-2*N].node[NW-1:0] + tree[2*TP-4-2*N].node[NW-1:0];
-                if (NW < ACC_W) begin : extend
-                    assign node = {{(ACC_W-NW){sum[NW-1]}}, sum};
-                end else begin : full
-                    assign node = sum;
+                assign val = tree[2*TP-3-2*N].node[NW-1:0] + tree[2*TP-4-2*N].node[NW-1:0];
+            end
+            // stage M: the nodes of level MID_LEVEL are registered (half the tree's carry chains each side)
+            wire [NW-1:0] out;
+            if (LEVEL == MID_LEVEL) begin : mid
+                reg [NW-1:0] mid_reg;
+                always @(posedge clk) begin
+                    mid_reg <= val;
                 end
+                assign out = mid_reg;
+            end else begin : comb
+                assign out = val;
+            end
+            if (NW < ACC_W) begin : extend
+                assign node = {{(ACC_W-NW){out[NW-1]}}, out};
+            end else begin : full
+                assign node = out;
             end
         end
         // stage T: the tree's sum, registered at the root's width (the sum of TP 9-bit words)
@@ -484,12 +501,14 @@ generate
 endgenerate
 
 // ---------------------------------------------------------------- memory reads
-// edge 1: the bank's read register (weights), or the parameter/config word; edge 2: the tree register
-// (weights), or the word again; mem_rdata selects between the two
-reg mem_re_reg;
+// edge 1: the bank's read register (weights), or the parameter/config word; edge 2: the tree's middle
+// registers; edge 3: the tree register (weights), the other words delayed alike; mem_rdata selects
+reg mem_re_reg, mem_re2_reg;
 reg [1:0] mem_kind_reg;
 reg [P_W-1:0] p_rd_reg;
 reg [4:0] c_rd_reg;
+reg mem_weight2_reg;
+reg [P_W-1:0] mem_word2_reg;
 reg mem_rvalid_reg;
 reg mem_weight_reg;
 reg [P_W-1:0] mem_word_reg;
@@ -508,11 +527,15 @@ always @(posedge clk) begin
     mem_kind_reg <= mem_kind;
     p_rd_reg <= mem_re && mem_kind == 2'd1 && mem_addr < N_PAD ? p_mem[mem_addr] : {P_W{1'b0}};
     c_rd_reg <= mem_re && mem_kind == 2'd2 && mem_addr == 0 ? c_mem[0] : 5'd0;
-    mem_rvalid_reg <= mem_re_reg;
-    mem_weight_reg <= mem_kind_reg == 2'd0;
-    mem_word_reg <= p_rd_reg | {{(P_W-5){1'b0}}, c_rd_reg};   // at most one is non-zero
+    mem_re2_reg <= mem_re_reg;
+    mem_weight2_reg <= mem_kind_reg == 2'd0;
+    mem_word2_reg <= p_rd_reg | {{(P_W-5){1'b0}}, c_rd_reg};   // at most one is non-zero
+    mem_rvalid_reg <= mem_re2_reg;
+    mem_weight_reg <= mem_weight2_reg;
+    mem_word_reg <= mem_word2_reg;
     if (rst) begin
         mem_re_reg <= 1'b0;
+        mem_re2_reg <= 1'b0;
         mem_rvalid_reg <= 1'b0;
     end
 end
@@ -520,20 +543,24 @@ end
 // ---------------------------------------------------------------- outputs
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
-assign busy = in_event_reg || a_busy || rd_any_reg || tr_any_reg || todo_reg != 0 || upd_on_reg || s1_valid_reg
-              || m_valid_reg;
+assign busy = in_event_reg || a_busy || rd_any_reg || md_any_reg || tr_any_reg || todo_reg != 0 || upd_on_reg
+              || s1_valid_reg || m_valid_reg;
 
 always @(posedge clk) begin
     if (m_ready) m_valid_reg <= 1'b0;
 
     // synapse: banks read group a_g of their lowest pending spike (stage R), the tree adds the words
-    // (stage T), the sum joins the accumulators (stage A); after the last group, the spikes are cleared
+    // (stages M and T), the sum joins the accumulators (stage A); after the last group, the spikes are
+    // cleared
     rd_any_reg <= a_busy;
     rd_g_reg <= a_g_reg;
     rd_b_reg <= a_b_reg;
-    tr_any_reg <= rd_any_reg;
-    tr_g_reg <= rd_g_reg;
-    tr_b_reg <= rd_b_reg;
+    md_any_reg <= rd_any_reg;
+    md_g_reg <= rd_g_reg;
+    md_b_reg <= rd_b_reg;
+    tr_any_reg <= md_any_reg;
+    tr_g_reg <= md_g_reg;
+    tr_b_reg <= md_b_reg;
     if (a_busy) begin
         a_g_reg <= a_last ? {GW{1'b0}} : a_g_reg + 1'b1;
         if (a_last) pend_reg <= pend_reg & ~clr;
@@ -602,6 +629,7 @@ always @(posedge clk) begin
         a_g_reg <= 0;
         a_b_reg <= 2'd0;
         rd_any_reg <= 1'b0;
+        md_any_reg <= 1'b0;
         tr_any_reg <= 1'b0;
         in_event_reg <= 1'b0;
         todo_reg <= 2'd0;

@@ -238,7 +238,7 @@ def _layer_cycles(tokens: list[int], n_in: int, rows: int, groups: int, steps: i
             s0 = max(s0, drain[k - 1], start[k - 1] + max(steps, 2))
         take.append(t)
         read.append(reads)
-        drain.append(t + reads + 3 if reads else t + 1)
+        drain.append(t + reads + 4 if reads else t + 1)
         start.append(s0)
         ins.append(t)
         outs.append(s0 + steps + 1)
@@ -267,7 +267,7 @@ def test_layer_matches_the_golden_model(sim, n_in, n_out, lanes, rows, lif_lanes
 # builds shared with test_layer_matches_the_golden_model
 @pytest.mark.parametrize(("sim", "n_in", "n_out", "lanes", "rows", "lif_lanes"), [LAYER_CASES[0], LAYER_CASES[3]])
 def test_layer_reads_back_every_memory_word(sim, n_in, n_out, lanes, rows, lif_lanes, hw_build_root) -> None:
-    """Every word of every memory reads back as memory_images wrote it, 2 cycles after mem_re, before and
+    """Every word of every memory reads back as memory_images wrote it, 3 cycles after mem_re, before and
     after a run of events (which still match the golden model); addresses outside a memory read 0 and pulse
     mem_overflow."""
     net, shape, built, tokens, expected = _layer(sim, n_in, n_out, lanes, rows, lif_lanes, hw_build_root)
@@ -288,7 +288,7 @@ def test_layer_reads_back_every_memory_word(sim, n_in, n_out, lanes, rows, lif_l
     result = json.loads(read_path.read_text())
     for when in ("before", "after"):
         for (kind, addr), want, r in zip(reads + outside, words + [0] * len(outside), result[when], strict=True):
-            assert (int(r["rdata"], 16), r["overflow"], r["latency"]) == (want, int([kind, addr] in outside), 2), \
+            assert (int(r["rdata"], 16), r["overflow"], r["latency"]) == (want, int([kind, addr] in outside), 3), \
                 f"read {when} the events of kind {kind} at {addr:#x}: {r}, expected {want:#x}"
 
 
