@@ -17,10 +17,14 @@ Stages and their rules (the RTL module headers state the same):
   end-of-event token, one per cycle while the output is free; no input word is taken meanwhile.
 * layer ``l``, ``nc_lif_layer``: a raster with ``s_b`` spikes in bank ``b`` (input ``i`` in bank
   ``i mod rows``) keeps the synapse busy ``R = G · max_b s_b`` cycles (``G = ceil(n_out / lanes)``
-  groups); the update of the tick runs ``G`` cycles from the cycle after the raster was taken, the last
-  one only when the output register is free, and hands the tick's spike raster on. The next raster is
-  taken in the synapse's last read cycle (or when idle) once the previous update is done or ends in
-  that cycle; the end-of-event token when both are idle and the output is free.
+  groups); its sums reach the accumulators 4 cycles after each read (read, middle-of-tree, tree and
+  accumulator registers). The update of a tick is ``STEPS = G · lanes / lif_lanes`` steps, one per cycle, through
+  the two-stage LIF pipeline; it starts once its raster is taken, the previous tick has issued its
+  steps (and, with one step, left stage 1), and the raster before it is fully accumulated; the tick's
+  raster leaves when its last step commits, which waits for a free output register (the pipeline stalls
+  meanwhile). The next raster is taken in the synapse's last read cycle (or when idle) once the update
+  two ticks back has issued its last step (three accumulator buffers); the end-of-event token when
+  everything is drained and the output is free. The exact rule is in ``nc_lif_layer.v``'s header.
 * FIFOs (``nc_fifo``, ``2^fifo_log2`` tokens): a token written in cycle ``n`` can be read in ``n + 1``;
   ``s_ready = !full`` and ``m_valid = !empty`` are registers.
 * output, ``nc_aer_tx``: a raster with ``s`` spikes sends one word per cycle; the next raster is taken
@@ -155,46 +159,84 @@ class _Rx:
 
 
 class _Layer:
-    """nc_lif_layer: tokens (tick index k, or END) → the same tokens one layer on."""
+    """nc_lif_layer: tokens (tick index k, or END) → the same tokens one layer on.
 
-    def __init__(self, groups: int) -> None:
+    The registers of the RTL's control, one to one: the synapse (reads left, then the read, middle and
+    tree registers R, M and T, each with the accumulator buffer its words go to), the LIF update (ticks taken
+    and not started, the step being issued, stage 1) and the output register."""
+
+    def __init__(self, groups: int, steps: int) -> None:
         self.groups = groups
+        self.steps = steps
         self.reads_left = 0
-        self.upd_active = False
-        self.upd_g = 0
+        self.a_b = 0
+        self.a_b_next = 0
+        self.rd_any, self.rd_b = False, 0
+        self.md_any, self.md_b = False, 0
+        self.tr_any, self.tr_b = False, 0
+        self.todo: deque[int] = deque()  # tokens of ticks taken whose update has not started
+        self.upd_on = False
+        self.upd_j = 0
+        self.upd_b = 0
+        self.upd_b_next = 2
         self.upd_token = END
+        self.s1_valid, self.s1_last, self.s1_token = False, False, END
         self.m_valid = False
         self.m_token = END
+
+    def _issue(self, out_free: bool) -> tuple[bool, bool, bool, bool]:
+        """(stall, start, issue, issue of the tick's last step) this cycle."""
+        stall = self.s1_valid and self.s1_last and not out_free
+        b = self.upd_b_next
+        drained = not ((self.reads_left and self.a_b == b) or (self.rd_any and self.rd_b == b)
+                       or (self.md_any and self.md_b == b) or (self.tr_any and self.tr_b == b))
+        start = (not self.upd_on and bool(self.todo) and drained and (self.steps > 1 or not self.s1_valid)
+                 and not stall)
+        issue = (self.upd_on and not stall) or start
+        last = (self.upd_j if self.upd_on else 0) == self.steps - 1
+        return stall, start, issue, issue and last
 
     def plan(self, token_valid: bool, token: int, out_ready: bool) -> tuple[bool, bool]:
         """(take raster, take end of event)."""
         out_free = not self.m_valid or out_ready
-        a_busy = self.reads_left != 0
+        _, _, _, finishing = self._issue(out_free)
         a_free = self.reads_left <= 1
-        upd_last = self.upd_g == self.groups - 1
-        upd_done = not self.upd_active or (upd_last and out_free)
-        take_raster = token_valid and token != END and a_free and upd_done
-        take_eoe = token_valid and token == END and not a_busy and not self.upd_active and out_free
+        open_ticks = len(self.todo) + int(self.upd_on) - int(finishing)
+        take_raster = token_valid and token != END and a_free and open_ticks <= 1
+        take_eoe = (token_valid and token == END and not self.reads_left and not self.rd_any and not self.md_any
+                    and not self.tr_any and not self.todo and not self.upd_on and not self.s1_valid and out_free)
         return take_raster, take_eoe
 
     def update(self, take_raster: bool, take_eoe: bool, token: int, reads: int, out_ready: bool) -> None:
         out_free = not self.m_valid or out_ready
+        stall, start, issue, _ = self._issue(out_free)
         if out_ready:
             self.m_valid = False
+        self.tr_any, self.tr_b = self.md_any, self.md_b
+        self.md_any, self.md_b = self.rd_any, self.rd_b
+        self.rd_any, self.rd_b = self.reads_left != 0, self.a_b
         if self.reads_left:
             self.reads_left -= 1
-        if self.upd_active and (self.upd_g != self.groups - 1 or out_free):
-            if self.upd_g == self.groups - 1:
-                self.m_valid, self.m_token = True, self.upd_token
-                self.upd_active = False
-                self.upd_g = 0
-            else:
-                self.upd_g += 1
+        j = self.upd_j if self.upd_on else 0
+        if start:
+            self.upd_token = self.todo.popleft()
+            self.upd_b = self.upd_b_next
+            self.upd_b_next = (self.upd_b_next + 1) % 3
+        if self.s1_valid and not stall and self.s1_last:  # the commit of a tick's last step
+            self.m_valid, self.m_token = True, self.s1_token
+        if not stall:
+            self.s1_valid, self.s1_last, self.s1_token = issue, j == self.steps - 1, self.upd_token
+        if issue:
+            self.upd_on = j != self.steps - 1
+            self.upd_j = j + 1
         if take_raster:
             self.reads_left = reads
-            self.upd_active, self.upd_g, self.upd_token = True, 0, token
+            self.a_b = self.a_b_next
+            self.a_b_next = (self.a_b_next + 1) % 3
+            self.todo.append(token)
         if take_eoe:
             self.m_valid, self.m_token = True, END
+            self.a_b_next, self.upd_b_next = 0, 2
 
 
 class _Tx:
@@ -254,7 +296,7 @@ def predict_cycles(shape: HwShape, rasters: Sequence[np.ndarray], output_spikes:
     beats = [b for e in range(n_events) for b in input_steps(counts0[e], shape.words)]
 
     rx = _Rx(n_layers)
-    layers = [_Layer(g) for g in groups]
+    layers = [_Layer(g, shape.lif_steps(i)) for i, g in enumerate(groups)]
     fifos = [_Fifo(depth) for _ in range(n_layers + 1)]
     tx = _Tx(shape.sizes[-1])
     # which event each stage's tokens belong to: stages see events in order

@@ -88,8 +88,17 @@ class HwShape:
     words: int = DEFAULT_WORDS  # AER words per s_axis beat
     block_banks: tuple[int, ...] | None = None  # banks in block RAM per layer; None = default_block_banks
     debug: bool = False  # the dbg_* output of nc_top: every hidden layer's tokens (co-simulation; costs resources)
+    lif_lanes: tuple[int, ...] = ()  # LIF updaters per layer, each dividing lanes; () = default_lif_lanes
 
     def __post_init__(self) -> None:
+        if not self.lif_lanes:
+            object.__setattr__(self, "lif_lanes", tuple(default_lif_lanes(k, -(-n // k))
+                                                        for k, n in zip(self.lanes, self.sizes[1:], strict=True)))
+        object.__setattr__(self, "lif_lanes", tuple(int(f) for f in self.lif_lanes))
+        if len(self.lif_lanes) != len(self.lanes) or any(
+                f < 1 or k % f for f, k in zip(self.lif_lanes, self.lanes, strict=False)):
+            raise NeurocalError(f"lif_lanes {list(self.lif_lanes)}: one value per layer, each dividing that layer's "
+                                f"lanes {list(self.lanes)}")
         if not self.rows:
             object.__setattr__(self, "rows", tuple(default_rows(n, i) for i, n in enumerate(self.sizes[:-1])))
         object.__setattr__(self, "rows", tuple(int(r) for r in self.rows))
@@ -103,6 +112,10 @@ class HwShape:
 
     def groups(self, layer: int) -> int:
         return -(-self.sizes[layer + 1] // self.lanes[layer])
+
+    def lif_steps(self, layer: int) -> int:
+        """LIF steps of one tick of ``layer`` (groups × lanes / lif_lanes): one issued per cycle."""
+        return self.groups(layer) * (self.lanes[layer] // self.lif_lanes[layer])
 
     def bank_depth(self, layer: int) -> int:
         """Rows of one weight bank of ``layer`` (ceil(n_in / rows))."""
@@ -122,13 +135,14 @@ class HwShape:
 
     def union(self, other: HwShape) -> HwShape:
         """The shape that runs the networks of both (same sizes, lanes, rows, words; the wider registers)."""
-        if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2, self.block_banks) != (
-                other.sizes, other.lanes, other.rows, other.words, other.fifo_log2, other.block_banks):
+        if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2, self.block_banks, self.lif_lanes) != (
+                other.sizes, other.lanes, other.rows, other.words, other.fifo_log2, other.block_banks,
+                other.lif_lanes):
             raise NeurocalError(f"shapes {self.sizes}/{self.lanes}/{self.rows} and {other.sizes}/{other.lanes}/"
                                 f"{other.rows} differ")
         return HwShape(self.sizes, self.lanes, tuple(map(max, self.acc_w, other.acc_w)),
                        tuple(map(max, self.u_w, other.u_w)), self.fifo_log2, self.writable and other.writable,
-                       self.rows, self.words, self.block_banks, self.debug or other.debug)
+                       self.rows, self.words, self.block_banks, self.debug or other.debug, self.lif_lanes)
 
     def debug_offsets(self) -> list[int]:
         """Where hidden layer ``l``'s token sits in ``dbg_data`` (``l`` = 0 .. L−2): token
@@ -150,7 +164,7 @@ class HwShape:
     def check(self, net: IntNetwork, where: str = "build") -> None:
         """Raise unless ``net`` runs exactly on a build of this shape."""
         need = shape_for(net, lanes=self.lanes, fifo_log2=self.fifo_log2, writable=self.writable, rows=self.rows,
-                         words=self.words, block_banks=self.block_banks)
+                         words=self.words, block_banks=self.block_banks, lif_lanes=self.lif_lanes)
         if need.sizes != self.sizes:
             raise NeurocalError(
                 f"{net.source}: network sizes {list(need.sizes)} do not match the {where}'s {list(self.sizes)}; "
@@ -170,7 +184,8 @@ class HwConfig:
     """Choices of the generator. ``lanes``: neurons per cycle, one int for every layer, a list per
     layer, or None for fully parallel layers (capped at ``max_lanes``). ``rows``: weight banks
     (spikes added per cycle), the same forms, None for :func:`default_rows`. ``words``: AER
-    words per input beat (1 for a 32-bit DMA stream)."""
+    words per input beat (1 for a 32-bit DMA stream). ``lif_lanes``: LIF updaters per layer (2 DSP48E1
+    each), each dividing the layer's lanes, None for :func:`default_lif_lanes`."""
 
     lanes: int | Sequence[int] | None = None
     max_lanes: int = 128
@@ -182,6 +197,7 @@ class HwConfig:
     words: int = DEFAULT_WORDS
     block_banks: int | Sequence[int] | None = None  # banks in block RAM: one int for every layer, or per layer
     debug: bool = False  # every hidden layer's spikes on nc_top's dbg_* output: co-simulation, not board builds
+    lif_lanes: int | Sequence[int] | None = None  # LIF updaters: one int for every layer, a list, None: default
 
 
 def _lanes(net: IntNetwork, lanes: int | Sequence[int] | None, max_lanes: int) -> tuple[int, ...]:
@@ -214,6 +230,26 @@ def _rows(net: IntNetwork, rows: int | Sequence[int] | None, max_rows: int) -> t
     return tuple(int(r) for r in out)
 
 
+def default_lif_lanes(lanes: int, groups: int) -> int:
+    """LIF updaters of a layer with ``lanes`` accumulator lanes in ``groups`` groups. The two-stage update
+    costs at least 2 cycles per tick (u(t+1) needs u(t)), so a layer updated in one step per tick
+    (groups == 1) updates in two steps of lanes / 2 at no cost in cycles and saves half its updaters (DSPs
+    and LIF logic); odd lanes, or several groups, keep one updater per lane."""
+    return lanes // 2 if groups == 1 and lanes % 2 == 0 else lanes
+
+
+def _lif_lanes(net: IntNetwork, lif_lanes: int | Sequence[int] | None) -> tuple[int, ...]:
+    """() for the defaults (HwShape fills them in), else one value per layer."""
+    if lif_lanes is None:
+        return ()
+    if isinstance(lif_lanes, int):
+        return (int(lif_lanes),) * net.n_layers
+    out = tuple(int(f) for f in lif_lanes)
+    if len(out) != net.n_layers:
+        raise NeurocalError(f"lif_lanes {list(out)}: one value per layer expected ({net.n_layers} layers)")
+    return out
+
+
 def accumulator_bits(net: IntNetwork) -> list[int]:
     """ACC_W per layer (module docstring)."""
     out = []
@@ -230,7 +266,8 @@ def accumulator_bits(net: IntNetwork) -> list[int]:
 def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_lanes: int = 128,
               fifo_log2: int = 2, writable: bool = True, rows: int | Sequence[int] | None = None,
               max_rows: int = MAX_ROWS, words: int = DEFAULT_WORDS,
-              block_banks: int | Sequence[int] | None = None, debug: bool = False) -> HwShape:
+              block_banks: int | Sequence[int] | None = None, debug: bool = False,
+              lif_lanes: int | Sequence[int] | None = None) -> HwShape:
     """The smallest exact shape for ``net``."""
     u_w = [min(32, max(25, w.u_bits)) for w in net.static_widths()]
     row_counts = _rows(net, rows, max_rows)
@@ -239,14 +276,15 @@ def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_
     return HwShape(sizes=(net.n_inputs, *(layer.n_out for layer in net.layers)),
                    lanes=_lanes(net, lanes, max_lanes), acc_w=tuple(accumulator_bits(net)), u_w=tuple(u_w),
                    fifo_log2=fifo_log2, writable=writable, rows=row_counts, words=int(words),
-                   block_banks=None if block_banks is None else tuple(block_banks), debug=debug)
+                   block_banks=None if block_banks is None else tuple(block_banks), debug=debug,
+                   lif_lanes=_lif_lanes(net, lif_lanes))
 
 
 def shape_from_config(net: IntNetwork, config: HwConfig) -> HwShape:
     """The smallest exact shape for ``net`` under the generator's choices."""
     return shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2,
                      writable=config.writable, rows=config.rows, max_rows=config.max_rows, words=config.words,
-                     block_banks=config.block_banks, debug=config.debug)
+                     block_banks=config.block_banks, debug=config.debug, lif_lanes=config.lif_lanes)
 
 
 def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int = 2,
@@ -356,6 +394,7 @@ def params_header(shape: HwShape, command: str) -> str:
         + f"localparam integer NC_LAYERS = {n};\n"
         + f"localparam [32*{n + 1}-1:0] NC_SIZES = {_vector(shape.sizes)};  // n_in, n_1, ..., n_L\n"
         + f"localparam [32*{n}-1:0] NC_LANES = {_vector(shape.lanes)};\n"
+        + f"localparam [32*{n}-1:0] NC_LIF_LANES = {_vector(shape.lif_lanes)};  // LIF updaters\n"
         + f"localparam [32*{n}-1:0] NC_ROWS = {_vector(shape.rows)};  // weight banks\n"
         + f"localparam [32*{n}-1:0] NC_BLOCK_BANKS = {_vector(shape.block_banks)};  // of them in block RAM\n"
         + f"localparam integer NC_WORDS = {shape.words};  // AER words per s_axis beat\n"

@@ -139,7 +139,9 @@ REGISTERS: tuple[Register, ...] = (
     Register("LAYER_SEL", 0x58, "RW", 0, "layer shown by the L_* registers", (_f("LAYER", 0, 8, "layer"),)),
     Register("L_N_IN", 0x5C, "RO", 0, "selected layer: inputs (0 if no such layer)"),
     Register("L_N_OUT", 0x60, "RO", 0, "selected layer: neurons"),
-    Register("L_LANES", 0x64, "RO", 0, "selected layer: neurons updated per cycle"),
+    Register("L_LANES", 0x64, "RO", 0, "selected layer: parallelism", (
+        _f("LANES", 0, 16, "accumulator lanes: weights added per bank per cycle"),
+        _f("LIF_LANES", 16, 16, "LIF updaters: neurons updated per cycle"))),
     Register("L_BANKS", 0x68, "RO", 0, "selected layer: weight banks", (
         _f("BANKS", 0, 16, "weight banks"), _f("BLOCK_BANKS", 16, 16, "of them in block RAM"))),
     Register("L_WIDTHS", 0x6C, "RO", 0, "selected layer: register widths", (
@@ -205,7 +207,7 @@ def layer_capabilities(shape: ShapeLike, layer: int) -> dict[str, int]:
     return {
         "L_N_IN": shape.sizes[layer],
         "L_N_OUT": shape.sizes[layer + 1],
-        "L_LANES": shape.lanes[layer],
+        "L_LANES": shape.lanes[layer] | (getattr(shape, "lif_lanes", shape.lanes)[layer] << 16),
         "L_BANKS": shape.rows[layer] | (shape.block_banks[layer] << 16),
         "L_WIDTHS": shape.acc_w[layer] | (shape.u_w[layer] << 8),
         "L_BANK_WORDS": bank_words(shape, layer),

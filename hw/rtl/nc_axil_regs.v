@@ -39,8 +39,10 @@ module nc_axil_regs #
     parameter LAYERS = 1,
     // layer sizes n_in, n_1, ..., n_L (element i at [32*i +: 32])
     parameter [32*(LAYERS+1)-1:0] SIZES = {32'd1, 32'd1},
-    // neurons per cycle of each layer (element i at [32*i +: 32]; the same for the vectors below)
+    // accumulator lanes of each layer (element i at [32*i +: 32]; the same for the vectors below)
     parameter [32*LAYERS-1:0] LANES = {32'd1},
+    // LIF updaters of each layer (neurons updated per cycle)
+    parameter [32*LAYERS-1:0] LIF_LANES = {32'd1},
     // weight banks of each layer
     parameter [32*LAYERS-1:0] BANKS = {32'd1},
     // of them in block RAM
@@ -270,6 +272,7 @@ always @* begin
 end
 
 wire [31:0] stage_dword = stage[stage_n_reg[$clog2(STAGE_DW+1)-1:0]*32 +: 32];
+wire [31:0] l_lanes = pick(LANES, layer_sel_reg) | (pick(LIF_LANES, layer_sel_reg) << `NC_L_LANES_LIF_LANES_LSB);
 wire [31:0] l_banks = pick(BANKS, layer_sel_reg) | (pick(BLOCK_BANKS, layer_sel_reg) << `NC_L_BANKS_BLOCK_BANKS_LSB);
 wire [31:0] l_widths = (pick(ACC_W, layer_sel_reg) << `NC_L_WIDTHS_ACC_W_LSB)
                        | (pick(U_W, layer_sel_reg) << `NC_L_WIDTHS_U_W_LSB);
@@ -439,7 +442,7 @@ always @(posedge clk) begin
             `NC_REG_LAYER_SEL: rdata_reg <= {24'd0, layer_sel_reg} << `NC_LAYER_SEL_LAYER_LSB;
             `NC_REG_L_N_IN: rdata_reg <= pick(SIZES[32*LAYERS-1:0], layer_sel_reg);
             `NC_REG_L_N_OUT: rdata_reg <= pick(SIZES[32*(LAYERS+1)-1:32], layer_sel_reg);
-            `NC_REG_L_LANES: rdata_reg <= pick(LANES, layer_sel_reg);
+            `NC_REG_L_LANES: rdata_reg <= l_lanes;
             `NC_REG_L_BANKS: rdata_reg <= l_banks;
             `NC_REG_L_WIDTHS: rdata_reg <= l_widths;
             `NC_REG_L_BANK_WORDS: rdata_reg <= pick(bank_words_v, layer_sel_reg);

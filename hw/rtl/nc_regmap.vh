@@ -75,7 +75,11 @@
 `define NC_LAYER_SEL_LAYER_W 8
 `define NC_REG_L_N_IN 8'h5C  // RO selected layer: inputs (0 if no such layer)
 `define NC_REG_L_N_OUT 8'h60  // RO selected layer: neurons
-`define NC_REG_L_LANES 8'h64  // RO selected layer: neurons updated per cycle
+`define NC_REG_L_LANES 8'h64  // RO selected layer: parallelism
+`define NC_L_LANES_LANES_LSB 0
+`define NC_L_LANES_LANES_W 16
+`define NC_L_LANES_LIF_LANES_LSB 16
+`define NC_L_LANES_LIF_LANES_W 16
 `define NC_REG_L_BANKS 8'h68  // RO selected layer: weight banks
 `define NC_L_BANKS_BANKS_LSB 0
 `define NC_L_BANKS_BANKS_W 16

@@ -15,6 +15,9 @@ side outputs and write there: the sum of ``err_malformed``, the counts of ``even
 the beats taken, and ``cycles``: from the first cycle with ``s_axis_tvalid`` high to the last beat taken,
 inclusive (meaningful without back-pressure, when the source never pauses).
 
+``token_cycles`` (a JSON file name; "tokens" source and sink): the cycles of every token handshake,
+``{"in": [...], "out": [...]}``, counted from the first cycle after reset.
+
 ``reads`` (``nc_lif_layer`` only): ``[kind, addr]`` pairs read through the memory read port, with random
 gaps, once after reset (before any token) and once more after the outputs, when ``busy`` is low;
 ``read_output`` (a JSON file name) receives ``{"before": [...], "after": [...]}``, per read its ``rdata``
@@ -131,6 +134,19 @@ async def _read_memories(dut, reads: list[list[int]], pause) -> list[dict]:
     return results
 
 
+async def _watch_tokens(dut, cycles: dict[str, list[int]]) -> None:
+    """The cycles (counted from the first after reset) of every token handshake on both sides."""
+    cycle = 0
+    while True:
+        await FallingEdge(dut.clk)
+        await ReadOnly()
+        cycle += 1
+        if dut.s_valid.value and dut.s_ready.value:
+            cycles["in"].append(cycle)
+        if dut.m_valid.value and dut.m_ready.value:
+            cycles["out"].append(cycle)
+
+
 @cocotb.test()
 async def stage_streams(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
@@ -151,6 +167,10 @@ async def stage_streams(dut) -> None:
     read_out = {}
     if reads is not None:
         read_out["before"] = await _read_memories(dut, reads, _pauses(3, 0.3))
+
+    token_cycles: dict[str, list[int]] = {"in": [], "out": []}
+    if cfg.get("token_cycles"):
+        cocotb.start_soon(_watch_tokens(dut, token_cycles))
 
     if cfg["source"] == "axis":
         source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
@@ -201,3 +221,5 @@ async def stage_streams(dut) -> None:
         Path(cfg["read_output"]).write_text(json.dumps(read_out))
     if cfg.get("rx_stats"):
         Path(cfg["rx_stats"]).write_text(json.dumps(stats))
+    if cfg.get("token_cycles"):
+        Path(cfg["token_cycles"]).write_text(json.dumps(token_cycles))

@@ -1,5 +1,5 @@
 """The cycle model (``neurocal.hw.costmodel``) against the RTL: the same cycles on every event, serial and
-streamed, on random shapes (banks, lanes, AER words per beat) — the count is a deterministic function of
+streamed, on random shapes (banks, lanes, LIF lanes, AER words per beat) — the count is a deterministic function of
 the rasters and the build, so any difference is a bug in one of them."""
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ def test_model_equals_the_rtl_on_random_builds(seed: int, hw_build_root) -> None
     sizes = [int(x) for x in rng.integers(2, 14, size=rng.integers(2, 5))]
     net = random_network(sizes, rng, readout="spikes" if seed % 2 else "membrane")
     spikes = rng.random((5, int(rng.integers(1, 9)), sizes[0])) < rng.uniform(0.1, 0.8)
-    config = HwConfig(lanes=[int(rng.integers(1, n + 1)) for n in sizes[1:]],
-                      rows=[int(rng.integers(1, n + 1)) for n in sizes[:-1]], words=int(rng.choice([1, 2, 3, 8])))
+    lanes = [int(rng.integers(1, n + 1)) for n in sizes[1:]]
+    config = HwConfig(lanes=lanes, rows=[int(rng.integers(1, n + 1)) for n in sizes[:-1]],
+                      words=int(rng.choice([1, 2, 3, 8])),
+                      lif_lanes=[int(rng.choice([f for f in range(1, k + 1) if k % f == 0])) for k in lanes])
     reference = GoldenBackend().run(net, spikes)
     shape = shape_from_config(net, config)
     for serial in (True, False):

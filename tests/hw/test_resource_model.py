@@ -21,8 +21,9 @@ def test_dsps_are_two_per_lif_updater_and_block_ram_the_banks_budget() -> None:
     rng = np.random.default_rng(3)
     net = random_network([400, 50, 30, 1], rng)
     shape = shape_from_config(net, HwConfig())
-    assert exact(shape)["DSP"] == 2 * (50 + 30 + 1)
+    assert shape.lif_lanes == (25, 15, 1)  # the default: half the updaters of a one-group layer with even lanes
+    assert exact(shape)["DSP"] == 2 * (25 + 15 + 1)
     assert exact(shape)["BRAM36"] == sum(shape.block_banks[i] * shape.bank_bram36(i) for i in range(3)) > 0
     f = features(shape)
-    assert f["lif"] == 81 and f["read_bits"] == 9 * (31 * 50 + 8 * 30 + 8 * 1)
+    assert f["lif"] == 41 and f["read_bits"] == 9 * (31 * 50 + 8 * 30 + 8 * 1)
     assert f["rx_lines"] == 400 * shape.words and f["core"] == 1

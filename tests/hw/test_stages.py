@@ -272,27 +272,29 @@ def test_rx_tick_overflow_is_flagged(hw_build_root) -> None:
     assert (stats["overflow"], stats["framing"], stats["malformed"]) == (1, 0, 0)
 
 
-LAYER_CASES = [  # (sim, n_in, n_out, lanes, rows)
-    ("icarus", 7, 5, 2, 1),  # one bank, lanes < n_out (3 groups)
-    ("icarus", 9, 4, 4, 3),  # a few banks, full lanes
-    ("icarus", 6, 5, 3, 6),  # fully parallel banks (rows = n_in)
-    ("verilator", 11, 6, 6, 4),
+LAYER_CASES = [  # (sim, n_in, n_out, lanes, rows, lif_lanes)
+    ("icarus", 7, 5, 2, 1, 1),  # one bank, lanes < n_out (3 groups), 2 LIF steps per group
+    ("icarus", 9, 4, 4, 3, 4),  # a few banks, full lanes: one LIF step per tick (waits for stage 1)
+    ("icarus", 6, 5, 3, 6, 3),  # fully parallel banks (rows = n_in), 2 groups
+    ("verilator", 11, 6, 6, 4, 2),  # 3 LIF steps per group
 ]
 
 
-def _layer(sim: str, n_in: int, n_out: int, lanes: int, rows: int, hw_build_root) -> tuple:
+def _layer(sim: str, n_in: int, n_out: int, lanes: int, rows: int, lif_lanes: int, hw_build_root) -> tuple:
     """A random layer, its events, the tokens in and the tokens the golden model expects out, and its build:
     (net, shape, built, tokens, expected)."""
     rng = np.random.default_rng(n_in * 100 + rows)
     net = random_network([n_in, n_out], rng, extreme=True, readout="spikes", groups=2)
     spikes = rng.random((3, 8, n_in)) < 0.5
     ref = GoldenBackend().run(net, spikes)
-    shape = shape_for(net, lanes=[lanes], rows=[rows])
-    project = generate(net, hw_build_root / f"layer-{sim}-{n_in}-{n_out}-{lanes}-{rows}-gen", shape=shape)
-    params = {"N_IN": n_in, "N_OUT": n_out, "LANES": lanes, "ROWS": rows, "ACC_W": shape.acc_w[0],
-              "U_W": shape.u_w[0], "EMIT_V": 1, "LAYER": 0, "MEM_PREFIX": f'"{project.mem_dir.resolve()}/"'}
+    shape = shape_for(net, lanes=[lanes], rows=[rows], lif_lanes=[lif_lanes])
+    name = f"layer-{sim}-{n_in}-{n_out}-{lanes}-{rows}-{lif_lanes}"
+    project = generate(net, hw_build_root / f"{name}-gen", shape=shape)
+    params = {"N_IN": n_in, "N_OUT": n_out, "LANES": lanes, "LIF_LANES": lif_lanes, "ROWS": rows,
+              "ACC_W": shape.acc_w[0], "U_W": shape.u_w[0], "EMIT_V": 1, "LAYER": 0,
+              "MEM_PREFIX": f'"{project.mem_dir.resolve()}/"'}
     built = simulators.build(sim, "nc_lif_layer", rtl_sources(["nc_lif_update", "nc_lif_layer"]),
-                             hw_build_root / f"layer-{sim}-{n_in}-{n_out}-{lanes}-{rows}", parameters=params)
+                             hw_build_root / name, parameters=params)
     tokens, expected = [], []
     for e, ev in enumerate(spikes):
         # the layer runs T + 1 ticks: the input's T rasters and one appended empty tick
@@ -308,21 +310,72 @@ def _check_tokens(got: list[int], expected: list[int]) -> None:
         assert g == x, f"token {i}: got {g:#x}, expected {x:#x} (golden)"
 
 
-@pytest.mark.parametrize(("sim", "n_in", "n_out", "lanes", "rows"), LAYER_CASES)
-def test_layer_matches_the_golden_model(sim, n_in, n_out, lanes, rows, hw_build_root) -> None:
-    _, _, built, tokens, expected = _layer(sim, n_in, n_out, lanes, rows, hw_build_root)
+def _layer_cycles(tokens: list[int], n_in: int, rows: int, groups: int, steps: int,
+                  first: int) -> tuple[list[int], list[int]]:
+    """The handshake cycles of every input and output token by the cycle rule of nc_lif_layer's header,
+    with a source that offers each token in the cycle after the previous one was taken (the first at
+    ``first``) and a free output."""
+    ins, outs = [], []
+    offer = first
+    take: list[int] = []
+    drain: list[int] = []
+    start: list[int] = []
+    read: list[int] = []
+    for tok in tokens:
+        if tok >> (n_in + 16):  # end of event
+            f = len(take)
+            t = max(offer, start[f - 1] + steps + 1, drain[f - 1])
+            ins.append(t)
+            outs.append(t + 1)
+            take, drain, start, read = [], [], [], []
+            offer = t + 1
+            continue
+        k = len(take)
+        bits = [(tok >> i) & 1 for i in range(n_in)]
+        reads = groups * max(sum(bits[b::rows]) for b in range(rows))
+        t = offer
+        if k >= 1:
+            t = max(t, take[k - 1] + max(read[k - 1], 1))
+        if k >= 2:
+            t = max(t, start[k - 2] + steps - 1)
+        s0 = t + 1
+        if k >= 1:
+            s0 = max(s0, drain[k - 1], start[k - 1] + max(steps, 2))
+        take.append(t)
+        read.append(reads)
+        drain.append(t + reads + 4 if reads else t + 1)
+        start.append(s0)
+        ins.append(t)
+        outs.append(s0 + steps + 1)
+        offer = t + 1
+    return ins, sorted(outs)
+
+
+@pytest.mark.parametrize(("sim", "n_in", "n_out", "lanes", "rows", "lif_lanes"), LAYER_CASES)
+def test_layer_matches_the_golden_model(sim, n_in, n_out, lanes, rows, lif_lanes, hw_build_root) -> None:
+    """Bit-exact with back-pressure on both sides; without it, every token in and out in the cycle the
+    header's cycle rule gives."""
+    _, shape, built, tokens, expected = _layer(sim, n_in, n_out, lanes, rows, lif_lanes, hw_build_root)
     got = _run(built, {"source": "tokens", "tokens": [format(t, "x") for t in tokens], "sink": "tokens",
                        "expected": len(expected), "backpressure": True}, "events")
     _check_tokens(got, expected)
+    cycles_path = built.build_dir / "run-free" / "cycles.json"
+    got = _run(built, {"source": "tokens", "tokens": [format(t, "x") for t in tokens], "sink": "tokens",
+                       "expected": len(expected), "backpressure": False, "token_cycles": str(cycles_path)}, "free")
+    _check_tokens(got, expected)
+    measured = json.loads(cycles_path.read_text())
+    ins, outs = _layer_cycles(tokens, n_in, rows, shape.groups(0), shape.lif_steps(0), measured["in"][0])
+    assert measured["in"] == ins, "input handshakes differ from the cycle rule"
+    assert measured["out"] == outs, "output handshakes differ from the cycle rule"
 
 
 # builds shared with test_layer_matches_the_golden_model
-@pytest.mark.parametrize(("sim", "n_in", "n_out", "lanes", "rows"), [LAYER_CASES[0], LAYER_CASES[3]])
-def test_layer_reads_back_every_memory_word(sim, n_in, n_out, lanes, rows, hw_build_root) -> None:
-    """Every word of every memory reads back as memory_images wrote it, 2 cycles after mem_re, before and
+@pytest.mark.parametrize(("sim", "n_in", "n_out", "lanes", "rows", "lif_lanes"), [LAYER_CASES[0], LAYER_CASES[3]])
+def test_layer_reads_back_every_memory_word(sim, n_in, n_out, lanes, rows, lif_lanes, hw_build_root) -> None:
+    """Every word of every memory reads back as memory_images wrote it, 3 cycles after mem_re, before and
     after a run of events (which still match the golden model); addresses outside a memory read 0 and pulse
     mem_overflow."""
-    net, shape, built, tokens, expected = _layer(sim, n_in, n_out, lanes, rows, hw_build_root)
+    net, shape, built, tokens, expected = _layer(sim, n_in, n_out, lanes, rows, lif_lanes, hw_build_root)
     images = {name: [int(x, 16) for x in lines] for name, lines in memory_images(net, shape).items()}
     reads, words = [], []
     for b in range(rows):
@@ -340,7 +393,7 @@ def test_layer_reads_back_every_memory_word(sim, n_in, n_out, lanes, rows, hw_bu
     result = json.loads(read_path.read_text())
     for when in ("before", "after"):
         for (kind, addr), want, r in zip(reads + outside, words + [0] * len(outside), result[when], strict=True):
-            assert (int(r["rdata"], 16), r["overflow"], r["latency"]) == (want, int([kind, addr] in outside), 2), \
+            assert (int(r["rdata"], 16), r["overflow"], r["latency"]) == (want, int([kind, addr] in outside), 3), \
                 f"read {when} the events of kind {kind} at {addr:#x}: {r}, expected {want:#x}"
 
 

@@ -41,7 +41,8 @@ def _random_case(seed: int) -> tuple[IntNetwork, np.ndarray, HwConfig]:
     spikes = rng.random((3, int(rng.integers(1, 9)), sizes[0])) < rng.uniform(0.1, 0.8)
     lanes = [int(rng.integers(1, n + 1)) for n in sizes[1:]]
     rows = [int(rng.integers(1, n + 1)) for n in sizes[:-1]]
-    return net, spikes, HwConfig(lanes=lanes, rows=rows, words=int(rng.choice([1, 2, 3, 8])))
+    lif_lanes = [int(rng.choice([f for f in range(1, k + 1) if k % f == 0])) for k in lanes]
+    return net, spikes, HwConfig(lanes=lanes, rows=rows, words=int(rng.choice([1, 2, 3, 8])), lif_lanes=lif_lanes)
 
 
 @pytest.mark.parametrize("seed", range(6))
