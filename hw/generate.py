@@ -5,7 +5,7 @@ memory files hold the network's integers and are read at time zero (``$readmemh`
 runs every network of its shape: rewrite the memory files, rerun. Every file starts with a banner
 naming the command that made it.
 
-Register widths, per layer (DESIGN §2 static widths, :meth:`IntNetwork.static_widths`):
+Register widths, per layer (docs/design.md §2 static widths, :meth:`IntNetwork.static_widths`):
 
 * synaptic accumulator ``ACC_W``: the int32 synaptic input ``a << 6`` only sees the low
   ``26 − weight_exp`` bits of the weight sum ``S`` (``weight_exp ≥ 0``; ``26 + |weight_exp|`` for a

@@ -1,4 +1,4 @@
-"""brevitas weight quantisers on the integer contract's grid (DESIGN §2), configured from :func:`quant_grid`.
+"""brevitas weight quantisers on the integer contract's grid (docs/design.md §2), configured from :func:`quant_grid`.
 
 One grid definition: :class:`neurocal.quantize.LayerGrid` (λ, weight exponent ``e``, sign class).
 This module hands it to brevitas as a per-tensor, 8-bit, constant-scale integer weight quantiser,

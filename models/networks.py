@@ -2,7 +2,7 @@
 
 Each SNN layer is a synapse (``nn.Linear``) followed by an ``snn.Leaky`` with ONE learnable β and
 ONE learnable threshold (Lava's LIF takes them as scalars), reset to zero without delay. With
-``reset_mechanism="zero"`` and ``reset_delay=False`` snnTorch computes, per tick (DESIGN §2)::
+``reset_mechanism="zero"`` and ``reset_delay=False`` snnTorch computes, per tick (docs/design.md §2)::
 
     v[t] = β·v[t-1] + W·s[t] + b;   spike if v[t] > thr (strict, ATan's forward);   v[t] ← 0 after a spike
 
@@ -251,7 +251,7 @@ class SNN(nn.Module):
         self.decode_offset = nn.Parameter(torch.zeros(n_outputs), requires_grad=not membrane)
         self.fake_quant: FakeQuant | None = None
         # True: run T + L ticks with each layer's input one tick late, as Lava's Dense and the integer
-        # network do (DESIGN §2); quantisation-aware training sets it so that what is trained is what runs.
+        # network do (docs/design.md §2); quantisation-aware training sets it so that what is trained is what runs.
         self.lava_delay = False
 
     @property

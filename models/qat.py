@@ -148,7 +148,7 @@ class IntGridQuantizer:
         if not self.spiking(layer):
             return threshold.detach().double()
         grid = self.grids[layer]
-        theta = float(threshold.detach().double().max())  # one threshold per layer (DESIGN §2)
+        theta = float(threshold.detach().double().max())  # one threshold per layer (docs/design.md §2)
         return torch.full_like(threshold.detach().double(), grid.threshold(theta) / grid.scale)
 
     # ----- FakeQuant

@@ -1,6 +1,6 @@
 """QONNX export of the integer network's synaptic layers, for FINN and hls4ml users.
 
-What a QONNX model can hold of the integer contract (DESIGN §2) is the Dense part of every layer:
+What a QONNX model can hold of the integer contract (docs/design.md §2) is the Dense part of every layer:
 per layer ``l`` one sub-graph ::
 
     spikes_l (1, n_in) ───────────────────────────────────────────┐

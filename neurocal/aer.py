@@ -1,4 +1,4 @@
-"""Address-event (AER) packing of spike streams: the one definition every stage uses (DESIGN §3).
+"""Address-event (AER) packing of spike streams: the one definition every stage uses (docs/design.md §3).
 
 A stream is a sequence of 32-bit little-endian words. Each event is sent tick by tick: the
 spikes of a tick (ascending channel), then an end-of-tick marker; after the last tick, one

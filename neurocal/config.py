@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class StreamConfig(BaseModel):
-    """Time base of a spike stream (DESIGN §3): a tick of ``tick_ns`` and an event of ``n_ticks`` ticks."""
+    """Time base of a spike stream (docs/design.md §3): a tick of ``tick_ns`` and an event of ``n_ticks`` ticks."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

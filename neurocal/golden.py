@@ -1,4 +1,4 @@
-"""Golden model: the integer network of DESIGN §2 simulated in numpy, bit for bit as Lava runs it.
+"""Golden model: the integer network of docs/design.md §2 simulated in numpy, bit for bit as Lava runs it.
 
 Semantics (each choice copies lava-nc 0.10.0 ``PyDenseModelBitAcc``/``PyLifModelBitAcc``):
 

@@ -1,4 +1,4 @@
-"""The integer network (DESIGN §2): one set of integers that every backend runs bit for bit.
+"""The integer network (docs/design.md §2): one set of integers that every backend runs bit for bit.
 
 This module is the data model and its file, ``intnet.json``: :class:`IntLayer`, :class:`IntNetwork`,
 their validation, the static register widths a hardware generator sizes its datapath from, and the

@@ -349,7 +349,7 @@ def quantize(
 
     ``frontend`` is the settings dict of the front end that makes the network's input
     (``FrontEnd.to_dict()`` in :mod:`neurocal.sim.frontend`); it is stored with the network and
-    covered by its hash. Default: the ideal 4-threshold encoder of DESIGN §3.
+    covered by its hash. Default: the ideal 4-threshold encoder of docs/design.md §3.
 
     Errors (:class:`NeurocalError`, naming the node and the field): β outside (0, 1], α outside [0, 1),
     threshold ≤ 0, thresholds too spread for the integer resolution, weights or bias that overflow

@@ -1,6 +1,6 @@
 """The one way to find hand-written sources shipped as package data (HLS C++, Verilog): importlib.resources.
 
-Never an environment variable or a path relative to the working directory (DESIGN §1). Tools such as
+Never an environment variable or a path relative to the working directory (docs/design.md §1). Tools such as
 hls4ml's ``register_source`` and the simulators need real absolute paths, so the installed package
 must be a folder on disk (an ordinary or editable install is).
 """

@@ -11,7 +11,7 @@ Index conventions (used everywhere in neurocal.sim):
 * cell coordinates in "cell units": a cell's centre sits at (cx + 0.5, cy + 0.5, cz + 0.5), so a
   centroid lies within 0..10 along each axis of its cubelet;
 * sensors sit on the upper face (y = max) of each cubelet on a 10 × 10 grid of pitch 3 mm (x) ×
-  12 mm (z): sensor index = sz·10 + sx (DESIGN §4).
+  12 mm (z): sensor index = sz·10 + sx (docs/design.md §4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Calorimeter event sets and their HDF5 file format (DESIGN §4).
+"""Calorimeter event sets and their HDF5 file format (docs/design.md §4).
 
 An :class:`EventSet` is what every stage reads: per-event photon counts ``(ticks, sensors)``
 for the readout cubelet and the targets the network regresses. On disk it is an HDF5 file:

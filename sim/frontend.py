@@ -1,4 +1,4 @@
-"""Front ends that turn photon frames into spike channels (DESIGN §3) — one interface, two kinds.
+"""Front ends that turn photon frames into spike channels (docs/design.md §3) — one interface, two kinds.
 
 A front end takes photon counts ``(events, ticks, sensors)`` and returns boolean spikes
 ``(events, ticks, sensors · n_levels)``; channel address = sensor · n_levels + level, so a

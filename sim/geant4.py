@@ -1,4 +1,4 @@
-"""Reader (and writer) of the SNN-Cal Geant4 ``.dat`` files (``enlupi/SNN-Cal``, DESIGN §4).
+"""Reader (and writer) of the SNN-Cal Geant4 ``.dat`` files (``enlupi/SNN-Cal``, docs/design.md §4).
 
 A file is a little-endian stream of records, one per (event, cubelet)::
 
@@ -200,7 +200,7 @@ def _parse(words: np.ndarray, raw: bytes, trailer: _Trailer, n_ticks: int) -> Da
     if len(trailers):
         _check_trailers(trailers, trailer_at, trailer)
     merged = current != -1
-    if merged and first_marker_at_start:  # markers precede their events (DESIGN §4)
+    if merged and first_marker_at_start:  # markers precede their events (docs/design.md §4)
         event_number = np.asarray(marker_before, dtype=np.int64)
     elif merged:  # markers follow their events (merge_by_events.py): a record takes the next marker's number
         event_number = np.full(len(starts), -1, dtype=np.int64)

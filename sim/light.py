@@ -13,7 +13,7 @@ would need the sensor face to reflect). Order n holds the images with n reflecti
 point, then 5, then 4(2n − 1) — SNN-Cal's ``total_reflections`` count. Each reflection keeps
 ``reflectivity`` of the light.
 
-Conventions (DESIGN §4):
+Conventions (docs/design.md §4):
 
 * ``physical``: photons = E · yield · Ω/4π, light at c/n, each photon emitted after an
   exponential scintillation delay (PbWO4, two components);

@@ -87,7 +87,7 @@ class PhotonicSettings(BaseModel):
         (1e2, 1e3, 1e4, 1e5),
         min_length=1,
         description="photons per tick above which channel i is designed to fire: the ideal encoder's thresholds "
-        "(DESIGN §3); sets the default absorbers and neuron threshold",
+        "(docs/design.md §3); sets the default absorbers and neuron threshold",
     )
     transmission: tuple[float, ...] | None = Field(
         None,
@@ -124,7 +124,7 @@ class PhotonicSettings(BaseModel):
         "1.34 eV → absorbs below ~920 nm; room-temperature InP nanowire photodetectors: Zhu et al., "
         "arXiv:2109.07099)",
     )
-    tick_ns: float = Field(0.2, gt=0, description="tick of the photon frames (DESIGN §3: 0.2 ns)")
+    tick_ns: float = Field(0.2, gt=0, description="tick of the photon frames (docs/design.md §3: 0.2 ns)")
     sub_steps: int = Field(40, ge=1, le=1000, description="integration steps per tick (dt = tick/sub_steps = 5 ps)")
     tau_membrane_ps: float = Field(
         10.0,

@@ -42,7 +42,7 @@ def superpixel_figure(events: EventSet, index: int, sensor: int, frontend: Photo
     fig, axes = plt.subplots(lv + 2, 1, figsize=(10, 2.0 * (lv + 2)), sharex=True)
     ax = axes[0]
     ax.step(t_tick, np.maximum(tr["photons"], 0.5), where="post", color="k", lw=1)
-    for i, level in enumerate(frontend.settings.levels):  # what each channel is designed for (DESIGN §3 levels)
+    for i, level in enumerate(frontend.settings.levels):  # what each channel is designed for (docs/design.md §3 levels)
         ax.axhline(level, color=LEVEL_COLOURS[i % len(LEVEL_COLOURS)], ls="--", lw=0.8, label=f"channel {i}")
     ax.set_yscale("log")
     ax.set_ylabel("photons / tick")

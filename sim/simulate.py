@@ -17,7 +17,7 @@ compare with its datasets:
 * targets in cell-index units (0–9, see :mod:`neurocal.sim.dataset`);
 * light ``paper`` (see :mod:`neurocal.sim.light`), one order of reflections, gun ``uniform``.
 
-Why these defaults light all four threshold levels (10²…10⁵ photons, DESIGN §3, part of the
+Why these defaults light all four threshold levels (10²…10⁵ photons, docs/design.md §3, part of the
 contract), measured on 150 events (3 particles, seed 1; level 3 = > 10⁵ photons in a sensor-tick):
 
 ==================================================  ==============================

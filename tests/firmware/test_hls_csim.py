@@ -1,4 +1,4 @@
-"""The hls4ml C-simulation runs the integer network bit for bit like the golden model (DESIGN §2 acceptance).
+"""The hls4ml C-simulation runs the integer network bit for bit like the golden model (docs/design.md §2 acceptance).
 
 Every network here is generated as an hls4ml project, compiled with g++ (hls4ml's build_lib.sh) and run
 tick by tick; spikes of every layer, u and v after every tick and the final u, v are compared.

@@ -1,4 +1,4 @@
-"""Lava fixed_pt runs the integer network bit for bit like the golden model (DESIGN §2 acceptance)."""
+"""Lava fixed_pt runs the integer network bit for bit like the golden model (docs/design.md §2 acceptance)."""
 
 from __future__ import annotations
 

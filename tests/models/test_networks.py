@@ -1,4 +1,4 @@
-"""The SNN computes exactly DESIGN §2's per-layer dynamics, and its hooks and constraints work."""
+"""The SNN computes exactly docs/design.md §2's per-layer dynamics, and its hooks and constraints work."""
 
 from __future__ import annotations
 

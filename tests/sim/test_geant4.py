@@ -1,4 +1,4 @@
-"""SNN-Cal .dat files: every layout of DESIGN §4 written here by an independent writer (struct), read back.
+"""SNN-Cal .dat files: every layout of docs/design.md §4 written here by an independent writer (struct), read back.
 
 The writer below follows genPhotons.cpp's ``saveEvent`` field by field (and merge_by_events.py for
 merged files); it shares no code with neurocal.sim.geant4.
@@ -111,7 +111,7 @@ def test_oldest_layout_one_dispersion(tmp_path, flag):
 
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_merged_file(tmp_path, where):
-    """EOE markers before each event (DESIGN §4) or after it (SNN-Cal's merge_by_events.py)."""
+    """EOE markers before each event (docs/design.md §4) or after it (SNN-Cal's merge_by_events.py)."""
     events = [record([(1, 1, 5)], 7, 10.0, pv=0) + record([(2, 2, 6)], 8, 90.0, pv=1),
               record([(3, 3, 7)], 9, 80.0, pv=1, cls=0),
               record([(4, 4, 8)], 1, 1.0, pv=0) + record([(5, 5, 9)], 2, 70.0, pv=1, cls=2)]

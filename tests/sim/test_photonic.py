@@ -248,7 +248,7 @@ def test_energy_per_event_is_spikes_times_energy_plus_static_power():
 @pytest.mark.parametrize("model", [PhotonicSettings, EnergyConstants])
 def test_every_physical_default_cites_a_source_or_says_assumption(model):
     numerics = {"qe_wavelength_nm", "sub_steps", "threshold_pe", "threshold_design", "stochastic", "seed"}
-    markers = ("doi:", "arXiv:", "et al.", "DESIGN §", "assumption", "design choice")
+    markers = ("doi:", "arXiv:", "et al.", "docs/design.md §", "assumption", "design choice")
     for name, f in model.model_fields.items():
         if name in numerics:
             continue

@@ -1,4 +1,4 @@
-"""Backend plug-ins, result validation, strict comparison and first-divergence reports (DESIGN §2)."""
+"""Backend plug-ins, result validation, strict comparison and first-divergence reports (docs/design.md §2)."""
 
 from __future__ import annotations
 
