@@ -96,8 +96,12 @@ def _knob_options(fn: Any) -> Any:
     fn = click.option("--rows", type=PER_LAYER, default=None,
                       help="weight banks per layer: spikes whose weight rows are added per cycle (default 31 for "
                            "the input layer, 8 for hidden layers)")(fn)
+    fn = click.option("--lif-lanes", type=PER_LAYER, default=None,
+                      help="LIF updaters (neurons updated per cycle, 2 DSPs each), each dividing its layer's lanes: N "
+                           "for every layer or a comma list (default: half the lanes of a one-group layer)")(fn)
     fn = click.option("--lanes", type=PER_LAYER, default=None,
-                      help="neurons per cycle: N for every layer, a comma list per layer, or 'all' (default)")(fn)
+                      help="accumulator lanes (weights added per bank per cycle): N for every layer, a comma list "
+                           "per layer, or 'all' (default)")(fn)
     return fn
 
 
@@ -212,8 +216,8 @@ def _slice(result: Any, start: int, stop: int) -> Any:
               show_default=True, help="target board: its PL clock turns cycles into µs and events/s")
 @click.option("--debug/--no-debug", default=True, show_default=True,
               help="compare every hidden layer's spikes too (the core's debug output), not only the output layer")
-def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows: Any, words: Any, mode: str,
-            chunk: int | None, build_root: Path, out: Path | None, timeout: float | None, profile_name: str,
+def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_lanes: Any, rows: Any, words: Any,
+            mode: str, chunk: int | None, build_root: Path, out: Path | None, timeout: float | None, profile_name: str,
             debug: bool) -> None:
     """Co-simulate BUNDLE's network on events of DATA, bit for bit against the golden model.
 
@@ -229,7 +233,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, rows:
     from neurocal.hw.bulk import sim_defaults
 
     rows, words = sim_defaults(sim, rows, words)
-    config = dataclasses.replace(hw_config(lanes, rows, words), debug=debug)
+    config = dataclasses.replace(hw_config(lanes, rows, words, lif_lanes=lif_lanes), debug=debug)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     shape = shape_from_config(net, config)
     check_fits(shape, config, str(bundle))
@@ -314,7 +318,8 @@ def _print_sim(report: dict[str, Any], ticks_run: int) -> None:
 @click.option("--timeout", type=TIMEOUT, default=None, help="seconds before yosys is stopped (default: no limit)")
 @click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
               show_default=True, help="target board: its part's resources, fit limits and PL clock")
-def synth_cmd(bundle: Path, lanes: Any, rows: Any, words: Any, writable: bool, build_root: Path, out: Path | None,
+def synth_cmd(bundle: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool, build_root: Path,
+              out: Path | None,
               timeout: float | None, profile_name: str) -> None:
     """Resources of BUNDLE's accelerator from yosys (synth_xilinx) against the profile's part, with the verdict
     per resource, and an estimated clock (yosys sta logic delay plus a routing allowance: an estimate, not a
@@ -326,7 +331,7 @@ def synth_cmd(bundle: Path, lanes: Any, rows: Any, words: Any, writable: bool, b
 
     yosys_version()  # a missing yosys: one line before any work
     _check_json_out(out)
-    config = hw_config(lanes, rows, words, writable)
+    config = hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes)
     net = load_bundle(bundle)
     shape = shape_from_config(net, config)
     root = Path(build_root).resolve()
@@ -347,7 +352,8 @@ def synth_cmd(bundle: Path, lanes: Any, rows: Any, words: Any, writable: bool, b
               help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
 @click.option("--debug/--no-debug", default=False, show_default=True,
               help="nc_top's dbg_* output with every hidden layer's spikes (for simulation; costs resources)")
-def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writable: bool, debug: bool) -> None:
+def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool,
+              debug: bool) -> None:
     """Write BUNDLE's RTL project, a folder that works wherever it is copied: rtl/*.v (top nc_top),
     nc_params.vh and nc_ports.vh, mem/*.mem, filelist.f, and the stream testbench sim/nc_stream_tb.v.
 
@@ -362,7 +368,7 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writab
     from neurocal.quoting import command_line
 
     check_output_dir(out, "--out", PROJECT_KIND)
-    config = dataclasses.replace(hw_config(lanes, rows, words, writable), debug=debug)
+    config = dataclasses.replace(hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes), debug=debug)
     net = load_bundle(bundle)
     shape = shape_from_config(net, config)
     # names, not paths: the project is the same bytes wherever it is written; quoted, on one line
@@ -393,7 +399,8 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, rows: Any, words: Any, writab
 @click.option("--writable/--fixed", default=True, show_default=True,
               help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="also write the values as JSON")
-def regmap_cmd(bundle: Path | None, lanes: Any, rows: Any, words: Any, writable: bool, out: Path | None) -> None:
+def regmap_cmd(bundle: Path | None, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool,
+               out: Path | None) -> None:
     """The AXI4-Lite register map (neurocal.hw.regmap). With --bundle: the capability registers (global, then
     per LAYER_SEL), the HASH words and the memory CRC that a core built for BUNDLE with these knobs reads back,
     the values a driver compares before trusting the core."""
@@ -408,7 +415,7 @@ def regmap_cmd(bundle: Path | None, lanes: Any, rows: Any, words: Any, writable:
     from neurocal.cli.deploy import load_bundle
 
     net = load_bundle(bundle)
-    shape = shape_from_config(net, hw_config(lanes, rows, words, writable))
+    shape = shape_from_config(net, hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes))
     values: dict[str, Any] = dict(regmap.capabilities(shape, rtl_source_hash()))
     values["layers"] = [regmap.layer_capabilities(shape, i) for i in range(shape.n_layers)]
     hash_word = int(memory_images(net, shape)["hash.mem"][0], 16)

@@ -128,9 +128,9 @@ class SynthReport:
 
 
 def hw_config(lanes: Any = None, rows: Any = None, words: Any = None, writable: bool = True,
-              block_banks: Any = None) -> HwConfig:
+              block_banks: Any = None, lif_lanes: Any = None) -> HwConfig:
     """The generator's choices from the CLI's and the sweep's knobs; a knob left out keeps HwConfig's default."""
-    chosen = {"rows": rows, "words": words, "block_banks": block_banks}
+    chosen = {"rows": rows, "words": words, "block_banks": block_banks, "lif_lanes": lif_lanes}
     return HwConfig(lanes=lanes, writable=writable, **{k: v for k, v in chosen.items() if v is not None})
 
 

@@ -173,5 +173,13 @@ def test_rtl_regmap_prints_the_table_and_what_a_bundles_core_reads_back(tmp_path
     values = json.loads(out.read_text())["registers"]
     assert values["CRC"] == crc and values["CAPS"] == regmap.capabilities(shape, rtl_source_hash())["CAPS"]
     assert values["HASH_HI"] == int(net.content_hash.removeprefix("sha256:")[:8], 16)
+    # L_LANES reads back both counts: accumulator lanes [15:0], LIF updaters [31:16] (--lif-lanes)
+    done = CliRunner().invoke(main, ["rtl", "regmap", "--bundle", str(tmp_path / "intnet.json"), "--lanes", "2",
+                                     "--lif-lanes", "1", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert json.loads(out.read_text())["registers"]["layers"][0]["L_LANES"] == 2 | (1 << 16)
+    done = CliRunner().invoke(main, ["rtl", "regmap", "--bundle", str(tmp_path / "intnet.json"), "--lanes", "2",
+                                     "--lif-lanes", "3"])
+    assert done.exit_code == 2 and "lif_lanes" in done.output and len(done.output.strip().splitlines()) == 1
     done = CliRunner().invoke(main, ["rtl", "regmap", "--bundle", str(tmp_path / "missing.json")])
     assert done.exit_code == 2 and len(done.output.strip().splitlines()) == 1, done.output
