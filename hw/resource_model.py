@@ -1,9 +1,10 @@
 """Resource model of the core: LUT, FF, BRAM36 and DSP of a build from its shape alone, no synthesis.
 
-DSPs and block RAM follow from the structure exactly: each LIF updater takes two DSP48E1 (the two decay
-multiply-adds of ``nc_lif_update``), and a weight bank in block RAM takes
-:meth:`~neurocal.hw.generate.HwShape.bank_bram36`. LUTs and flip-flops are a linear model over structural
-counts of the RTL, one set of counts per module (below), whose coefficients are fitted to yosys
+Block RAM follows from the structure exactly: a weight bank in block RAM takes
+:meth:`~neurocal.hw.generate.HwShape.bank_bram36`. DSPs are two per LIF updater (the two decay
+multiply-adds of ``nc_lif_update``); yosys also maps a few index multiplications (address × groups, the
+output stage's voltage select) to DSP48E1, 1–5 more on the calibration builds, which the model leaves out.
+LUTs and flip-flops are a linear model over structural counts of the RTL, one set of counts per module (below), whose coefficients are fitted to yosys
 (``synth_xilinx -family xc7``, the counting of :mod:`neurocal.hw.synth`) by
 ``benchmarks/calibrate_resources.py``, which writes :mod:`neurocal.hw.resource_fit`. That module records
 the RTL sources it was fitted on; :func:`estimate` says so when the sources have changed since
@@ -90,7 +91,7 @@ def features(shape: HwShape) -> dict[str, float]:
 
 
 def exact(shape: HwShape) -> dict[str, float]:
-    """DSP48E1 and BRAM36, which follow from the structure."""
+    """DSP48E1 of the LIF updaters and BRAM36 of the block-RAM banks, which follow from the structure."""
     block = shape.block_banks or (0,) * shape.n_layers
     return {"DSP": float(DSP_PER_LIF * sum(lif_lanes(shape, i) for i in range(shape.n_layers))),
             "BRAM36": float(sum(block[i] * shape.bank_bram36(i) for i in range(shape.n_layers)))}

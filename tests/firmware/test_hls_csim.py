@@ -157,7 +157,7 @@ def test_an_arithmetic_slip_in_the_core_is_caught_at_its_first_divergence(tmp_pa
     exact = "(p < 0) ? -((-p) >> 12) : (p >> 12)"
     assert exact in core.read_text()
     core.write_text(core.read_text().replace(exact, "p >> 12"))  # floors negative products: off by one
-    project_mod._compile(project.path)
+    project_mod._compile(project.path, project.path)  # in place: the project lives where it is compiled
     spikes = np.random.default_rng(2).random((10, 8, 6)) < 0.6
     res = CSim(project).run(spikes, trace=True)
     mutant = BackendResult(backend="mutant", output_spikes=res.spikes[-1], v_final=res.v_final,

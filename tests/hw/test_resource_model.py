@@ -27,3 +27,23 @@ def test_dsps_are_two_per_lif_updater_and_block_ram_the_banks_budget() -> None:
     f = features(shape)
     assert f["lif"] == 41 and f["read_bits"] == 9 * (31 * 50 + 8 * 30 + 8 * 1)
     assert f["rx_lines"] == 400 * shape.words and f["core"] == 1
+
+
+def test_the_fitted_model_is_within_15_percent_of_yosys_on_its_calibration_builds() -> None:
+    """The coefficients reproduce yosys's LUT and FF (recorded by benchmarks/calibrate_resources.py) within
+    15 % on every build they were fitted on, BRAM exactly, and the DSPs up to the few index multipliers yosys
+    also maps to DSP48E1 (at most 5 on these builds; two per LIF updater is the model)."""
+    from neurocal.hw import resource_fit
+    from neurocal.hw.resource_model import predict
+    from neurocal.testnets import random_network
+
+    assert len(resource_fit.CALIBRATION) >= 4
+    for point in resource_fit.CALIBRATION:
+        sizes = point["sizes"]
+        net = random_network(sizes, np.random.default_rng(0))
+        shape = shape_from_config(net, HwConfig(lanes=point["lanes"], rows=point["rows"], words=point["words"]))
+        model = predict(shape, resource_fit.LUT, resource_fit.FF)
+        for name in ("LUT", "FF"):
+            assert abs(model[name] - point["yosys"][name]) <= 0.15 * point["yosys"][name], (sizes, name)
+        assert model["BRAM36"] == point["yosys"]["BRAM36"], sizes
+        assert 0 <= point["yosys"]["DSP"] - model["DSP"] <= 5, sizes
