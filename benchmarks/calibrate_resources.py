@@ -7,8 +7,8 @@ Synthesises a set of builds (writable memories: what a board build loads network
 by non-negative least squares on the model's structural counts, and prints, for every build, yosys's
 figure beside the model's and the relative error; then the leave-one-out error (each build predicted by
 the coefficients fitted on the others: what to expect on a build outside the set). BRAM36 is an exact
-count in the model, and DSP two per LIF updater (yosys adds a few index multipliers): printed, not fitted. ``--check-only`` compares the current
-``hw/resource_fit.py`` with the builds instead of writing a new one.
+count in the model, and DSP two per LIF updater (yosys adds a few index multipliers): printed, not fitted.
+``--check-only`` compares the current ``hw/resource_fit.py`` with the builds instead of writing a new one.
 """
 
 from __future__ import annotations
