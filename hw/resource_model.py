@@ -1,14 +1,14 @@
 """Resource model of the core: LUT, FF, BRAM36 and DSP of a build from its shape alone, no synthesis.
 
 Block RAM follows from the structure exactly: a weight bank in block RAM takes
-:meth:`~neurocal.hw.generate.HwShape.bank_bram36`. DSPs are two per LIF updater (the two decay
-multiply-adds of ``nc_lif_update``); yosys also maps a few index multiplications (address × groups, the
-output stage's voltage select) to DSP48E1, 1–5 more on the calibration builds, which the model leaves out.
-LUTs and flip-flops are a linear model over structural counts of the RTL, one set of counts per module
-(below), whose coefficients are fitted to yosys (``synth_xilinx -family xc7``, the counting of
-:mod:`neurocal.hw.synth`) by ``benchmarks/calibrate_resources.py``, which writes
-:mod:`neurocal.hw.resource_fit`. That module records the RTL sources it was fitted on; :func:`estimate` says so when the sources have changed since
-(a re-fit is then due), and the calibration's own errors are stored beside its coefficients.
+:meth:`~neurocal.hw.generate.HwShape.bank_bram36`. DSPs are two per LIF updater (the two decay multiply-adds
+of ``nc_lif_update``); yosys also maps a few index multiplications (address × groups, the output stage's
+voltage select) to DSP48E1, 1–5 more on the calibration builds, which the model leaves out. LUTs and
+flip-flops are a linear model over structural counts of the RTL, one set of counts per module (below), whose
+coefficients are fitted to yosys (``synth_xilinx -family xc7``, the counting of :mod:`neurocal.hw.synth`) by
+``benchmarks/calibrate_resources.py``, which writes :mod:`neurocal.hw.resource_fit`. That module records the
+RTL sources it was fitted on; :func:`estimate` says so when the sources have changed since (a re-fit is then
+due), and the calibration's own errors are stored beside its coefficients.
 
 Counts per layer ``l`` (n_in inputs, n_out neurons, ``lanes`` accumulator lanes, ``lif`` LIF updaters,
 ``rows`` banks of which ``block`` in block RAM, ``G = ceil(n_out/lanes)`` groups, bank depth
