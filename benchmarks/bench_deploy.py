@@ -15,7 +15,6 @@ device time (simulated clock at the board's PL clock) and in wall-clock time.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import shutil
 import subprocess
@@ -23,24 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from bench_rtl import network  # the same random quantised networks as the RTL benchmark
 
 from neurocal.backends import compare_results
 from neurocal.fpga.deploy import load_deploy, write_deploy
 from neurocal.fpga.rtlsim import run_driver
 from neurocal.golden import GoldenBackend
 from neurocal.hw import cosim
-from neurocal.nirgraph import chain_from_graph
-from neurocal.quantize import quantize
 from neurocal.sim.frontend import encode_thresholds
 from neurocal.sim.simulate import simulate
-from neurocal.testnets import lif_graph
-
-
-def network(sizes: list[int], calibration: np.ndarray, seed: int = 1, gain: float = 2.0):
-    rng = np.random.default_rng(seed)
-    weights = [rng.normal(0.0, gain / np.sqrt(a), size=(b, a)) for a, b in itertools.pairwise(sizes)]
-    return quantize(chain_from_graph(lif_graph(weights, beta=0.9, threshold=1.0)), calibration)
 
 
 def main() -> None:

@@ -14,22 +14,19 @@ count in the model, and DSP two per LIF updater (yosys adds a few index multipli
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_rtl_synth import network  # the same random quantised networks as the synthesis sweep
 from scipy.optimize import nnls
 
 from neurocal.hw.cosim import shape_key
 from neurocal.hw.generate import HwConfig, generate, shape_from_config
 from neurocal.hw.resource_model import FF_FEATURES, LUT_FEATURES, features, predict
 from neurocal.hw.synth import sources_digest, synthesize, yosys_version
-from neurocal.nirgraph import chain_from_graph
-from neurocal.quantize import quantize
-from neurocal.testnets import lif_graph
 
 HERE = Path(__file__).resolve().parent.parent
 FIT_FILE = HERE / "hw" / "resource_fit.py"
@@ -52,13 +49,6 @@ DESIGNS: list[tuple[list[int], object, object, int]] = [
     ([80, 60, 20], [30, 20], [20, 10], 1),
 ]
 QUICK = DESIGNS[:8]
-
-
-def network(sizes: list[int], seed: int = 1):
-    rng = np.random.default_rng(seed)
-    weights = [rng.normal(0.0, 2.0 / np.sqrt(a), size=(b, a)) for a, b in itertools.pairwise(sizes)]
-    calib = rng.random((8, 20, sizes[0])) < 0.05
-    return quantize(chain_from_graph(lif_graph(weights, beta=0.9, threshold=1.0)), calib)
 
 
 def synth_points(designs, build_root: Path) -> list[dict]:
