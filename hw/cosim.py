@@ -27,9 +27,10 @@ from neurocal.hw import regmap, simulators
 from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, memory_images, shape_from_config
 from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
+from neurocal.profiles import SIM_CLOCK_MHZ
 
 TOPLEVEL = "nc_top"
-CLOCK_NS = 4.0  # 250 MHz: the latency goal's clock
+CLOCK_NS = 1000.0 / SIM_CLOCK_MHZ  # the default profile's PL clock: what cycles mean in ns in every report
 
 
 @dataclass
