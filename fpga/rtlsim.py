@@ -33,6 +33,7 @@ class DriverRun:
     registers: dict[str, int]
     clock_ns: float
     sends: int  # send transfers the driver made
+    receives: int  # receive transfers (one per batch: the core's output packet ends where the batch did)
     modules: list[str]  # top-level modules imported in the simulator's Python
 
 
@@ -93,7 +94,7 @@ def run_driver(
     if "error" in result:
         raise NeurocalError(f"driver ({sim} simulation): {result['error']}")
     return DriverRun(np.asarray(result["words"], dtype=np.uint32), float(result["device_seconds"]),
-                     result["registers"], clock_ns, int(result["sends"]),
+                     result["registers"], clock_ns, int(result["sends"]), int(result["receives"]),
                      result["modules"])
 
 
