@@ -24,12 +24,13 @@ from neurocal import aer
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
 from neurocal.hw import regmap, simulators
-from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, memory_images, shape_from_config
+from neurocal.hw.generate import TICK_NS, HwConfig, HwProject, HwShape, generate, memory_images, shape_from_config
 from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
 from neurocal.profiles import SIM_CLOCK_MHZ
 
 TOPLEVEL = "nc_top"
+LINES_TOPLEVEL = "nc_top_lines_tb"  # nc_top behind the behavioural line deserialiser (the detector input)
 CLOCK_NS = 1000.0 / SIM_CLOCK_MHZ  # the default profile's PL clock: what cycles mean in ns in every report
 
 
@@ -46,7 +47,8 @@ class CosimRun:
 
 def shape_key(shape: HwShape) -> str:
     text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2, shape.writable, shape.rows,
-                       shape.words] + ([True] if shape.debug else []) + [list(shape.lif_lanes)])
+                       shape.words] + ([True] if shape.debug else []) + [list(shape.lif_lanes)]
+                      + ([shape.input, shape.line_k, shape.line_ticks] if shape.input != "aer" else []))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -79,8 +81,15 @@ def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | Non
     key = shape_key(shape)
     project = generate(net, build_root / f"gen-{key}", config, shape=shape,
                        command=f"neurocal.hw.cosim ({sim}, shape {key})")
-    built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_root / f"{sim}-{key}{'-waves' if waves else ''}",
-                             includes=[project.include_dir, rtl_dir()], waves=waves)
+    build_dir = build_root / f"{sim}-{key}{'-waves' if waves else ''}"
+    if shape.input == "lines":
+        built = simulators.build(sim, LINES_TOPLEVEL, [*rtl_sources(), rtl_dir() / "sim" / "nc_line_deser.v",
+                                                       rtl_dir() / "sim" / f"{LINES_TOPLEVEL}.v"], build_dir,
+                                 includes=[project.include_dir, rtl_dir()], waves=waves,
+                                 parameters={"CHANNELS": shape.sizes[0], "K": shape.line_k})
+    else:
+        built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_dir, includes=[project.include_dir, rtl_dir()],
+                                 waves=waves)
     return project, built
 
 
@@ -259,6 +268,55 @@ def run_events(
     result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=CLOCK_NS)
     registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
     return CosimRun(result=result, shape=used_shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
+                    registers=registers)
+
+
+def run_detector(
+    net: IntNetwork,
+    spikes: np.ndarray,
+    *,
+    sim: str = "icarus",
+    build_root: str | Path = Path("build") / "rtl",
+    config: HwConfig | None = None,
+    backpressure: bool = False,
+    debug: bool = True,
+) -> CosimRun:
+    """Drive ``spikes`` (events, ticks, n_in) as the detector's spike lines, sampled every 0.2 ns, into a build
+    of ``net`` with the line input (``HwShape.input = "lines"``, a window of ``ticks`` ticks), one event at a
+    time (each window after the previous event's output has left); decode the output stream and the debug
+    output. ``cycles`` holds every event's LAST_CYCLES: from the trigger's cycle to its end-of-event word out."""
+    spikes = np.asarray(spikes, dtype=bool)
+    if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
+        raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
+    config = dataclasses.replace(config or HwConfig(), input="lines", line_ticks=spikes.shape[1])
+    build_root = Path(build_root).resolve()
+    t0 = time.perf_counter()
+    project, built = prepare(net, sim, build_root, config=config, debug=debug)
+    shape = project.shape
+    run_dir = built.build_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    link_memories(project, run_dir)
+    np.save(run_dir / "spikes.npy", spikes)
+    groups = max(shape.groups(i) for i in range(net.n_layers))
+    ticks = spikes.shape[1] + net.n_layers
+    timeout = 4 * (int(spikes.sum(axis=(1, 2)).max(initial=0)) * groups + ticks * (groups + 2) * net.n_layers
+                   + sum(shape.sizes)) + 2000
+    cfg = {"spikes": str(run_dir / "spikes.npy"), "output": str(run_dir / "output.npz"),
+           "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
+           "timeout_cycles": timeout, "clock_ns": shape.line_k * TICK_NS, "debug": shape.debug}
+    (run_dir / "config.json").write_text(json.dumps(cfg))
+    (run_dir / "output.npz").unlink(missing_ok=True)
+    simulators.run(built, "neurocal.hw.tb.detector", test_dir=run_dir,
+                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")})
+    with np.load(run_dir / "output.npz") as out:
+        data = {k: out[k] for k in out.files}
+    result = decode_result(net, data["words"], spikes.shape, f"rtl-{sim}",
+                           layer_spikes=decode_layers(net, shape, parse_layer_records(data["layers"]),
+                                                      spikes.shape[0], spikes.shape[1]))
+    result.seconds = time.perf_counter() - t0
+    result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=cfg["clock_ns"])
+    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
+    return CosimRun(result=result, shape=shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
                     registers=registers)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import cocotb
@@ -102,6 +103,91 @@ async def run_crc(axil: AxiLiteMaster, timeout_ns: float) -> dict:
     return {"crc": await axil.read_dword(REG["CRC"]), "status": status, "ns": ns}
 
 
+@dataclass
+class Core:
+    """A running ``nc_top`` under cocotb: its AXI interfaces and the testbench's clock and time limit."""
+
+    axil: AxiLiteMaster
+    sink: AxiStreamSink
+    source: AxiStreamSource | None  # None for a top without s_axis (the detector-input wrapper)
+    period: float  # ns
+    timeout_ns: float  # per event
+
+
+async def start_core(dut, cfg: dict, *, stream_input: bool = True) -> Core:
+    """Clock ``dut`` (``clock_ns``, default 4), attach the AXI4-Stream source (``stream_input``), sink and
+    AXI4-Lite master, and hold reset for 4 cycles."""
+    period = float(cfg.get("clock_ns", 4.0))
+    cocotb.start_soon(Clock(dut.clk, period, "ns").start())
+    # s_axis: WORDS AER words per beat with a byte-level tkeep; frames are sent as little-endian bytes
+    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst) if stream_input else None
+    sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst, byte_size=32)
+    axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+    for stream in (source, sink):
+        if stream is not None:
+            stream.log.setLevel("WARNING")
+    dut.rst.value = 1
+    await ClockCycles(dut.clk, 4)
+    dut.rst.value = 0
+    await ClockCycles(dut.clk, 2)
+    return Core(axil, sink, source, period, float(cfg["timeout_cycles"]) * period)
+
+
+async def check_identity(core: Core, cfg: dict) -> int:
+    """Check the ID register, load ``cfg["load"]``'s memories if given, check the HASH registers against
+    ``cfg["hash"]``, and run the CRC walk when ``cfg["crc"]``: its result, or -1."""
+    axil = core.axil
+    ident = await with_timeout(axil.read_dword(REG["ID"]), core.timeout_ns, "ns")
+    if cfg.get("load"):
+        await load_memories(axil, json.loads(Path(cfg["load"]).read_text()))
+    if ident != regmap.ID_VALUE:
+        fail(f"register ID reads {ident:#010x}, expected {regmap.ID_VALUE:#010x}")
+    hash_got = (await axil.read_dword(REG["HASH_HI"])) << 32 | await axil.read_dword(REG["HASH_LO"])
+    if hash_got != int(cfg["hash"], 16):
+        fail(f"register HASH reads {hash_got:016x}, expected {cfg['hash']} (memory files of another network?)")
+    return (await run_crc(axil, core.timeout_ns))["crc"] if cfg.get("crc") else -1
+
+
+async def watch_layers(dut, layers: list[str]) -> None:
+    """Record the debug output: "<dbg_valid hex> <dbg_data hex>" for every cycle with a hidden layer's
+    handshake (values before the edge: the DUT's registers change after RisingEdge)."""
+    while True:
+        await RisingEdge(dut.clk)
+        valid = int(dut.dbg_valid.value)
+        if valid and not dut.rst.value:
+            layers.append(f"{valid:x} {int(dut.dbg_data.value):x}")
+
+
+async def receive(core: Core, out: list[int], e: int, cfg: dict) -> None:
+    """Wait for event ``e``'s output frame (up to its end-of-event word) and append its words to ``out``."""
+    try:
+        frame = await with_timeout(core.sink.recv(), core.timeout_ns, "ns")
+    except TimeoutError:
+        fail(f"event {e}: no end-of-event word within {cfg['timeout_cycles']} cycles (stalled stream)")
+    out.extend(int(x) for x in frame.tdata)
+
+
+async def record(dut, core: Core, cfg: dict, n_events: int, *, out: list[int], cycles: list[int], layers: list[str],
+                 total_ns: float, crc: int) -> None:
+    """Read the counters, write the record ``cfg["output"]`` (.npz) and fail unless every event went in and
+    out with no error flag (unless ``cfg["expect_errors"]``)."""
+    await RisingEdge(dut.clk)
+    axil = core.axil
+    status = await axil.read_dword(REG["STATUS"])
+    events_in = await axil.read_dword(REG["EVENTS_IN"])
+    events_out = await axil.read_dword(REG["EVENTS_OUT"])
+    max_cycles = await axil.read_dword(REG["MAX_CYCLES"])
+    malformed = await axil.read_dword(REG["MALFORMED"])
+    np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
+             total_cycles=round(total_ns / core.period), status=status, events_in=events_in,
+             events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
+             layers=np.array(layers, dtype=str))
+    if events_in != n_events or events_out != n_events:
+        fail(f"registers count {events_in} events in and {events_out} out, {n_events} were sent")
+    if status & ERRORS and not cfg.get("expect_errors"):
+        fail(f"STATUS {status:#x}: error flags raised on a well-formed stream ({malformed} malformed words)")
+
+
 @cocotb.test()
 async def stream_events(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
@@ -111,32 +197,10 @@ async def stream_events(dut) -> None:
     else:
         ends = np.flatnonzero((words >> KIND_SHIFT) == KIND_END_OF_EVENT)
         events = np.split(words, ends[:-1] + 1) if len(ends) else []
-    period = float(cfg.get("clock_ns", 4.0))
-    timeout_ns = float(cfg["timeout_cycles"]) * period
-
-    cocotb.start_soon(Clock(dut.clk, period, "ns").start())
-    # s_axis: WORDS AER words per beat with a byte-level tkeep; frames are sent as little-endian bytes
-    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
-    sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst, byte_size=32)
-    axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
-    source.log.setLevel("WARNING")
-    sink.log.setLevel("WARNING")
-
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, 4)
-    dut.rst.value = 0
-    await ClockCycles(dut.clk, 2)
-
-    ident = await with_timeout(axil.read_dword(REG["ID"]), timeout_ns, "ns")
-    if cfg.get("load"):
-        await load_memories(axil, json.loads(Path(cfg["load"]).read_text()))
-    if ident != regmap.ID_VALUE:
-        fail(f"register ID reads {ident:#010x}, expected {regmap.ID_VALUE:#010x}")
-    hash_got = (await axil.read_dword(REG["HASH_HI"])) << 32 | await axil.read_dword(REG["HASH_LO"])
-    if hash_got != int(cfg["hash"], 16):
-        fail(f"register HASH reads {hash_got:016x}, expected {cfg['hash']} (memory files of another network?)")
-
-    crc = (await run_crc(axil, timeout_ns))["crc"] if cfg.get("crc") else -1
+    core = await start_core(dut, cfg)
+    source, sink, axil = core.source, core.sink, core.axil
+    assert source is not None
+    crc = await check_identity(core, cfg)
 
     if cfg.get("stall_output"):
         sink.pause = True  # a consumer that never takes a word: the testbench must time out, not hang
@@ -147,30 +211,14 @@ async def stream_events(dut) -> None:
     out: list[int] = []
     cycles: list[int] = []
     layers: list[str] = []
-
-    async def watch_layers() -> None:
-        # values before the edge (the DUT's registers change after RisingEdge): the handshake of that cycle
-        while True:
-            await RisingEdge(dut.clk)
-            valid = int(dut.dbg_valid.value)
-            if valid and not dut.rst.value:
-                layers.append(f"{valid:x} {int(dut.dbg_data.value):x}")
-
     if cfg.get("debug"):
-        cocotb.start_soon(watch_layers())
-
-    async def receive(e: int) -> None:
-        try:
-            frame = await with_timeout(sink.recv(), timeout_ns, "ns")
-        except TimeoutError:
-            fail(f"event {e}: no end-of-event word within {cfg['timeout_cycles']} cycles (stalled stream)")
-        out.extend(int(x) for x in frame.tdata)
+        cocotb.start_soon(watch_layers(dut, layers))
 
     start = cocotb.utils.get_sim_time("ns")
     if cfg.get("latency"):
         for e, ev in enumerate(events):
             await source.send(AxiStreamFrame(tdata=ev.astype("<u4").tobytes()))
-            await receive(e)
+            await receive(core, out, e, cfg)
             cycles.append(await axil.read_dword(REG["LAST_CYCLES"]))
     else:
         async def feed() -> None:
@@ -179,20 +227,6 @@ async def stream_events(dut) -> None:
 
         cocotb.start_soon(feed())
         for e in range(len(events)):
-            await receive(e)
+            await receive(core, out, e, cfg)
     total_ns = cocotb.utils.get_sim_time("ns") - start
-    await RisingEdge(dut.clk)
-
-    status = await axil.read_dword(REG["STATUS"])
-    events_in = await axil.read_dword(REG["EVENTS_IN"])
-    events_out = await axil.read_dword(REG["EVENTS_OUT"])
-    max_cycles = await axil.read_dword(REG["MAX_CYCLES"])
-    malformed = await axil.read_dword(REG["MALFORMED"])
-    np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
-             total_cycles=round(total_ns / period), status=status, events_in=events_in,
-             events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
-             layers=np.array(layers, dtype=str))
-    if events_in != len(events) or events_out != len(events):
-        fail(f"registers count {events_in} events in and {events_out} out, {len(events)} were sent")
-    if status & ERRORS and not cfg.get("expect_errors"):
-        fail(f"STATUS {status:#x}: error flags raised on a well-formed stream ({malformed} malformed words)")
+    await record(dut, core, cfg, len(events), out=out, cycles=cycles, layers=layers, total_ns=total_ns, crc=crc)
