@@ -303,7 +303,7 @@ def run_detector(
                    + sum(shape.sizes)) + 2000
     cfg = {"spikes": str(run_dir / "spikes.npy"), "output": str(run_dir / "output.npz"),
            "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
-           "timeout_cycles": timeout, "clock_ns": shape.line_k * TICK_NS, "debug": shape.debug}
+           "timeout_cycles": timeout, "clock_ns": round(shape.line_k * TICK_NS, 3), "debug": shape.debug}
     (run_dir / "config.json").write_text(json.dumps(cfg))
     (run_dir / "output.npz").unlink(missing_ok=True)
     simulators.run(built, "neurocal.hw.tb.detector", test_dir=run_dir,

@@ -118,7 +118,7 @@ async def start_core(dut, cfg: dict, *, stream_input: bool = True) -> Core:
     """Clock ``dut`` (``clock_ns``, default 4), attach the AXI4-Stream source (``stream_input``), sink and
     AXI4-Lite master, and hold reset for 4 cycles."""
     period = float(cfg.get("clock_ns", 4.0))
-    cocotb.start_soon(Clock(dut.clk, period, "ns").start())
+    cocotb.start_soon(Clock(dut.clk, round(period * 1000), "ps").start())  # whole ps: e.g. 4 × 0.2 ns
     # s_axis: WORDS AER words per beat with a byte-level tkeep; frames are sent as little-endian bytes
     source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst) if stream_input else None
     sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst, byte_size=32)
@@ -130,7 +130,7 @@ async def start_core(dut, cfg: dict, *, stream_input: bool = True) -> Core:
     await ClockCycles(dut.clk, 4)
     dut.rst.value = 0
     await ClockCycles(dut.clk, 2)
-    return Core(axil, sink, source, period, float(cfg["timeout_cycles"]) * period)
+    return Core(axil, sink, source, period, round(float(cfg["timeout_cycles"]) * period, 3))
 
 
 async def check_identity(core: Core, cfg: dict) -> int:
