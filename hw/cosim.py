@@ -266,7 +266,7 @@ def run_events(
                                                       spikes.shape[0], spikes.shape[1]))
     result.seconds = time.perf_counter() - t0
     result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=CLOCK_NS)
-    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
+    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "caps")}
     return CosimRun(result=result, shape=used_shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
                     registers=registers)
 
@@ -315,7 +315,7 @@ def run_detector(
                                                       spikes.shape[0], spikes.shape[1]))
     result.seconds = time.perf_counter() - t0
     result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=cfg["clock_ns"])
-    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
+    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "caps")}
     return CosimRun(result=result, shape=shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
                     registers=registers)
 

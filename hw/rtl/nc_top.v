@@ -408,6 +408,7 @@ nc_axil_regs #(
     .WORDS(NC_WORDS),
     .WRITABLE(NC_WRITABLE),
     .FIFO_LOG2(NC_FIFO_LOG2),
+    .INPUT(NC_INPUT),
     .SRC_HASH(NC_SRC_HASH),
     .PROFILE(NC_PROFILE),
     .MEM_W(MEM_W)

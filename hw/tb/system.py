@@ -169,7 +169,7 @@ async def receive(core: Core, out: list[int], e: int, cfg: dict) -> None:
 
 async def record(dut, core: Core, cfg: dict, n_events: int, *, out: list[int], cycles: list[int], layers: list[str],
                  total_ns: float, crc: int) -> None:
-    """Read the counters, write the record ``cfg["output"]`` (.npz) and fail unless every event went in and
+    """Read the counters and CAPS, write the record ``cfg["output"]`` (.npz) and fail unless every event went in and
     out with no error flag (unless ``cfg["expect_errors"]``)."""
     await RisingEdge(dut.clk)
     axil = core.axil
@@ -178,8 +178,9 @@ async def record(dut, core: Core, cfg: dict, n_events: int, *, out: list[int], c
     events_out = await axil.read_dword(REG["EVENTS_OUT"])
     max_cycles = await axil.read_dword(REG["MAX_CYCLES"])
     malformed = await axil.read_dword(REG["MALFORMED"])
+    caps = await axil.read_dword(REG["CAPS"])
     np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
-             total_cycles=round(total_ns / core.period), status=status, events_in=events_in,
+             total_cycles=round(total_ns / core.period), status=status, events_in=events_in, caps=caps,
              events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
              layers=np.array(layers, dtype=str))
     if events_in != n_events or events_out != n_events:

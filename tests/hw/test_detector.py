@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from neurocal import regmap
 from neurocal.backends import compare_results
 from neurocal.errors import NeurocalError
 from neurocal.golden import GoldenBackend
-from neurocal.hw import cosim, regmap
+from neurocal.hw import cosim
 from neurocal.hw.costmodel import predict_run
 from neurocal.hw.generate import HwConfig, generate
 from neurocal.testnets import random_network
@@ -26,6 +27,9 @@ def _check(net, spikes: np.ndarray, run: cosim.CosimRun, *, cycles: bool) -> Non
     assert all(s is not None for s in run.result.layer_spikes), "every layer compared"
     assert run.registers["events_in"] == run.registers["events_out"] == len(spikes)
     assert run.registers["status"] & ERRORS == 0
+    # the core says which input it was built for
+    assert run.registers["caps"] == regmap.capabilities(run.shape, 0)["CAPS"]
+    assert run.registers["caps"] & regmap.bit("CAPS", "INPUT")
     if cycles:  # an always-ready output: the model's count is the RTL's, event by event
         predicted = predict_run(run.shape, spikes, reference).cycles
         assert predicted.tolist() == run.cycles.tolist()

@@ -53,6 +53,7 @@ def test_random_networks_icarus(seed: int, hw_build_root) -> None:
                            backpressure=seed % 2 == 0)
     _agree(net, spikes, run)
     assert run.registers["events_out"] == len(spikes) and run.registers["status"] & ERRORS == 0
+    assert not run.registers["caps"] & regmap.bit("CAPS", "INPUT")  # AER words
 
 
 @pytest.mark.parametrize("case", range(len(corner_networks())), ids=[c[0] for c in corner_networks()])
