@@ -66,6 +66,25 @@ def link_memories(project: HwProject, run_dir: Path) -> None:
     link.symlink_to(target, target_is_directory=True)
 
 
+def _run_dir(project: HwProject, built: simulators.SimBuild, name: str) -> Path:
+    """The folder a testbench runs in (``<build>/<name>``), with the project's memories linked in."""
+    run_dir = built.build_dir / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    link_memories(project, run_dir)
+    return run_dir
+
+
+def _run_testbench(built: simulators.SimBuild, module: str, run_dir: Path, cfg: dict, *, waves: bool = False) -> Path:
+    """Write ``cfg`` as the testbench's ``$NC_TB_CONFIG``, run cocotb test ``module`` in ``run_dir`` and return
+    the record it wrote (``cfg["output"]``; a stale one is removed first)."""
+    (run_dir / "config.json").write_text(json.dumps(cfg))
+    output = Path(cfg["output"])
+    output.unlink(missing_ok=True)
+    simulators.run(built, module, test_dir=run_dir, extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")},
+                   waves=waves)
+    return output
+
+
 def debug_shape(shape: HwShape, debug: bool) -> HwShape:
     """``shape`` with the debug output on or off."""
     return shape if shape.debug == debug else dataclasses.replace(shape, debug=debug)
@@ -166,9 +185,7 @@ def run_words(
     one frame per event, ending at its end-of-event word."""
     build_root = Path(build_root).resolve()
     project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves, debug=debug)
-    run_dir = built.build_dir / "run"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    link_memories(project, run_dir)
+    run_dir = _run_dir(project, built, "run")
     words = np.asarray(words, dtype=np.uint32)
     np.save(run_dir / "input.npy", words)
     kind, tick, _ = aer.unpack(words)
@@ -185,11 +202,7 @@ def run_words(
            "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS, "expect_errors": expect_errors,
            "stall_output": stall_output, "crc": crc, "debug": project.shape.debug,
            "frame_lengths": None if frame_lengths is None else [int(n) for n in frame_lengths]}
-    (run_dir / "config.json").write_text(json.dumps(cfg))
-    (run_dir / "output.npz").unlink(missing_ok=True)
-    simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,
-                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")}, waves=waves)
-    with np.load(run_dir / "output.npz") as out:
+    with np.load(_run_testbench(built, "neurocal.hw.tb.system", run_dir, cfg, waves=waves)) as out:
         return {k: out[k] for k in out.files}, project.shape
 
 
@@ -202,9 +215,7 @@ def run_registers(net: IntNetwork, words: np.ndarray, change: dict, *, sim: str 
     and the CRC again. Returns every value the testbench read, and the shape."""
     build_root = Path(build_root).resolve()
     project, built = prepare(net, sim, build_root, shape=shape, config=config)
-    run_dir = built.build_dir / "run-registers"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    link_memories(project, run_dir)
+    run_dir = _run_dir(project, built, "run-registers")
     words = np.asarray(words, dtype=np.uint32)
     np.save(run_dir / "input.npy", words)
     n_words = sum(len(m["words"]) * (len(m["words"][0]) + 2) for m in axil_writes(net, project.shape))
@@ -212,11 +223,7 @@ def run_registers(net: IntNetwork, words: np.ndarray, change: dict, *, sim: str 
     cfg = {"layers": net.n_layers, "memories": axil_writes(net, project.shape), "change": change,
            "input": str(run_dir / "input.npy"), "output": str(run_dir / "output.json"),
            "backpressure": backpressure, "timeout_cycles": timeout, "clock_ns": CLOCK_NS}
-    (run_dir / "config.json").write_text(json.dumps(cfg))
-    (run_dir / "output.json").unlink(missing_ok=True)
-    simulators.run(built, "neurocal.hw.tb.registers", test_dir=run_dir,
-                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")})
-    return json.loads((run_dir / "output.json").read_text()), project.shape
+    return json.loads(_run_testbench(built, "neurocal.hw.tb.registers", run_dir, cfg).read_text()), project.shape
 
 
 def axil_writes(net: IntNetwork, shape: HwShape) -> list[dict]:
@@ -261,13 +268,19 @@ def run_events(
     data, used_shape = run_words(net, aer.encode_events(spikes, first_event=first_event), sim=sim,
                                  build_root=build_root, shape=shape, config=config, backpressure=backpressure,
                                  latency=latency, waves=waves, debug=debug)
-    result = decode_result(net, data["words"], spikes.shape, f"rtl-{sim}", first_event,
-                           layer_spikes=decode_layers(net, used_shape, parse_layer_records(data.get("layers", [])),
-                                                      spikes.shape[0], spikes.shape[1]))
+    return _cosim_run(net, data, used_shape, spikes.shape, sim, first_event, t0=t0, clock_ns=CLOCK_NS)
+
+
+def _cosim_run(net: IntNetwork, data: dict[str, np.ndarray], shape: HwShape, input_shape: tuple[int, ...], sim: str,
+               first_event: int = 0, *, t0: float, clock_ns: float) -> CosimRun:
+    """A testbench's record (``system.py``/``detector.py``) → the decoded, validated :class:`CosimRun`."""
+    result = decode_result(net, data["words"], input_shape, f"rtl-{sim}", first_event,
+                           layer_spikes=decode_layers(net, shape, parse_layer_records(data.get("layers", [])),
+                                                      input_shape[0], input_shape[1]))
     result.seconds = time.perf_counter() - t0
-    result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=CLOCK_NS)
+    result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=clock_ns)
     registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "caps")}
-    return CosimRun(result=result, shape=used_shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
+    return CosimRun(result=result, shape=shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
                     registers=registers)
 
 
@@ -293,9 +306,7 @@ def run_detector(
     t0 = time.perf_counter()
     project, built = prepare(net, sim, build_root, config=config, debug=debug)
     shape = project.shape
-    run_dir = built.build_dir / "run"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    link_memories(project, run_dir)
+    run_dir = _run_dir(project, built, "run")
     np.save(run_dir / "spikes.npy", spikes)
     groups = max(shape.groups(i) for i in range(net.n_layers))
     ticks = spikes.shape[1] + net.n_layers
@@ -304,20 +315,9 @@ def run_detector(
     cfg = {"spikes": str(run_dir / "spikes.npy"), "output": str(run_dir / "output.npz"),
            "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
            "timeout_cycles": timeout, "clock_ns": round(shape.line_k * TICK_NS, 3), "debug": shape.debug}
-    (run_dir / "config.json").write_text(json.dumps(cfg))
-    (run_dir / "output.npz").unlink(missing_ok=True)
-    simulators.run(built, "neurocal.hw.tb.detector", test_dir=run_dir,
-                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")})
-    with np.load(run_dir / "output.npz") as out:
+    with np.load(_run_testbench(built, "neurocal.hw.tb.detector", run_dir, cfg)) as out:
         data = {k: out[k] for k in out.files}
-    result = decode_result(net, data["words"], spikes.shape, f"rtl-{sim}",
-                           layer_spikes=decode_layers(net, shape, parse_layer_records(data["layers"]),
-                                                      spikes.shape[0], spikes.shape[1]))
-    result.seconds = time.perf_counter() - t0
-    result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=cfg["clock_ns"])
-    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "caps")}
-    return CosimRun(result=result, shape=shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
-                    registers=registers)
+    return _cosim_run(net, data, shape, spikes.shape, sim, t0=t0, clock_ns=cfg["clock_ns"])
 
 
 def parse_layer_records(lines: Sequence[str]) -> list[tuple[int, int]]:

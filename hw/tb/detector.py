@@ -19,7 +19,7 @@ import cocotb
 import numpy as np
 
 from neurocal.hw.tb.aer_encoder import drive_window
-from neurocal.hw.tb.system import REG, check_identity, pauses, receive, record, start_core, watch_layers
+from neurocal.hw.tb.system import begin_recording, check_identity, one_at_a_time, pauses, record, start_core
 
 
 @cocotb.test()
@@ -33,15 +33,6 @@ async def detector_events(dut) -> None:
     if cfg.get("backpressure"):
         core.sink.set_pause_generator(pauses(2, 0.3))
 
-    out: list[int] = []
-    cycles: list[int] = []
-    layers: list[str] = []
-    if cfg.get("debug"):
-        cocotb.start_soon(watch_layers(dut, layers))
-    start = cocotb.utils.get_sim_time("ns")
-    for e, event in enumerate(spikes):
-        await drive_window(dut, event)
-        await receive(core, out, e, cfg)
-        cycles.append(await core.axil.read_dword(REG["LAST_CYCLES"]))
-    total_ns = cocotb.utils.get_sim_time("ns") - start
-    await record(dut, core, cfg, len(spikes), out=out, cycles=cycles, layers=layers, total_ns=total_ns, crc=crc)
+    rec = begin_recording(dut, cfg)
+    await one_at_a_time(core, cfg, spikes, lambda event: drive_window(dut, event), rec)
+    await record(dut, core, cfg, len(spikes), rec, crc)

@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 import os
 import random
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cocotb
 import numpy as np
@@ -167,10 +169,39 @@ async def receive(core: Core, out: list[int], e: int, cfg: dict) -> None:
     out.extend(int(x) for x in frame.tdata)
 
 
-async def record(dut, core: Core, cfg: dict, n_events: int, *, out: list[int], cycles: list[int], layers: list[str],
-                 total_ns: float, crc: int) -> None:
+@dataclass
+class Recording:
+    """What a system testbench records from the time it starts streaming: output words, per-event cycles
+    (LAST_CYCLES, one event at a time), debug records."""
+
+    start_ns: float
+    out: list[int] = field(default_factory=list)
+    cycles: list[int] = field(default_factory=list)
+    layers: list[str] = field(default_factory=list)
+
+
+def begin_recording(dut, cfg: dict) -> Recording:
+    """Start recording now (and the debug output with ``cfg["debug"]``)."""
+    rec = Recording(start_ns=cocotb.utils.get_sim_time("ns"))
+    if cfg.get("debug"):
+        cocotb.start_soon(watch_layers(dut, rec.layers))
+    return rec
+
+
+async def one_at_a_time(core: Core, cfg: dict, events: Sequence, send: Callable[[Any], Awaitable[Any]],
+                        rec: Recording) -> None:
+    """Send each event (``await send(event)``) once the previous one's output has left; record its output
+    words and its LAST_CYCLES."""
+    for e, event in enumerate(events):
+        await send(event)
+        await receive(core, rec.out, e, cfg)
+        rec.cycles.append(await core.axil.read_dword(REG["LAST_CYCLES"]))
+
+
+async def record(dut, core: Core, cfg: dict, n_events: int, rec: Recording, crc: int) -> None:
     """Read the counters and CAPS, write the record ``cfg["output"]`` (.npz) and fail unless every event went in and
     out with no error flag (unless ``cfg["expect_errors"]``)."""
+    total_ns = cocotb.utils.get_sim_time("ns") - rec.start_ns
     await RisingEdge(dut.clk)
     axil = core.axil
     status = await axil.read_dword(REG["STATUS"])
@@ -179,10 +210,10 @@ async def record(dut, core: Core, cfg: dict, n_events: int, *, out: list[int], c
     max_cycles = await axil.read_dword(REG["MAX_CYCLES"])
     malformed = await axil.read_dword(REG["MALFORMED"])
     caps = await axil.read_dword(REG["CAPS"])
-    np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
+    np.savez(cfg["output"], words=np.array(rec.out, dtype=np.uint32), cycles=np.array(rec.cycles, dtype=np.int64),
              total_cycles=round(total_ns / core.period), status=status, events_in=events_in, caps=caps,
              events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
-             layers=np.array(layers, dtype=str))
+             layers=np.array(rec.layers, dtype=str))
     if events_in != n_events or events_out != n_events:
         fail(f"registers count {events_in} events in and {events_out} out, {n_events} were sent")
     if status & ERRORS and not cfg.get("expect_errors"):
@@ -199,7 +230,7 @@ async def stream_events(dut) -> None:
         ends = np.flatnonzero((words >> KIND_SHIFT) == KIND_END_OF_EVENT)
         events = np.split(words, ends[:-1] + 1) if len(ends) else []
     core = await start_core(dut, cfg)
-    source, sink, axil = core.source, core.sink, core.axil
+    source, sink = core.source, core.sink
     assert source is not None
     crc = await check_identity(core, cfg)
 
@@ -209,18 +240,10 @@ async def stream_events(dut) -> None:
         source.set_pause_generator(pauses(1, 0.3))
         sink.set_pause_generator(pauses(2, 0.3))
 
-    out: list[int] = []
-    cycles: list[int] = []
-    layers: list[str] = []
-    if cfg.get("debug"):
-        cocotb.start_soon(watch_layers(dut, layers))
-
-    start = cocotb.utils.get_sim_time("ns")
+    rec = begin_recording(dut, cfg)
     if cfg.get("latency"):
-        for e, ev in enumerate(events):
-            await source.send(AxiStreamFrame(tdata=ev.astype("<u4").tobytes()))
-            await receive(core, out, e, cfg)
-            cycles.append(await axil.read_dword(REG["LAST_CYCLES"]))
+        await one_at_a_time(core, cfg, events, lambda ev: source.send(AxiStreamFrame(tdata=ev.astype("<u4").tobytes())),
+                            rec)
     else:
         async def feed() -> None:
             for ev in events:
@@ -228,6 +251,5 @@ async def stream_events(dut) -> None:
 
         cocotb.start_soon(feed())
         for e in range(len(events)):
-            await receive(core, out, e, cfg)
-    total_ns = cocotb.utils.get_sim_time("ns") - start
-    await record(dut, core, cfg, len(events), out=out, cycles=cycles, layers=layers, total_ns=total_ns, crc=crc)
+            await receive(core, rec.out, e, cfg)
+    await record(dut, core, cfg, len(events), rec, crc)
