@@ -1,6 +1,6 @@
 """The house rules, read from the source (AST, nothing imported): a room imports only the spine, and the spine
 imports no room. Rooms reach each other through the spine's entry-point groups (backends, commands, cost models,
-cores)."""
+cores, inputs, runs)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,6 @@ SPINE_EXEMPT = {
                              "neurocal.commands entries",
     "neurocal/cli/data.py": "the data-stage commands wrap neurocal.sim; they belong in the sim room as "
                             "neurocal.commands entries",
-    "neurocal/cli/run.py": "quantize exports a training run (neurocal.models) and encodes events through the "
-                           "network's front end (neurocal.sim.frontend)",
-    "neurocal/bundle.py": "the events reader and the front ends live in neurocal.sim",
 }
 
 
