@@ -16,10 +16,6 @@ ROOMS = {"neurocal.hw": "hw", "neurocal.models": "models", "neurocal.sim": "sim"
 SPINE_EXEMPT = {
     "neurocal/cli/demo.py": "the demo is a script over the rooms' commands and functions (simulate, train, plot), "
                             "run as one command",
-    "neurocal/cli/train.py": "the train-stage commands wrap neurocal.models; they belong in the models room as "
-                             "neurocal.commands entries",
-    "neurocal/cli/data.py": "the data-stage commands wrap neurocal.sim; they belong in the sim room as "
-                            "neurocal.commands entries",
 }
 
 

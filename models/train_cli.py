@@ -1,6 +1,7 @@
-"""`neurocal` sub-commands of the train stage: train, evaluate, export, import-nir.
+"""`neurocal` sub-commands of the train stage: train, evaluate, export, import-nir, train-grid.
 
-torch is imported inside the commands only: the spine (``neurocal``) never imports it at module level.
+The models room registers them through the entry-point group ``neurocal.commands``; torch is imported inside
+the commands only.
 """
 
 from __future__ import annotations
