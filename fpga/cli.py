@@ -99,8 +99,8 @@ def _board_driver(folder: Path, info: dict[str, Any]) -> Any:
 @click.option("--deploy", "folder", required=True, type=click.Path(path_type=Path), help="deploy folder")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path), help="events (.h5/.dat)")
 @click.option("--events", "n_events", default=200, show_default=True, type=click.IntRange(1))
-@click.option("--batch", "batch", default=None, type=click.IntRange(1), help="events per DMA send (default: as "
-              "many as the length register allows)")
+@click.option("--batch", "batch", default=None, type=click.IntRange(1), help="events per batch, one DMA send and "
+              "one receive (default: as many as the length register allows)")
 @click.option("--sim", default="verilator", show_default=True, type=click.Choice(["verilator", "icarus"]),
               help="simulator of --target rtl-sim")
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build") / "rtl", show_default=True)
@@ -121,14 +121,16 @@ def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | N
         from neurocal.fpga.rtlsim import run_driver
 
         run = run_driver(info, net, shape, spikes, sim=sim, build_root=build_root, batch_events=batch)
-        words, device_s, sends, max_cycles = run.words, run.device_seconds, run.sends, run.registers["MAX_CYCLES"]
+        words, device_s, max_cycles = run.words, run.device_seconds, run.registers["MAX_CYCLES"]
+        sends, receives = run.sends, run.receives
     else:
         drv = _board_driver(folder, info)
         drv.batch_events = batch
         drv.check(info["expected"])
         t_dev = time.perf_counter()
         words = drv.run_events(spikes, net.n_layers)
-        device_s, sends, max_cycles = time.perf_counter() - t_dev, None, drv.read("MAX_CYCLES")
+        device_s, max_cycles = time.perf_counter() - t_dev, drv.read("MAX_CYCLES")
+        sends, receives = drv.sends, drv.receives
     wall = time.perf_counter() - t0
     result = deploy_core(info).decode(net, words, spikes.shape, f"driver-{target}")
     reference = GoldenBackend().run(net, spikes)
@@ -139,6 +141,7 @@ def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | N
         "mismatched_events": int(cmp.n_mismatched), "first_divergence": cmp.first.to_dict() if cmp.first else None,
         "device_seconds": device_s, "events_per_second_device": n / device_s if device_s > 0 else None,
         "us_per_event": 1e6 * device_s / n, "wall_seconds": wall, "send_transfers": sends,
+        "receive_transfers": receives,
         # the core's own count, first input word to last output word of an event (MAX_CYCLES register)
         "latency_us_max": max_cycles / float(info["clock_mhz"]),
         "predictions": predictions(net, result),
@@ -150,7 +153,7 @@ def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | N
         click.echo(f"{n} events through the driver on {where}: {summary['events_per_second_device']:.4g} events/s, "
                    f"{summary['us_per_event']:.3g} µs per event (device time), latency at most "
                    f"{summary['latency_us_max']:.3g} µs (the core's MAX_CYCLES), {wall:.1f} s wall"
-                   + (f", {sends} DMA sends" if sends is not None else ""))
+                   + f", {sends} DMA sends and {receives} receives")
         for name, values in summary["predictions"].items():
             shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in np.ravel(values)[:5])
             click.echo(f"  {name}: {shown}{' …' if len(values) > 5 else ''}")

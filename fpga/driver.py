@@ -105,7 +105,10 @@ def aligned_offsets(pieces: list[tuple[int, int]], align_bytes: int) -> tuple[li
 
 
 class Driver:
-    """Runs events through the core: capability check, memory load, CRC, batched DMA transfers."""
+    """Runs events through the core: capability check, memory load, CRC, batched DMA transfers.
+
+    ``timeout_s`` bounds every wait in device time: a register poll (the CRC walk), and a batch's answer at
+    ``timeout_s`` per event sent and not yet answered."""
 
     def __init__(self, regs: RegisterPort, send: DmaChannel, recv: DmaChannel, *,
                  allocate: Callable[..., np.ndarray], now: Callable[[], float], max_bytes: int,
@@ -114,7 +117,7 @@ class Driver:
         self.regs, self.send, self.recv = regs, send, recv
         self.allocate, self.now = allocate, now
         self.max_bytes, self.n_outputs, self.timeout_s = max_bytes, n_outputs, timeout_s
-        self.batch_events = batch_events  # events per send transfer (None: as many as the length register allows)
+        self.batch_events = batch_events  # events per batch (None: as many as the length register allows)
         self.align_bytes = align_bytes  # a send's start: a multiple of the DMA's memory-map width in bytes
         self.sends = self.receives = 0
 

@@ -55,7 +55,7 @@ def test_build_check_run_and_refuse_a_tampered_folder(bundle) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["mismatched_events"] == 0 and report["first_divergence"] is None
-    assert report["events"] == 3 and report["send_transfers"] == 2
+    assert report["events"] == 3 and report["send_transfers"] == report["receive_transfers"] == 2
     assert report["events_per_second_device"] > 0 and len(report["predictions"]["readout"]) == 3
     assert report["latency_us_max"] > 0 and report["us_per_event"] > 0
 
