@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from neurocal.cli.options import COUNT
+from neurocal.profiles import DEFAULT_PROFILE, PROFILES
 
 COMMANDS: list[click.Command] = []
 DEFAULT_SECTIONS = "physics,agreement,operations,hardware,energy"
@@ -24,8 +25,8 @@ DEFAULT_BACKENDS = "golden,lava,hls,rtl-verilator,rtl-icarus"
 @click.option("--backends", default=DEFAULT_BACKENDS, show_default=True,
               help="backends of the agreement section (golden is always run: it is the reference)")
 @click.option("--sections", "sections", default=DEFAULT_SECTIONS, show_default=True, help="sections to fill")
-@click.option("--profile", "profile_name", default=None, help="part profile for clock and resources "
-              "(default: pynq-z2)")
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="part profile: the clock latencies are given at, the resources shares are of")
 @click.option("--deploy", type=click.Path(path_type=Path), default=None, help="a deploy folder (Vivado power report)")
 @click.option("--run", "run_dir", type=click.Path(path_type=Path), default=None,
               help="the training run of the bundle: the physics section evaluates it (refreshes its metrics.json)")
@@ -35,7 +36,7 @@ DEFAULT_BACKENDS = "golden,lava,hls,rtl-verilator,rtl-icarus"
               help="stage cache folder (default: $NEUROCAL_REPORT_CACHE or ~/.cache/neurocal/report)")
 @click.option("--no-cache", is_flag=True, help="run every stage again and keep nothing")
 def report_cmd(bundle: Path, data: Path, out: Path, n_events: int, backends: str, sections: str,
-               profile_name: str | None, deploy: Path | None, run_dir: Path | None, build_root: Path,
+               profile_name: str, deploy: Path | None, run_dir: Path | None, build_root: Path,
                cache_dir: Path | None, no_cache: bool) -> None:
     """Write a report on BUNDLE: physics, agreement of the backends, operations, hardware and energy per event.
 
@@ -46,20 +47,18 @@ def report_cmd(bundle: Path, data: Path, out: Path, n_events: int, backends: str
     from neurocal.atomic import check_output_dir
     from neurocal.cli.deploy import load_network_and_spikes
     from neurocal.errors import NeurocalError
-    from neurocal.profiles import DEFAULT_PROFILE, profile
     from neurocal.report.build import REPORT_KIND, assemble, run_sections, section_names, write_report
     from neurocal.report.cache import StageCache, default_cache_dir, file_sha256
     from neurocal.report.section import Context
 
     names = section_names(sections)
-    chosen = profile(profile_name or DEFAULT_PROFILE).name
     for option, path in (("--deploy", deploy), ("--run", run_dir)):
         if path is not None and not path.is_dir():
             raise NeurocalError(f"{option} {path}: not a folder; pass the folder itself")
     check_output_dir(out, "--out", REPORT_KIND)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     wanted = [b.strip() for b in backends.split(",") if b.strip()]
-    ctx = Context(bundle=bundle, data=data, net=net, spikes=spikes, data_sha256=file_sha256(data), profile=chosen,
+    ctx = Context(bundle=bundle, data=data, net=net, spikes=spikes, data_sha256=file_sha256(data), profile=profile_name,
                   backends=["golden", *(b for b in wanted if b != "golden")],
                   cache=StageCache(None if no_cache else (cache_dir or default_cache_dir())),
                   deploy=deploy, run=run_dir, build_root=build_root,
