@@ -45,7 +45,7 @@ def report_cmd(bundle: Path, data: Path, out: Path, n_events: int, backends: str
     cached by their inputs, so running the report again is fast.
     """
     from neurocal.atomic import check_output_dir
-    from neurocal.cli.deploy import load_network_and_spikes
+    from neurocal.bundle import load_network_and_spikes
     from neurocal.errors import NeurocalError
     from neurocal.report.build import REPORT_KIND, assemble, run_sections, section_names, write_report
     from neurocal.report.cache import StageCache, default_cache_dir, file_sha256

@@ -89,7 +89,7 @@ def test_every_derived_number_recomputes_and_the_page_shows_report_json(tiny, tm
     assert any("Davies et al., IEEE Micro 38(1)" in c for c in report["constants"])
 
     # operations: layer 0's synaptic operations are the input spikes times its fan-out, counted here independently
-    from neurocal.cli.deploy import load_network_and_spikes
+    from neurocal.bundle import load_network_and_spikes
 
     net, spikes = load_network_and_spikes(tiny["bundle"], tiny["data"], EVENTS)
     ops = report["sections"]["operations"]["numbers"]
