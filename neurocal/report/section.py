@@ -7,7 +7,9 @@ returns ``not_run`` reasons ("not run, because …"), never a placeholder number
 
 The energy section adds one row per target from the group ``neurocal.report_energy``
 (``name = "package.module:function"``, ``function(ctx) -> list[EnergyRow]``), so the FPGA's and the
-photonic front end's estimates come from the rooms that know their models.
+photonic front end's estimates come from the rooms that know their models; the agreement section adds
+rows beyond the backends from ``neurocal.report_agreement`` (``function(ctx) -> list[dict]``, each row as
+:meth:`Context.backend_row` returns, or ``{"backend": …, "not_run": reason}``), e.g. a deploy folder's driver.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from neurocal.report.quantity import Quantity
 
 SECTIONS_GROUP = "neurocal.report_sections"
 ENERGY_GROUP = "neurocal.report_energy"
+AGREEMENT_GROUP = "neurocal.report_agreement"
 ORDER = ("physics", "agreement", "operations", "hardware", "energy")  # the report's reading order
 RAPL = Path("/sys/class/powercap/intel-rapl:0/energy_uj")
 
@@ -84,6 +87,10 @@ def available_sections() -> dict[str, Any]:
 
 def energy_providers() -> list[Callable[[Context], list[EnergyRow]]]:
     return [ep.load() for ep in sorted(entry_points(group=ENERGY_GROUP), key=lambda e: e.name)]
+
+
+def agreement_providers() -> list[Callable[[Context], list[dict[str, Any]]]]:
+    return [ep.load() for ep in sorted(entry_points(group=AGREEMENT_GROUP), key=lambda e: e.name)]
 
 
 def _rapl_uj() -> int | None:

@@ -25,7 +25,15 @@ from neurocal import energy
 from neurocal.backends import available_backends
 from neurocal.errors import NeurocalError
 from neurocal.report.quantity import constant, derived, measured, show
-from neurocal.report.section import Context, EnergyRow, Figure, SectionResult, Table, energy_providers
+from neurocal.report.section import (
+    Context,
+    EnergyRow,
+    Figure,
+    SectionResult,
+    Table,
+    agreement_providers,
+    energy_providers,
+)
 
 NEUROBENCH = ("NeuroBench (Yik et al., Nat. Commun. 16, 1545 (2025); neurobench/metrics/workload/"
               "synaptic_operations.py, activation_sparsity.py)")
@@ -51,16 +59,22 @@ class AgreementSection:
     def build(self, ctx: Context) -> SectionResult:
         out = SectionResult()
         installed = available_backends()
-        rows, ran = [], []
+        rows, ran, found = [], [], []
         for name in ctx.backends:
             if name not in installed:
                 out.not_run.append(f"{name}: not run, because no backend of that name is installed "
                                    f"(installed: {', '.join(sorted(installed))})")
                 continue
             try:
-                row = ctx.backend_row(name)
+                found.append(ctx.backend_row(name))
             except NeurocalError as err:
                 out.not_run.append(f"{name}: not run, because {err}")
+        for provider in agreement_providers():
+            found.extend(provider(ctx))
+        for row in found:
+            name = row["backend"]
+            if "not_run" in row:
+                out.not_run.append(f"{name}: not run, because {row['not_run']}")
                 continue
             ran.append(row)
             first = row["first_divergence"]
@@ -71,10 +85,10 @@ class AgreementSection:
             out.numbers[f"{name}: mismatched events"] = measured(row["mismatched_events"], "events",
                                                                  f"{name} vs golden")
         if ctx.deploy is None:
-            out.not_run.append("driver over the RTL / board: not run, because no --deploy folder was given")
-        else:
-            out.not_run.append(f"driver over the RTL / board: not run, because the report does not drive deploy "
-                               f"folders yet; run 'neurocal deploy run --deploy {ctx.deploy} --target rtl-sim'")
+            out.not_run.append("driver over the RTL: not run, because no --deploy folder was given")
+        if "board" not in ctx.backends:
+            out.not_run.append("board: not run, because 'board' is not among --backends (it needs a PYNQ board "
+                               "and NEUROCAL_DEPLOY)")
         if rows:
             out.tables.append(Table("Backends against the golden model", ["backend", "events", "mismatched events",
                                                                           "first divergence", "seconds"], rows))
