@@ -25,8 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from neurocal import aer
-from neurocal.hw import regmap
+from neurocal import aer, regmap
 
 #: what Vivado names a module reference of nc_top in the .hwh (tcl/build.tcl instantiates it so)
 CORE_VLNV = "xilinx.com:module_ref:nc_top:1.0"

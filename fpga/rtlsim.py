@@ -99,6 +99,6 @@ def run_driver(
 
 def _crc_cycles(shape: HwShape) -> int:
     """Cycles of the core's CRC walk (one byte per cycle) with margin."""
-    from neurocal.hw.regmap import mem_width
+    from neurocal.regmap import mem_width
 
     return 2 * (shape.weight_bits() // 8 + sum(shape.sizes) * 8 + 64) + 16 * mem_width(shape)

@@ -7,7 +7,7 @@ registers), ``crc`` (run the CRC walk after loading, before streaming; -1 in the
 count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``, ``debug`` (record ``dbg_valid``/``dbg_data``
 of a build with the debug output: ``layers`` in the output, one "valid data" hex line per cycle with a hidden
 layer's handshake), ``frame_lengths`` (words per frame, tlast on its last beat; default: a frame per event, up to
-its end-of-event word). Register offsets and fields come from ``neurocal.hw.regmap``; the memory helpers here
+its end-of-event word). Register offsets and fields come from ``neurocal.regmap``; the memory helpers here
 (``write_words``, ``read_words``, ``run_crc``) serve the register testbench (``registers.py``) too.
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
@@ -26,8 +26,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
+from neurocal import regmap
 from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
-from neurocal.hw import regmap
 from neurocal.hw.tb.common import fail
 
 REG = regmap.OFFSET

@@ -78,4 +78,4 @@ def test_board_copy_imports_with_numpy_and_pynq_only(deploy_dirs: dict[str, Path
     code = PROBE.format(blocked=BLOCKED, driver=driver, site=site)
     done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "'neurocal.fpga.driver'" in done.stdout and "'neurocal.hw.regmap'" in done.stdout
+    assert "'neurocal.fpga.driver'" in done.stdout and "'neurocal.regmap'" in done.stdout

@@ -9,12 +9,13 @@ import subprocess
 import numpy as np
 import pytest
 
-from neurocal import aer
+from neurocal import aer, regmap
 from neurocal.backends import compare_results
 from neurocal.errors import NeurocalError
 from neurocal.golden import GoldenBackend
-from neurocal.hw import cosim, regmap, simulators
+from neurocal.hw import cosim, simulators
 from neurocal.hw.generate import HwConfig, generate, shape_for
+from neurocal.hw.regmap import memory_crc
 from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
 from neurocal.testnets import corner_networks, random_network
@@ -128,7 +129,7 @@ def test_a_network_loaded_over_axi_lite_replaces_the_generated_one(hw_build_root
     assert cmp.first is None, f"network loaded over AXI4-Lite: {cmp.first}"
     assert compare_results(GoldenBackend().run(built_for, spikes), result).n_mismatched > 0  # really replaced
     # the core's own CRC says which network it holds
-    assert data["crc"] == regmap.memory_crc(loaded, shape) != regmap.memory_crc(built_for, shape)
+    assert data["crc"] == memory_crc(loaded, shape) != memory_crc(built_for, shape)
 
 
 def test_a_stalled_consumer_is_reported_not_hung(hw_build_root) -> None:
