@@ -23,7 +23,15 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import nir
+import numpy as np
 import pytest
+from click.testing import CliRunner
+
+from neurocal.cli import main
+from neurocal.sim.dataset import write_h5
+from neurocal.testnets import lif_graph
+from tests.sim.helpers import random_events
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -59,6 +67,23 @@ def browser(tmp_path_factory):
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture(scope="module")
+def tiny_report(tmp_path_factory) -> Path:
+    """``neurocal report`` on a 400-12-3 bundle and 4 events: the sections that need no simulator build
+    (agreement with the golden model only, operations, energy with its plot)."""
+    root = tmp_path_factory.mktemp("tiny-report")
+    rng = np.random.default_rng(1)
+    nir.write(root / "m.nir", lif_graph([rng.normal(0, 0.25, (12, 400)), rng.normal(0, 0.3, (3, 12))]))
+    write_h5(random_events(6, seed=3, n_ticks=20), root / "d.h5")
+    runner = CliRunner()
+    for args in (["quantize", root / "m.nir", "--data", root / "d.h5", "--out", root / "bundle"],
+                 ["report", "--bundle", root / "bundle", "--data", root / "d.h5", "--out", root / "report",
+                  "--events", "4", "--backends", "golden", "--sections", "agreement,operations,energy", "--no-cache"]):
+        done = runner.invoke(main, [str(a) for a in args])
+        assert done.exit_code == 0, done.output
+    return root / "report"
 
 
 _IMAGES = "return Array.from(document.images, i => [i.alt || i.src.slice(0, 40), i.complete, i.naturalWidth]);"
@@ -136,3 +161,11 @@ def test_the_checks_pass_a_right_page_and_catch_each_fault(browser, tmp_path):
     assert "console: SEVERE" in problems[0] and "undefinedFunction is not defined" in problems[0]
     assert problems[1] == "image 'torn plot' does not decode"
     assert problems[2] == "headline 'hardware': page shows data-value 1.5, report.json 1.25"
+
+
+def test_the_report_page_loads_clean_with_every_image_and_report_jsons_headlines(browser, tiny_report):
+    report = json.loads((tiny_report / "report.json").read_text())
+    assert {"agreement", "energy"} <= set(report["headlines"])
+    problems, images = page_problems(browser, tiny_report / "report.html", report)
+    assert problems == []
+    assert images == sum(len(s["figures"]) for s in report["sections"].values()) >= 1  # the energy plot at least
