@@ -37,6 +37,7 @@ def deploy_rows(ctx: Context) -> list[dict[str, Any]]:
         result = cosim.decode_result(net, run.words, ctx.spikes.shape, f"driver-rtl-{SIM}")
         cmp = compare_results(ctx.result("golden"), result)
         return {"backend": label, "events": ctx.n_events, "mismatched_events": int(cmp.n_mismatched),
+                "mismatched": cmp.mismatched.tolist(),
                 "first_divergence": cmp.first.to_dict() if cmp.first else None,
                 "seconds": time.perf_counter() - t0, "device_seconds": float(run.device_seconds),
                 "max_cycles": int(run.registers["MAX_CYCLES"])}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from neurocal.cli.options import COUNT
+from neurocal.cli.options import COUNT, junit_option
 from neurocal.profiles import DEFAULT_PROFILE, PROFILES
 
 COMMANDS: list[click.Command] = []
@@ -35,9 +35,10 @@ DEFAULT_BACKENDS = "golden,lava,hls,rtl-verilator,rtl-icarus"
 @click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=None,
               help="stage cache folder (default: $NEUROCAL_REPORT_CACHE or ~/.cache/neurocal/report)")
 @click.option("--no-cache", is_flag=True, help="run every stage again and keep nothing")
+@junit_option("backend of the agreement section compared with the golden model")
 def report_cmd(bundle: Path, data: Path, out: Path, n_events: int, backends: str, sections: str,
                profile_name: str, deploy: Path | None, run_dir: Path | None, build_root: Path,
-               cache_dir: Path | None, no_cache: bool) -> None:
+               cache_dir: Path | None, no_cache: bool, junit: Path | None) -> None:
     """Write a report on BUNDLE: physics, agreement of the backends, operations, hardware and energy per event.
 
     Every number in report.json has a unit; a derived one names its formula and inputs, and every energy
@@ -67,9 +68,15 @@ def report_cmd(bundle: Path, data: Path, out: Path, n_events: int, backends: str
     command = shlex.join(["neurocal", *sys.argv[1:]]) if sys.argv[1:2] == ["report"] else "neurocal report"
     report, images = assemble(ctx, results, command)
     write_report(out, report, images)
+    if junit is not None:
+        from neurocal.junit import write_junit
+        from neurocal.report.build import junit_suite
+
+        write_junit(junit, [junit_suite(ctx)])
     for headline in report["headlines"].values():
         click.echo(headline["text"])
-    click.echo(f"wrote {out / 'report.html'} ({len(ctx.cache.hits)} cached stages, {len(ctx.cache.misses)} run)")
+    click.echo(f"wrote {out / 'report.html'} ({len(ctx.cache.hits)} cached stages, {len(ctx.cache.misses)} run)"
+               + (f" and {junit}" if junit is not None else ""))
 
 
 COMMANDS.append(report_cmd)

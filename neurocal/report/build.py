@@ -107,3 +107,18 @@ def section_names(text: str) -> list[str]:
         raise NeurocalError(f"--sections {text!r}: {'unknown ' + ', '.join(unknown) if unknown else 'empty'}; "
                             f"choose from {','.join(n for n in ORDER if n in known)}")
     return names
+
+
+def junit_suite(ctx: Context) -> Any:
+    """The agreement section as a JUnit suite: one case per backend compared with the golden model (failing on a
+    mismatch with its first divergence), a skipped case per backend that could not run, saying why."""
+    from neurocal.junit import Case, Suite, agreement_case
+
+    found = ctx.published.get("agreement", {"ran": [], "not_run": {}})
+    classname = "neurocal.report.agreement"
+    cases = [agreement_case(f"{row['backend']} vs golden", classname, events=row["events"],
+                            mismatched=row["mismatched"], first=row["first_divergence"], seconds=row["seconds"])
+             for row in found["ran"] if row["backend"] != "golden"]
+    cases += [Case(f"{name} vs golden", classname, skipped=reason) for name, reason in found["not_run"].items()]
+    return Suite("neurocal report", cases, properties={"bundle": str(ctx.bundle), "content_hash": ctx.net.content_hash,
+                                                        "data": str(ctx.data), "events": ctx.n_events})

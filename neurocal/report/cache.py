@@ -19,7 +19,7 @@ from neurocal import __version__
 from neurocal.atomic import write_text_atomic
 
 CACHE_ENV = "NEUROCAL_REPORT_CACHE"
-STAGE_FORMAT = "1"  # bump when a stage's stored result changes shape
+STAGE_FORMAT = "2"  # bump when a stage's stored result changes shape
 
 
 def default_cache_dir() -> Path:

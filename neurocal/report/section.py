@@ -161,11 +161,11 @@ class Context:
             if "report_rapl_joules" in result.info:
                 row["rapl_joules"] = float(result.info["report_rapl_joules"])
             if name == "golden":
-                row.update(mismatched_events=0, first_divergence=None,
+                row.update(mismatched_events=0, mismatched=[], first_divergence=None,
                            ops={k: np.asarray(v).tolist() for k, v in result.ops.items()})
             else:
                 cmp = compare_results(self.result("golden"), result)
-                row.update(mismatched_events=int(cmp.n_mismatched),
+                row.update(mismatched_events=int(cmp.n_mismatched), mismatched=cmp.mismatched.tolist(),
                            first_divergence=cmp.first.to_dict() if cmp.first else None)
             if "cycles" in result.info:  # a hardware simulation: its cycles and the shape it was built for
                 row.update(cycles=[int(c) for c in result.info["cycles"]], clock_ns=float(result.info["clock_ns"]),

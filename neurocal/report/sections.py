@@ -62,19 +62,21 @@ class AgreementSection:
         rows, ran, found = [], [], []
         for name in ctx.backends:
             if name not in installed:
-                out.not_run.append(f"{name}: not run, because no backend of that name is installed "
-                                   f"(installed: {', '.join(sorted(installed))})")
+                found.append({"backend": name, "not_run": f"no backend of that name is installed (installed: "
+                                                          f"{', '.join(sorted(installed))})"})
                 continue
             try:
                 found.append(ctx.backend_row(name))
             except NeurocalError as err:
-                out.not_run.append(f"{name}: not run, because {err}")
+                found.append({"backend": name, "not_run": str(err)})
         for provider in agreement_providers():
             found.extend(provider(ctx))
+        skipped = {}
         for row in found:
             name = row["backend"]
             if "not_run" in row:
                 out.not_run.append(f"{name}: not run, because {row['not_run']}")
+                skipped[name] = row["not_run"]
                 continue
             ran.append(row)
             first = row["first_divergence"]
@@ -84,6 +86,7 @@ class AgreementSection:
                          measured(row["seconds"], "s", f"{name} run")])
             out.numbers[f"{name}: mismatched events"] = measured(row["mismatched_events"], "events",
                                                                  f"{name} vs golden")
+        ctx.published["agreement"] = {"ran": ran, "not_run": skipped}  # for --junit
         if ctx.deploy is None:
             out.not_run.append("driver over the RTL: not run, because no --deploy folder was given")
         if "board" not in ctx.backends:

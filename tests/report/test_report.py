@@ -196,3 +196,18 @@ def test_formulas_are_arithmetic_only():
         evaluate("__import__('os').getcwd()", {})
     with pytest.raises(ValueError, match="finite"):
         measured(float("nan"), "J")
+
+
+def test_junit_has_a_case_per_backend_and_skips_what_could_not_run(tiny, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    done = _report(tiny, tmp_path / "rep", "--sections", "agreement", "--backends", "golden,lava,no-such-backend",
+                   "--junit", str(tmp_path / "report.xml"))
+    assert done.exit_code == 0, done.output
+    suite = ET.parse(tmp_path / "report.xml").getroot().find("testsuite")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == {"lava vs golden", "no-such-backend vs golden"}
+    assert list(cases["lava vs golden"]) == []  # passed: bit-exact
+    skipped = cases["no-such-backend vs golden"].find("skipped")
+    assert skipped is not None and "no backend of that name is installed" in skipped.get("message")
+    assert suite.get("tests") == "2" and suite.get("failures") == "0" and suite.get("skipped") == "1"
