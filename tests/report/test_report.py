@@ -179,12 +179,18 @@ def test_bad_input_is_one_line_and_exit_2(tiny, tmp_path, case):
         args["sections"] = "agreement,nonsense"
     else:
         extra = ["--run", str(tmp_path / "notes.txt")]
-    done = _cli("report", "--bundle", args["bundle"], "--data", args["data"], "--sections", args["sections"],
-                "--out", str(tmp_path / "rep"), "--events", "2", "--backends", "golden", "--no-cache", *extra)
-    assert done.returncode == 2, done.stdout + done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("neurocal: error:") and expect in lines[0], done.stderr
-    assert "Traceback" not in done.stderr and not (tmp_path / "rep").exists()
+    argv = ["report", "--bundle", args["bundle"], "--data", args["data"], "--sections", args["sections"],
+            "--out", str(tmp_path / "rep"), "--events", "2", "--backends", "golden", "--no-cache", *extra]
+    if case == "missing bundle":  # once as the installed program, as a user sees it
+        done = _cli(*argv)
+        code, stderr = done.returncode, done.stderr
+    else:
+        result = CliRunner().invoke(main, argv)
+        code, stderr = result.exit_code, result.stderr
+    assert code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("neurocal: error:") and expect in lines[0], stderr
+    assert "Traceback" not in stderr and not (tmp_path / "rep").exists()
 
 
 def test_formulas_are_arithmetic_only():
