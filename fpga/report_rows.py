@@ -22,7 +22,10 @@ def deploy_rows(ctx: Context) -> list[dict[str, Any]]:
     from neurocal.fpga.deploy import load_deploy
 
     label = f"driver over the RTL ({SIM}, {ctx.deploy.name})"
-    info, net, shape = load_deploy(ctx.deploy)
+    try:
+        info, net, shape = load_deploy(ctx.deploy)
+    except NeurocalError as err:
+        return [{"backend": label, "not_run": str(err)}]
     if net.content_hash != ctx.net.content_hash:
         return [{"backend": label, "not_run": f"--deploy {ctx.deploy} holds network {net.content_hash[:19]}…, "
                  f"not the report's {ctx.net.content_hash[:19]}…; build it from this bundle"}]
