@@ -19,7 +19,7 @@ def deploy_rows(ctx: Context) -> list[dict[str, Any]]:
     """One row (or a not-run reason) for ``ctx.deploy``; nothing without a deploy folder."""
     if ctx.deploy is None:
         return []
-    from neurocal.fpga.deploy import load_deploy
+    from neurocal.fpga.deploy import deploy_core, load_deploy
 
     label = f"driver over the RTL ({SIM}, {ctx.deploy.name})"
     try:
@@ -32,12 +32,11 @@ def deploy_rows(ctx: Context) -> list[dict[str, Any]]:
 
     def compute() -> dict[str, Any]:
         from neurocal.fpga.rtlsim import run_driver
-        from neurocal.hw import cosim
 
         ctx.progress(f"running {ctx.n_events} events through {ctx.deploy}'s driver against {SIM}")
         t0 = time.perf_counter()
         run = run_driver(info, net, shape, ctx.spikes, sim=SIM, build_root=ctx.build_root)
-        result = cosim.decode_result(net, run.words, ctx.spikes.shape, f"driver-rtl-{SIM}")
+        result = deploy_core(info).decode(net, run.words, ctx.spikes.shape, f"driver-rtl-{SIM}")
         cmp = compare_results(ctx.result("golden"), result)
         return {"backend": label, "events": ctx.n_events, "mismatched_events": int(cmp.n_mismatched),
                 "mismatched": cmp.mismatched.tolist(),
