@@ -45,6 +45,8 @@ def deploy_rows(ctx: Context) -> list[dict[str, Any]]:
                 "max_cycles": int(run.registers["MAX_CYCLES"])}
 
     try:
-        return [ctx.stage("deploy-driver", compute, deploy=info.get("expected"), sim=SIM)]
+        from neurocal.report.cache import code_digest
+
+        return [ctx.stage("deploy-driver", compute, deploy=info.get("expected"), sim=SIM, code=code_digest(__name__))]
     except NeurocalError as err:
         return [{"backend": label, "not_run": str(err)}]
