@@ -165,9 +165,9 @@ def _register() -> None:
     imports a room by name."""
     from importlib.metadata import entry_points
 
-    from neurocal.cli import demo, run
+    from neurocal.cli import demo, report, run
 
-    for module in (run, demo):
+    for module in (run, demo, report):
         for command in module.COMMANDS:
             main.add_command(command)
     for ep in sorted(entry_points(group=COMMANDS_ENTRY_POINT_GROUP), key=lambda e: e.name):
