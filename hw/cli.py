@@ -146,15 +146,15 @@ class _ModeRun:
 
 
 def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial: bool, build_root: Path,
-              config: Any, chunk: int, timeout: float | None) -> _ModeRun:
+              config: Any, chunk: int, timeout: float | None, out: _ModeRun | None = None) -> _ModeRun:
     """All events through one feeding mode, ``chunk`` events per simulator process, each chunk compared
-    with the golden model's events as it finishes."""
+    with the golden model's events as it finishes (into ``out``, which keeps the chunks done if one fails)."""
     from neurocal.backends import compare_results
     from neurocal.hw.bulk import run_stream
     from neurocal.hw.costmodel import predict_run
 
     label = "serial" if serial else "streamed"
-    out = _ModeRun()
+    out = _ModeRun() if out is None else out
     n = spikes.shape[0]
     t0 = time.perf_counter()
     for start in range(0, n, chunk):
@@ -188,9 +188,12 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
     return out
 
 
-def _junit_cases(runs: dict[str, _ModeRun], sim: str) -> list[Any]:
-    """One JUnit case per feeding mode and chunk of events, failed by a mismatch (events keep their global index)."""
-    from neurocal.junit import agreement_case
+def _junit_cases(runs: dict[str, _ModeRun], sim: str, failed: tuple[int, int, str] | None = None) -> list[Any]:
+    """One JUnit case per feeding mode and chunk of events, failed by a mismatch (events keep their global index).
+
+    ``failed``: events [start, stop) of the last mode did not finish, with this error: an error case.
+    """
+    from neurocal.junit import Case, agreement_case
 
     cases = []
     for label, run in runs.items():
@@ -201,6 +204,10 @@ def _junit_cases(runs: dict[str, _ModeRun], sim: str) -> list[Any]:
                 events=stop - start, mismatched=[int(e) + start for e in comparison.mismatched],
                 first=None if first is None else dataclasses.replace(first, event=first.event + start),
                 seconds=seconds, by_field={k: int(v.size) for k, v in comparison.by_field.items()}))
+    if failed is not None and runs:
+        label, (start, stop, message) = list(runs)[-1], failed
+        cases.append(Case(f"rtl-{sim} ({label}) vs golden, events {start}-{stop - 1}", f"neurocal.rtl_sim.{sim}",
+                          error=message))
     return cases
 
 
@@ -264,11 +271,24 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     click.echo(f"{n} events × {ticks} ticks, network {'-'.join(map(str, shape.sizes))} "
                f"({net.content_hash[:19]}…), lanes {'-'.join(map(str, shape.lanes))}, {sim}")
     runs: dict[str, _ModeRun] = {}
+    chunk = min(n, chunk or DEFAULT_CHUNK[sim])
+    suite.properties = {"bundle": bundle, "data": data, "content_hash": net.content_hash, "events": n,
+                        "shape": "-".join(map(str, shape.sizes)), "lanes": "-".join(map(str, shape.lanes)),
+                        "rtl_sources_sha256": sources_digest()}
     for label in ("serial", "streamed"):
         if mode in (label, "both"):
-            runs[label] = _run_mode(net, spikes, reference, sim=sim, serial=label == "serial",
-                                    build_root=Path(build_root).resolve(), config=config,
-                                    chunk=chunk or DEFAULT_CHUNK[sim], timeout=timeout)
+            runs[label] = _ModeRun()
+            try:
+                _run_mode(net, spikes, reference, sim=sim, serial=label == "serial",
+                          build_root=Path(build_root).resolve(), config=config, chunk=chunk, timeout=timeout,
+                          out=runs[label])
+            except NeurocalError as err:  # CI still gets the chunks that ran and the one that failed
+                if junit is not None:
+                    start = runs[label].chunks[-1][1] if runs[label].chunks else 0
+                    failed = (start, min(n, start + chunk)) if start < n else (0, n)  # else: a check after all
+                    suite.cases = _junit_cases(runs, sim, failed=(*failed, str(err)))
+                    write_junit(junit, [suite])
+                raise
     clock_mhz = profile(profile_name).clock_mhz
     report: dict[str, Any] = {
         "bundle": str(bundle), "data": str(data), "content_hash": net.content_hash, "events": int(n),
@@ -295,9 +315,6 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     _write_json(out, report)
     if junit is not None:
         suite.cases = _junit_cases(runs, sim)
-        suite.properties = {"bundle": bundle, "data": data, "content_hash": net.content_hash, "events": n,
-                            "shape": "-".join(map(str, shape.sizes)), "lanes": "-".join(map(str, shape.lanes)),
-                            "rtl_sources_sha256": report["rtl_sources_sha256"]}
         write_junit(junit, [suite])
         click.echo(f"wrote {junit}")
     if bad:

@@ -201,5 +201,6 @@ def _check_junit(ctx: click.Context, param: click.Parameter, value: Path | None)
 def junit_option(cases: str) -> Callable[[Any], Any]:
     """``--junit FILE``: the command also writes its results as JUnit XML, one test case per ``cases``."""
     return click.option("--junit", "junit", type=click.Path(path_type=Path), default=None, callback=_check_junit,
+                        metavar="FILE.xml",
                         help=f"also write the results as JUnit XML for CI (one test case per {cases}, the first "
                              "divergence as the failure)")

@@ -128,6 +128,21 @@ def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of
     assert failed.find("failure").get("message").endswith(f"first divergence at {run.first}")
 
 
+def test_a_simulator_that_fails_is_an_error_case_in_the_junit_file(small, tmp_path):
+    """A stalled run (a 1 ms limit no simulator process meets) stops the command with one line; the JUnit
+    file still tells CI which chunk of which mode failed, and why."""
+    done = _cli("rtl", "sim", "--bundle", str(small["bundle"]), "--data", str(small["data"]), "--events", "4",
+                "--chunk", "2", "--build-root", str(small["build"]), "--timeout", "0.001",
+                "--junit", str(tmp_path / "rtl.xml"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    error = done.stderr.strip().splitlines()[-1]  # after the progress lines
+    suite = ET.parse(tmp_path / "rtl.xml").getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
+    case = suite.find("testcase")
+    assert case.get("name") == "rtl-verilator (serial) vs golden, events 0-1"
+    assert error == f"neurocal: error: {case.find('error').get('message')}" and "did not finish within" in error
+
+
 def test_rtl_synth_prints_resources_and_a_clock_estimate_against_the_profile_and_caches(small, tmp_path):
     out = tmp_path / "synth.json"
     # the smallest build: one lane, one weight bank, one AER word per beat (where the RTL has those knobs), the
