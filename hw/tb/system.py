@@ -26,12 +26,12 @@ from typing import Any
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotb.triggers import RisingEdge, with_timeout
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
 from neurocal import regmap
 from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
-from neurocal.hw.tb.common import fail
+from neurocal.hw.tb.common import fail, reset
 
 REG = regmap.OFFSET
 ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
@@ -128,10 +128,7 @@ async def start_core(dut, cfg: dict, *, stream_input: bool = True) -> Core:
     for stream in (source, sink):
         if stream is not None:
             stream.log.setLevel("WARNING")
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, 4)
-    dut.rst.value = 0
-    await ClockCycles(dut.clk, 2)
+    await reset(dut, 4, 2)
     return Core(axil, sink, source, period, round(float(cfg["timeout_cycles"]) * period, 3))
 
 
