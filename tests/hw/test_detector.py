@@ -14,10 +14,10 @@ from neurocal.golden import GoldenBackend
 from neurocal.hw import cosim
 from neurocal.hw.costmodel import predict_run
 from neurocal.hw.generate import HwConfig, generate
+from neurocal.hw.tb.system import ERRORS  # the error flags of STATUS
 from neurocal.testnets import random_network
 
 pytestmark = pytest.mark.rtl
-ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
 
 
 def _check(net, spikes: np.ndarray, run: cosim.CosimRun, *, cycles: bool) -> None:

@@ -17,12 +17,12 @@ from neurocal.hw import cosim, simulators
 from neurocal.hw.generate import HwConfig, generate, shape_for
 from neurocal.hw.regmap import memory_crc
 from neurocal.hw.sources import rtl_dir, rtl_sources
+from neurocal.hw.tb.system import ERRORS  # the error flags of STATUS
 from neurocal.intnet import IntNetwork
 from neurocal.testnets import corner_networks, random_network
 from tests.hw.conftest import BUILD_ROOT
 
 pytestmark = pytest.mark.rtl
-ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
 
 
 def _agree(net: IntNetwork, spikes: np.ndarray, run: cosim.CosimRun, build_root=None) -> None:
