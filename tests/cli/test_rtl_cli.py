@@ -181,6 +181,36 @@ def test_rtl_build_writes_a_project_that_simulates_after_being_copied(small, tmp
     assert cmp.first is None, f"the copied project: {cmp.first}"
 
 
+def test_rtl_build_with_the_line_input_writes_the_detector_project(small, tmp_path):
+    """--input lines: nc_params.vh selects the line receiver, the project ships the line deserialiser and its
+    wrapper instead of the AER stream testbench and compiles with them; rtl regmap shows CAPS.INPUT; a window
+    that is not whole clocks is one line, exit 2, nothing written."""
+    from neurocal import regmap
+
+    out = tmp_path / "proj"
+    done = _cli("rtl", "build", "--bundle", str(small["bundle"]), "--out", str(out), "--input", "lines",
+                "--line-k", "20", "--rows", "4")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "input lines" in done.stdout
+    params = (out / "nc_params.vh").read_text()
+    assert "NC_INPUT = 1;" in params and "NC_LINE_K = 20;" in params and "NC_LINE_TICKS = 100;" in params
+    assert "--input lines --line-k 20 --line-ticks 100" in params.splitlines()[0]
+    assert sorted(p.name for p in (out / "sim").iterdir()) == ["nc_line_deser.v", "nc_top_lines_tb.v"]
+    built = subprocess.run(["iverilog", "-g2005", "-f", "filelist.f", "-s", "nc_top_lines_tb", "-o", "sim.vvp",
+                            "-Pnc_top_lines_tb.CHANNELS=100", "-Pnc_top_lines_tb.K=20", "sim/nc_line_deser.v",
+                            "sim/nc_top_lines_tb.v"], cwd=out, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    shown = _cli("rtl", "regmap", "--bundle", str(small["bundle"]), "--input", "lines")
+    assert shown.returncode == 0, shown.stderr
+    caps = next(line for line in shown.stdout.splitlines() if line.split()[:1] == ["CAPS"])
+    assert int(caps.split()[-1], 0) & regmap.bit("CAPS", "INPUT"), caps
+    bad = _cli("rtl", "build", "--bundle", str(small["bundle"]), "--out", str(tmp_path / "bad"), "--input", "lines",
+               "--line-k", "3")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert "a window of 100 ticks at 3 samples per clock" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
 def test_bad_inputs_give_one_line(small, tmp_path):
     bundle, data = str(small["bundle"]), str(small["data"])
     cases = [
