@@ -105,7 +105,9 @@ def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | Non
         built = simulators.build(sim, LINES_TOPLEVEL, [*rtl_sources(), rtl_dir() / "sim" / "nc_line_deser.v",
                                                        rtl_dir() / "sim" / f"{LINES_TOPLEVEL}.v"], build_dir,
                                  includes=[project.include_dir, rtl_dir()], waves=waves,
-                                 parameters={"CHANNELS": shape.sizes[0], "K": shape.line_k})
+                                 parameters={"CHANNELS": shape.sizes[0], "K": shape.line_k},
+                                 # the deserialiser samples in simulated time (#0.2 ns): Verilator schedules delays
+                                 build_args=["--timing", "-CFLAGS", "-fcoroutines"] if sim == "verilator" else [])
     else:
         built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_dir, includes=[project.include_dir, rtl_dir()],
                                  waves=waves)

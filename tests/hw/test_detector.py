@@ -76,3 +76,18 @@ def test_a_window_that_is_not_whole_clocks_is_refused_in_one_line(k, ticks, matc
         generate(net, tmp_path, HwConfig(input="lines", line_k=k, line_ticks=ticks))
     with pytest.raises(NeurocalError, match=r"input 'usb'; choose one of aer, lines \(HwConfig.input\)"):
         generate(net, tmp_path, HwConfig(input="usb"))
+
+
+def test_simulated_showers_through_the_lines_match_the_golden_model_verilator(hw_build_root) -> None:
+    """More events under Verilator (the deserialiser's 0.2 ns sampling needs its --timing scheduler), the
+    input layer at its default 31 weight banks; every event's cycles equal the model's."""
+    from neurocal.sim.frontend import encode_thresholds
+    from neurocal.sim.simulate import simulate
+
+    spikes = encode_thresholds(simulate(["proton", "kaon", "pion"], 30, seed=9).photons)
+    spikes = spikes[spikes.any(axis=(1, 2))][:24]
+    assert len(spikes) == 24
+    net = random_network([400, 24, 12, 2], np.random.default_rng(6))
+    run = cosim.run_detector(net, spikes, sim="verilator", build_root=hw_build_root)
+    assert run.shape.rows[0] == 31
+    _check(net, spikes, run, cycles=True)
