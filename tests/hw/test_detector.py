@@ -16,6 +16,7 @@ from neurocal.hw.costmodel import predict_run
 from neurocal.hw.generate import HwConfig, generate
 from neurocal.hw.tb.system import ERRORS  # the error flags of STATUS
 from neurocal.testnets import random_network
+from tests.hw.conftest import lit_showers
 
 pytestmark = pytest.mark.rtl
 
@@ -36,12 +37,8 @@ def _check(net, spikes: np.ndarray, run: cosim.CosimRun, *, cycles: bool) -> Non
 
 
 def test_simulated_showers_through_the_lines_match_the_golden_model_icarus(hw_build_root) -> None:
-    from neurocal.sim.frontend import encode_thresholds
-    from neurocal.sim.simulate import simulate
-
-    spikes = encode_thresholds(simulate(["proton", "kaon", "pion"], 6, seed=3).photons)
-    spikes = spikes[spikes.any(axis=(1, 2))][:3]  # events that light the front end
-    assert spikes.shape[1:] == (100, 400) and len(spikes) == 3 and spikes.sum() > 1000
+    spikes = lit_showers(3, 6, seed=3)
+    assert spikes.shape[1:] == (100, 400) and spikes.sum() > 1000
     net = random_network([400, 16, 8, 2], np.random.default_rng(5))
     # Icarus on a narrow layer 0 (2 weight banks): a wide one costs minutes of simulation for nothing more
     run = cosim.run_detector(net, spikes, sim="icarus", build_root=hw_build_root, config=HwConfig(rows=[2, 4, 4]))
@@ -81,12 +78,7 @@ def test_a_window_that_is_not_whole_clocks_is_refused_in_one_line(k, ticks, matc
 def test_simulated_showers_through_the_lines_match_the_golden_model_verilator(hw_build_root) -> None:
     """More events under Verilator (the deserialiser's 0.2 ns sampling needs its --timing scheduler), the
     input layer at its default 31 weight banks; every event's cycles equal the model's."""
-    from neurocal.sim.frontend import encode_thresholds
-    from neurocal.sim.simulate import simulate
-
-    spikes = encode_thresholds(simulate(["proton", "kaon", "pion"], 30, seed=9).photons)
-    spikes = spikes[spikes.any(axis=(1, 2))][:24]
-    assert len(spikes) == 24
+    spikes = lit_showers(24, 30, seed=9)
     net = random_network([400, 24, 12, 2], np.random.default_rng(6))
     run = cosim.run_detector(net, spikes, sim="verilator", build_root=hw_build_root)
     assert run.shape.rows[0] == 31

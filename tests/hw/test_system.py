@@ -20,7 +20,7 @@ from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.hw.tb.system import ERRORS  # the error flags of STATUS
 from neurocal.intnet import IntNetwork
 from neurocal.testnets import corner_networks, random_network
-from tests.hw.conftest import BUILD_ROOT
+from tests.hw.conftest import BUILD_ROOT, lit_showers
 
 pytestmark = pytest.mark.rtl
 
@@ -63,12 +63,8 @@ def test_corner_networks_icarus(case: int, hw_build_root) -> None:
 
 
 def test_calorimeter_events_icarus(hw_build_root) -> None:
-    from neurocal.sim.frontend import encode_thresholds
-    from neurocal.sim.simulate import simulate
-
-    spikes = encode_thresholds(simulate(["proton", "kaon", "pion"], 6, seed=3).photons)
-    spikes = spikes[spikes.any(axis=(1, 2))][:3]  # events that light the front end
-    assert len(spikes) == 3 and spikes.sum() > 1000
+    spikes = lit_showers(3, 6, seed=3)
+    assert spikes.sum() > 1000
     net = random_network([400, 50, 30, 1], np.random.default_rng(5))
     # Icarus on its narrow default shape (2 words, 2 banks): the board's 16 words and 31 banks took minutes
     from neurocal.hw.bulk import ICARUS_DEFAULTS
