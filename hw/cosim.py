@@ -295,11 +295,13 @@ def run_detector(
     config: HwConfig | None = None,
     backpressure: bool = False,
     debug: bool = True,
+    overrun: bool = False,
 ) -> CosimRun:
     """Drive ``spikes`` (events, ticks, n_in) as the detector's spike lines, sampled every 0.2 ns, into a build
     of ``net`` with the line input (``HwShape.input = "lines"``, a window of ``ticks`` ticks), one event at a
     time (each window after the previous event's output has left); decode the output stream and the debug
-    output. ``cycles`` holds every event's LAST_CYCLES: from the trigger's cycle to its end-of-event word out."""
+    output. ``cycles`` holds every event's LAST_CYCLES: from the trigger's cycle to its end-of-event word out.
+    ``overrun``: a second window right after the first, which the core must drop and flag (STATUS.OVERFLOW)."""
     spikes = np.asarray(spikes, dtype=bool)
     if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
         raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
@@ -316,7 +318,8 @@ def run_detector(
                    + sum(shape.sizes)) + 2000
     cfg = {"spikes": str(run_dir / "spikes.npy"), "output": str(run_dir / "output.npz"),
            "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
-           "timeout_cycles": timeout, "clock_ns": round(shape.line_k * TICK_NS, 3), "debug": shape.debug}
+           "timeout_cycles": timeout, "clock_ns": round(shape.line_k * TICK_NS, 3), "debug": shape.debug,
+           "overrun": overrun, "expect_errors": overrun}
     with np.load(_run_testbench(built, "neurocal.hw.tb.detector", run_dir, cfg)) as out:
         data = {k: out[k] for k in out.files}
     return _cosim_run(net, data, shape, spikes.shape, sim, t0=t0, clock_ns=cfg["clock_ns"])
