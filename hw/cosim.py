@@ -1,4 +1,6 @@
-"""Run an IntNetwork on the RTL under cocotb: generate, build (cached), stream AER, decode the output.
+"""Run an IntNetwork on the RTL under cocotb: generate, build (cached), feed the events (AER words over s_axis,
+:func:`run_events`; or, in a build with the line input, the detector's spike lines sampled every 0.2 ns,
+:func:`run_detector`), decode the output.
 
 The result is a :class:`~neurocal.backends.BackendResult` with the output layer's spikes and final
 voltages (what the output stream carries) and, from a build with the debug output (``HwShape.debug``, on
