@@ -7,8 +7,10 @@ registers), ``crc`` (run the CRC walk after loading, before streaming; -1 in the
 count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``, ``debug`` (record ``dbg_valid``/``dbg_data``
 of a build with the debug output: ``layers`` in the output, one "valid data" hex line per cycle with a hidden
 layer's handshake), ``frame_lengths`` (words per frame, tlast on its last beat; default: a frame per event, up to
-its end-of-event word). Register offsets and fields come from ``neurocal.regmap``; the memory helpers here
-(``write_words``, ``read_words``, ``run_crc``) serve the register testbench (``registers.py``) too.
+its end-of-event word). Register offsets and fields come from ``neurocal.regmap``. The start-up
+(``start_core``, ``check_identity``), the recording (``begin_recording``, ``one_at_a_time``, ``record``) and the
+memory helpers (``write_words``, ``read_words``, ``run_crc``) serve every nc_top testbench: the register test
+(``registers.py``) and the detector-input test (``detector.py``) too.
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
 """
