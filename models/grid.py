@@ -5,7 +5,7 @@ each, 20 readout neurons); energy + centroid and energy + dispersion (four outpu
 a spike-count and a last-tick-membrane readout into ``OUT/<task>_<readout>/`` (an ordinary run:
 ``evaluate``, ``export`` and friends work on it), then ``OUT/grid.json`` gathers every run's
 headline metrics and ``OUT/grid.md`` shows them as a table. The command line is
-``neurocal train-grid --data D --out OUT`` (``neurocal/cli/train.py``).
+``neurocal train-grid --data D --out OUT`` (``models/train_cli.py``).
 """
 
 from __future__ import annotations

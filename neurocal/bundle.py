@@ -3,15 +3,17 @@ report, a manifest), and the one loader every command and room reads them with.
 
 :func:`load_bundle` gives the integer network of a bundle folder (checked whole against its manifest) or
 of an ``intnet.json`` file; :func:`load_network_and_spikes` adds the input spikes the network's own front end
-(its settings travel inside ``intnet.json``) makes of an events file.
+(its settings travel inside ``intnet.json``) makes of an events file, read and encoded by the input provider
+of :mod:`neurocal.inputs`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from neurocal.errors import NeurocalError
+from neurocal.inputs import Events, FrontEnd, get_inputs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,23 +27,19 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 BUNDLE_FILES = (INTNET_FILE, NIR_FILE, "headroom.json", "headroom.md")  # what bundles held before manifests
 
 
-def load_events(data: Path) -> Any:
+def load_events(data: Path) -> Events:
     """The events of ``data`` (.h5/.dat), refused if it holds none."""
-    from neurocal.sim import load_events as read_events
-
-    events = read_events(data)
+    events = get_inputs().load_events(data)
     if events.n_events == 0:
         raise NeurocalError(f"{data}: holds no events")
     return events
 
 
-def encode(data: Path, events: Any, n_events: int | None, frontend: Any) -> np.ndarray:
+def encode(data: Path, events: Events, n_events: int | None, frontend: FrontEnd) -> np.ndarray:
     """Input spikes (events, ticks, channels) of the first ``n_events`` events of ``data``, made by the network's
     own front end (its settings travel with the network), after checking that the data has the time base the
     front end was built for."""
-    from neurocal.sim.frontend import check_stream
-
-    check_stream(frontend, events.n_ticks, events.tick_ns, str(data))
+    get_inputs().check_stream(frontend, events.n_ticks, events.tick_ns, str(data))
     photons = events.photons if n_events is None else events.photons[:n_events]
     return frontend.encode(photons)
 
@@ -77,10 +75,8 @@ def load_bundle(bundle: Path) -> IntNetwork:
 def load_network_and_spikes(bundle: Path, data: Path, n_events: int | None) -> tuple[IntNetwork, np.ndarray]:
     """The bundle's network and the input spikes its front end makes of ``data`` (refused if the time base or
     the channel count differs from the network's)."""
-    from neurocal.sim.frontend import frontend_from_dict
-
     net = load_bundle(bundle)
-    frontend = frontend_from_dict(net.frontend, source=f"{bundle}: field 'frontend'")
+    frontend = get_inputs().frontend(net.frontend, source=f"{bundle}: field 'frontend'")
     spikes = encode(data, load_events(data), n_events, frontend)
     if spikes.shape[2] != net.n_inputs:
         raise NeurocalError(

@@ -7,10 +7,11 @@ registers), ``crc`` (run the CRC walk after loading, before streaming; -1 in the
 count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``, ``debug`` (record ``dbg_valid``/``dbg_data``
 of a build with the debug output: ``layers`` in the output, one "valid data" hex line per cycle with a hidden
 layer's handshake), ``frame_lengths`` (words per frame, tlast on its last beat; default: a frame per event, up to
-its end-of-event word). Register offsets and fields come from ``neurocal.regmap``. The start-up
-(``start_core``, ``check_identity``), the recording (``begin_recording``, ``one_at_a_time``, ``record``) and the
-memory helpers (``write_words``, ``read_words``, ``run_crc``) serve every nc_top testbench: the register test
-(``registers.py``) and the detector-input test (``detector.py``) too.
+its end-of-event word). One output packet is received per frame (the core ends it where the frame's last event
+ends); ``packets`` in the record holds their lengths in words. Register offsets and fields come from
+``neurocal.regmap``. The start-up (``start_core``, ``check_identity``), the recording (``begin_recording``,
+``one_at_a_time``, ``record``) and the memory helpers (``write_words``, ``read_words``, ``run_crc``) serve every
+nc_top testbench: the register test (``registers.py``) and the detector-input test (``detector.py``) too.
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
 """
@@ -159,13 +160,16 @@ async def watch_layers(dut, layers: list[str]) -> None:
             layers.append(f"{valid:x} {int(dut.dbg_data.value):x}")
 
 
-async def receive(core: Core, out: list[int], e: int, cfg: dict) -> None:
-    """Wait for event ``e``'s output frame (up to its end-of-event word) and append its words to ``out``."""
+async def receive(core: Core, rec: Recording, e: int, cfg: dict, n_events: int = 1) -> None:
+    """Wait for output packet ``e`` (up to ``tlast``: the end-of-event word of the last of its ``n_events``
+    events) and record its words and its length."""
     try:
-        frame = await with_timeout(core.sink.recv(), core.timeout_ns, "ns")
+        frame = await with_timeout(core.sink.recv(), core.timeout_ns * max(n_events, 1), "ns")
     except TimeoutError:
-        fail(f"event {e}: no end-of-event word within {cfg['timeout_cycles']} cycles (stalled stream)")
-    out.extend(int(x) for x in frame.tdata)
+        fail(f"packet {e}: no end-of-event word with tlast within {cfg['timeout_cycles']} cycles per event "
+             "(stalled stream)")
+    rec.out.extend(int(x) for x in frame.tdata)
+    rec.packets.append(len(frame.tdata))
 
 
 @dataclass
@@ -177,6 +181,7 @@ class Recording:
     out: list[int] = field(default_factory=list)
     cycles: list[int] = field(default_factory=list)
     layers: list[str] = field(default_factory=list)
+    packets: list[int] = field(default_factory=list)  # words of each output packet (tlast on its last word)
 
 
 def begin_recording(dut, cfg: dict) -> Recording:
@@ -193,7 +198,7 @@ async def one_at_a_time(core: Core, cfg: dict, events: Sequence, send: Callable[
     words and its LAST_CYCLES."""
     for e, event in enumerate(events):
         await send(event)
-        await receive(core, rec.out, e, cfg)
+        await receive(core, rec, e, cfg)
         rec.cycles.append(await core.axil.read_dword(REG["LAST_CYCLES"]))
 
 
@@ -212,7 +217,7 @@ async def record(dut, core: Core, cfg: dict, n_events: int, rec: Recording, crc:
     np.savez(cfg["output"], words=np.array(rec.out, dtype=np.uint32), cycles=np.array(rec.cycles, dtype=np.int64),
              total_cycles=round(total_ns / core.period), status=status, events_in=events_in, caps=caps,
              events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
-             layers=np.array(rec.layers, dtype=str))
+             layers=np.array(rec.layers, dtype=str), packets=np.array(rec.packets, dtype=np.int64))
     if events_in != n_events or events_out != n_events:
         fail(f"registers count {events_in} events in and {events_out} out, {n_events} were sent")
     if status & ERRORS and not cfg.get("expect_errors"):
@@ -223,11 +228,14 @@ async def record(dut, core: Core, cfg: dict, n_events: int, rec: Recording, crc:
 async def stream_events(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
     words = np.load(cfg["input"]).astype(np.uint32)
-    if cfg.get("frame_lengths") is not None:  # frames as given (e.g. one whose end-of-event word is lost)
+    if cfg.get("frame_lengths") is not None:  # frames as given (batches; one whose end-of-event word is lost)
         events = np.split(words, np.cumsum(cfg["frame_lengths"])[:-1])
     else:
         ends = np.flatnonzero((words >> KIND_SHIFT) == KIND_END_OF_EVENT)
         events = np.split(words, ends[:-1] + 1) if len(ends) else []
+    # events the core closes per frame: its end-of-event words, plus one that tlast closes without its word
+    closes = [int(np.count_nonzero((f >> KIND_SHIFT) == KIND_END_OF_EVENT))
+              + int(len(f) > 0 and f[-1] >> KIND_SHIFT != KIND_END_OF_EVENT) for f in events]
     core = await start_core(dut, cfg)
     source, sink = core.source, core.sink
     assert source is not None
@@ -250,5 +258,5 @@ async def stream_events(dut) -> None:
 
         cocotb.start_soon(feed())
         for e in range(len(events)):
-            await receive(core, rec.out, e, cfg)
-    await record(dut, core, cfg, len(events), rec, crc)
+            await receive(core, rec, e, cfg, closes[e])
+    await record(dut, core, cfg, sum(closes), rec, crc)

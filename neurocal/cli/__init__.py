@@ -1,8 +1,9 @@
 """The ``neurocal`` command: one sub-command per stage, each a thin wrapper over a library function.
 
-Sub-commands live in one module per stage of the pipeline (``data``, ``train``, ``run``) so that
-each stage's options sit next to each other; this module only assembles them and decides how a
-run ends. Every failure is one line on stderr and a non-zero exit, never a traceback:
+Sub-commands live in one module per stage of the pipeline so that each stage's options sit next to
+each other: the spine's own (``run``: quantize, run, compare; ``demo``) here, the rooms' (data,
+train, rtl, firmware, deploy, …) in the rooms, registered through entry points; this module only
+assembles them and decides how a run ends. Every failure is one line on stderr and a non-zero exit, never a traceback:
 
 ====================================================  =====  ===========================================
 what happened                                          exit   stderr
@@ -164,9 +165,9 @@ def _register() -> None:
     imports a room by name."""
     from importlib.metadata import entry_points
 
-    from neurocal.cli import data, demo, run, train
+    from neurocal.cli import demo, run
 
-    for module in (data, train, run, demo):
+    for module in (run, demo):
         for command in module.COMMANDS:
             main.add_command(command)
     for ep in sorted(entry_points(group=COMMANDS_ENTRY_POINT_GROUP), key=lambda e: e.name):

@@ -32,15 +32,13 @@ TRACE_KIND = "trace folder"  # compare --trace --out: written as a whole
 def _find_nir(source: Path, workdir: Path) -> Path:
     """SOURCE is a .nir file, a folder holding model.nir (or exactly one .nir), or a training run
     (run.json), whose network is exported to ``workdir`` first."""
+    from neurocal.runs import RUN_FILE, get_runs
+
     if source.is_file():
         return source
     if source.is_dir():
-        if (source / "run.json").is_file():  # a run: its checkpoint, never a .nir file lying in the folder
-            from neurocal.models.nir_io import export
-            from neurocal.models.training import read_run
-
-            read_run(source)  # a damaged run.json is refused before any work
-            exported = export(source, workdir / NIR_FILE)
+        if (source / RUN_FILE).is_file():  # a run: its checkpoint, never a .nir file lying in the folder
+            exported = get_runs().export_nir(source, workdir / NIR_FILE)
             click.echo(f"exported the network of run {source} to NIR first", err=True)
             return exported
         if (source / NIR_FILE).is_file():
@@ -74,9 +72,9 @@ def quantize_cmd(source: Path, data: Path, out: Path, n_events: int, vth_target:
     from neurocal.atomic import atomic_dir, check_output_dir
     from neurocal.config import StreamConfig
     from neurocal.headroom import headroom
+    from neurocal.inputs import get_inputs
     from neurocal.nirgraph import read_chain
     from neurocal.quantize import QuantConfig, float_int_agreement, quantize
-    from neurocal.sim.frontend import frontend_from_metadata
 
     check_output_dir(out, "--out", BUNDLE_KIND, known_files=BUNDLE_FILES)
     with tempfile.TemporaryDirectory(prefix="neurocal-export-") as workdir:
@@ -85,7 +83,7 @@ def quantize_cmd(source: Path, data: Path, out: Path, n_events: int, vth_target:
         events = load_events(data)
         # a graph that does not state its time base is quantised for the calibration data's
         stream = StreamConfig(n_ticks=events.n_ticks, tick_ns=events.tick_ns)
-        frontend = frontend_from_metadata(chain.metadata, source=str(nir_path), stream=stream)
+        frontend = get_inputs().frontend_from_metadata(chain.metadata, source=str(nir_path), stream=stream)
         spikes = encode(data, events, n_events, frontend)
         if spikes.shape[2] != chain.n_inputs:
             raise NeurocalError(

@@ -1,6 +1,7 @@
-"""`neurocal` sub-commands of the train stage: train, evaluate, export, import-nir.
+"""`neurocal` sub-commands of the train stage: train, evaluate, export, import-nir, train-grid.
 
-torch is imported inside the commands only: the spine (``neurocal``) never imports it at module level.
+The models room registers them through the entry-point group ``neurocal.commands``; torch is imported inside
+the commands only.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from pathlib import Path
 import click
 
 from neurocal.cli.options import HIDDEN, SEED, positive, threads
+from neurocal.targets import TARGETS
 
-# the same as neurocal.models.data.TARGETS (not imported: that would load torch at start-up)
-TARGETS = ["energy", "centroid", "dispersion", "pid", "all", "centroid_x", "centroid_y", "centroid_z",
-           "dispersion_x", "dispersion_y", "dispersion_z", "energy_centroid", "energy_dispersion"]
 GRID_TASKS = ["energy", "centroid_x", "centroid_y", "centroid_z", "dispersion_x", "dispersion_y", "dispersion_z",
               "energy_centroid", "energy_dispersion"]  # models.grid.TASKS
 

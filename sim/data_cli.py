@@ -1,4 +1,5 @@
-"""`neurocal` sub-commands for data: simulate, inspect, plot-event."""
+"""`neurocal` sub-commands for data: simulate, inspect, plot-event (the sim room registers them through the
+entry-point group ``neurocal.commands``)."""
 
 from __future__ import annotations
 
