@@ -105,6 +105,18 @@ def _knob_options(fn: Any) -> Any:
     return fn
 
 
+def _fitted(net: Any, profile_name: str, lanes: Any, rows: Any, words: Any, lif_lanes: Any, writable: bool,
+            debug: bool) -> Any:
+    """The build of ``net`` fitted to the profile (:mod:`neurocal.hw.fit`), the knobs given kept; the choice on
+    stderr."""
+    from neurocal.hw.fit import fit_network
+
+    chosen = fit_network(net, profile(profile_name), lanes=lanes, rows=rows, words=words, lif_lanes=lif_lanes,
+                         writable=writable, debug=debug)
+    click.echo(chosen.summary(), err=True)
+    return chosen.shape
+
+
 @click.group("rtl")
 def rtl() -> None:
     """The RTL accelerator: co-simulate against the golden model, estimate resources, export the project."""
@@ -145,7 +157,7 @@ class _ModeRun:
 
 
 def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial: bool, build_root: Path,
-              config: Any, chunk: int, timeout: float | None) -> _ModeRun:
+              config: Any, shape: Any, chunk: int, timeout: float | None) -> _ModeRun:
     """All events through one feeding mode, ``chunk`` events per simulator process, each chunk compared
     with the golden model's events as it finishes."""
     from neurocal.backends import compare_results
@@ -160,7 +172,8 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
         stop = min(n, start + chunk)
         if start == 0:
             click.echo(f"{sim} ({label}): building or reusing the simulation model under {build_root}", err=True)
-        run = run_stream(net, spikes[start:stop], sim=sim, build_root=build_root, config=config, serial=serial,
+        run = run_stream(net, spikes[start:stop], sim=sim, build_root=build_root, config=config, shape=shape,
+                         serial=serial,
                          timeout=timeout, debug=config.debug)
         if start == 0 and run.build_seconds:
             click.echo(f"{sim}: built in {run.build_seconds:.0f} s", err=True)
@@ -213,7 +226,8 @@ def _slice(result: Any, start: int, stop: int) -> Any:
 @click.option("--timeout", type=TIMEOUT, default=None, callback=timeout_no_limit,
               help="seconds per simulator run before it counts as stalled (default: from the run's size; 0: none)")
 @click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
-              show_default=True, help="target board: its PL clock turns cycles into µs and events/s")
+              show_default=True, help="target board: the core is fitted to its part (knobs not given are chosen), and "
+                                      "its PL clock turns cycles into µs and events/s")
 @click.option("--debug/--no-debug", default=True, show_default=True,
               help="compare every hidden layer's spikes too (the core's debug output), not only the output layer")
 def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_lanes: Any, rows: Any, words: Any,
@@ -225,7 +239,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     """
     from neurocal.cli.deploy import load_network_and_spikes
     from neurocal.golden import GoldenBackend
-    from neurocal.hw.generate import check_fits, shape_from_config
+    from neurocal.hw.generate import check_fits
     from neurocal.hw.simulators import check_simulator
 
     check_simulator(sim)
@@ -235,7 +249,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     rows, words = sim_defaults(sim, rows, words)
     config = dataclasses.replace(hw_config(lanes, rows, words, lif_lanes=lif_lanes), debug=debug)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
-    shape = shape_from_config(net, config)
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, True, debug)
     check_fits(shape, config, str(bundle))
     reference = GoldenBackend().run(net, spikes)
     synops = int(reference.ops["synops"].sum()) if "synops" in reference.ops else 0
@@ -246,7 +260,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     for label in ("serial", "streamed"):
         if mode in (label, "both"):
             runs[label] = _run_mode(net, spikes, reference, sim=sim, serial=label == "serial",
-                                    build_root=Path(build_root).resolve(), config=config,
+                                    build_root=Path(build_root).resolve(), config=config, shape=shape,
                                     chunk=chunk or DEFAULT_CHUNK[sim], timeout=timeout)
     clock_mhz = profile(profile_name).clock_mhz
     report: dict[str, Any] = {
@@ -326,14 +340,14 @@ def synth_cmd(bundle: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, w
     Vivado timing report)."""
     from neurocal.cli.deploy import load_bundle
     from neurocal.hw.cosim import shape_key
-    from neurocal.hw.generate import generate, shape_from_config
+    from neurocal.hw.generate import generate
     from neurocal.hw.synth import synthesize, yosys_version
 
     yosys_version()  # a missing yosys: one line before any work
     _check_json_out(out)
     config = hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes)
     net = load_bundle(bundle)
-    shape = shape_from_config(net, config)
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, False)
     root = Path(build_root).resolve()
     project = generate(net, root / f"gen-{shape_key(shape)}", config, shape=shape,
                        command="neurocal rtl synth")
@@ -352,8 +366,10 @@ def synth_cmd(bundle: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, w
               help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
 @click.option("--debug/--no-debug", default=False, show_default=True,
               help="nc_top's dbg_* output with every hidden layer's spikes (for simulation; costs resources)")
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="target board: the core is fitted to its part (knobs not given are chosen)")
 def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool,
-              debug: bool) -> None:
+              debug: bool, profile_name: str) -> None:
     """Write BUNDLE's RTL project, a folder that works wherever it is copied: rtl/*.v (top nc_top),
     nc_params.vh and nc_ports.vh, mem/*.mem, filelist.f, and the stream testbench sim/nc_stream_tb.v.
 
@@ -363,17 +379,17 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
     """
     from neurocal.atomic import atomic_dir, check_output_dir
     from neurocal.cli.deploy import load_bundle
-    from neurocal.hw.generate import generate, shape_from_config
+    from neurocal.hw.generate import generate
     from neurocal.hw.sources import rtl_dir, rtl_sources
     from neurocal.quoting import command_line
 
     check_output_dir(out, "--out", PROJECT_KIND)
     config = dataclasses.replace(hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes), debug=debug)
     net = load_bundle(bundle)
-    shape = shape_from_config(net, config)
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, debug)
     # names, not paths: the project is the same bytes wherever it is written; quoted, on one line
-    command = command_line("neurocal", "rtl", "build", "--bundle", bundle.name, "--out", out.name) + (
-        " --debug" if debug else "")
+    command = command_line("neurocal", "rtl", "build", "--bundle", bundle.name, "--out", out.name, "--profile",
+                           profile_name) + (" --debug" if debug else "")
     with atomic_dir(out, PROJECT_KIND) as tmp:
         generate(net, tmp, config, shape=shape, command=command)
         (tmp / "rtl").mkdir()

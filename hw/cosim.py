@@ -46,7 +46,8 @@ class CosimRun:
 
 def shape_key(shape: HwShape) -> str:
     text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2, shape.writable, shape.rows,
-                       shape.words] + ([True] if shape.debug else []) + [list(shape.lif_lanes)])
+                       shape.words] + ([True] if shape.debug else []) + [list(shape.lif_lanes)]
+                      + ([shape.profile_id] if shape.profile_id else []))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

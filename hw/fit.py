@@ -39,6 +39,7 @@ import numpy as np
 from neurocal.errors import NeurocalError
 from neurocal.hw.generate import MAX_ROWS, WEIGHT_BITS, HwShape
 from neurocal.hw.resource_model import FF_FEATURES, LUT_FEATURES, core_features, exact, features, layer_features
+from neurocal.intnet import IntNetwork
 from neurocal.profiles import Profile
 
 #: spike probability per neuron and tick of the workload the fitter assumes without rasters
@@ -121,14 +122,14 @@ def violations(shape: HwShape, part: Profile) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Option:
-    lanes: int
-    lif: int
-    rows: int
-    block: int
-    speed: float  # mean cycles per tick
-    res: dict[str, float]
-    dist: float
+class _Options:
+    """A layer's candidates, one row each: knobs, mean cycles per tick, resources (``RESOURCES`` order) and
+    distributed-RAM LUT sites."""
+
+    knobs: np.ndarray  # (n, 4) int: lanes, lif, rows, block
+    speed: np.ndarray  # (n,)
+    res: np.ndarray  # (n, 4)
+    dist: np.ndarray  # (n,)
 
 
 def _per_tick_reads(raster: np.ndarray, rows: int) -> np.ndarray:
@@ -145,72 +146,73 @@ def _coefficients() -> tuple[dict[str, float], dict[str, float]]:
     return resource_fit.LUT, resource_fit.FF
 
 
-def _layer_options(base: HwShape, layer: int, raster: np.ndarray, part: Profile, lanes: int | None,
-                   rows: int | None, lif: int | None) -> list[_Option]:
+def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | None, rows: int | None,
+                   lif: int | None) -> _Options:
     """Every candidate of ``layer`` within the fixed knobs, priced and timed."""
     lut_c, ff_c = _coefficients()
     n_in, n_out = base.sizes[layer], base.sizes[layer + 1]
     lane_set = [lanes] if lanes else sorted({-(-n_out // g) for g in range(1, min(n_out, MAX_GROUPS) + 1)})
     row_set = [rows] if rows else list(range(1, min(n_in, MAX_ROWS) + 1))
     reads = {r: _per_tick_reads(raster, r) for r in row_set}
-    out = []
+    knobs, speed, res, dist = [], [], [], []
     for k in lane_set:
         groups = -(-n_out // k)
         lif_set = [lif] if lif else [f for f in range(1, k + 1) if k % f == 0]
         for r in row_set:
             depth_words = -(-n_in // r) * groups
             bram_bank = math.ceil(k * WEIGHT_BITS / 36) / 2 * math.ceil(depth_words / 512)
-            blocks = (0, r) if k * WEIGHT_BITS >= 72 else (0,)
-            for f in lif_set:
-                if k % f:
-                    continue
-                speed = float(np.maximum(np.maximum(groups * reads[r], groups * (k // f)), 2).mean())
-                for b in blocks:
-                    feats = layer_features(n_in, n_out, k, f, r, b, base.acc_w[layer], base.u_w[layer])
-                    res = {"LUT": sum(lut_c.get(n, 0.0) * v for n, v in feats.items()),
-                           "FF": sum(ff_c.get(n, 0.0) * v for n, v in feats.items()),
-                           "BRAM36": b * bram_bank, "DSP": 2.0 * f}
-                    out.append(_Option(k, f, r, b, speed, res, feats["dist_sites"]))
-    return _pareto(out)
+            read_cycles = groups * reads[r]
+            for b in ((0, r) if k * WEIGHT_BITS >= 72 else (0,)):
+                feats = layer_features(n_in, n_out, k, 1, r, b, base.acc_w[layer], base.u_w[layer])
+                lut0 = sum(lut_c.get(n, 0.0) * v for n, v in feats.items() if n != "lif")
+                ff0 = sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "lif")
+                for f in lif_set:
+                    if k % f:
+                        continue
+                    knobs.append((k, f, r, b))
+                    speed.append(float(np.maximum(np.maximum(read_cycles, groups * (k // f)), 2).mean()))
+                    res.append((lut0 + lut_c.get("lif", 0.0) * f, ff0 + ff_c.get("lif", 0.0) * f, b * bram_bank,
+                                2.0 * f))
+                    dist.append(feats["dist_sites"])
+    return _Options(np.array(knobs, dtype=np.int64).reshape(-1, 4), np.array(speed), np.array(res).reshape(-1, 4),
+                    np.array(dist, dtype=float))
 
 
-def _pareto(options: list[_Option]) -> list[_Option]:
-    """Drop a candidate another is at least as fast and as cheap as in every resource."""
-    options.sort(key=lambda o: (o.speed, o.res["LUT"], o.res["DSP"], o.res["BRAM36"], o.res["FF"]))
-    kept: list[_Option] = []
-    for o in options:
-        if not any(k.speed <= o.speed and k.dist <= o.dist and all(k.res[r] <= o.res[r] for r in RESOURCES)
-                   for k in kept):
-            kept.append(o)
-    return kept
-
-
-def _choose(per_layer: list[list[_Option]], bound: float, fixed: dict[str, float], lim: dict[str, float],
-            lutram: float) -> list[_Option] | None:
+def _choose(per_layer: list[_Options], bound: float, fixed: np.ndarray, lim: np.ndarray, lutram: float
+            ) -> tuple[list[tuple[int, ...]], bool] | None:
     """Per layer the candidate no slower than ``bound`` that is cheapest in a weighted sum of resources, the
-    weights raised on every resource the whole core exceeds; None if no weighting fits."""
-    weight = {r: 1.0 / max(lim[r], 1e-9) for r in RESOURCES}
+    weights raised on every resource the whole core exceeds; with whether the core fits (the last, most
+    balanced try when no weighting fits); None if a layer has no candidate that fast."""
+    weight = 1.0 / np.maximum(lim, 1e-9)
     w_dist = 1.0 / lutram
-    pools = [[o for o in opts if o.speed <= bound] for opts in per_layer]
-    if any(not p for p in pools):
+    masks = [opts.speed <= bound for opts in per_layer]
+    if not all(m.any() for m in masks):
         return None
+    rows: list[int] = []
     for _ in range(16):
-        pick = [min(p, key=lambda o: sum(weight[r] * o.res[r] for r in RESOURCES) + w_dist * o.dist) for p in pools]
-        total = {r: fixed[r] + sum(o.res[r] for o in pick) for r in RESOURCES}
-        over = [r for r in RESOURCES if total[r] > lim[r]]
-        dist_over = sum(o.dist for o in pick) > lutram
-        if not over and not dist_over:
-            return pick
-        for r in over:
-            weight[r] *= 4.0
-        if dist_over:
-            w_dist *= 4.0
-    return None
+        rows = [int(np.argmin(np.where(m, o.res @ weight + w_dist * o.dist, np.inf))) for o, m in
+                zip(per_layer, masks, strict=True)]
+        total = fixed + sum(o.res[i] for o, i in zip(per_layer, rows, strict=True))
+        over = total > lim
+        dist_over = sum(o.dist[i] for o, i in zip(per_layer, rows, strict=True)) > lutram
+        if not over.any() and not dist_over:
+            break
+        weight = np.where(over, weight * 4.0, weight)
+        w_dist *= 4.0 if dist_over else 1.0
+    else:
+        return [tuple(int(v) for v in o.knobs[i]) for o, i in zip(per_layer, rows, strict=True)], False
+    return [tuple(int(v) for v in o.knobs[i]) for o, i in zip(per_layer, rows, strict=True)], True
+
+
+def _build(base: HwShape, pick: list[tuple[int, ...]], words: int, profile_id: int) -> HwShape:
+    return dataclasses.replace(base, lanes=tuple(p[0] for p in pick), lif_lanes=tuple(p[1] for p in pick),
+                               rows=tuple(p[2] for p in pick), block_banks=tuple(p[3] for p in pick),
+                               words=words, profile_id=profile_id)
 
 
 def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, rows: Sequence[int] | None = None,
         words: int | None = None, lif_lanes: Sequence[int] | None = None,
-        rasters: Sequence[np.ndarray] | None = None, what: str = "network") -> Fit:
+        rasters: Sequence[np.ndarray] | None = None, what: str = "the network") -> Fit:
     """The fastest build of ``base``'s network (its sizes, widths, writable, debug and FIFOs) on ``part``
     within its fit limits; the knobs given are kept as they are. ``rasters``: every layer's input and the
     output, ``(events, T, n)`` each (default :func:`workload`). NeurocalError naming every resource the
@@ -218,35 +220,50 @@ def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, row
     from neurocal.hw.costmodel import predict_cycles
 
     rasters = list(rasters) if rasters is not None else workload(base.sizes)
-    lim = limits(part)
-    n = base.n_layers
-    per_layer = [_layer_options(base, i, rasters[i], part, lanes[i] if lanes else None,
-                                rows[i] if rows else None, lif_lanes[i] if lif_lanes else None) for i in range(n)]
-    dma_words = max(1, part.dma_bits // 32)
-    word_set = [words] if words else list(range(1, dma_words + 1))
+    lim_d = limits(part)
+    lim = np.array([lim_d[r] for r in RESOURCES])
+    lutram = part.resources["LUTRAM"]
+    per_layer = [_layer_options(base, i, rasters[i], lanes[i] if lanes else None, rows[i] if rows else None,
+                                lif_lanes[i] if lif_lanes else None) for i in range(base.n_layers)]
+    for i, opts in enumerate(per_layer):
+        if not len(opts.speed):
+            raise NeurocalError(f"{what}: layer {i}'s LIF lanes divide none of its lane choices; "
+                                f"give --lanes with --lif-lanes, or leave --lif-lanes out")
+    word_set = [words] if words else list(range(1, max(1, part.dma_bits // 32) + 1))
     spikes = rasters[0].sum(axis=-1)
+    lut_c, ff_c = _coefficients()
     finalists: list[tuple[float, HwShape]] = []
+    closest: HwShape | None = None  # the most balanced build that does not fit (what a refusal quotes)
     for w in word_set:
         rx_speed = float(np.maximum(1.0, (spikes + 1) / w).mean())
-        fixed = {r: 0.0 for r in RESOURCES}
-        lut_c, ff_c = _coefficients()
         core = core_features(base.sizes, w, base.fifo_log2)
-        fixed["LUT"] = sum(lut_c.get(k, 0.0) * v for k, v in core.items())
-        fixed["FF"] = sum(ff_c.get(k, 0.0) * v for k, v in core.items())
-        bounds = sorted({o.speed for opts in per_layer for o in opts if o.speed >= rx_speed} | {rx_speed})
-        for bound in bounds:
-            pick = _choose(per_layer, bound, fixed, lim, part.resources["LUTRAM"])
-            if pick is not None:
-                finalists.append((bound, dataclasses.replace(
-                    base, lanes=tuple(o.lanes for o in pick), lif_lanes=tuple(o.lif for o in pick),
-                    rows=tuple(o.rows for o in pick), block_banks=tuple(o.block for o in pick), words=w)))
-                break
+        fixed = np.array([sum(lut_c.get(k, 0.0) * v for k, v in core.items()),
+                          sum(ff_c.get(k, 0.0) * v for k, v in core.items()), 0.0, 0.0])
+        speeds = np.unique(np.concatenate([o.speed for o in per_layer] + [np.array([rx_speed])]))
+        bounds = speeds[speeds >= rx_speed]
+        # the smallest bound that fits: more time per tick only adds candidates, so bisect
+        lo, hi, found = 0, len(bounds) - 1, None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            chosen = _choose(per_layer, float(bounds[mid]), fixed, lim, lutram)
+            if chosen is not None and chosen[1]:
+                found, hi = (float(bounds[mid]), chosen[0]), mid - 1
+            else:
+                lo = mid + 1
+        if found is not None:
+            finalists.append((found[0], _build(base, found[1], w, part.profile_id)))
+        elif closest is None:
+            chosen = _choose(per_layer, math.inf, fixed, lim, lutram)
+            if chosen is not None:
+                closest = _build(base, chosen[0], w, part.profile_id)
     finalists = [(b, s) for b, s in finalists if not violations(s, part)]
     if not finalists:
-        smallest = _smallest(base, per_layer, words or 1)
-        raise NeurocalError(f"{what} {_dash(base.sizes)} does not fit the {part.name} ({part.part}) even at its "
-                            f"smallest build (lanes {_dash(smallest.lanes)}, banks {_dash(smallest.rows)}): "
-                            + "; ".join(violations(smallest, part) or ["the per-layer knobs given cannot fit"]))
+        over = violations(closest, part) if closest is not None else []
+        where = f" (lanes {_dash(closest.lanes)}, LIF lanes {_dash(closest.lif_lanes)}, banks {_dash(closest.rows)})" \
+            if closest is not None else ""
+        raise NeurocalError(f"{what} does not fit the {part.name} ({part.part}) within its limits; its most balanced "
+                            f"build{where}: " + "; ".join(over or ["within the model's limits only by a margin the "
+                                                                  "fitter could not find"]))
     finalists.sort(key=lambda x: x[0])
     best: Fit | None = None
     for _, shape in finalists[:MAX_FINALISTS]:
@@ -260,16 +277,27 @@ def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, row
     return best
 
 
-def _smallest(base: HwShape, per_layer: list[list[_Option]], words: int) -> HwShape:
-    """The build of the fewest LUTs among the candidates (what a refusal quotes)."""
-    pick = [min(opts, key=lambda o: (o.res["LUT"] + 100 * o.res["DSP"], o.res["BRAM36"])) for opts in per_layer]
-    return dataclasses.replace(base, lanes=tuple(o.lanes for o in pick), lif_lanes=tuple(o.lif for o in pick),
-                               rows=tuple(o.rows for o in pick), block_banks=tuple(o.block for o in pick), words=words)
-
-
 def check_shape(shape: HwShape, part: Profile, what: str = "build") -> None:
     """Refuse ``shape`` (explicit knobs) when its estimate exceeds ``part``'s fit limits, with the numbers."""
     over = violations(shape, part)
     if over:
         raise NeurocalError(f"{what} (lanes {_dash(shape.lanes)}, banks {_dash(shape.rows)}, {shape.words} words) "
                             f"does not fit the {part.name}: " + "; ".join(over))
+
+
+def fit_network(net: IntNetwork, part: Profile, *, lanes: int | Sequence[int] | None = None,
+                rows: int | Sequence[int] | None = None, words: int | None = None,
+                lif_lanes: int | Sequence[int] | None = None, writable: bool = True, debug: bool = False) -> Fit:
+    """:func:`fit` for ``net`` with the CLI's knobs (None: the fitter chooses; an int: every layer; a list:
+    per layer), which are kept and checked."""
+    from neurocal.hw.generate import _lanes, _lif_lanes, _rows, shape_for
+
+    fixed_lanes = None if lanes is None else _lanes(net, lanes, max(net.layers[i].n_out for i in range(net.n_layers)))
+    fixed_rows = None if rows is None else _rows(net, rows, MAX_ROWS)
+    fixed_lif = _lif_lanes(net, lif_lanes) or None
+    base = shape_for(net, fixed_lanes, rows=fixed_rows, words=words or 1, writable=writable, debug=debug,
+                     lif_lanes=fixed_lif if fixed_lanes else None)
+    given = [f"--{k} {_dash(v) if isinstance(v, tuple) else v}" for k, v in
+             (("lanes", fixed_lanes), ("rows", fixed_rows), ("words", words), ("lif-lanes", fixed_lif)) if v]
+    what = f"{net.source}: network {_dash(base.sizes)}" + (f" with {' '.join(given)}" if given else "")
+    return fit(base, part, lanes=fixed_lanes, rows=fixed_rows, words=words, lif_lanes=fixed_lif, what=what)

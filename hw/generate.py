@@ -89,6 +89,7 @@ class HwShape:
     block_banks: tuple[int, ...] | None = None  # banks in block RAM per layer; None = default_block_banks
     debug: bool = False  # the dbg_* output of nc_top: every hidden layer's tokens (co-simulation; costs resources)
     lif_lanes: tuple[int, ...] = ()  # LIF updaters per layer, each dividing lanes; () = default_lif_lanes
+    profile_id: int = PROFILE_NONE  # the part profile the build was fitted to (PROFILE register; neurocal.profiles)
 
     def __post_init__(self) -> None:
         if not self.lif_lanes:
@@ -135,14 +136,15 @@ class HwShape:
 
     def union(self, other: HwShape) -> HwShape:
         """The shape that runs the networks of both (same sizes, lanes, rows, words; the wider registers)."""
-        if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2, self.block_banks, self.lif_lanes) != (
-                other.sizes, other.lanes, other.rows, other.words, other.fifo_log2, other.block_banks,
-                other.lif_lanes):
+        if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2, self.block_banks, self.lif_lanes,
+                self.profile_id) != (other.sizes, other.lanes, other.rows, other.words, other.fifo_log2,
+                                     other.block_banks, other.lif_lanes, other.profile_id):
             raise NeurocalError(f"shapes {self.sizes}/{self.lanes}/{self.rows} and {other.sizes}/{other.lanes}/"
                                 f"{other.rows} differ")
         return HwShape(self.sizes, self.lanes, tuple(map(max, self.acc_w, other.acc_w)),
                        tuple(map(max, self.u_w, other.u_w)), self.fifo_log2, self.writable and other.writable,
-                       self.rows, self.words, self.block_banks, self.debug or other.debug, self.lif_lanes)
+                       self.rows, self.words, self.block_banks, self.debug or other.debug, self.lif_lanes,
+                       self.profile_id)
 
     def debug_offsets(self) -> list[int]:
         """Where hidden layer ``l``'s token sits in ``dbg_data`` (``l`` = 0 .. L−2): token
@@ -408,7 +410,7 @@ def params_header(shape: HwShape, command: str) -> str:
         + f"localparam integer NC_FIFO_LOG2 = {shape.fifo_log2};\n"
         + f"localparam integer NC_WRITABLE = {int(shape.writable)};  // memories loadable over AXI4-Lite\n"
         + f"localparam [31:0] NC_SRC_HASH = 32'h{rtl_source_hash():08x};  // SRC_HASH register: the RTL sources\n"
-        + f"localparam [31:0] NC_PROFILE = 32'd{PROFILE_NONE};  // PROFILE register (0: none)\n"
+        + f"localparam [31:0] NC_PROFILE = 32'd{shape.profile_id};  // PROFILE register (0: none)\n"
         + f"localparam integer NC_DEBUG = {int(shape.debug)};  // dbg_* output: every hidden layer's tokens\n"
     )
 
