@@ -33,6 +33,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -157,51 +158,58 @@ def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | N
     knobs, speed, res, dist = [], [], [], []
     for k in lane_set:
         groups = -(-n_out // k)
-        lif_set = [lif] if lif else [f for f in range(1, k + 1) if k % f == 0]
+        lif_set = np.array([lif] if lif else [f for f in range(1, k + 1) if k % f == 0])
+        lif_set = lif_set[k % lif_set == 0]
         for r in row_set:
             depth_words = -(-n_in // r) * groups
             bram_bank = math.ceil(k * WEIGHT_BITS / 36) / 2 * math.ceil(depth_words / 512)
-            read_cycles = groups * reads[r]
-            for b in ((0, r) if k * WEIGHT_BITS >= 72 else (0,)):
-                feats = layer_features(n_in, n_out, k, 1, r, b, base.acc_w[layer], base.u_w[layer])
-                lut0 = sum(lut_c.get(n, 0.0) * v for n, v in feats.items() if n != "lif")
-                ff0 = sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "lif")
-                for f in lif_set:
-                    if k % f:
-                        continue
-                    knobs.append((k, f, r, b))
-                    speed.append(float(np.maximum(np.maximum(read_cycles, groups * (k // f)), 2).mean()))
-                    res.append((lut0 + lut_c.get("lif", 0.0) * f, ff0 + ff_c.get("lif", 0.0) * f, b * bram_bank,
-                                2.0 * f))
-                    dist.append(feats["dist_sites"])
-    return _Options(np.array(knobs, dtype=np.int64).reshape(-1, 4), np.array(speed), np.array(res).reshape(-1, 4),
-                    np.array(dist, dtype=float))
+            feats = layer_features(n_in, n_out, k, 0, r, 0, base.acc_w[layer], base.u_w[layer])
+            # block-RAM banks leave distributed RAM: the sites fall linearly with them (resource model)
+            blocks = np.arange(r + 1) if k * WEIGHT_BITS >= 72 else np.zeros(1, dtype=np.int64)
+            sites = feats["dist_sites"] * (r - blocks) / r
+            f, b = np.meshgrid(lif_set, blocks, indexing="ij")
+            s = np.broadcast_to(sites, f.shape)
+            lut = (sum(lut_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
+                   + lut_c.get("lif", 0.0) * f + lut_c.get("dist_sites", 0.0) * s)
+            ff = (sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
+                  + ff_c.get("lif", 0.0) * f + ff_c.get("dist_sites", 0.0) * s)
+            steps = np.array([float(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), 2).mean())
+                              for x in lif_set])
+            knobs.append(np.stack([np.full(f.size, k), f.ravel(), np.full(f.size, r), b.ravel()], axis=1))
+            speed.append(np.broadcast_to(steps[:, None], f.shape).ravel())
+            res.append(np.stack([lut.ravel(), ff.ravel(), (b * bram_bank).ravel(), 2.0 * f.ravel()], axis=1))
+            dist.append(s.ravel())
+    if not knobs:
+        return _Options(np.zeros((0, 4), dtype=np.int64), np.zeros(0), np.zeros((0, 4)), np.zeros(0))
+    return _Options(np.concatenate(knobs).astype(np.int64), np.concatenate(speed), np.concatenate(res),
+                    np.concatenate(dist))
 
 
 def _choose(per_layer: list[_Options], bound: float, fixed: np.ndarray, lim: np.ndarray, lutram: float
             ) -> tuple[list[tuple[int, ...]], bool] | None:
     """Per layer the candidate no slower than ``bound`` that is cheapest in a weighted sum of resources, the
-    weights raised on every resource the whole core exceeds; with whether the core fits (the last, most
-    balanced try when no weighting fits); None if a layer has no candidate that fast."""
+    weights raised on every resource the whole core exceeds; with whether the core fits (else the try whose
+    largest share of a limit is smallest); None if a layer has no candidate that fast."""
     weight = 1.0 / np.maximum(lim, 1e-9)
     w_dist = 1.0 / lutram
     masks = [opts.speed <= bound for opts in per_layer]
     if not all(m.any() for m in masks):
         return None
-    rows: list[int] = []
+    best: tuple[float, list[int]] | None = None  # the try of the smallest largest share of a limit
     for _ in range(16):
         rows = [int(np.argmin(np.where(m, o.res @ weight + w_dist * o.dist, np.inf))) for o, m in
                 zip(per_layer, masks, strict=True)]
         total = fixed + sum(o.res[i] for o, i in zip(per_layer, rows, strict=True))
-        over = total > lim
-        dist_over = sum(o.dist[i] for o, i in zip(per_layer, rows, strict=True)) > lutram
-        if not over.any() and not dist_over:
+        dist = sum(o.dist[i] for o, i in zip(per_layer, rows, strict=True))
+        worst = max(float((total / np.maximum(lim, 1e-9)).max()), dist / lutram)
+        if best is None or worst < best[0]:
+            best = (worst, rows)
+        if worst <= 1.0:
             break
-        weight = np.where(over, weight * 4.0, weight)
-        w_dist *= 4.0 if dist_over else 1.0
-    else:
-        return [tuple(int(v) for v in o.knobs[i]) for o, i in zip(per_layer, rows, strict=True)], False
-    return [tuple(int(v) for v in o.knobs[i]) for o, i in zip(per_layer, rows, strict=True)], True
+        weight = np.where(total > lim, weight * 4.0, weight)
+        w_dist *= 4.0 if dist > lutram else 1.0
+    assert best is not None
+    return [tuple(int(v) for v in o.knobs[i]) for o, i in zip(per_layer, best[1], strict=True)], best[0] <= 1.0
 
 
 def _build(base: HwShape, pick: list[tuple[int, ...]], words: int, profile_id: int) -> HwShape:
@@ -261,7 +269,7 @@ def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, row
         over = violations(closest, part) if closest is not None else []
         where = f" (lanes {_dash(closest.lanes)}, LIF lanes {_dash(closest.lif_lanes)}, banks {_dash(closest.rows)})" \
             if closest is not None else ""
-        raise NeurocalError(f"{what} does not fit the {part.name} ({part.part}) within its limits; its most balanced "
+        raise NeurocalError(f"{what} does not fit the {part.name} ({part.part}) within its limits; its closest "
                             f"build{where}: " + "; ".join(over or ["within the model's limits only by a margin the "
                                                                   "fitter could not find"]))
     finalists.sort(key=lambda x: x[0])
@@ -301,3 +309,39 @@ def fit_network(net: IntNetwork, part: Profile, *, lanes: int | Sequence[int] | 
              (("lanes", fixed_lanes), ("rows", fixed_rows), ("words", words), ("lif-lanes", fixed_lif)) if v]
     what = f"{net.source}: network {_dash(base.sizes)}" + (f" with {' '.join(given)}" if given else "")
     return fit(base, part, lanes=fixed_lanes, rows=fixed_rows, words=words, lif_lanes=fixed_lif, what=what)
+
+
+class ResourceCostModel:
+    """The resource model as a :class:`neurocal.costmodels.CostModel` (entry point ``resources``): whether a network
+    of given sizes fits the profile's part within its limits (the fitter, or the knobs of the hardware choice as
+    given), and the fitted build's LUT/FF/BRAM36/DSP in % of the part."""
+
+    name = "resources"
+    objectives = ("lut_pct", "ff_pct", "bram36_pct", "dsp_pct")
+
+    @staticmethod
+    def _fit(base: HwShape, hardware: Any, what: str) -> Fit:
+        from neurocal.profiles import profile
+
+        return fit(base, profile(hardware.profile), lanes=hardware.lanes, rows=hardware.rows, words=hardware.words,
+                   what=what)
+
+    def check(self, sizes: tuple[int, ...], hardware: Any) -> str | None:
+        from neurocal.hw.generate import shape_for_any
+
+        sizes = tuple(int(n) for n in sizes)
+        base = shape_for_any(sizes, hardware.lanes or tuple(sizes[1:]), rows=hardware.rows)
+        try:
+            self._fit(base, hardware, f"network {_dash(sizes)}")
+        except NeurocalError as err:
+            return str(err)
+        return None
+
+    def cost(self, net: IntNetwork, spikes: np.ndarray, reference: Any, hardware: Any) -> Any:
+        from neurocal.costmodels import Cost
+        from neurocal.hw.generate import shape_for
+
+        base = shape_for(net, hardware.lanes, rows=hardware.rows, words=hardware.words or 1)
+        chosen = self._fit(base, hardware, f"{net.source}: network {_dash(base.sizes)}")
+        return Cost(objectives={f"{r.lower()}_pct": 100.0 * chosen.share[r] for r in RESOURCES},
+                    info=chosen.to_dict())
