@@ -110,3 +110,14 @@ def test_the_resources_cost_model_checks_the_fit_and_reports_shares_of_the_part(
     res, _ = estimate_parts(fit_network(net, PYNQ).shape)
     assert cost.objectives["lut_pct"] == pytest.approx(100 * res["LUT"] / 53200)
     assert cost.objectives["dsp_pct"] == pytest.approx(100 * res["DSP"] / 220)
+
+
+def test_the_search_takes_the_resources_cost_model_and_its_objectives() -> None:
+    from neurocal.models.search import SearchSettings, _check_objectives
+
+    _check_objectives(SearchSettings(data="d.h5", target="energy", objectives=("lut_pct", "dsp_pct"),
+                                     costmodel="resources"))
+    with pytest.raises(NeurocalError, match="latency_us not measured by cost model 'resources'; choose from "
+                                            "lut_pct, ff_pct, bram36_pct, dsp_pct"):
+        _check_objectives(SearchSettings(data="d.h5", target="energy", objectives=("latency_us",),
+                                         costmodel="resources"))
