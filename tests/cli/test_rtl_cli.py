@@ -195,7 +195,7 @@ def test_bad_inputs_give_one_line(small, tmp_path):
     # a network whose weights exceed the PYNQ-Z2's block RAM: 100 × 6000 × 9 bits > 140 BRAM36
     big = random_network([100, 6000, 2], np.random.default_rng(0))
     big.save(tmp_path / "big.json")
-    cases.append((["rtl", "synth", "--bundle", str(tmp_path / "big.json")], "configured weight memory"))
+    cases.append((["rtl", "synth", "--bundle", str(tmp_path / "big.json")], "does not fit the pynq-z2"))
     cases.append((["rtl", "sim", "--bundle", str(tmp_path / "big.json"), "--data", data], "input channels"))
     for args, needle in cases:
         done = _cli(*args)
