@@ -21,9 +21,11 @@ import numpy as np
 import torch
 
 from neurocal.atomic import atomic_path, write_text_atomic
+from neurocal.bundle import load_bundle
 from neurocal.errors import NeurocalError
 from neurocal.models.data import CLASS_NAMES, TargetSpec
 from neurocal.models.training import load_model, load_split, predict, prepare, read_run
+from neurocal.targets import split_outputs
 
 METRICS_SCHEMA = "neurocal.metrics/1"
 CELL_MM = np.array([3.0, 3.0, 12.0])  # cell size along x, y, z
@@ -106,15 +108,6 @@ def physics_metrics(
     return out
 
 
-def split_outputs(
-    out: np.ndarray, spec: TargetSpec, mean: np.ndarray, std: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Network outputs → (de-standardised regression values, predicted class or None)."""
-    reg = out[:, : spec.n_regression] * std + mean
-    cls = out[:, spec.n_regression :].argmax(axis=1) if spec.has_pid else None
-    return reg, cls
-
-
 def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] | None = None,
              plots: bool = True, bundle: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Evaluate a run's best SNN (and ANN, if trained) on its test split; write metrics.json and PNGs.
@@ -163,7 +156,7 @@ def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] 
     models["baseline"] = physics_metrics(spec, y_reg, y_cls, *preds["baseline"])
     integer: dict[str, Any] | None = None
     if bundle is not None:
-        net = load_bundle(bundle)
+        net = load_bundle(Path(bundle))
         _check_bundle(net, spec, info, bundle)
         meta = net.metadata
         mean_i = np.asarray(meta.get("target_mean", info["target_mean"]), dtype=np.float64)
@@ -196,14 +189,6 @@ def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] 
 
 
 # ----------------------------------------------------------------------------------------------- integer
-
-
-def load_bundle(bundle: str | os.PathLike[str]) -> Any:
-    """The :class:`~neurocal.intnet.IntNetwork` of a quantize bundle directory (intnet.json) or file."""
-    from neurocal.intnet import IntNetwork
-
-    path = Path(bundle)
-    return IntNetwork.load(path / "intnet.json" if path.is_dir() else path)
 
 
 def _check_bundle(net: Any, spec: TargetSpec, info: dict[str, Any], bundle: Any) -> None:

@@ -45,7 +45,7 @@ def demo(
     import shutil
 
     from neurocal.atomic import check_output_dir, write_text_atomic
-    from neurocal.cli.deploy import compare_cmd, quantize_cmd
+    from neurocal.cli.run import compare_cmd, quantize_cmd
     from neurocal.limits import check_memory
     from neurocal.models import TrainConfig, evaluate, export, format_metrics, train
     from neurocal.sim import load_events

@@ -11,10 +11,8 @@ from pathlib import Path
 import click
 
 from neurocal.cli.options import HIDDEN, SEED, positive, threads
+from neurocal.targets import TARGETS
 
-# the same as neurocal.models.data.TARGETS (not imported: that would load torch at start-up)
-TARGETS = ["energy", "centroid", "dispersion", "pid", "all", "centroid_x", "centroid_y", "centroid_z",
-           "dispersion_x", "dispersion_y", "dispersion_z", "energy_centroid", "energy_dispersion"]
 GRID_TASKS = ["energy", "centroid_x", "centroid_y", "centroid_z", "dispersion_x", "dispersion_y", "dispersion_z",
               "energy_centroid", "energy_dispersion"]  # models.grid.TASKS
 
@@ -159,7 +157,7 @@ def export(run_dir: Path, out_path: Path, qonnx_path: Path | None, bundle: Path 
 
     net = None
     if bundle is not None:  # checked before any work
-        from neurocal.cli.deploy import load_bundle
+        from neurocal.bundle import load_bundle
 
         net = load_bundle(bundle)
         n_inputs = int(read_run(run_dir)[1]["n_inputs"])
@@ -189,7 +187,7 @@ def export(run_dir: Path, out_path: Path, qonnx_path: Path | None, bundle: Path 
 def _check_bundle_of_run(bundle: Path, run_nir: Path, run_dir: Path) -> None:
     """Refuse a bundle whose recorded graph (its model.nir) is not this run's export: its hash would be
     stamped beside another network."""
-    from neurocal.cli.deploy import NIR_FILE
+    from neurocal.bundle import NIR_FILE
     from neurocal.errors import NeurocalError
     from neurocal.nirgraph import first_difference, read_chain
 
