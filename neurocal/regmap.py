@@ -190,8 +190,11 @@ def bank_words(shape: ShapeLike, layer: int) -> int:
     return -(-n_in // shape.rows[layer]) * -(-n_out // shape.lanes[layer])
 
 
-def capabilities(shape: ShapeLike, src_hash: int, profile: int = PROFILE_NONE) -> dict[str, int]:
-    """The global capability registers a core built for ``shape`` reads back."""
+def capabilities(shape: ShapeLike, src_hash: int, profile: int | None = None) -> dict[str, int]:
+    """The global capability registers a core built for ``shape`` reads back (PROFILE: the profile the shape was
+    fitted to, unless ``profile`` is given)."""
+    if profile is None:
+        profile = int(getattr(shape, "profile_id", PROFILE_NONE))
     return {
         "ID": ID_VALUE,
         "CONFIG": (len(shape.sizes) - 1) | (shape.sizes[0] << 8),
