@@ -258,7 +258,7 @@ def run_events(
                                                       spikes.shape[0], spikes.shape[1]))
     result.seconds = time.perf_counter() - t0
     result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=CLOCK_NS)
-    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
+    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "framing")}
     return CosimRun(result=result, shape=used_shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
                     registers=registers)
 

@@ -33,7 +33,7 @@ from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
 from neurocal.hw.tb.common import fail
 
 REG = regmap.OFFSET
-ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
+ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW") | regmap.bit("STATUS", "FRAMING")
 
 
 def pauses(seed: int, p: float):
@@ -196,9 +196,10 @@ async def stream_events(dut) -> None:
     events_out = await axil.read_dword(REG["EVENTS_OUT"])
     max_cycles = await axil.read_dword(REG["MAX_CYCLES"])
     malformed = await axil.read_dword(REG["MALFORMED"])
+    framing = await axil.read_dword(REG["FRAMING"])
     np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
              total_cycles=round(total_ns / period), status=status, events_in=events_in,
-             events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
+             events_out=events_out, max_cycles=max_cycles, malformed=malformed, framing=framing, crc=crc,
              layers=np.array(layers, dtype=str), packets=np.array(packets, dtype=np.int64))
     if events_in != sum(closes) or events_out != sum(closes):
         fail(f"registers count {events_in} events in and {events_out} out, {sum(closes)} were sent")
