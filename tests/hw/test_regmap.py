@@ -5,6 +5,7 @@ prediction, refused accesses during events under back-pressure, extra MEM_DATA d
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -80,6 +81,7 @@ def _case(seed: int) -> tuple[IntNetwork, HwShape, np.ndarray]:
     shape = shape_for(net, lanes=[int(rng.integers(1, n + 1)) for n in sizes[1:]],
                       rows=[int(rng.integers(1, n + 1)) for n in sizes[:-1]], words=int(rng.choice([1, 2, 4])),
                       writable=seed != 3)
+    shape = dataclasses.replace(shape, profile_id=seed % 3)  # built for pynq-z2 (1), zcu104 (2) or no profile (0)
     spikes = rng.random((2, int(rng.integers(3, 7)), sizes[0])) < 0.5
     return net, shape, spikes
 
@@ -107,6 +109,10 @@ def test_the_core_describes_itself_and_proves_its_weights(sim: str, seed: int, h
     layers = [regmap.layer_capabilities(shape, i) for i in range(net.n_layers + 1)]
     assert got["caps"]["global"] == expected
     assert got["caps"]["layers"] == layers
+    assert got["caps"]["global"]["PROFILE"] == seed % 3
+    for profile_id in {0, 1, 2} - {seed % 3}:  # a core built for another profile is told apart
+        assert got["caps"]["global"] != regmap.capabilities(dataclasses.replace(shape, profile_id=profile_id),
+                                                            rtl_source_hash())
     for other_seed in (s for s in (1, 2, 3, 4, 5) if s != seed):
         _, other, _ = _case(other_seed)
         assert (got["caps"]["global"], got["caps"]["layers"]) != (
