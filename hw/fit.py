@@ -18,8 +18,10 @@ The stages run as a pipeline, so an event costs about ``T ×`` the slowest stage
 a weighted sum of its resources (weights start at 1 / limit and grow on a resource the sum exceeds, a
 Lagrangian relaxation of the shared limits), keeps the smallest ``C`` whose whole core fits, and then ranks
 the finalists by the cycle model's exact mean cycles on the workload (ties: the smaller largest share of
-the part). The workload is the caller's rasters, or Bernoulli rasters at :data:`DEFAULT_ACTIVITY` (the demo
-network's: ~1 930 input spikes per event over 100 ticks and 400 channels, ~5 % of hidden neurons per tick).
+the part). The workload is the caller's rasters, or Bernoulli rasters shaped like the demo's showers
+(:func:`workload`: a burst of ~170 input spikes per tick around tick 5, a quiet tail), because a stage's cost is
+set tick by tick: ``T ×`` the slowest mean under-counts a burst that the input stage spends cycles on while a
+layer's LIF steps wait, so a layer's speed is taken beside the input stage (``max`` per tick, then the mean).
 
 A resource is within its limit when ``estimate ≤ fit × available``; DSPs also keep :data:`DSP_RESERVE` for the
 index multipliers yosys maps to DSP48 beside the LIF updaters (1–5 on the calibration builds), and the
@@ -43,15 +45,18 @@ from neurocal.hw.resource_model import FF_FEATURES, LUT_FEATURES, core_features,
 from neurocal.intnet import IntNetwork
 from neurocal.profiles import Profile
 
-#: spike probability per neuron and tick of the workload the fitter assumes without rasters
-DEFAULT_ACTIVITY = 0.05
+#: mean spike probability per neuron and tick the fitter assumes without rasters, input and hidden layers (the
+#: demo network on simulated showers: 1 904 input spikes per event over 400 channels and 100 ticks; 163 and 35
+#: spikes of its 50 and 30 hidden neurons over 103 ticks)
+DEFAULT_ACTIVITY = (0.048, 0.03)
 DEFAULT_TICKS = 100
 WORKLOAD_EVENTS = 4
 #: DSP48s kept free for yosys's index multipliers (address × groups, the output stage's voltage select)
 DSP_RESERVE = 5
 RESOURCES = ("LUT", "FF", "BRAM36", "DSP")
 MAX_GROUPS = 32  # time-multiplexing searched per layer: 1 .. 32 groups
-MAX_FINALISTS = 6
+MAX_FINALISTS = 12
+FINALISTS_PER_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -83,13 +88,31 @@ def _dash(values: Sequence[int]) -> str:
     return "-".join(map(str, values))
 
 
-def workload(sizes: Sequence[int], *, activity: float = DEFAULT_ACTIVITY, ticks: int = DEFAULT_TICKS,
+def pulse(ticks: int, shift: int = 0) -> np.ndarray:
+    """The calorimeter's time profile, normalised to mean 1 over ``ticks``: a gamma pulse ``x² e^{2(1−x)}``,
+    ``x = (t − shift + 1) / 6.5``, peaking at tick ~5 and falling to a tenth by tick ~20 (the demo showers'
+    mean input spikes per tick: 14, 96, 157, 174, 145, 114, 81, 52, 32, 19 … at ticks 0, 2, 4, … 18), over
+    a floor of 0.5 % of the peak (their tail)."""
+    x = (np.arange(ticks) - shift + 1) / 6.5
+    g = np.where(x > 0, x * x * np.exp(2 * (1 - x)), 0.0) + 0.005
+    return g / g.mean()
+
+
+def workload(sizes: Sequence[int], *, activity: Sequence[float] | None = None, ticks: int = DEFAULT_TICKS,
              events: int = WORKLOAD_EVENTS, seed: int = 0) -> list[np.ndarray]:
     """Bernoulli rasters for every layer's input and the output, in :func:`~neurocal.hw.costmodel.predict_cycles`'s
-    layout (fixed seed): the input ``(events, ticks, n_in)``, the later ones ``(events, ticks + L, n)``."""
+    layout (fixed seed): the input ``(events, ticks, n_in)``, the later ones ``(events, ticks + L, n)``. Layer
+    ``l``'s spike probability per neuron and tick is ``activity[l] · pulse(t − l)`` (default
+    :data:`DEFAULT_ACTIVITY`: the input's, then the hidden layers'), so every stage sees the showers' burst."""
+    act = list(activity) if activity is not None else [DEFAULT_ACTIVITY[0]] + [DEFAULT_ACTIVITY[1]] * (len(sizes) - 1)
     rng = np.random.default_rng(seed)
     hidden = ticks + len(sizes) - 1
-    return [rng.random((events, ticks if i == 0 else hidden, n)) < activity for i, n in enumerate(sizes)]
+    out = []
+    for i, n in enumerate(sizes):
+        t = ticks if i == 0 else hidden
+        p = np.clip(act[i] * pulse(t, shift=i), 0.0, 1.0)
+        out.append(rng.random((events, t, n)) < p[None, :, None])
+    return out
 
 
 def limits(part: Profile) -> dict[str, float]:
@@ -128,9 +151,15 @@ class _Options:
     distributed-RAM LUT sites."""
 
     knobs: np.ndarray  # (n, 4) int: lanes, lif, rows, block
-    speed: np.ndarray  # (n,)
+    timing: np.ndarray  # (n,) int: the row of ``ticks`` that times the candidate
+    ticks: np.ndarray  # (m, events, T_l): cycles per tick of each distinct (groups, banks, LIF steps)
     res: np.ndarray  # (n, 4)
     dist: np.ndarray  # (n,)
+
+    def speed(self, rx: np.ndarray) -> np.ndarray:
+        """Mean cycles per tick of every candidate beside an input stage taking ``rx`` ``(events, T_l)`` cycles
+        per tick: a tick lasts as long as the slower of the two."""
+        return np.maximum(self.ticks, rx[None]).mean(axis=(1, 2))[self.timing]
 
 
 def _per_tick_reads(raster: np.ndarray, rows: int) -> np.ndarray:
@@ -155,7 +184,8 @@ def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | N
     lane_set = [lanes] if lanes else sorted({-(-n_out // g) for g in range(1, min(n_out, MAX_GROUPS) + 1)})
     row_set = [rows] if rows else list(range(1, min(n_in, MAX_ROWS) + 1))
     reads = {r: _per_tick_reads(raster, r) for r in row_set}
-    knobs, speed, res, dist = [], [], [], []
+    knobs, timing, res, dist = [], [], [], []
+    ticks: list[np.ndarray] = []
     for k in lane_set:
         groups = -(-n_out // k)
         lif_set = np.array([lif] if lif else [f for f in range(1, k + 1) if k % f == 0])
@@ -173,26 +203,28 @@ def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | N
                    + lut_c.get("lif", 0.0) * f + lut_c.get("dist_sites", 0.0) * s)
             ff = (sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
                   + ff_c.get("lif", 0.0) * f + ff_c.get("dist_sites", 0.0) * s)
-            steps = np.array([float(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), 2).mean())
-                              for x in lif_set])
+            first = len(ticks)
+            ticks.extend(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), 2) for x in lif_set)
+            steps = np.arange(first, len(ticks))
             knobs.append(np.stack([np.full(f.size, k), f.ravel(), np.full(f.size, r), b.ravel()], axis=1))
-            speed.append(np.broadcast_to(steps[:, None], f.shape).ravel())
+            timing.append(np.broadcast_to(steps[:, None], f.shape).ravel())
             res.append(np.stack([lut.ravel(), ff.ravel(), (b * bram_bank).ravel(), 2.0 * f.ravel()], axis=1))
             dist.append(s.ravel())
     if not knobs:
-        return _Options(np.zeros((0, 4), dtype=np.int64), np.zeros(0), np.zeros((0, 4)), np.zeros(0))
-    return _Options(np.concatenate(knobs).astype(np.int64), np.concatenate(speed), np.concatenate(res),
-                    np.concatenate(dist))
+        return _Options(np.zeros((0, 4), dtype=np.int64), np.zeros(0, dtype=np.int64),
+                        np.zeros((0, *raster.shape[:2])), np.zeros((0, 4)), np.zeros(0))
+    return _Options(np.concatenate(knobs).astype(np.int64), np.concatenate(timing), np.stack(ticks).astype(np.float32),
+                    np.concatenate(res), np.concatenate(dist))
 
 
-def _choose(per_layer: list[_Options], bound: float, fixed: np.ndarray, lim: np.ndarray, lutram: float
-            ) -> tuple[list[tuple[int, ...]], bool] | None:
+def _choose(per_layer: list[_Options], speeds: list[np.ndarray], bound: float, fixed: np.ndarray, lim: np.ndarray,
+            lutram: float) -> tuple[list[tuple[int, ...]], bool] | None:
     """Per layer the candidate no slower than ``bound`` that is cheapest in a weighted sum of resources, the
     weights raised on every resource the whole core exceeds; with whether the core fits (else the try whose
     largest share of a limit is smallest); None if a layer has no candidate that fast."""
     weight = 1.0 / np.maximum(lim, 1e-9)
     w_dist = 1.0 / lutram
-    masks = [opts.speed <= bound for opts in per_layer]
+    masks = [speed <= bound for speed in speeds]
     if not all(m.any() for m in masks):
         return None
     best: tuple[float, list[int]] | None = None  # the try of the smallest largest share of a limit
@@ -234,7 +266,7 @@ def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, row
     per_layer = [_layer_options(base, i, rasters[i], lanes[i] if lanes else None, rows[i] if rows else None,
                                 lif_lanes[i] if lif_lanes else None) for i in range(base.n_layers)]
     for i, opts in enumerate(per_layer):
-        if not len(opts.speed):
+        if not len(opts.timing):
             raise NeurocalError(f"{what}: layer {i}'s LIF lanes divide none of its lane choices; "
                                 f"give --lanes with --lif-lanes, or leave --lif-lanes out")
     word_set = [words] if words else list(range(1, max(1, part.dma_bits // 32) + 1))
@@ -243,25 +275,32 @@ def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, row
     finalists: list[tuple[float, HwShape]] = []
     closest: HwShape | None = None  # the most balanced build that does not fit (what a refusal quotes)
     for w in word_set:
-        rx_speed = float(np.maximum(1.0, (spikes + 1) / w).mean())
+        rx = np.maximum(1.0, (spikes + 1) / w)  # (events, T): the input stage's cycles per tick
+        rx_speed = float(rx.mean())
+        speeds = [o.speed(np.pad(rx, ((0, 0), (0, r.shape[1] - rx.shape[1])), constant_values=1.0))
+                  for o, r in zip(per_layer, rasters, strict=False)]
         core = core_features(base.sizes, w, base.fifo_log2)
         fixed = np.array([sum(lut_c.get(k, 0.0) * v for k, v in core.items()),
                           sum(ff_c.get(k, 0.0) * v for k, v in core.items()), 0.0, 0.0])
-        speeds = np.unique(np.concatenate([o.speed for o in per_layer] + [np.array([rx_speed])]))
-        bounds = speeds[speeds >= rx_speed]
+        every = np.unique(np.concatenate([*speeds, np.array([rx_speed])]))
+        bounds = every[every >= rx_speed]
         # the smallest bound that fits: more time per tick only adds candidates, so bisect
         lo, hi, found = 0, len(bounds) - 1, None
         while lo <= hi:
             mid = (lo + hi) // 2
-            chosen = _choose(per_layer, float(bounds[mid]), fixed, lim, lutram)
+            chosen = _choose(per_layer, speeds, float(bounds[mid]), fixed, lim, lutram)
             if chosen is not None and chosen[1]:
-                found, hi = (float(bounds[mid]), chosen[0]), mid - 1
+                found, hi = mid, mid - 1
             else:
                 lo = mid + 1
         if found is not None:
-            finalists.append((found[0], _build(base, found[1], w, part.profile_id)))
+            # the bound is an estimate: the next few builds go to the cycle model too
+            for at in range(found, min(found + FINALISTS_PER_WORDS, len(bounds))):
+                chosen = _choose(per_layer, speeds, float(bounds[at]), fixed, lim, lutram)
+                if chosen is not None and chosen[1]:
+                    finalists.append((float(bounds[at]), _build(base, chosen[0], w, part.profile_id)))
         elif closest is None:
-            chosen = _choose(per_layer, math.inf, fixed, lim, lutram)
+            chosen = _choose(per_layer, speeds, math.inf, fixed, lim, lutram)
             if chosen is not None:
                 closest = _build(base, chosen[0], w, part.profile_id)
     finalists = [(b, s) for b, s in finalists if not violations(s, part)]
@@ -274,7 +313,7 @@ def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, row
                                                                   "fitter could not find"]))
     finalists.sort(key=lambda x: x[0])
     best: Fit | None = None
-    for _, shape in finalists[:MAX_FINALISTS]:
+    for _, shape in list(dict.fromkeys(finalists))[:MAX_FINALISTS]:
         cycles = predict_cycles(shape, rasters[:-1], rasters[-1], serial=True).cycles
         res, _ = estimate_parts(shape)
         share = {r: res[r] / part.resources[r] for r in RESOURCES}
