@@ -1,7 +1,8 @@
 """Fit a network's core to a part profile: the fastest build whose resource estimate is within the fit limits.
 
 The knobs, per layer ``l`` (``n_in`` inputs, ``n_out`` neurons): accumulator lanes ``k`` (``G = ceil(n_out/k)``
-groups: time-multiplexed neurons), LIF updaters ``f`` dividing ``k`` (2 DSPs each), weight banks ``R`` of which
+groups: time-multiplexed neurons), LIF updaters ``f`` dividing ``k`` with ``k / f`` a power of two (2 DSPs each;
+the step index is divided by ``k / f``: a shift, not a divider on the critical path), weight banks ``R`` of which
 ``B`` in block RAM; and for the core the AER words per input beat ``W``, at most the profile's DMA width
 (``dma_bits / 32``: a wider rx than the feed is LUTs that buy nothing). Resources come from the resource model
 (:mod:`neurocal.hw.resource_model`, a sum over layers plus the rest of the core), cycles from the cycle model
@@ -24,7 +25,7 @@ set tick by tick: ``T ×`` the slowest mean under-counts a burst that the input 
 layer's LIF steps wait, so a layer's speed is taken beside the input stage (``max`` per tick, then the mean).
 
 A resource is within its limit when ``estimate ≤ fit × available``; DSPs also keep :data:`DSP_RESERVE` for the
-index multipliers yosys maps to DSP48 beside the LIF updaters (1–5 on the calibration builds), and the
+index multipliers yosys maps to DSP48 beside the LIF updaters (1–9 measured), and the
 distributed-RAM sites must fit the part's LUTRAM. What cannot fit is refused with, per resource, what the
 smallest build needs, what the part has and the limit.
 """
@@ -51,8 +52,9 @@ from neurocal.profiles import Profile
 DEFAULT_ACTIVITY = (0.048, 0.03)
 DEFAULT_TICKS = 100
 WORKLOAD_EVENTS = 4
-#: DSP48s kept free for yosys's index multipliers (address × groups, the output stage's voltage select)
-DSP_RESERVE = 5
+#: DSP48s kept free for yosys's index multipliers (address × groups, the output stage's voltage select): 1–5 on
+#: the calibration builds, 9 on the first full-design build of the demo network (benchmarks/results/2026-12-04-fit.md)
+DSP_RESERVE = 10
 RESOURCES = ("LUT", "FF", "BRAM36", "DSP")
 MAX_GROUPS = 32  # time-multiplexing searched per layer: 1 .. 32 groups
 MAX_FINALISTS = 12
@@ -162,6 +164,12 @@ class _Options:
         return np.maximum(self.ticks, rx[None]).mean(axis=(1, 2))[self.timing]
 
 
+def _power_of_two(n: int) -> bool:
+    """``nc_lif_layer`` divides its LIF step index by ``lanes / lif_lanes``: a shift for a power of two, a
+    divider otherwise (a divide by 5 made the 15.9 ns critical path of the first full-design yosys run)."""
+    return n & (n - 1) == 0
+
+
 def _per_tick_reads(raster: np.ndarray, rows: int) -> np.ndarray:
     """max_b s_b(t) for every event and tick of ``raster`` ``(E, T, n)``."""
     n = raster.shape[-1]
@@ -188,7 +196,7 @@ def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | N
     ticks: list[np.ndarray] = []
     for k in lane_set:
         groups = -(-n_out // k)
-        lif_set = np.array([lif] if lif else [f for f in range(1, k + 1) if k % f == 0])
+        lif_set = np.array([lif] if lif else [f for f in range(1, k + 1) if k % f == 0 and _power_of_two(k // f)])
         lif_set = lif_set[k % lif_set == 0]
         for r in row_set:
             depth_words = -(-n_in // r) * groups
