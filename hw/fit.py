@@ -59,6 +59,7 @@ RESOURCES = ("LUT", "FF", "BRAM36", "DSP")
 MAX_GROUPS = 32  # time-multiplexing searched per layer: 1 .. 32 groups
 MAX_FINALISTS = 12
 FINALISTS_PER_WORDS = 3
+TIE = 0.01  # builds within 1 % of the fewest cycles are equally fast
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,8 @@ def violations(shape: HwShape, part: Profile) -> list[str]:
     res, dist = estimate_parts(shape)
     lim = limits(part)
     out = [f"{r} needs {res[r]:.0f}, the {part.part} has {part.resources[r]:.0f}, limit "
-           f"{100 * part.fit.get(r, 1.0):.0f} % = {lim[r]:.0f}" + (f" less {DSP_RESERVE} kept for yosys's index "
-                                                                   f"multipliers" if r == "DSP" else "")
+           f"{100 * part.fit.get(r, 1.0):.0f} % = {part.limit(r):.0f}"
+           + (f" less {DSP_RESERVE} kept for yosys's index multipliers" if r == "DSP" else "")
            for r in RESOURCES if res[r] > lim[r]]
     if dist > part.resources["LUTRAM"]:
         out.append(f"distributed RAM needs {dist:.0f} LUT sites, the {part.part} has {part.resources['LUTRAM']:.0f}")
@@ -320,16 +321,17 @@ def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, row
                             f"build{where}: " + "; ".join(over or ["within the model's limits only by a margin the "
                                                                   "fitter could not find"]))
     finalists.sort(key=lambda x: x[0])
-    best: Fit | None = None
+    scored = []
     for _, shape in list(dict.fromkeys(finalists))[:MAX_FINALISTS]:
         cycles = predict_cycles(shape, rasters[:-1], rasters[-1], serial=True).cycles
         res, _ = estimate_parts(shape)
         share = {r: res[r] / part.resources[r] for r in RESOURCES}
-        cand = Fit(shape, res, share, float(cycles.mean()), int(cycles.max()), part.name)
-        if best is None or (cand.cycles_mean, max(cand.share.values())) < (best.cycles_mean, max(best.share.values())):
-            best = cand
-    assert best is not None
-    return best
+        scored.append(Fit(shape, res, share, float(cycles.mean()), int(cycles.max()), part.name))
+    # the fewest cycles; within TIE of them the rx as wide as the DMA (a narrower one only where it buys a fit or
+    # speed), then the smallest largest share of the part
+    fastest = min(f.cycles_mean for f in scored)
+    return min((f for f in scored if f.cycles_mean <= fastest * (1 + TIE)),
+               key=lambda f: (-f.shape.words, max(f.share.values())))
 
 
 def check_shape(shape: HwShape, part: Profile, what: str = "build") -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from neurocal.costmodels import Hardware, get_costmodel
 from neurocal.errors import NeurocalError
 from neurocal.hw.costmodel import predict_cycles
-from neurocal.hw.fit import RESOURCES, estimate_parts, fit, fit_network, limits, violations, workload
+from neurocal.hw.fit import RESOURCES, TIE, estimate_parts, fit, fit_network, limits, violations, workload
 from neurocal.hw.generate import params_header, shape_for_any
 from neurocal.profiles import PROFILES
 from neurocal.testnets import random_network
@@ -46,7 +46,7 @@ def test_the_large_network_is_time_multiplexed_on_the_xc7z020_and_fits_the_zcu10
     full = fit(base, ZCU, lanes=sizes[1:], lif_lanes=sizes[1:])  # one lane and one LIF updater per neuron
     _within(full.shape, ZCU)
     assert full.resources["DSP"] == 520
-    with pytest.raises(NeurocalError, match=r"DSP needs 520, the xc7z020clg400-1 has 220, limit 90 % = 193"):
+    with pytest.raises(NeurocalError, match=r"DSP needs 520, the xc7z020clg400-1 has 220, limit 90 % = 198 less 10"):
         fit(base, PYNQ, lanes=sizes[1:], lif_lanes=sizes[1:])
     chosen = fit(shape_for_any(sizes, sizes[1:]), PYNQ)
     assert any(f < n for f, n in zip(chosen.shape.lif_lanes, sizes[1:], strict=True))  # neurons share updaters
@@ -60,7 +60,7 @@ def test_the_fastest_fitting_build_wins() -> None:
     rasters = workload(base.sizes)
     for words in (1, 2):
         other = fit(base, PYNQ, words=words)
-        assert chosen.cycles_mean <= other.cycles_mean
+        assert chosen.cycles_mean <= other.cycles_mean * (1 + TIE)  # within 1 %: the rx as wide as the DMA
     narrow = fit(base, PYNQ, lanes=(10, 10, 1), rows=(2, 1, 1))
     assert chosen.cycles_mean < narrow.cycles_mean == predict_cycles(narrow.shape, rasters[:-1], rasters[-1]
                                                                       ).cycles.mean()
