@@ -415,13 +415,15 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
 @click.option("--writable/--fixed", default=True, show_default=True,
               help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="also write the values as JSON")
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="target board: the core is fitted to its part, as rtl build does")
 def regmap_cmd(bundle: Path | None, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool,
-               out: Path | None) -> None:
+               out: Path | None, profile_name: str) -> None:
     """The AXI4-Lite register map (neurocal.regmap). With --bundle: the capability registers (global, then
     per LAYER_SEL), the HASH words and the memory CRC that a core built for BUNDLE with these knobs reads back,
     the values a driver compares before trusting the core."""
     from neurocal import regmap
-    from neurocal.hw.generate import memory_images, shape_from_config
+    from neurocal.hw.generate import memory_images
     from neurocal.hw.regmap import markdown_table, memory_crc
     from neurocal.hw.sources import rtl_source_hash
 
@@ -432,7 +434,7 @@ def regmap_cmd(bundle: Path | None, lanes: Any, lif_lanes: Any, rows: Any, words
     from neurocal.bundle import load_bundle
 
     net = load_bundle(bundle)
-    shape = shape_from_config(net, hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes))
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, False)
     values: dict[str, Any] = dict(regmap.capabilities(shape, rtl_source_hash()))
     values["layers"] = [regmap.layer_capabilities(shape, i) for i in range(shape.n_layers)]
     hash_word = int(memory_images(net, shape)["hash.mem"][0], 16)

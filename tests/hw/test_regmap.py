@@ -164,7 +164,8 @@ def test_rtl_regmap_prints_the_table_and_what_a_bundles_core_reads_back(tmp_path
     from click.testing import CliRunner
 
     from neurocal.cli import main
-    from neurocal.hw.generate import HwConfig, shape_from_config
+    from neurocal.hw.fit import fit_network
+    from neurocal.profiles import PROFILES
 
     done = CliRunner().invoke(main, ["rtl", "regmap"])
     assert done.exit_code == 0 and done.output == hw_regmap.markdown_table()
@@ -174,11 +175,12 @@ def test_rtl_regmap_prints_the_table_and_what_a_bundles_core_reads_back(tmp_path
     done = CliRunner().invoke(main, ["rtl", "regmap", "--bundle", str(tmp_path / "intnet.json"), "--lanes", "2",
                                      "--out", str(out)])
     assert done.exit_code == 0, done.output
-    shape = shape_from_config(net, HwConfig(lanes=2))
+    shape = fit_network(net, PROFILES["pynq-z2"], lanes=2).shape  # rtl build's core: fitted to the default profile
     crc = hw_regmap.memory_crc(net, shape)
     assert f"CRC          0x{crc:08X}" in done.output and "LAYER_SEL=1  L_N_IN=0x5" in done.output
     values = json.loads(out.read_text())["registers"]
     assert values["CRC"] == crc and values["CAPS"] == regmap.capabilities(shape, rtl_source_hash())["CAPS"]
+    assert values["PROFILE"] == PROFILES["pynq-z2"].profile_id
     assert values["HASH_HI"] == int(net.content_hash.removeprefix("sha256:")[:8], 16)
     # L_LANES reads back both counts: accumulator lanes [15:0], LIF updaters [31:16] (--lif-lanes)
     done = CliRunner().invoke(main, ["rtl", "regmap", "--bundle", str(tmp_path / "intnet.json"), "--lanes", "2",
