@@ -253,6 +253,22 @@ def _choose(per_layer: list[_Options], speeds: list[np.ndarray], bound: float, f
     return [tuple(int(v) for v in o.knobs[i]) for o, i in zip(per_layer, best[1], strict=True)], best[0] <= 1.0
 
 
+def _spend(per_layer: list[_Options], speeds: list[np.ndarray], pick: list[tuple[int, ...]], fixed: np.ndarray,
+           lim: np.ndarray, lutram: float) -> list[tuple[int, ...]]:
+    """``pick`` made faster where the limits leave room: layer by layer, the fastest candidate (then the
+    cheapest) that keeps the whole core within them. Layers faster than the bound still shorten the ticks
+    where another stage waits on them, which only the cycle model sees."""
+    rows = [int(np.flatnonzero((o.knobs == np.array(p)).all(axis=1))[0]) for o, p in zip(per_layer, pick, strict=True)]
+    for i, (o, speed) in enumerate(zip(per_layer, speeds, strict=True)):
+        others = fixed + sum(q.res[j] for k, (q, j) in enumerate(zip(per_layer, rows, strict=True)) if k != i)
+        dist = sum(q.dist[j] for k, (q, j) in enumerate(zip(per_layer, rows, strict=True)) if k != i)
+        ok = ((others[None] + o.res) <= lim).all(axis=1) & (dist + o.dist <= lutram) & (speed <= speed[rows[i]])
+        if ok.any():
+            cand = np.flatnonzero(ok)
+            rows[i] = int(cand[np.lexsort((o.res[cand] @ (1.0 / np.maximum(lim, 1e-9)), speed[cand]))[0]])
+    return [tuple(int(v) for v in o.knobs[j]) for o, j in zip(per_layer, rows, strict=True)]
+
+
 def _build(base: HwShape, pick: list[tuple[int, ...]], words: int, profile_id: int) -> HwShape:
     return dataclasses.replace(base, lanes=tuple(p[0] for p in pick), lif_lanes=tuple(p[1] for p in pick),
                                rows=tuple(p[2] for p in pick), block_banks=tuple(p[3] for p in pick),
@@ -308,6 +324,9 @@ def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, row
                 chosen = _choose(per_layer, speeds, float(bounds[at]), fixed, lim, lutram)
                 if chosen is not None and chosen[1]:
                     finalists.append((float(bounds[at]), _build(base, chosen[0], w, part.profile_id)))
+                    if at == found:
+                        faster = _spend(per_layer, speeds, chosen[0], fixed, lim, lutram)
+                        finalists.append((float(bounds[at]), _build(base, faster, w, part.profile_id)))
         elif closest is None:
             chosen = _choose(per_layer, speeds, math.inf, fixed, lim, lutram)
             if chosen is not None:
