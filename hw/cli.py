@@ -126,6 +126,18 @@ def _input_flags(input_kind: str, line_k: int, line_ticks: int) -> list[str]:
                                            str(line_ticks)]
 
 
+def _fitted(net: Any, profile_name: str, lanes: Any, rows: Any, words: Any, lif_lanes: Any, writable: bool,
+            debug: bool) -> Any:
+    """The build of ``net`` fitted to the profile (:mod:`neurocal.hw.fit`), the knobs given kept; the choice on
+    stderr."""
+    from neurocal.hw.fit import fit_network
+
+    chosen = fit_network(net, profile(profile_name), lanes=lanes, rows=rows, words=words, lif_lanes=lif_lanes,
+                         writable=writable, debug=debug)
+    click.echo(chosen.summary(), err=True)
+    return chosen.shape
+
+
 @click.group("rtl")
 def rtl() -> None:
     """The RTL accelerator: co-simulate against the golden model, estimate resources, export the project."""
@@ -166,7 +178,7 @@ class _ModeRun:
 
 
 def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial: bool, build_root: Path,
-              config: Any, chunk: int, timeout: float | None) -> _ModeRun:
+              config: Any, shape: Any, chunk: int, timeout: float | None) -> _ModeRun:
     """All events through one feeding mode, ``chunk`` events per simulator process, each chunk compared
     with the golden model's events as it finishes."""
     from neurocal.backends import compare_results
@@ -181,7 +193,8 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
         stop = min(n, start + chunk)
         if start == 0:
             click.echo(f"{sim} ({label}): building or reusing the simulation model under {build_root}", err=True)
-        run = run_stream(net, spikes[start:stop], sim=sim, build_root=build_root, config=config, serial=serial,
+        run = run_stream(net, spikes[start:stop], sim=sim, build_root=build_root, config=config, shape=shape,
+                         serial=serial,
                          timeout=timeout, debug=config.debug)
         if start == 0 and run.build_seconds:
             click.echo(f"{sim}: built in {run.build_seconds:.0f} s", err=True)
@@ -234,7 +247,8 @@ def _slice(result: Any, start: int, stop: int) -> Any:
 @click.option("--timeout", type=TIMEOUT, default=None, callback=timeout_no_limit,
               help="seconds per simulator run before it counts as stalled (default: from the run's size; 0: none)")
 @click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
-              show_default=True, help="target board: its PL clock turns cycles into µs and events/s")
+              show_default=True, help="target board: the core is fitted to its part (knobs not given are chosen), and "
+                                      "its PL clock turns cycles into µs and events/s")
 @click.option("--debug/--no-debug", default=True, show_default=True,
               help="compare every hidden layer's spikes too (the core's debug output), not only the output layer")
 def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_lanes: Any, rows: Any, words: Any,
@@ -246,7 +260,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     """
     from neurocal.bundle import load_network_and_spikes
     from neurocal.golden import GoldenBackend
-    from neurocal.hw.generate import check_fits, shape_from_config
+    from neurocal.hw.generate import check_fits
     from neurocal.hw.simulators import check_simulator
 
     check_simulator(sim)
@@ -256,7 +270,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     rows, words = sim_defaults(sim, rows, words)
     config = dataclasses.replace(hw_config(lanes, rows, words, lif_lanes=lif_lanes), debug=debug)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
-    shape = shape_from_config(net, config)
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, True, debug)
     check_fits(shape, config, str(bundle))
     reference = GoldenBackend().run(net, spikes)
     synops = int(reference.ops["synops"].sum()) if "synops" in reference.ops else 0
@@ -267,7 +281,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     for label in ("serial", "streamed"):
         if mode in (label, "both"):
             runs[label] = _run_mode(net, spikes, reference, sim=sim, serial=label == "serial",
-                                    build_root=Path(build_root).resolve(), config=config,
+                                    build_root=Path(build_root).resolve(), config=config, shape=shape,
                                     chunk=chunk or DEFAULT_CHUNK[sim], timeout=timeout)
     clock_mhz = profile(profile_name).clock_mhz
     report: dict[str, Any] = {
@@ -347,14 +361,14 @@ def synth_cmd(bundle: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, w
     Vivado timing report)."""
     from neurocal.bundle import load_bundle
     from neurocal.hw.cosim import shape_key
-    from neurocal.hw.generate import generate, shape_from_config
+    from neurocal.hw.generate import generate
     from neurocal.hw.synth import synthesize, yosys_version
 
     yosys_version()  # a missing yosys: one line before any work
     _check_json_out(out)
     config = hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes)
     net = load_bundle(bundle)
-    shape = shape_from_config(net, config)
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, False)
     root = Path(build_root).resolve()
     project = generate(net, root / f"gen-{shape_key(shape)}", config, shape=shape,
                        command="neurocal rtl synth")
@@ -373,9 +387,11 @@ def synth_cmd(bundle: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, w
               help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
 @click.option("--debug/--no-debug", default=False, show_default=True,
               help="nc_top's dbg_* output with every hidden layer's spikes (for simulation; costs resources)")
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="target board: the core is fitted to its part (knobs not given are chosen)")
 @_input_options
 def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool,
-              debug: bool, input_kind: str, line_k: int, line_ticks: int) -> None:
+              debug: bool, profile_name: str, input_kind: str, line_k: int, line_ticks: int) -> None:
     """Write BUNDLE's RTL project, a folder that works wherever it is copied: rtl/*.v (top nc_top),
     nc_params.vh and nc_ports.vh, mem/*.mem, filelist.f, and the testbench: the AER stream testbench
     sim/nc_stream_tb.v, or with --input lines the line deserialiser and its wrapper (sim/nc_line_deser.v,
@@ -387,7 +403,7 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
     """
     from neurocal.atomic import atomic_dir, check_output_dir
     from neurocal.bundle import load_bundle
-    from neurocal.hw.generate import generate, shape_from_config
+    from neurocal.hw.generate import generate
     from neurocal.hw.sources import rtl_dir, rtl_sources
     from neurocal.quoting import command_line
 
@@ -395,10 +411,11 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
     config = dataclasses.replace(hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes), debug=debug,
                                  input=input_kind, line_k=line_k, line_ticks=line_ticks)
     net = load_bundle(bundle)
-    shape = shape_from_config(net, config)
+    shape = dataclasses.replace(_fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, debug),
+                                input=input_kind, line_k=line_k, line_ticks=line_ticks)
     # names, not paths: the project is the same bytes wherever it is written; quoted, on one line
-    command = command_line("neurocal", "rtl", "build", "--bundle", bundle.name, "--out", out.name,
-                           *_input_flags(input_kind, line_k, line_ticks)) + (" --debug" if debug else "")
+    command = command_line("neurocal", "rtl", "build", "--bundle", bundle.name, "--out", out.name, "--profile",
+                           profile_name, *_input_flags(input_kind, line_k, line_ticks)) + (" --debug" if debug else "")
     benches = ["nc_stream_tb.v"] if input_kind == "aer" else ["nc_line_deser.v", "nc_top_lines_tb.v"]
     with atomic_dir(out, PROJECT_KIND) as tmp:
         generate(net, tmp, config, shape=shape, command=command)
@@ -427,14 +444,16 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
 @click.option("--writable/--fixed", default=True, show_default=True,
               help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="also write the values as JSON")
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="target board: the core is fitted to its part, as rtl build does")
 @_input_options
 def regmap_cmd(bundle: Path | None, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool,
-               out: Path | None, input_kind: str, line_k: int, line_ticks: int) -> None:
+               out: Path | None, profile_name: str, input_kind: str, line_k: int, line_ticks: int) -> None:
     """The AXI4-Lite register map (neurocal.regmap). With --bundle: the capability registers (global, then
     per LAYER_SEL), the HASH words and the memory CRC that a core built for BUNDLE with these knobs reads back,
     the values a driver compares before trusting the core."""
     from neurocal import regmap
-    from neurocal.hw.generate import memory_images, shape_from_config
+    from neurocal.hw.generate import memory_images
     from neurocal.hw.regmap import markdown_table, memory_crc
     from neurocal.hw.sources import rtl_source_hash
 
@@ -445,8 +464,8 @@ def regmap_cmd(bundle: Path | None, lanes: Any, lif_lanes: Any, rows: Any, words
     from neurocal.bundle import load_bundle
 
     net = load_bundle(bundle)
-    shape = shape_from_config(net, dataclasses.replace(hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes),
-                                                       input=input_kind, line_k=line_k, line_ticks=line_ticks))
+    shape = dataclasses.replace(_fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, False),
+                                input=input_kind, line_k=line_k, line_ticks=line_ticks)
     values: dict[str, Any] = dict(regmap.capabilities(shape, rtl_source_hash()))
     values["layers"] = [regmap.layer_capabilities(shape, i) for i in range(shape.n_layers)]
     hash_word = int(memory_images(net, shape)["hash.mem"][0], 16)

@@ -50,7 +50,8 @@ class CosimRun:
 def shape_key(shape: HwShape) -> str:
     text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2, shape.writable, shape.rows,
                        shape.words] + ([True] if shape.debug else []) + [list(shape.lif_lanes)]
-                      + ([shape.input, shape.line_k, shape.line_ticks] if shape.input != "aer" else []))
+                      + ([shape.input, shape.line_k, shape.line_ticks] if shape.input != "aer" else [])
+                      + ([shape.profile_id] if shape.profile_id else []))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -283,7 +284,8 @@ def _cosim_run(net: IntNetwork, data: dict[str, np.ndarray], shape: HwShape, inp
                                                       input_shape[0], input_shape[1]))
     result.seconds = time.perf_counter() - t0
     result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=clock_ns)
-    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "caps")}
+    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "framing",
+                                           "caps")}
     return CosimRun(result=result, shape=shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
                     registers=registers)
 

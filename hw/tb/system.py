@@ -37,7 +37,7 @@ from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
 from neurocal.hw.tb.common import fail, reset
 
 REG = regmap.OFFSET
-ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
+ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW") | regmap.bit("STATUS", "FRAMING")
 
 
 def pauses(seed: int, p: float):
@@ -213,10 +213,11 @@ async def record(dut, core: Core, cfg: dict, n_events: int, rec: Recording, crc:
     events_out = await axil.read_dword(REG["EVENTS_OUT"])
     max_cycles = await axil.read_dword(REG["MAX_CYCLES"])
     malformed = await axil.read_dword(REG["MALFORMED"])
+    framing = await axil.read_dword(REG["FRAMING"])
     caps = await axil.read_dword(REG["CAPS"])
     np.savez(cfg["output"], words=np.array(rec.out, dtype=np.uint32), cycles=np.array(rec.cycles, dtype=np.int64),
              total_cycles=round(total_ns / core.period), status=status, events_in=events_in, caps=caps,
-             events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
+             events_out=events_out, max_cycles=max_cycles, malformed=malformed, framing=framing, crc=crc,
              layers=np.array(rec.layers, dtype=str), packets=np.array(rec.packets, dtype=np.int64))
     if events_in != n_events or events_out != n_events:
         fail(f"registers count {events_in} events in and {events_out} out, {n_events} were sent")

@@ -97,6 +97,7 @@ def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of
     """The RTL runs the bundle's network; the reference is the golden model of the same network with one
     weight changed, so they differ for real. Chunks of 2 events: divergences keep their global event index."""
     from neurocal.hw.cli import _run_mode
+    from neurocal.hw.fit import fit_network
     from neurocal.hw.synth import hw_config
 
     net, spikes = _net_and_spikes(small, N_EVENTS)
@@ -108,7 +109,8 @@ def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of
                              | np.any(reference.output_spikes != expected.output_spikes, axis=(1, 2)))
     assert differs.size, "the altered weight must change some event"
     run = _run_mode(net, spikes, reference, sim="verilator", serial=False, build_root=small["build"].resolve(),
-                    config=dataclasses.replace(hw_config(), debug=True), chunk=2, timeout=None)  # rtl sim's build
+                    config=dataclasses.replace(hw_config(), debug=True), chunk=2, timeout=None,
+                    shape=fit_network(net, PROFILES[DEFAULT_PROFILE], debug=True).shape)  # rtl sim's build
     assert run.mismatched and set(differs) <= set(run.mismatched)
     assert run.first is not None and run.first.event == min(run.mismatched)
     assert str(run.first).startswith(f"event {run.first.event}, layer ")
@@ -223,7 +225,7 @@ def test_bad_inputs_give_one_line(small, tmp_path):
     # a network whose weights exceed the PYNQ-Z2's block RAM: 100 × 6000 × 9 bits > 140 BRAM36
     big = random_network([100, 6000, 2], np.random.default_rng(0))
     big.save(tmp_path / "big.json")
-    cases.append((["rtl", "synth", "--bundle", str(tmp_path / "big.json")], "configured weight memory"))
+    cases.append((["rtl", "synth", "--bundle", str(tmp_path / "big.json")], "does not fit the pynq-z2"))
     cases.append((["rtl", "sim", "--bundle", str(tmp_path / "big.json"), "--data", data], "input channels"))
     for args, needle in cases:
         done = _cli(*args)
