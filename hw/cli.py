@@ -403,7 +403,7 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
     """
     from neurocal.atomic import atomic_dir, check_output_dir
     from neurocal.bundle import load_bundle
-    from neurocal.hw.generate import generate
+    from neurocal.hw.generate import check_input, generate
     from neurocal.hw.sources import rtl_dir, rtl_sources
     from neurocal.quoting import command_line
 
@@ -411,6 +411,7 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
     config = dataclasses.replace(hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes), debug=debug,
                                  input=input_kind, line_k=line_k, line_ticks=line_ticks)
     net = load_bundle(bundle)
+    check_input(config, net.n_layers, net.source)  # before the fit: a bad window is the one line printed
     shape = dataclasses.replace(_fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, debug),
                                 input=input_kind, line_k=line_k, line_ticks=line_ticks)
     # names, not paths: the project is the same bytes wherever it is written; quoted, on one line

@@ -322,6 +322,19 @@ def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int 
                    u_w=(32,) * (len(sizes) - 1), fifo_log2=fifo_log2, rows=tuple(rows or ()), words=words)
 
 
+def check_input(choice: HwConfig | HwShape, n_layers: int, source: str) -> None:
+    """Refuse an unknown input stage, or a line window that is not a whole number of clocks or overflows the
+    14-bit tick field with the network's ``n_layers`` empty ticks (one clear line)."""
+    if choice.input not in INPUTS:
+        raise NeurocalError(f"{source}: input {choice.input!r}; choose one of {', '.join(INPUTS)} (HwConfig.input)")
+    if choice.input == "lines" and not (1 <= choice.line_k <= choice.line_ticks
+                                        and choice.line_ticks % choice.line_k == 0
+                                        and choice.line_ticks + n_layers <= 16383):
+        raise NeurocalError(f"{source}: a window of {choice.line_ticks} ticks at {choice.line_k} samples per clock; "
+                            f"the window must be a whole number of clocks and at most {16383 - n_layers} ticks "
+                            f"(HwConfig.line_ticks, HwConfig.line_k)")
+
+
 def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
     """Refuse a shape the configured memories or the word formats cannot hold (one clear line)."""
     if shape.n_layers > MAX_LAYERS:
@@ -339,13 +352,7 @@ def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
     if not 1 <= shape.words <= MAX_WORDS:
         raise NeurocalError(f"{source}: {shape.words} AER words per input beat; choose 1..{MAX_WORDS} "
                             f"(HwConfig.words)")
-    if shape.input not in INPUTS:
-        raise NeurocalError(f"{source}: input {shape.input!r}; choose one of {', '.join(INPUTS)} (HwConfig.input)")
-    if shape.input == "lines" and not (1 <= shape.line_k <= shape.line_ticks and shape.line_ticks % shape.line_k == 0
-                                       and shape.line_ticks + shape.n_layers <= 16383):
-        raise NeurocalError(f"{source}: a window of {shape.line_ticks} ticks at {shape.line_k} samples per clock; "
-                            f"the window must be a whole number of clocks and at most {16383 - shape.n_layers} ticks "
-                            f"(HwConfig.line_ticks, HwConfig.line_k)")
+    check_input(shape, shape.n_layers, source)
     bits = shape.weight_bits()
     if bits > config.weight_memory_bits:
         raise NeurocalError(
