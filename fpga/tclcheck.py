@@ -98,7 +98,8 @@ def core_ports(verilog: Path, words: int) -> dict[str, Port]:
         raise NeurocalError(f"{verilog}: no module port list found")
     body = re.sub(r"//[^\n]*", "", head.group(2))
     generated = verilog.parent / "nc_ports.vh"
-    defines = {"NC_AXIS_WORDS": words, "NC_DEBUG_N": 1, "NC_DEBUG_W": 1, "NC_REG_ADDR_W": regmap.ADDR_W,
+    defines = {"NC_AXIS_WORDS": words, "NC_DEBUG_N": 1, "NC_DEBUG_W": 1, "NC_LINES_W": 1,
+               "NC_REG_ADDR_W": regmap.ADDR_W,
                **(header_defines(generated) if generated.is_file() else {})}
     ports = {}
     for m in _PORT.finditer(body):

@@ -105,6 +105,39 @@ def _knob_options(fn: Any) -> Any:
     return fn
 
 
+def _input_options(fn: Any) -> Any:
+    """The input stage a build takes (HwConfig.input, line_k, line_ticks)."""
+    from neurocal.hw.generate import DEFAULT_LINE_K, DEFAULT_LINE_TICKS, INPUTS
+
+    fn = click.option("--line-ticks", type=positive("ticks per detector window", 16000), default=DEFAULT_LINE_TICKS,
+                      show_default=True, help="--input lines: ticks per event window, a multiple of --line-k")(fn)
+    fn = click.option("--line-k", type=positive("line samples per clock", 1024), default=DEFAULT_LINE_K,
+                      show_default=True, help="--input lines: 0.2 ns samples per clock (the clock period is "
+                                              "line-k × 0.2 ns; 25 at the PYNQ-Z2's 200 MHz)")(fn)
+    fn = click.option("--input", "input_kind", type=click.Choice(INPUTS), default="aer", show_default=True,
+                      help="input stage: AER words from the host over s_axis, or the detector front end's spike "
+                           "lines sampled every 0.2 ns straight into layer 0 (nc_line_rx)")(fn)
+    return fn
+
+
+def _input_flags(input_kind: str, line_k: int, line_ticks: int) -> list[str]:
+    """The --input options as a command line repeats them (none for the AER default)."""
+    return [] if input_kind == "aer" else ["--input", input_kind, "--line-k", str(line_k), "--line-ticks",
+                                           str(line_ticks)]
+
+
+def _fitted(net: Any, profile_name: str, lanes: Any, rows: Any, words: Any, lif_lanes: Any, writable: bool,
+            debug: bool) -> Any:
+    """The build of ``net`` fitted to the profile (:mod:`neurocal.hw.fit`), the knobs given kept; the choice on
+    stderr."""
+    from neurocal.hw.fit import fit_network
+
+    chosen = fit_network(net, profile(profile_name), lanes=lanes, rows=rows, words=words, lif_lanes=lif_lanes,
+                         writable=writable, debug=debug)
+    click.echo(chosen.summary(), err=True)
+    return chosen.shape
+
+
 @click.group("rtl")
 def rtl() -> None:
     """The RTL accelerator: co-simulate against the golden model, estimate resources, export the project."""
@@ -146,7 +179,7 @@ class _ModeRun:
 
 
 def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial: bool, build_root: Path,
-              config: Any, chunk: int, timeout: float | None, out: _ModeRun | None = None) -> _ModeRun:
+              config: Any, shape: Any, chunk: int, timeout: float | None, out: _ModeRun | None = None) -> _ModeRun:
     """All events through one feeding mode, ``chunk`` events per simulator process, each chunk compared
     with the golden model's events as it finishes (into ``out``, which keeps the chunks done if one fails)."""
     from neurocal.backends import compare_results
@@ -161,7 +194,8 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
         stop = min(n, start + chunk)
         if start == 0:
             click.echo(f"{sim} ({label}): building or reusing the simulation model under {build_root}", err=True)
-        run = run_stream(net, spikes[start:stop], sim=sim, build_root=build_root, config=config, serial=serial,
+        run = run_stream(net, spikes[start:stop], sim=sim, build_root=build_root, config=config, shape=shape,
+                         serial=serial,
                          timeout=timeout, debug=config.debug)
         if start == 0 and run.build_seconds:
             click.echo(f"{sim}: built in {run.build_seconds:.0f} s", err=True)
@@ -238,7 +272,8 @@ def _slice(result: Any, start: int, stop: int) -> Any:
 @click.option("--timeout", type=TIMEOUT, default=None, callback=timeout_no_limit,
               help="seconds per simulator run before it counts as stalled (default: from the run's size; 0: none)")
 @click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
-              show_default=True, help="target board: its PL clock turns cycles into µs and events/s")
+              show_default=True, help="target board: the core is fitted to its part (knobs not given are chosen), and "
+                                      "its PL clock turns cycles into µs and events/s")
 @click.option("--debug/--no-debug", default=True, show_default=True,
               help="compare every hidden layer's spikes too (the core's debug output), not only the output layer")
 @junit_option("feeding mode and chunk of events")
@@ -251,7 +286,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     """
     from neurocal.bundle import load_network_and_spikes
     from neurocal.golden import GoldenBackend
-    from neurocal.hw.generate import check_fits, shape_from_config
+    from neurocal.hw.generate import check_fits
     from neurocal.hw.simulators import check_simulator
     from neurocal.junit import Suite, write_junit
 
@@ -263,7 +298,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     rows, words = sim_defaults(sim, rows, words)
     config = dataclasses.replace(hw_config(lanes, rows, words, lif_lanes=lif_lanes), debug=debug)
     net, spikes = load_network_and_spikes(bundle, data, n_events)
-    shape = shape_from_config(net, config)
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, True, debug)
     check_fits(shape, config, str(bundle))
     reference = GoldenBackend().run(net, spikes)
     synops = int(reference.ops["synops"].sum()) if "synops" in reference.ops else 0
@@ -280,8 +315,8 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
             runs[label] = _ModeRun()
             try:
                 _run_mode(net, spikes, reference, sim=sim, serial=label == "serial",
-                          build_root=Path(build_root).resolve(), config=config, chunk=chunk, timeout=timeout,
-                          out=runs[label])
+                          build_root=Path(build_root).resolve(), config=config, shape=shape, chunk=chunk,
+                          timeout=timeout, out=runs[label])
             except NeurocalError as err:  # CI still gets the chunks that ran and the one that failed
                 if junit is not None:
                     start = runs[label].chunks[-1][1] if runs[label].chunks else 0
@@ -371,14 +406,14 @@ def synth_cmd(bundle: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, w
     Vivado timing report)."""
     from neurocal.bundle import load_bundle
     from neurocal.hw.cosim import shape_key
-    from neurocal.hw.generate import generate, shape_from_config
+    from neurocal.hw.generate import generate
     from neurocal.hw.synth import synthesize, yosys_version
 
     yosys_version()  # a missing yosys: one line before any work
     _check_json_out(out)
     config = hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes)
     net = load_bundle(bundle)
-    shape = shape_from_config(net, config)
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, False)
     root = Path(build_root).resolve()
     project = generate(net, root / f"gen-{shape_key(shape)}", config, shape=shape,
                        command="neurocal rtl synth")
@@ -397,10 +432,15 @@ def synth_cmd(bundle: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, w
               help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
 @click.option("--debug/--no-debug", default=False, show_default=True,
               help="nc_top's dbg_* output with every hidden layer's spikes (for simulation; costs resources)")
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="target board: the core is fitted to its part (knobs not given are chosen)")
+@_input_options
 def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool,
-              debug: bool) -> None:
+              debug: bool, profile_name: str, input_kind: str, line_k: int, line_ticks: int) -> None:
     """Write BUNDLE's RTL project, a folder that works wherever it is copied: rtl/*.v (top nc_top),
-    nc_params.vh and nc_ports.vh, mem/*.mem, filelist.f, and the stream testbench sim/nc_stream_tb.v.
+    nc_params.vh and nc_ports.vh, mem/*.mem, filelist.f, and the testbench: the AER stream testbench
+    sim/nc_stream_tb.v, or with --input lines the line deserialiser and its wrapper (sim/nc_line_deser.v,
+    sim/nc_top_lines_tb.v, driven by a cocotb test).
 
     Memory paths are relative: run simulators and synthesis from the project folder (or define NC_MEM_DIR,
     e.g. +define+NC_MEM_DIR=\\"/abs/mem/\\"). Icarus, from the folder: iverilog -g2005 -f filelist.f
@@ -408,17 +448,21 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
     """
     from neurocal.atomic import atomic_dir, check_output_dir
     from neurocal.bundle import load_bundle
-    from neurocal.hw.generate import generate, shape_from_config
+    from neurocal.hw.generate import check_input, generate
     from neurocal.hw.sources import rtl_dir, rtl_sources
     from neurocal.quoting import command_line
 
     check_output_dir(out, "--out", PROJECT_KIND)
-    config = dataclasses.replace(hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes), debug=debug)
+    config = dataclasses.replace(hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes), debug=debug,
+                                 input=input_kind, line_k=line_k, line_ticks=line_ticks)
     net = load_bundle(bundle)
-    shape = shape_from_config(net, config)
+    check_input(config, net.n_layers, net.source)  # before the fit: a bad window is the one line printed
+    shape = dataclasses.replace(_fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, debug),
+                                input=input_kind, line_k=line_k, line_ticks=line_ticks)
     # names, not paths: the project is the same bytes wherever it is written; quoted, on one line
-    command = command_line("neurocal", "rtl", "build", "--bundle", bundle.name, "--out", out.name) + (
-        " --debug" if debug else "")
+    command = command_line("neurocal", "rtl", "build", "--bundle", bundle.name, "--out", out.name, "--profile",
+                           profile_name, *_input_flags(input_kind, line_k, line_ticks)) + (" --debug" if debug else "")
+    benches = ["nc_stream_tb.v"] if input_kind == "aer" else ["nc_line_deser.v", "nc_top_lines_tb.v"]
     with atomic_dir(out, PROJECT_KIND) as tmp:
         generate(net, tmp, config, shape=shape, command=command)
         (tmp / "rtl").mkdir()
@@ -426,15 +470,17 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
         for path in sources:
             shutil.copyfile(path, tmp / "rtl" / path.name)
         (tmp / "sim").mkdir()
-        shutil.copyfile(rtl_dir() / "sim" / "nc_stream_tb.v", tmp / "sim" / "nc_stream_tb.v")
+        for name in benches:
+            shutil.copyfile(rtl_dir() / "sim" / name, tmp / "sim" / name)
         (tmp / "filelist.f").write_text(
             f"// Generated by `{command}` (neurocal.hw.cli); do not edit.\n"
             f"// {net.content_hash}; shape {json.dumps(_shape_dict(shape))}\n"
             "// paths relative to this folder: run tools from here (mem/ is read at time zero)\n"
             "+incdir+.\n+incdir+rtl\n" + "".join(f"rtl/{p.name}\n" for p in sources if p.suffix == ".v"))
     click.echo(f"wrote {out}: {len(sources)} RTL files, nc_params.vh, {len(list((out / 'mem').iterdir()))} memory "
-               f"files, filelist.f, sim/nc_stream_tb.v (top nc_top, shape {'-'.join(map(str, shape.sizes))}, lanes "
-               f"{'-'.join(map(str, shape.lanes))}{', debug output' if debug else ''}); run tools from {out}")
+               f"files, filelist.f, {', '.join('sim/' + b for b in benches)} (top nc_top, shape "
+               f"{'-'.join(map(str, shape.sizes))}, lanes {'-'.join(map(str, shape.lanes))}, input {input_kind}"
+               f"{', debug output' if debug else ''}); run tools from {out}")
 
 
 @rtl.command("regmap")
@@ -444,13 +490,16 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
 @click.option("--writable/--fixed", default=True, show_default=True,
               help="memories loadable over AXI4-Lite, or the network baked into the bitstream")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="also write the values as JSON")
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="target board: the core is fitted to its part, as rtl build does")
+@_input_options
 def regmap_cmd(bundle: Path | None, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool,
-               out: Path | None) -> None:
+               out: Path | None, profile_name: str, input_kind: str, line_k: int, line_ticks: int) -> None:
     """The AXI4-Lite register map (neurocal.regmap). With --bundle: the capability registers (global, then
     per LAYER_SEL), the HASH words and the memory CRC that a core built for BUNDLE with these knobs reads back,
     the values a driver compares before trusting the core."""
     from neurocal import regmap
-    from neurocal.hw.generate import memory_images, shape_from_config
+    from neurocal.hw.generate import memory_images
     from neurocal.hw.regmap import markdown_table, memory_crc
     from neurocal.hw.sources import rtl_source_hash
 
@@ -461,7 +510,8 @@ def regmap_cmd(bundle: Path | None, lanes: Any, lif_lanes: Any, rows: Any, words
     from neurocal.bundle import load_bundle
 
     net = load_bundle(bundle)
-    shape = shape_from_config(net, hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes))
+    shape = dataclasses.replace(_fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, False),
+                                input=input_kind, line_k=line_k, line_ticks=line_ticks)
     values: dict[str, Any] = dict(regmap.capabilities(shape, rtl_source_hash()))
     values["layers"] = [regmap.layer_capabilities(shape, i) for i in range(shape.n_layers)]
     hash_word = int(memory_images(net, shape)["hash.mem"][0], 16)

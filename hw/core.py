@@ -14,10 +14,11 @@ import numpy as np
 from neurocal.backends import BackendResult
 from neurocal.cores import CoreProject
 from neurocal.hw import cosim, simulators
-from neurocal.hw.generate import HwConfig, HwShape, _banner, generate, shape_from_config
+from neurocal.hw.generate import HwConfig, HwShape, _banner, generate
 from neurocal.hw.regmap import memory_crc
 from neurocal.hw.sources import rtl_dir, rtl_source_hash, rtl_sources
 from neurocal.intnet import IntNetwork
+from neurocal.profiles import Profile
 
 
 @dataclass
@@ -36,8 +37,10 @@ class RtlCore:
 
     name = "rtl"
 
-    def board_shape(self, net: IntNetwork, words: int) -> HwShape:
-        return shape_from_config(net, HwConfig(words=words))
+    def board_shape(self, net: IntNetwork, profile: Profile) -> HwShape:
+        from neurocal.hw.fit import fit_network
+
+        return fit_network(net, profile).shape
 
     def shape_to_dict(self, shape: HwShape) -> dict[str, Any]:
         return dataclasses.asdict(shape)

@@ -1,4 +1,6 @@
-"""Run an IntNetwork on the RTL under cocotb: generate, build (cached), stream AER, decode the output.
+"""Run an IntNetwork on the RTL under cocotb: generate, build (cached), feed the events (AER words over s_axis,
+:func:`run_events`; or, in a build with the line input, the detector's spike lines sampled every 0.2 ns,
+:func:`run_detector`), decode the output.
 
 The result is a :class:`~neurocal.backends.BackendResult` with the output layer's spikes and final
 voltages (what the output stream carries) and, from a build with the debug output (``HwShape.debug``, on
@@ -48,7 +50,8 @@ class CosimRun:
 def shape_key(shape: HwShape) -> str:
     text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2, shape.writable, shape.rows,
                        shape.words] + ([True] if shape.debug else []) + [list(shape.lif_lanes)]
-                      + ([shape.input, shape.line_k, shape.line_ticks] if shape.input != "aer" else []))
+                      + ([shape.input, shape.line_k, shape.line_ticks] if shape.input != "aer" else [])
+                      + ([shape.profile_id] if shape.profile_id else []))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -105,7 +108,9 @@ def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | Non
         built = simulators.build(sim, LINES_TOPLEVEL, [*rtl_sources(), rtl_dir() / "sim" / "nc_line_deser.v",
                                                        rtl_dir() / "sim" / f"{LINES_TOPLEVEL}.v"], build_dir,
                                  includes=[project.include_dir, rtl_dir()], waves=waves,
-                                 parameters={"CHANNELS": shape.sizes[0], "K": shape.line_k})
+                                 parameters={"CHANNELS": shape.sizes[0], "K": shape.line_k},
+                                 # the deserialiser samples in simulated time (#0.2 ns): Verilator schedules delays
+                                 build_args=["--timing", "-CFLAGS", "-fcoroutines"] if sim == "verilator" else [])
     else:
         built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_dir, includes=[project.include_dir, rtl_dir()],
                                  waves=waves)
@@ -279,7 +284,8 @@ def _cosim_run(net: IntNetwork, data: dict[str, np.ndarray], shape: HwShape, inp
                                                       input_shape[0], input_shape[1]))
     result.seconds = time.perf_counter() - t0
     result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=clock_ns)
-    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "caps")}
+    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "framing",
+                                           "caps")}
     return CosimRun(result=result, shape=shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
                     registers=registers)
 
@@ -293,11 +299,13 @@ def run_detector(
     config: HwConfig | None = None,
     backpressure: bool = False,
     debug: bool = True,
+    overrun: bool = False,
 ) -> CosimRun:
     """Drive ``spikes`` (events, ticks, n_in) as the detector's spike lines, sampled every 0.2 ns, into a build
     of ``net`` with the line input (``HwShape.input = "lines"``, a window of ``ticks`` ticks), one event at a
     time (each window after the previous event's output has left); decode the output stream and the debug
-    output. ``cycles`` holds every event's LAST_CYCLES: from the trigger's cycle to its end-of-event word out."""
+    output. ``cycles`` holds every event's LAST_CYCLES: from the trigger's cycle to its end-of-event word out.
+    ``overrun``: a second window right after the first, which the core must drop and flag (STATUS.OVERFLOW)."""
     spikes = np.asarray(spikes, dtype=bool)
     if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
         raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
@@ -314,7 +322,8 @@ def run_detector(
                    + sum(shape.sizes)) + 2000
     cfg = {"spikes": str(run_dir / "spikes.npy"), "output": str(run_dir / "output.npz"),
            "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
-           "timeout_cycles": timeout, "clock_ns": round(shape.line_k * TICK_NS, 3), "debug": shape.debug}
+           "timeout_cycles": timeout, "clock_ns": round(shape.line_k * TICK_NS, 3), "debug": shape.debug,
+           "overrun": overrun, "expect_errors": overrun}
     with np.load(_run_testbench(built, "neurocal.hw.tb.detector", run_dir, cfg)) as out:
         data = {k: out[k] for k in out.files}
     return _cosim_run(net, data, shape, spikes.shape, sim, t0=t0, clock_ns=cfg["clock_ns"])

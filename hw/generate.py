@@ -102,6 +102,7 @@ class HwShape:
     input: str = "aer"  # "aer": AER words over s_axis; "lines": the detector's sampled spike lines
     line_k: int = DEFAULT_LINE_K  # lines: 0.2 ns samples per clock
     line_ticks: int = DEFAULT_LINE_TICKS  # lines: ticks per event window, a multiple of line_k
+    profile_id: int = PROFILE_NONE  # the part profile the build was fitted to (PROFILE register; neurocal.profiles)
 
     def __post_init__(self) -> None:
         if not self.lif_lanes:
@@ -149,15 +150,15 @@ class HwShape:
     def union(self, other: HwShape) -> HwShape:
         """The shape that runs the networks of both (same sizes, lanes, rows, words; the wider registers)."""
         if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2, self.block_banks, self.lif_lanes,
-                self.input, self.line_k, self.line_ticks) != (
+                self.input, self.line_k, self.line_ticks, self.profile_id) != (
                 other.sizes, other.lanes, other.rows, other.words, other.fifo_log2, other.block_banks,
-                other.lif_lanes, other.input, other.line_k, other.line_ticks):
+                other.lif_lanes, other.input, other.line_k, other.line_ticks, other.profile_id):
             raise NeurocalError(f"shapes {self.sizes}/{self.lanes}/{self.rows} and {other.sizes}/{other.lanes}/"
                                 f"{other.rows} differ")
         return HwShape(self.sizes, self.lanes, tuple(map(max, self.acc_w, other.acc_w)),
                        tuple(map(max, self.u_w, other.u_w)), self.fifo_log2, self.writable and other.writable,
                        self.rows, self.words, self.block_banks, self.debug or other.debug, self.lif_lanes,
-                       self.input, self.line_k, self.line_ticks)
+                       self.input, self.line_k, self.line_ticks, self.profile_id)
 
     def debug_offsets(self) -> list[int]:
         """Where hidden layer ``l``'s token sits in ``dbg_data`` (``l`` = 0 .. L−2): token
@@ -321,6 +322,19 @@ def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int 
                    u_w=(32,) * (len(sizes) - 1), fifo_log2=fifo_log2, rows=tuple(rows or ()), words=words)
 
 
+def check_input(choice: HwConfig | HwShape, n_layers: int, source: str) -> None:
+    """Refuse an unknown input stage, or a line window that is not a whole number of clocks or overflows the
+    14-bit tick field with the network's ``n_layers`` empty ticks (one clear line)."""
+    if choice.input not in INPUTS:
+        raise NeurocalError(f"{source}: input {choice.input!r}; choose one of {', '.join(INPUTS)} (HwConfig.input)")
+    if choice.input == "lines" and not (1 <= choice.line_k <= choice.line_ticks
+                                        and choice.line_ticks % choice.line_k == 0
+                                        and choice.line_ticks + n_layers <= 16383):
+        raise NeurocalError(f"{source}: a window of {choice.line_ticks} ticks at {choice.line_k} samples per clock; "
+                            f"the window must be a whole number of clocks and at most {16383 - n_layers} ticks "
+                            f"(HwConfig.line_ticks, HwConfig.line_k)")
+
+
 def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
     """Refuse a shape the configured memories or the word formats cannot hold (one clear line)."""
     if shape.n_layers > MAX_LAYERS:
@@ -338,13 +352,7 @@ def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
     if not 1 <= shape.words <= MAX_WORDS:
         raise NeurocalError(f"{source}: {shape.words} AER words per input beat; choose 1..{MAX_WORDS} "
                             f"(HwConfig.words)")
-    if shape.input not in INPUTS:
-        raise NeurocalError(f"{source}: input {shape.input!r}; choose one of {', '.join(INPUTS)} (HwConfig.input)")
-    if shape.input == "lines" and not (1 <= shape.line_k <= shape.line_ticks and shape.line_ticks % shape.line_k == 0
-                                       and shape.line_ticks + shape.n_layers <= 16383):
-        raise NeurocalError(f"{source}: a window of {shape.line_ticks} ticks at {shape.line_k} samples per clock; "
-                            f"the window must be a whole number of clocks and at most {16383 - shape.n_layers} ticks "
-                            f"(HwConfig.line_ticks, HwConfig.line_k)")
+    check_input(shape, shape.n_layers, source)
     bits = shape.weight_bits()
     if bits > config.weight_memory_bits:
         raise NeurocalError(
@@ -440,7 +448,7 @@ def params_header(shape: HwShape, command: str) -> str:
         + f"localparam integer NC_FIFO_LOG2 = {shape.fifo_log2};\n"
         + f"localparam integer NC_WRITABLE = {int(shape.writable)};  // memories loadable over AXI4-Lite\n"
         + f"localparam [31:0] NC_SRC_HASH = 32'h{rtl_source_hash():08x};  // SRC_HASH register: the RTL sources\n"
-        + f"localparam [31:0] NC_PROFILE = 32'd{PROFILE_NONE};  // PROFILE register (0: none)\n"
+        + f"localparam [31:0] NC_PROFILE = 32'd{shape.profile_id};  // PROFILE register (0: none)\n"
         + f"localparam integer NC_DEBUG = {int(shape.debug)};  // dbg_* output: every hidden layer's tokens\n"
         + f"localparam integer NC_INPUT = {INPUTS.index(shape.input)};  // 0: AER words (s_axis), 1: detector lines\n"
         + f"localparam integer NC_LINE_K = {shape.line_k};  // lines: 0.2 ns samples per clock\n"

@@ -65,28 +65,35 @@ def tree_bits(lanes: int, rows: int, acc_w: int) -> int:
     return lanes * (bits + acc_w)
 
 
+def layer_features(n_in: int, n_out: int, lanes: int, lif: int, rows: int, block: int, acc_w: int, u_w: int
+                   ) -> dict[str, float]:
+    """The per-layer structural counts of the module docstring for one layer (no shape needed: the fitter
+    prices candidate layers one by one; the model is a sum over layers plus the rest of the core)."""
+    groups, depth = -(-n_out // lanes), -(-n_in // rows)
+    return {"tree_bits": tree_bits(lanes, rows, acc_w), "lif": lif, "lanes": lanes,
+            "state_bits": groups * (ACC_BUFFERS * lanes * acc_w + lanes * (u_w + VOLTAGE_BITS)),
+            "dist_sites": (rows - block) * math.ceil(WEIGHT_BITS * lanes / 6) * 4 * math.ceil(depth * groups / 32),
+            "read_bits": rows * WEIGHT_BITS * lanes, "inputs": depth * rows, "param_bits": PARAM_BITS * lanes * groups}
+
+
+def core_features(sizes: tuple[int, ...], words: int, fifo_log2: int) -> dict[str, float]:
+    """The counts of the rest of the core: input and output stages, FIFOs, register file."""
+    depth = 1 << fifo_log2
+    widths = [n + 17 for n in sizes[:-1]] + [VOLTAGE_BITS * sizes[-1] + 17]
+    return {"rx_lines": sizes[0] * words, "rx_compares": words * words, "tx_bits": VOLTAGE_BITS * sizes[-1],
+            "fifo_bits": depth * sum(widths), "core": 1.0}
+
+
 def features(shape: HwShape) -> dict[str, float]:
     """The structural counts of the module docstring, summed over the layers, for the whole core."""
     f = dict.fromkeys({*LUT_FEATURES, *FF_FEATURES}, 0.0)
     block = shape.block_banks or (0,) * shape.n_layers
     for i in range(shape.n_layers):
-        lanes, rows = shape.lanes[i], shape.rows[i]
-        groups, depth, acc_w, u_w = shape.groups(i), shape.bank_depth(i), shape.acc_w[i], shape.u_w[i]
-        f["tree_bits"] += tree_bits(lanes, rows, acc_w)
-        f["lif"] += lif_lanes(shape, i)
-        f["lanes"] += lanes
-        f["state_bits"] += groups * (ACC_BUFFERS * lanes * acc_w + lanes * (u_w + VOLTAGE_BITS))
-        f["dist_sites"] += (rows - block[i]) * math.ceil(WEIGHT_BITS * lanes / 6) * 4 * math.ceil(depth * groups / 32)
-        f["read_bits"] += rows * WEIGHT_BITS * lanes
-        f["inputs"] += depth * rows
-        f["param_bits"] += PARAM_BITS * lanes * groups
-    f["rx_lines"] = shape.sizes[0] * shape.words
-    f["rx_compares"] = shape.words * shape.words
-    f["tx_bits"] = VOLTAGE_BITS * shape.sizes[-1]
-    depth = 1 << shape.fifo_log2
-    widths = [n + 17 for n in shape.sizes[:-1]] + [VOLTAGE_BITS * shape.sizes[-1] + 17]
-    f["fifo_bits"] = depth * sum(widths)
-    f["core"] = 1.0
+        one = layer_features(shape.sizes[i], shape.sizes[i + 1], shape.lanes[i], lif_lanes(shape, i), shape.rows[i],
+                             block[i], shape.acc_w[i], shape.u_w[i])
+        for k, v in one.items():
+            f[k] += v
+    f.update(core_features(shape.sizes, shape.words, shape.fifo_log2))
     return f
 
 

@@ -75,9 +75,10 @@ class SimBuild:
 
 
 def _build_key(sim: str, toplevel: str, sources: Sequence[Path], parameters: Mapping[str, int],
-               includes: Sequence[Path], waves: bool) -> str:
+               includes: Sequence[Path], waves: bool, build_args: Sequence[str] = ()) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([sim, toplevel, dict(parameters), waves], sort_keys=True).encode())
+    h.update(json.dumps([sim, toplevel, dict(parameters), waves] + ([list(build_args)] if build_args else []),
+                        sort_keys=True).encode())
     for path in [*sources, *(p for d in includes for p in sorted(Path(d).glob("*.vh")))]:
         h.update(str(path).encode())
         h.update(Path(path).read_bytes())
@@ -93,8 +94,10 @@ def build(
     parameters: Mapping[str, int] | None = None,
     includes: Sequence[Path] = (),
     waves: bool = False,
+    build_args: Sequence[str] = (),
 ) -> SimBuild:
-    """Compile ``sources`` for ``sim`` into ``build_dir`` unless the same build is already there."""
+    """Compile ``sources`` for ``sim`` into ``build_dir`` unless the same build is already there (``build_args``:
+    extra compiler options, e.g. Verilator's ``--timing`` for a testbench with delays)."""
     check_simulator(sim)
     from cocotb_tools.runner import get_runner
 
@@ -103,7 +106,7 @@ def build(
     if sim == "verilator" and any(c in str(build_dir) for c in " \t#$'\"\\"):
         raise NeurocalError(f"{build_dir}: Verilator's make cannot build in a folder whose path holds a space or any "
                             f"of #$'\"\\; choose a build folder without them (--build-root)")
-    key = _build_key(sim, toplevel, sources, parameters, includes, waves)
+    key = _build_key(sim, toplevel, sources, parameters, includes, waves, build_args)
     stamp = build_dir / ".neurocal-build"
     if stamp.is_file() and stamp.read_text() == key:
         return SimBuild(sim, toplevel, build_dir, parameters)
@@ -117,6 +120,7 @@ def build(
             runner.build(
                 sources=[str(s) for s in sources], hdl_toplevel=toplevel, parameters=parameters,
                 includes=[str(i) for i in includes], build_dir=build_dir, always=True, waves=waves,
+                build_args=list(build_args),
                 timescale=("1ns", "1ps"), log_file=log,
             )
         except (RuntimeError, SystemExit) as err:

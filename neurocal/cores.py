@@ -23,6 +23,7 @@ import numpy as np
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
 from neurocal.intnet import IntNetwork
+from neurocal.profiles import Profile
 
 ENTRY_POINT_GROUP = "neurocal.cores"
 DEFAULT_CORE = "rtl"
@@ -52,8 +53,8 @@ class Cosim(Protocol):
 class CoreProvider(Protocol):
     name: str
 
-    def board_shape(self, net: IntNetwork, words: int) -> Any:
-        """The core's shape for ``net`` on a board whose input stream carries ``words`` AER words per beat."""
+    def board_shape(self, net: IntNetwork, profile: Profile) -> Any:
+        """The core's shape for ``net`` fitted to ``profile``'s part (an input beat at most the DMA's width)."""
 
     def shape_to_dict(self, shape: Any) -> dict[str, Any]: ...
 

@@ -108,7 +108,8 @@ REGISTERS: tuple[Register, ...] = (
         _f("EXTRA", 4, 1, "a MEM_DATA dword beyond the selected memory's word width"),
         _f("CRC_BUSY", 5, 1, "the CRC walk runs"),
         _f("CRC_DONE", 6, 1, "CRC holds the result of the last walk"),
-        _f("CRC_ABORTED", 7, 1, "an event arrived during the walk: no result"))),
+        _f("CRC_ABORTED", 7, 1, "an event arrived during the walk: no result"),
+        _f("FRAMING", 8, 1, "a frame ended (tlast) without its end-of-event word"))),
     Register("HASH_LO", 0x0C, "RO", 0, "content hash word (kind 3) as written: bits 31:0 of the hash's first 64 bits"),
     Register("HASH_HI", 0x10, "RO", 0, "bits 63:32 (the hash's first 16 hex digits as one big-endian number)"),
     Register("EVENTS_IN", 0x14, "RO", 0, "events accepted (end-of-event words in)"),
@@ -149,6 +150,8 @@ REGISTERS: tuple[Register, ...] = (
     Register("L_WIDTHS", 0x6C, "RO", 0, "selected layer: register widths", (
         _f("ACC_W", 0, 8, "synaptic accumulator bits"), _f("U_W", 8, 8, "current bits"))),
     Register("L_BANK_WORDS", 0x70, "RO", 0, "selected layer: words per weight bank"),
+    Register("FRAMING", 0x74, "RO", 0, "frames that ended (tlast) without their end-of-event word: each event closed "
+             "there"),
 )
 
 BY_NAME: dict[str, Register] = {r.name: r for r in REGISTERS}
@@ -191,8 +194,11 @@ def bank_words(shape: ShapeLike, layer: int) -> int:
     return -(-n_in // shape.rows[layer]) * -(-n_out // shape.lanes[layer])
 
 
-def capabilities(shape: ShapeLike, src_hash: int, profile: int = PROFILE_NONE) -> dict[str, int]:
-    """The global capability registers a core built for ``shape`` reads back."""
+def capabilities(shape: ShapeLike, src_hash: int, profile: int | None = None) -> dict[str, int]:
+    """The global capability registers a core built for ``shape`` reads back (PROFILE: the profile the shape was
+    fitted to, unless ``profile`` is given)."""
+    if profile is None:
+        profile = int(getattr(shape, "profile_id", PROFILE_NONE))
     return {
         "ID": ID_VALUE,
         "CONFIG": (len(shape.sizes) - 1) | (shape.sizes[0] << 8),

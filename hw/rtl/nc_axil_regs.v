@@ -11,7 +11,7 @@
  * offsets and fields of nc_regmap.vh generated from it. hw/README.md shows the table.
  *
  *   0x00 ID 0x4E430003, CTRL (CLEAR, CRC_START), STATUS (busy, sticky error flags, CRC state),
- *   HASH_LO/HI, event counters, cycle statistics, MALFORMED, CONFIG, REFUSED;
+ *   HASH_LO/HI, event counters, cycle statistics, MALFORMED, CONFIG, REFUSED; FRAMING (0x74);
  *   0x30 MEM_SEL, MEM_ADDR, MEM_DATA, MEM_WRITE, MEM_READ, MEM_EXTRA: memory access;
  *   0x48 CRC; capabilities: SRC_HASH, PROFILE, CAPS, and per layer (LAYER_SEL) L_N_IN, L_N_OUT, L_LANES,
  *   L_BANKS, L_WIDTHS, L_BANK_WORDS: what the core was built for, readable by a host before any event.
@@ -97,6 +97,7 @@ module nc_axil_regs #
     input  wire [31:0] event_cycles,
     input  wire [7:0]  err_malformed,  // malformed AER words dropped this cycle
     input  wire        err_overflow,   // pulse
+    input  wire        err_framing,    // pulse: a frame ended (tlast) without its end-of-event word
 
     output wire        mem_we,         // pulse: write mem_data at (mem_layer, mem_kind, mem_addr)
     output wire        mem_re,         // pulse: read (mem_layer, mem_kind, mem_addr); mem_rvalid answers
@@ -211,8 +212,9 @@ reg [31:0] crc_reg, crc_result_reg;
 reg crc_done_reg, crc_aborted_reg;
 
 reg [7:0] layer_sel_reg;
-reg malformed_flag_reg, overflow_flag_reg, refused_flag_reg, extra_flag_reg;
+reg malformed_flag_reg, overflow_flag_reg, refused_flag_reg, extra_flag_reg, framing_flag_reg;
 reg [31:0] events_in_reg, events_out_reg, last_cycles_reg, max_cycles_reg, malformed_reg, refused_reg, extra_reg;
+reg [31:0] framing_reg;
 
 wire [`NC_REG_ADDR_W-1:0] waddr = {s_axil_awaddr[`NC_REG_ADDR_W-1:2], 2'b00};
 wire [`NC_REG_ADDR_W-1:0] raddr = {s_axil_araddr[`NC_REG_ADDR_W-1:2], 2'b00};
@@ -272,6 +274,7 @@ always @* begin
     status[`NC_STATUS_CRC_BUSY_LSB] = crc_run_reg;
     status[`NC_STATUS_CRC_DONE_LSB] = crc_done_reg;
     status[`NC_STATUS_CRC_ABORTED_LSB] = crc_aborted_reg;
+    status[`NC_STATUS_FRAMING_LSB] = framing_flag_reg;
 end
 
 wire [31:0] stage_dword = stage[stage_n_reg[$clog2(STAGE_DW+1)-1:0]*32 +: 32];
@@ -420,6 +423,7 @@ always @(posedge clk) begin
             `NC_REG_LAST_CYCLES: rdata_reg <= last_cycles_reg;
             `NC_REG_MAX_CYCLES: rdata_reg <= max_cycles_reg;
             `NC_REG_MALFORMED: rdata_reg <= malformed_reg;
+            `NC_REG_FRAMING: rdata_reg <= framing_reg;
             `NC_REG_CONFIG: rdata_reg <= CONFIG_VALUE;
             `NC_REG_REFUSED: rdata_reg <= refused_reg;
             `NC_REG_MEM_SEL: rdata_reg <= ({24'd0, sel_layer_reg} << `NC_MEM_SEL_LAYER_LSB)
@@ -506,9 +510,14 @@ always @(posedge clk) begin
         malformed_reg <= malformed_reg + {24'd0, err_malformed};
     end
     if (err_overflow) overflow_flag_reg <= 1'b1;
+    if (err_framing) begin
+        framing_flag_reg <= 1'b1;
+        framing_reg <= framing_reg + 1;
+    end
 
     if (rst || clear) begin
         malformed_flag_reg <= 1'b0;
+        framing_flag_reg <= 1'b0;
         overflow_flag_reg <= 1'b0;
         refused_flag_reg <= 1'b0;
         extra_flag_reg <= 1'b0;
@@ -517,6 +526,7 @@ always @(posedge clk) begin
         last_cycles_reg <= 0;
         max_cycles_reg <= 0;
         malformed_reg <= 0;
+        framing_reg <= 0;
         refused_reg <= 0;
         extra_reg <= 0;
     end

@@ -35,6 +35,8 @@
 `define NC_STATUS_CRC_DONE_W 1
 `define NC_STATUS_CRC_ABORTED_LSB 7
 `define NC_STATUS_CRC_ABORTED_W 1
+`define NC_STATUS_FRAMING_LSB 8
+`define NC_STATUS_FRAMING_W 1
 `define NC_REG_HASH_LO 8'h0C  // RO content hash word (kind 3) as written: bits 31:0 of the hash's first 64 bits
 `define NC_REG_HASH_HI 8'h10  // RO bits 63:32 (the hash's first 16 hex digits as one big-endian number)
 `define NC_REG_EVENTS_IN 8'h14  // RO events accepted (end-of-event words in)
@@ -93,4 +95,5 @@
 `define NC_L_WIDTHS_U_W_LSB 8
 `define NC_L_WIDTHS_U_W_W 8
 `define NC_REG_L_BANK_WORDS 8'h70  // RO selected layer: words per weight bank
+`define NC_REG_FRAMING 8'h74  // RO frames that ended (tlast) without their end-of-event word: each event closed there
 `endif

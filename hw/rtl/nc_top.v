@@ -142,9 +142,7 @@ wire [MEM_W-1:0] mem_data;
 
 wire event_start, event_end, err_overflow_rx, err_framing, rx_busy;
 wire [7:0] err_malformed_rx;
-// a broken frame (tlast without an end-of-event word) counts as one malformed word until the register map
-// gives it a counter of its own
-wire [7:0] err_malformed = err_malformed_rx + {7'd0, err_framing};
+wire [7:0] err_malformed = err_malformed_rx;
 localparam N0 = NC_SIZES[31:0];
 
 generate
@@ -463,6 +461,7 @@ nc_axil_regs #(
     .event_cycles(event_cycles),
     .err_malformed(err_malformed),
     .err_overflow(err_overflow),
+    .err_framing(err_framing),
     .mem_we(mem_we),
     .mem_re(mem_re),
     .mem_layer(mem_layer),

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, RisingEdge, Timer, with_timeout
+from cocotb.triggers import RisingEdge, Timer, with_timeout
 from cocotbext.axi import AxiStreamBus, AxiStreamSink
 
 from neurocal.aer import encode_events
-from neurocal.hw.tb.common import fail
+from neurocal.hw.tb.common import fail, reset
 
 
 async def drive_window(dut, event: np.ndarray) -> None:
@@ -38,10 +38,7 @@ async def encoder_matches_aer(dut) -> None:
     sink.log.setLevel("WARNING")
     dut.line.value = 0
     dut.window.value = 0
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, 3)
-    dut.rst.value = 0
-    await ClockCycles(dut.clk, 2)
+    await reset(dut, 3, 2)
 
     got: list[int] = []
     overruns = 0

@@ -5,7 +5,9 @@ debug output are recorded.
 
 Configuration (JSON file named by ``$NC_TB_CONFIG``): ``spikes`` (.npy, bool (events, ticks, channels)),
 ``output`` (.npz written here, as ``system.py`` writes it), ``hash``, ``crc``, ``backpressure`` (random
-pauses on the output stream), ``timeout_cycles`` (per event), ``clock_ns`` (line_k × 0.2 ns), ``debug``.
+pauses on the output stream), ``timeout_cycles`` (per event), ``clock_ns`` (line_k × 0.2 ns), ``debug``,
+``overrun`` (open a second window, all lines high, right after the first: the core must refuse it and flag
+OVERFLOW; ``expect_errors`` then lets the flag through).
 The comparison with the golden model happens in the caller (neurocal.hw.cosim).
 """
 
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
+from cocotb.triggers import RisingEdge
 
 from neurocal.hw.tb.aer_encoder import drive_window
 from neurocal.hw.tb.system import begin_recording, check_identity, one_at_a_time, pauses, record, start_core
@@ -33,6 +36,15 @@ async def detector_events(dut) -> None:
     if cfg.get("backpressure"):
         core.sink.set_pause_generator(pauses(2, 0.3))
 
+    overrun = [bool(cfg.get("overrun"))]
+
+    async def send(event: np.ndarray) -> None:
+        await drive_window(dut, event)
+        if overrun[0]:  # the first window is still held: this one must be dropped, not merged or queued
+            overrun[0] = False
+            await RisingEdge(dut.clk)  # the first window's lines low for a clock: the next window rises
+            await drive_window(dut, np.ones((1, event.shape[1]), dtype=bool))
+
     rec = begin_recording(dut, cfg)
-    await one_at_a_time(core, cfg, spikes, lambda event: drive_window(dut, event), rec)
+    await one_at_a_time(core, cfg, spikes, send, rec)
     await record(dut, core, cfg, len(spikes), rec, crc)

@@ -16,7 +16,7 @@ import numpy as np
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, with_timeout
 
 from neurocal.hw.tb.aer_encoder import drive_window
-from neurocal.hw.tb.common import fail
+from neurocal.hw.tb.common import fail, reset
 
 
 async def collect(dut, tokens: list[tuple[int, int, int]], stall: float, seed: int) -> None:
@@ -42,10 +42,7 @@ async def line_rx_emits_the_window_rasters(dut) -> None:
     dut.line.value = 0
     dut.window.value = 0
     dut.m_ready.value = 0
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, 3)
-    dut.rst.value = 0
-    await ClockCycles(dut.clk, 2)
+    await reset(dut, 3, 2)
     tokens: list[tuple[int, int, int]] = []
     cocotb.start_soon(collect(dut, tokens, float(cfg.get("backpressure", 0.0)), 5))
 

@@ -34,10 +34,10 @@ from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, with_timeout
+from cocotb.triggers import FallingEdge, ReadOnly, with_timeout
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
-from neurocal.hw.tb.common import fail
+from neurocal.hw.tb.common import fail, reset
 
 PERIOD_NS = 4.0
 
@@ -161,9 +161,7 @@ async def stage_streams(dut) -> None:
     if reads is not None:
         dut.mem_we.value = 0
         dut.mem_re.value = 0
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, 4)
-    dut.rst.value = 0
+    await reset(dut, 4)
     read_out = {}
     if reads is not None:
         read_out["before"] = await _read_memories(dut, reads, _pauses(3, 0.3))

@@ -9,8 +9,9 @@ of a build with the debug output: ``layers`` in the output, one "valid data" hex
 layer's handshake), ``frame_lengths`` (words per frame, tlast on its last beat; default: a frame per event, up to
 its end-of-event word). One output packet is received per frame (the core ends it where the frame's last event
 ends); ``packets`` in the record holds their lengths in words. Register offsets and fields come from
-``neurocal.regmap``; the memory helpers here (``write_words``, ``read_words``, ``run_crc``) serve the register
-testbench (``registers.py``) too.
+``neurocal.regmap``. The start-up (``start_core``, ``check_identity``), the recording (``begin_recording``,
+``one_at_a_time``, ``record``) and the memory helpers (``write_words``, ``read_words``, ``run_crc``) serve every
+nc_top testbench: the register test (``registers.py``) and the detector-input test (``detector.py``) too.
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
 """
@@ -28,15 +29,15 @@ from typing import Any
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotb.triggers import RisingEdge, with_timeout
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
 from neurocal import regmap
 from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
-from neurocal.hw.tb.common import fail
+from neurocal.hw.tb.common import fail, reset
 
 REG = regmap.OFFSET
-ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
+ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW") | regmap.bit("STATUS", "FRAMING")
 
 
 def pauses(seed: int, p: float):
@@ -130,10 +131,7 @@ async def start_core(dut, cfg: dict, *, stream_input: bool = True) -> Core:
     for stream in (source, sink):
         if stream is not None:
             stream.log.setLevel("WARNING")
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, 4)
-    dut.rst.value = 0
-    await ClockCycles(dut.clk, 2)
+    await reset(dut, 4, 2)
     return Core(axil, sink, source, period, round(float(cfg["timeout_cycles"]) * period, 3))
 
 
@@ -215,10 +213,11 @@ async def record(dut, core: Core, cfg: dict, n_events: int, rec: Recording, crc:
     events_out = await axil.read_dword(REG["EVENTS_OUT"])
     max_cycles = await axil.read_dword(REG["MAX_CYCLES"])
     malformed = await axil.read_dword(REG["MALFORMED"])
+    framing = await axil.read_dword(REG["FRAMING"])
     caps = await axil.read_dword(REG["CAPS"])
     np.savez(cfg["output"], words=np.array(rec.out, dtype=np.uint32), cycles=np.array(rec.cycles, dtype=np.int64),
              total_cycles=round(total_ns / core.period), status=status, events_in=events_in, caps=caps,
-             events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
+             events_out=events_out, max_cycles=max_cycles, malformed=malformed, framing=framing, crc=crc,
              layers=np.array(rec.layers, dtype=str), packets=np.array(rec.packets, dtype=np.int64))
     if events_in != n_events or events_out != n_events:
         fail(f"registers count {events_in} events in and {events_out} out, {n_events} were sent")

@@ -104,6 +104,7 @@ def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of
     """The RTL runs the bundle's network; the reference is the golden model of the same network with one
     weight changed, so they differ for real. Chunks of 2 events: divergences keep their global event index."""
     from neurocal.hw.cli import _junit_cases, _run_mode
+    from neurocal.hw.fit import fit_network
     from neurocal.hw.synth import hw_config
 
     net, spikes = _net_and_spikes(small, N_EVENTS)
@@ -115,7 +116,8 @@ def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of
                              | np.any(reference.output_spikes != expected.output_spikes, axis=(1, 2)))
     assert differs.size, "the altered weight must change some event"
     run = _run_mode(net, spikes, reference, sim="verilator", serial=False, build_root=small["build"].resolve(),
-                    config=dataclasses.replace(hw_config(), debug=True), chunk=2, timeout=None)  # rtl sim's build
+                    config=dataclasses.replace(hw_config(), debug=True), chunk=2, timeout=None,
+                    shape=fit_network(net, PROFILES[DEFAULT_PROFILE], debug=True).shape)  # rtl sim's build
     assert run.mismatched and set(differs) <= set(run.mismatched)
     assert run.first is not None and run.first.event == min(run.mismatched)
     assert str(run.first).startswith(f"event {run.first.event}, layer ")
@@ -210,6 +212,36 @@ def test_rtl_build_writes_a_project_that_simulates_after_being_copied(small, tmp
     assert cmp.first is None, f"the copied project: {cmp.first}"
 
 
+def test_rtl_build_with_the_line_input_writes_the_detector_project(small, tmp_path):
+    """--input lines: nc_params.vh selects the line receiver, the project ships the line deserialiser and its
+    wrapper instead of the AER stream testbench and compiles with them; rtl regmap shows CAPS.INPUT; a window
+    that is not whole clocks is one line, exit 2, nothing written."""
+    from neurocal import regmap
+
+    out = tmp_path / "proj"
+    done = _cli("rtl", "build", "--bundle", str(small["bundle"]), "--out", str(out), "--input", "lines",
+                "--line-k", "20", "--rows", "4")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "input lines" in done.stdout
+    params = (out / "nc_params.vh").read_text()
+    assert "NC_INPUT = 1;" in params and "NC_LINE_K = 20;" in params and "NC_LINE_TICKS = 100;" in params
+    assert "--input lines --line-k 20 --line-ticks 100" in params.splitlines()[0]
+    assert sorted(p.name for p in (out / "sim").iterdir()) == ["nc_line_deser.v", "nc_top_lines_tb.v"]
+    built = subprocess.run(["iverilog", "-g2005", "-f", "filelist.f", "-s", "nc_top_lines_tb", "-o", "sim.vvp",
+                            "-Pnc_top_lines_tb.CHANNELS=100", "-Pnc_top_lines_tb.K=20", "sim/nc_line_deser.v",
+                            "sim/nc_top_lines_tb.v"], cwd=out, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    shown = _cli("rtl", "regmap", "--bundle", str(small["bundle"]), "--input", "lines")
+    assert shown.returncode == 0, shown.stderr
+    caps = next(line for line in shown.stdout.splitlines() if line.split()[:1] == ["CAPS"])
+    assert int(caps.split()[-1], 0) & regmap.bit("CAPS", "INPUT"), caps
+    bad = _cli("rtl", "build", "--bundle", str(small["bundle"]), "--out", str(tmp_path / "bad"), "--input", "lines",
+               "--line-k", "3")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert "a window of 100 ticks at 3 samples per clock" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
 def test_bad_inputs_give_one_line(small, tmp_path):
     bundle, data = str(small["bundle"]), str(small["data"])
     cases = [
@@ -223,7 +255,7 @@ def test_bad_inputs_give_one_line(small, tmp_path):
     # a network whose weights exceed the PYNQ-Z2's block RAM: 100 × 6000 × 9 bits > 140 BRAM36
     big = random_network([100, 6000, 2], np.random.default_rng(0))
     big.save(tmp_path / "big.json")
-    cases.append((["rtl", "synth", "--bundle", str(tmp_path / "big.json")], "configured weight memory"))
+    cases.append((["rtl", "synth", "--bundle", str(tmp_path / "big.json")], "does not fit the pynq-z2"))
     cases.append((["rtl", "sim", "--bundle", str(tmp_path / "big.json"), "--data", data], "input channels"))
     for args, needle in cases:
         done = _cli(*args)

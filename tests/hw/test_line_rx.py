@@ -11,8 +11,7 @@ import pytest
 
 from neurocal.hw import simulators
 from neurocal.hw.sources import rtl_dir, rtl_source
-from neurocal.sim.frontend import encode_thresholds
-from neurocal.sim.simulate import simulate
+from tests.hw.conftest import lit_showers
 
 pytestmark = pytest.mark.rtl
 
@@ -20,8 +19,8 @@ pytestmark = pytest.mark.rtl
 # Icarus: the behavioural deserialiser's 0.1/0.2 ns delays (see test_aer_encoder); Verilator lints the module
 @pytest.mark.parametrize("backpressure", [0.0, 0.6])
 def test_line_rx_turns_sampled_shower_lines_into_rasters(backpressure: float, hw_build_root) -> None:
-    spikes = encode_thresholds(simulate(["proton", "pion"], 2, seed=11).photons)  # (2, 100, 400)
-    assert spikes.shape == (2, 100, 400) and spikes.any(axis=(1, 2)).all()
+    spikes = lit_showers(2, 2, seed=11, particles=("proton", "pion"))
+    assert spikes.shape == (2, 100, 400)
     layers = 3
     built = simulators.build("icarus", "nc_line_rx_tb",
                              [rtl_dir() / "sim" / "nc_line_rx_tb.v", rtl_dir() / "sim" / "nc_line_deser.v",

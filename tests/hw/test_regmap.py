@@ -5,6 +5,7 @@ prediction, refused accesses during events under back-pressure, extra MEM_DATA d
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -80,6 +81,7 @@ def _case(seed: int) -> tuple[IntNetwork, HwShape, np.ndarray]:
     shape = shape_for(net, lanes=[int(rng.integers(1, n + 1)) for n in sizes[1:]],
                       rows=[int(rng.integers(1, n + 1)) for n in sizes[:-1]], words=int(rng.choice([1, 2, 4])),
                       writable=seed != 3)
+    shape = dataclasses.replace(shape, profile_id=seed % 3)  # built for pynq-z2 (1), zcu104 (2) or no profile (0)
     spikes = rng.random((2, int(rng.integers(3, 7)), sizes[0])) < 0.5
     return net, shape, spikes
 
@@ -107,6 +109,10 @@ def test_the_core_describes_itself_and_proves_its_weights(sim: str, seed: int, h
     layers = [regmap.layer_capabilities(shape, i) for i in range(net.n_layers + 1)]
     assert got["caps"]["global"] == expected
     assert got["caps"]["layers"] == layers
+    assert got["caps"]["global"]["PROFILE"] == seed % 3
+    for profile_id in {0, 1, 2} - {seed % 3}:  # a core built for another profile is told apart
+        assert got["caps"]["global"] != regmap.capabilities(dataclasses.replace(shape, profile_id=profile_id),
+                                                            rtl_source_hash())
     for other_seed in (s for s in (1, 2, 3, 4, 5) if s != seed):
         _, other, _ = _case(other_seed)
         assert (got["caps"]["global"], got["caps"]["layers"]) != (
@@ -158,7 +164,8 @@ def test_rtl_regmap_prints_the_table_and_what_a_bundles_core_reads_back(tmp_path
     from click.testing import CliRunner
 
     from neurocal.cli import main
-    from neurocal.hw.generate import HwConfig, shape_from_config
+    from neurocal.hw.fit import fit_network
+    from neurocal.profiles import PROFILES
 
     done = CliRunner().invoke(main, ["rtl", "regmap"])
     assert done.exit_code == 0 and done.output == hw_regmap.markdown_table()
@@ -168,11 +175,12 @@ def test_rtl_regmap_prints_the_table_and_what_a_bundles_core_reads_back(tmp_path
     done = CliRunner().invoke(main, ["rtl", "regmap", "--bundle", str(tmp_path / "intnet.json"), "--lanes", "2",
                                      "--out", str(out)])
     assert done.exit_code == 0, done.output
-    shape = shape_from_config(net, HwConfig(lanes=2))
+    shape = fit_network(net, PROFILES["pynq-z2"], lanes=2).shape  # rtl build's core: fitted to the default profile
     crc = hw_regmap.memory_crc(net, shape)
     assert f"CRC          0x{crc:08X}" in done.output and "LAYER_SEL=1  L_N_IN=0x5" in done.output
     values = json.loads(out.read_text())["registers"]
     assert values["CRC"] == crc and values["CAPS"] == regmap.capabilities(shape, rtl_source_hash())["CAPS"]
+    assert values["PROFILE"] == PROFILES["pynq-z2"].profile_id
     assert values["HASH_HI"] == int(net.content_hash.removeprefix("sha256:")[:8], 16)
     # L_LANES reads back both counts: accumulator lanes [15:0], LIF updaters [31:16] (--lif-lanes)
     done = CliRunner().invoke(main, ["rtl", "regmap", "--bundle", str(tmp_path / "intnet.json"), "--lanes", "2",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurocal.hw.generate import HwConfig, shape_from_config
+from neurocal.hw.generate import HwConfig, HwShape, shape_from_config
 from neurocal.hw.resource_model import exact, features, tree_bits
 from neurocal.testnets import random_network
 
@@ -32,18 +32,22 @@ def test_dsps_are_two_per_lif_updater_and_block_ram_the_banks_budget() -> None:
 def test_the_fitted_model_is_within_15_percent_of_yosys_on_its_calibration_builds() -> None:
     """The coefficients reproduce yosys's LUT and FF (recorded by benchmarks/calibrate_resources.py) within
     15 % on every build they were fitted on, BRAM exactly, and the DSPs up to the few index multipliers yosys
-    also maps to DSP48E1 (at most 5 on these builds; two per LIF updater is the model)."""
+    also maps to DSP48E1 (what the fitter keeps free; two per LIF updater is the model)."""
     from neurocal.hw import resource_fit
+    from neurocal.hw.fit import DSP_RESERVE
     from neurocal.hw.resource_model import predict
     from neurocal.testnets import random_network
 
     assert len(resource_fit.CALIBRATION) >= 4
     for point in resource_fit.CALIBRATION:
         sizes = point["sizes"]
-        net = random_network(sizes, np.random.default_rng(0))
-        shape = shape_from_config(net, HwConfig(lanes=point["lanes"], rows=point["rows"], words=point["words"]))
+        if "shape" in point:  # a full-design build (an rtl synth report): its shape as generated
+            shape = HwShape(**{k: tuple(v) if isinstance(v, list) else v for k, v in point["shape"].items()})
+        else:
+            net = random_network(sizes, np.random.default_rng(0))
+            shape = shape_from_config(net, HwConfig(lanes=point["lanes"], rows=point["rows"], words=point["words"]))
         model = predict(shape, resource_fit.LUT, resource_fit.FF)
         for name in ("LUT", "FF"):
             assert abs(model[name] - point["yosys"][name]) <= 0.15 * point["yosys"][name], (sizes, name)
         assert model["BRAM36"] == point["yosys"]["BRAM36"], sizes
-        assert 0 <= point["yosys"]["DSP"] - model["DSP"] <= 5, sizes
+        assert 0 <= point["yosys"]["DSP"] - model["DSP"] <= DSP_RESERVE, sizes

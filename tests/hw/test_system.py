@@ -17,12 +17,12 @@ from neurocal.hw import cosim, simulators
 from neurocal.hw.generate import HwConfig, generate, shape_for
 from neurocal.hw.regmap import memory_crc
 from neurocal.hw.sources import rtl_dir, rtl_sources
+from neurocal.hw.tb.system import ERRORS  # the error flags of STATUS
 from neurocal.intnet import IntNetwork
 from neurocal.testnets import corner_networks, random_network
-from tests.hw.conftest import BUILD_ROOT
+from tests.hw.conftest import BUILD_ROOT, lit_showers
 
 pytestmark = pytest.mark.rtl
-ERRORS = regmap.bit("STATUS", "MALFORMED") | regmap.bit("STATUS", "OVERFLOW")
 
 
 def _agree(net: IntNetwork, spikes: np.ndarray, run: cosim.CosimRun, build_root=None) -> None:
@@ -63,12 +63,8 @@ def test_corner_networks_icarus(case: int, hw_build_root) -> None:
 
 
 def test_calorimeter_events_icarus(hw_build_root) -> None:
-    from neurocal.sim.frontend import encode_thresholds
-    from neurocal.sim.simulate import simulate
-
-    spikes = encode_thresholds(simulate(["proton", "kaon", "pion"], 6, seed=3).photons)
-    spikes = spikes[spikes.any(axis=(1, 2))][:3]  # events that light the front end
-    assert len(spikes) == 3 and spikes.sum() > 1000
+    spikes = lit_showers(3, 6, seed=3)
+    assert spikes.sum() > 1000
     net = random_network([400, 50, 30, 1], np.random.default_rng(5))
     # Icarus on its narrow default shape (2 words, 2 banks): the board's 16 words and 31 banks took minutes
     from neurocal.hw.bulk import ICARUS_DEFAULTS
@@ -184,8 +180,8 @@ def test_a_hidden_layer_mutation_is_reported_under_cocotb(hw_build_root) -> None
 
 def test_a_lost_end_of_event_word_is_closed_at_tlast_and_counted(hw_build_root) -> None:
     """Event 1 loses its end-of-event word; its frame still ends with tlast: the core closes it there (numbered
-    after event 0), counts it as one malformed word, and event 2 is not merged into it. Every event's ticks
-    arrived, so every layer of all three matches the golden model. Back-pressure on both streams."""
+    after event 0), counts it in FRAMING (not as a malformed word), and event 2 is not merged into it. Every
+    event's ticks arrived, so every layer of all three matches the golden model. Back-pressure on both streams."""
     rng = np.random.default_rng(8)
     net = random_network([7, 6, 4], rng, readout="spikes")
     spikes = rng.random((3, 6, 7)) < 0.4
@@ -194,7 +190,8 @@ def test_a_lost_end_of_event_word_is_closed_at_tlast_and_counted(hw_build_root) 
     data, shape = cosim.run_words(net, np.concatenate(frames).astype(np.uint32), sim="icarus",
                                   build_root=hw_build_root, config=HwConfig(words=2), backpressure=True,
                                   expect_errors=True, frame_lengths=[len(f) for f in frames])
-    assert data["malformed"] == 1 and data["status"] & 0b010 and data["events_in"] == 3
+    assert data["framing"] == 1 and data["status"] & regmap.bit("STATUS", "FRAMING") and data["events_in"] == 3
+    assert data["malformed"] == 0 and not data["status"] & regmap.bit("STATUS", "MALFORMED")
     layers = cosim.decode_layers(net, shape, cosim.parse_layer_records(data["layers"]), 3, spikes.shape[1])
     result = cosim.decode_result(net, data["words"], spikes.shape, "rtl-icarus", layer_spikes=layers)
     assert layers[0] is not None

@@ -5,10 +5,10 @@
 /*
  * Behavioural deserialiser of the front end's spike lines, for testbenches that drive the lines in simulated
  * time with 0.2 ns resolution: `line` (CHANNELS bits) and `window` (high during the event window) are
- * sampled every 0.2 ns, 0.1 ns into each tick; at every rising edge of `clk` (4 ns: 250 MHz, K = 20) the K
- * samples of the past clock period become one beat of `lines` (sample j of channel c at
- * lines[j*CHANNELS + c], sample 0 the earliest), and a beat whose first sample saw `window` rise pulses
- * `trigger`.
+ * sampled every 0.2 ns, 0.1 ns into each tick; at every rising edge of `clk` (a period of K * 0.2 ns: 4 ns
+ * for K = 20, 5 ns for K = 25) the K samples of the past clock period become one beat of `lines` (sample j
+ * of channel c at lines[j*CHANNELS + c], sample 0 the earliest), and a beat whose first sample saw `window`
+ * rise pulses `trigger`.
  */
 /* verilator lint_off PROCASSINIT */
 /* verilator lint_off BLKSEQ */
