@@ -23,6 +23,7 @@ from pathlib import Path
 from bench_rtl_synth import network
 
 from neurocal.bundle import load_network_and_spikes
+from neurocal.errors import NeurocalError
 from neurocal.golden import GoldenBackend
 from neurocal.hw.costmodel import predict_run
 from neurocal.hw.fit import RESOURCES, fit_network
@@ -52,7 +53,12 @@ def main() -> None:
         reference = GoldenBackend().run(net, spikes)
         for prof_name in args.profiles:
             part = profile(prof_name)
-            chosen = fit_network(net, part)
+            try:
+                chosen = fit_network(net, part)
+            except NeurocalError as err:
+                print(f"{name} on {prof_name}: refused: {err}")
+                rows.append({"network": name, "profile": prof_name, "refused": str(err)})
+                continue
             shape = chosen.shape
             serial = predict_run(shape, spikes, reference, serial=True)
             streamed = predict_run(shape, spikes, reference, serial=False)
@@ -62,8 +68,7 @@ def main() -> None:
                    "streamed_cycles_per_event": streamed.total_cycles / spikes.shape[0]}
             report = reports.get(f"{name}@{prof_name}")
             if report is not None:
-                knobs = (report["lanes"], report["extra"].get("lif_lanes"), report["extra"].get("rows"),
-                         report["extra"].get("words"))
+                knobs = tuple(report["shape"][k] for k in ("lanes", "lif_lanes", "rows", "words"))
                 if knobs != (list(shape.lanes), list(shape.lif_lanes), list(shape.rows), shape.words):
                     sys.exit(f"{name}@{prof_name}: the synthesis report is of lanes/LIF/banks/words {knobs}, the "
                              f"fitter chose {shape.lanes}/{shape.lif_lanes}/{shape.rows}/{shape.words}")

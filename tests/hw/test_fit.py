@@ -27,9 +27,9 @@ def _within(shape, part) -> None:
     assert violations(shape, part) == []
 
 
-@pytest.mark.parametrize("part", [PYNQ, ZCU], ids=lambda p: p.name)
-@pytest.mark.parametrize("sizes", [(400, 50, 30, 1), (400, 120, 120, 20)], ids=lambda s: "-".join(map(str, s)))
-def test_the_demo_and_the_large_network_fit_both_parts(sizes, part) -> None:
+@pytest.mark.parametrize(("sizes", "part"), [((400, 50, 30, 1), PYNQ), ((400, 50, 30, 1), ZCU),
+                                             ((400, 120, 120, 20), ZCU)], ids=["demo-pynq", "demo-zcu", "big-zcu"])
+def test_the_demo_fits_both_parts_and_the_large_network_the_zcu104(sizes, part) -> None:
     chosen = fit(shape_for_any(sizes, sizes[1:]), part)
     _within(chosen.shape, part)
     assert chosen.shape.profile_id == part.profile_id
@@ -40,16 +40,20 @@ def test_the_demo_and_the_large_network_fit_both_parts(sizes, part) -> None:
     assert chosen.cycles_mean == predict_cycles(chosen.shape, rasters[:-1], rasters[-1]).cycles.mean()
 
 
-def test_the_large_network_is_time_multiplexed_on_the_xc7z020_and_fits_the_zcu104_at_full_parallelism() -> None:
+def test_the_large_network_fits_the_zcu104_at_full_parallelism_and_not_the_xc7z020() -> None:
+    """One lane and one LIF updater per neuron fits the zcu104 (520 of 1 728 DSPs); the xc7z020 is refused even
+    time-multiplexed: by the model calibrated on a full-design yosys build of this network (66 465 LUT for
+    lanes 120-30-10), its neuron state alone takes more than 80 % of the LUTs."""
     sizes = (400, 120, 120, 20)
     base = shape_for_any(sizes, sizes[1:])
-    full = fit(base, ZCU, lanes=sizes[1:], lif_lanes=sizes[1:])  # one lane and one LIF updater per neuron
+    full = fit(base, ZCU, lanes=sizes[1:], lif_lanes=sizes[1:])
     _within(full.shape, ZCU)
     assert full.resources["DSP"] == 520
     with pytest.raises(NeurocalError, match=r"DSP needs 520, the xc7z020clg400-1 has 220, limit 90 % = 198 less 10"):
         fit(base, PYNQ, lanes=sizes[1:], lif_lanes=sizes[1:])
-    chosen = fit(shape_for_any(sizes, sizes[1:]), PYNQ)
-    assert any(f < n for f, n in zip(chosen.shape.lif_lanes, sizes[1:], strict=True))  # neurons share updaters
+    with pytest.raises(NeurocalError, match=r"does not fit the pynq-z2 .*closest build .*: LUT needs \d+, the "
+                                            r"xc7z020clg400-1 has 53200, limit 80 % = 42560"):
+        fit(base, PYNQ)
 
 
 def test_the_fastest_fitting_build_wins() -> None:
