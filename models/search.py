@@ -70,6 +70,11 @@ class Space:
         """Networks of a few neurons and one or two epochs: a study of seconds per trial (tests, smoke runs)."""
         return cls(sizes=(4, 8), depth=(1, 2), epochs=(1, 2), populations=(1, 2), qat=False)
 
+    @classmethod
+    def quick(cls) -> Space:
+        """Demo-sized networks trained for 2-4 epochs, no QAT: a Pareto study of an hour on two cores."""
+        return cls(sizes=(16, 32, 50, 64, 100), depth=(1, 2), epochs=(2, 4), populations=(1, 5, 10), qat=False)
+
 
 @dataclass(frozen=True)
 class SearchSettings:
@@ -81,7 +86,7 @@ class SearchSettings:
     objectives: tuple[str, ...] = ()  # extra objectives (cost-model names, e.g. latency_us): multi-objective
     sampler: str = "gp"
     seed: int = 0
-    space: str = "full"  # "full" or "tiny" (Space.tiny)
+    space: str = "full"  # "full", "quick" (Space.quick) or "tiny" (Space.tiny)
     max_events: int | None = None
     eval_events: int = 1000  # validation events the integer network is scored on
     cost_events: int = 200  # of those, events the cost models run on
@@ -96,7 +101,7 @@ class SearchSettings:
         return bool(self.objectives)
 
     def space_obj(self) -> Space:
-        return Space.tiny() if self.space == "tiny" else Space()
+        return {"tiny": Space.tiny, "quick": Space.quick}.get(self.space, Space)()
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "objectives": list(self.objectives)}
