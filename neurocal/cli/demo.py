@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from neurocal.cli.options import COUNT, SEED, TIMEOUT, positive
+from neurocal.cli.options import COUNT, HIDDEN, SEED, TIMEOUT, positive
 
 #: the board whose deploy folder the demo writes and whose driver it runs over the simulated RTL
 DEMO_BOARD = "pynq-z2"
@@ -59,6 +59,8 @@ def _invoke(ctx: click.Context, *path: str, **params: Any) -> Any:
 @click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option("--epochs", type=positive("epochs", 10**6), default=None,
               help="Training epochs (default: the deployable preset's).")
+@click.option("--hidden", type=HIDDEN, default=None,
+              help="Hidden layer sizes, e.g. 16,8 (default: the deployable preset's; smaller builds faster).")
 @click.option("--compare-events", type=COUNT, default=40, show_default=True, help="Events for the backend comparison.")
 @click.option("--driver-events", type=COUNT, default=100, show_default=True,
               help="Events run through the deploy folder's driver over the simulated RTL.")
@@ -67,8 +69,8 @@ def _invoke(ctx: click.Context, *path: str, **params: Any) -> Any:
 @click.option("--fresh", is_flag=True, help="Start over: simulate and train again.")
 @click.pass_context
 def demo(
-    ctx: click.Context, out: Path, n_events: int, seed: int, epochs: int | None, compare_events: int,
-    driver_events: int, timeout: float | None, fresh: bool,
+    ctx: click.Context, out: Path, n_events: int, seed: int, epochs: int | None, hidden: list[int] | None,
+    compare_events: int, driver_events: int, timeout: float | None, fresh: bool,
 ) -> None:
     """Simulate showers, train the deployable energy SNN, take it to an integer network, run it bit for bit on
     every backend and through the PYNQ-Z2 driver over the simulated RTL, and write the report."""
@@ -121,7 +123,7 @@ def demo(
         lambda: (plot_event_frames(events, 0, plots / "event_0.png"), plot_profiles(events, plots / "profiles.png")),
     )
 
-    config = TrainConfig.from_preset("deployable", "energy", **({"epochs": epochs} if epochs else {}))
+    config = TrainConfig.from_preset("deployable", "energy").with_overrides(epochs=epochs, hidden=hidden)
     run.parent.mkdir(parents=True, exist_ok=True)
     readout = f"{config.population} readout neurons averaged" if config.population > 1 else "one readout neuron"
     _stage(
