@@ -11,6 +11,7 @@ resumes (a finished run returns at once), the Verilator builds are cached by sha
 from __future__ import annotations
 
 import json
+import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,11 +25,19 @@ from neurocal.cli.options import COUNT, HIDDEN, SEED, TIMEOUT, positive
 DEMO_BOARD = "pynq-z2"
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (compilers, simulators)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _stage(title: str, fn: Callable[[], Any]) -> Any:
+    """Run one stage under its title; print its wall time and CPU time (on a shared machine the CPU time is
+    what the stage costs, the wall time what it took here)."""
     click.secho(f"\n== {title}", bold=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     result = fn()
-    click.echo(f"   ({time.perf_counter() - start:.1f} s)")
+    click.echo(f"   ({time.perf_counter() - start:.1f} s, {_cpu_seconds() - cpu:.1f} s CPU)")
     return result
 
 
