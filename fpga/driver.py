@@ -12,10 +12,12 @@ On a board ``neurocal.fpga.overlay.NeurocalOverlay`` passes PYNQ's objects; in C
 passes a simulated ``axi_dma`` and register port that drive the same RTL top under cocotb. This module does
 not import pynq.
 
-Streams. The input is AER words (``neurocal.aer``), events back to back; the core answers each event with
-one packet (``m_axis_tlast`` on its end-of-event word), so a receive is one event and ``transferred`` its
-length in bytes. A batch of events goes out in as few transfers as the DMA's length register allows
-(``max_bytes`` = 2^c_sg_length_width − 1), whole events per transfer, never truncated.
+Streams. The input is AER words (``neurocal.aer``), events back to back. A batch of whole events goes out in one
+send transfer (axi_dma's MM2S sets ``tlast`` on its last beat) and the core answers it with one packet: its
+output's ``tlast`` follows the input's, on the end-of-event word of the batch's last event. So a batch costs one
+send and one receive, and ``transferred`` gives the packet's length. Batches hold as many events as the DMA's
+length register allows (``max_bytes`` = 2^c_sg_length_width − 1) for the send and for the largest answer the
+receive must hold, and at most ``batch_events``; events are never cut.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from neurocal import aer
-from neurocal.hw import regmap
+from neurocal import aer, regmap
 
 #: what Vivado names a module reference of nc_top in the .hwh (tcl/build.tcl instantiates it so)
 CORE_VLNV = "xilinx.com:module_ref:nc_top:1.0"
@@ -60,6 +61,10 @@ class DmaLimit(ValueError):
 
 class StreamTimeout(TimeoutError):
     """A DMA transfer did not finish within the driver's timeout (a stalled stream)."""
+
+
+class FramingError(RuntimeError):
+    """The core answered a batch with another number of events than it was sent."""
 
 
 def split_transfers(words: np.ndarray, max_bytes: int, max_events: int | None = None) -> list[tuple[int, int]]:
@@ -111,7 +116,7 @@ class Driver:
         self.max_bytes, self.n_outputs, self.timeout_s = max_bytes, n_outputs, timeout_s
         self.batch_events = batch_events  # events per send transfer (None: as many as the length register allows)
         self.align_bytes = align_bytes  # a send's start: a multiple of the DMA's memory-map width in bytes
-        self.sends = 0
+        self.sends = self.receives = 0
 
     # ------------------------------------------------------------------------------- registers
 
@@ -202,51 +207,71 @@ class Driver:
         the end-of-event word."""
         return self.n_outputs * (ticks + n_layers) + self.n_outputs + 1
 
-    def run_words(self, words: np.ndarray, n_events: int, out_words: int) -> list[np.ndarray]:
-        """Send AER ``words`` (``n_events`` whole events) and return each event's output words.
+    def batches(self, words: np.ndarray, out_words: int) -> list[tuple[int, int]]:
+        """(first word, word count) of each batch: :func:`split_transfers` with at most as many events as one
+        receive of the length limit holds answers of ``out_words`` words (and at most ``batch_events``)."""
+        per_receive = self.max_bytes // (4 * out_words)
+        if per_receive == 0:
+            raise DmaLimit(f"an event's answer can be {4 * out_words} bytes, over the DMA's {self.max_bytes}-byte "
+                           "length limit (c_sg_length_width): build with a wider length register")
+        cap = per_receive if self.batch_events is None else min(self.batch_events, per_receive)
+        return split_transfers(words, self.max_bytes, cap)
 
-        Sends go out in :func:`split_transfers` pieces; a receive is programmed before the stream needs it,
-        so the core never waits on the host longer than one receive's turn-around."""
+    def run_words(self, words: np.ndarray, n_events: int, out_words: int) -> list[np.ndarray]:
+        """Send AER ``words`` (``n_events`` whole events) and return each event's output words; ``out_words``
+        bounds one event's answer (:meth:`max_output_words`).
+
+        One send and one receive per batch (:meth:`batches`). The next batch is sent as soon as the previous
+        send is done, while its answer may still be on its way (the core holds its output until the next
+        receive is programmed), so the core never waits on the host for input."""
         words = np.asarray(words, dtype=np.uint32)
-        pieces = split_transfers(words, self.max_bytes, self.batch_events)
+        pieces = self.batches(words, out_words)
         offsets, total = aligned_offsets(pieces, self.align_bytes)
-        self.sends = len(pieces)  # send transfers of the last run (for reports)
+        closes = [int(np.count_nonzero(words[f:f + c] >> aer.KIND_SHIFT == aer.KIND_END_OF_EVENT))
+                  + int(words[f + c - 1] >> aer.KIND_SHIFT != aer.KIND_END_OF_EVENT) for f, c in pieces]
+        if sum(closes) != n_events:
+            raise ValueError(f"{n_events} events expected, the words hold {sum(closes)}")
+        self.sends = self.receives = 0  # transfers of the last run (for reports)
+        if not pieces:
+            return []
         inbuf = self.allocate((max(total, 1),), np.uint32)
         for (first, count), at in zip(pieces, offsets, strict=True):
             inbuf[at:at + count] = words[first:first + count]
-        out_words = min(out_words, self.max_bytes // 4)  # the length register bounds a receive too
-        outbuf = self.allocate((out_words,), np.uint32)
+        outbuf = self.allocate((max(closes) * out_words,), np.uint32)
         results: list[np.ndarray] = []
-        if n_events:
-            self.recv.transfer(outbuf, 0, 4 * out_words)
-        piece = 0
-        sending = False
+        self.recv.transfer(outbuf, 0, 4 * closes[0] * out_words)
+        self.send.transfer(inbuf, 4 * offsets[0], 4 * pieces[0][1])
+        sent, received = 1, 0
         deadline = self.now() + self.timeout_s
-        while len(results) < n_events:
-            if not sending and piece < len(pieces):
-                self.send.transfer(inbuf, 4 * offsets[piece], 4 * pieces[piece][1])
-                sending, piece = True, piece + 1
-                deadline = self.now() + self.timeout_s
-            if sending and self.send.idle:
+        while received < len(pieces):
+            if sent < len(pieces) and self.send.idle:
                 self.send.wait()
-                sending = False
+                self.send.transfer(inbuf, 4 * offsets[sent], 4 * pieces[sent][1])
+                sent += 1
+                deadline = self.now() + self.timeout_s
                 continue
             if self.recv.idle:
                 self.recv.wait()
-                n = self.recv.transferred // 4
-                results.append(np.array(outbuf[:n], dtype=np.uint32))
-                if len(results) < n_events:
-                    self.recv.transfer(outbuf, 0, 4 * out_words)
+                packet = np.array(outbuf[:self.recv.transferred // 4], dtype=np.uint32)
+                ends = np.flatnonzero(packet >> aer.KIND_SHIFT == aer.KIND_END_OF_EVENT) + 1
+                if len(ends) != closes[received] or (len(ends) and ends[-1] != len(packet)):
+                    raise FramingError(f"batch {received}: {closes[received]} events sent, the core's packet of "
+                                       f"{len(packet)} words holds {len(ends)} answers")
+                results.extend(np.split(packet, ends[:-1]))
+                received += 1
+                if received < len(pieces):
+                    self.recv.transfer(outbuf, 0, 4 * closes[received] * out_words)
                 deadline = self.now() + self.timeout_s
                 continue
             for ch, what in ((self.send, "send"), (self.recv, "receive")):
                 if ch.error:
-                    raise RuntimeError(f"DMA {what}: the channel reports an error (an event longer than the "
-                                       f"{4 * out_words}-byte receive buffer?)")
+                    raise RuntimeError(f"DMA {what}: the channel reports an error (an answer longer than the "
+                                       f"{4 * closes[received] * out_words}-byte receive buffer?)")
             if self.now() > deadline:
-                raise StreamTimeout(f"no output for event {len(results)} within {self.timeout_s} s: stalled stream")
-        if sending:
-            self._wait(self.send, "send")
+                raise StreamTimeout(f"no answer to batch {received} (events {sum(closes[:received])}.."
+                                    f"{sum(closes[:received + 1]) - 1}) within {self.timeout_s} s: stalled stream")
+        self._wait(self.send, "send")
+        self.sends, self.receives = sent, received
         return results
 
     def run_events(self, spikes: np.ndarray, n_layers: int, first_event: int = 0) -> np.ndarray:

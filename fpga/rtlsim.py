@@ -33,6 +33,7 @@ class DriverRun:
     registers: dict[str, int]
     clock_ns: float
     sends: int  # send transfers the driver made
+    receives: int  # receive transfers (one per batch: the core's output packet ends where the batch did)
     modules: list[str]  # top-level modules imported in the simulator's Python
 
 
@@ -93,12 +94,12 @@ def run_driver(
     if "error" in result:
         raise NeurocalError(f"driver ({sim} simulation): {result['error']}")
     return DriverRun(np.asarray(result["words"], dtype=np.uint32), float(result["device_seconds"]),
-                     result["registers"], clock_ns, int(result["sends"]),
+                     result["registers"], clock_ns, int(result["sends"]), int(result["receives"]),
                      result["modules"])
 
 
 def _crc_cycles(shape: HwShape) -> int:
     """Cycles of the core's CRC walk (one byte per cycle) with margin."""
-    from neurocal.hw.regmap import mem_width
+    from neurocal.regmap import mem_width
 
     return 2 * (shape.weight_bits() // 8 + sum(shape.sizes) * 8 + 64) + 16 * mem_width(shape)

@@ -2,8 +2,8 @@
 register port of :mod:`neurocal.fpga.simdev`, in a thread bridged into the simulation.
 
 Configuration (JSON named by ``$NC_TB_CONFIG``): ``input`` (.npy AER words), ``n_events``, ``out_words``
-(receive buffer, words), ``expected`` (deploy.json's expected values), ``n_outputs``, ``max_bytes`` (the DMA's
-length limit), ``align_bytes`` (its memory-map width), ``batch_events`` (events per send transfer, or null),
+(an event's answer at most, words), ``expected`` (deploy.json's expected values), ``n_outputs``, ``max_bytes``
+(the DMA's length limit), ``align_bytes`` (its memory-map width), ``batch_events`` (events per batch, or null),
 ``timeout_s`` (device seconds), ``clock_ns``, ``tamper`` (memories the testbench writes before the driver
 connects, or null), ``load`` (memories the driver loads before its check, or null), ``crc``, ``stall_output``
 (S2MM never ready), ``result`` (JSON written here). A refusal, timeout or length-limit error of the driver is written as
@@ -25,7 +25,7 @@ from cocotb.triggers import ClockCycles
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamSink, AxiStreamSource
 
 from neurocal.fpga import simdev
-from neurocal.fpga.driver import DmaLimit, Driver, HardwareMismatch, StreamTimeout
+from neurocal.fpga.driver import DmaLimit, Driver, FramingError, HardwareMismatch, StreamTimeout
 
 
 @cocotb.test()
@@ -61,13 +61,13 @@ async def driver_run(dut) -> None:
         t0 = drv.now()
         outs = drv.run_words(words, cfg["n_events"], cfg["out_words"])
         result["device_seconds"] = drv.now() - t0
-        result["sends"] = drv.sends
+        result["sends"], result["receives"] = drv.sends, drv.receives
         result["words"] = [int(w) for o in outs for w in o]
         result["registers"] = {n: drv.read(n) for n in ("STATUS", "EVENTS_IN", "EVENTS_OUT", "MAX_CYCLES")}
 
     try:
         await bridge(host)()
-    except (HardwareMismatch, StreamTimeout, DmaLimit) as err:
+    except (HardwareMismatch, StreamTimeout, DmaLimit, FramingError) as err:
         result = {"error": str(err), "kind": type(err).__name__}
     result["modules"] = sorted({m.split(".")[0] for m in sys.modules})  # what the simulator's Python imported
     Path(cfg["result"]).write_text(json.dumps(result))

@@ -22,9 +22,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neurocal import regmap
 from neurocal.errors import NeurocalError
 from neurocal.fpga import project
-from neurocal.hw import regmap
 from neurocal.profiles import Profile
 
 BUS_PREFIXES = ("s_axis", "m_axis", "s_axil")  # Vivado infers one interface per prefix of a module reference

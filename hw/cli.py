@@ -223,7 +223,7 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
 
     Exit status 1 if any event differs (the first divergence is printed).
     """
-    from neurocal.cli.deploy import load_network_and_spikes
+    from neurocal.bundle import load_network_and_spikes
     from neurocal.golden import GoldenBackend
     from neurocal.hw.generate import check_fits, shape_from_config
     from neurocal.hw.simulators import check_simulator
@@ -324,7 +324,7 @@ def synth_cmd(bundle: Path, lanes: Any, lif_lanes: Any, rows: Any, words: Any, w
     """Resources of BUNDLE's accelerator from yosys (synth_xilinx) against the profile's part, with the verdict
     per resource, and an estimated clock (yosys sta logic delay plus a routing allowance: an estimate, not a
     Vivado timing report)."""
-    from neurocal.cli.deploy import load_bundle
+    from neurocal.bundle import load_bundle
     from neurocal.hw.cosim import shape_key
     from neurocal.hw.generate import generate, shape_from_config
     from neurocal.hw.synth import synthesize, yosys_version
@@ -362,7 +362,7 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
     -s nc_top. Written as a whole; nothing on error; the same inputs give the same bytes.
     """
     from neurocal.atomic import atomic_dir, check_output_dir
-    from neurocal.cli.deploy import load_bundle
+    from neurocal.bundle import load_bundle
     from neurocal.hw.generate import generate, shape_from_config
     from neurocal.hw.sources import rtl_dir, rtl_sources
     from neurocal.quoting import command_line
@@ -401,25 +401,26 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="also write the values as JSON")
 def regmap_cmd(bundle: Path | None, lanes: Any, lif_lanes: Any, rows: Any, words: Any, writable: bool,
                out: Path | None) -> None:
-    """The AXI4-Lite register map (neurocal.hw.regmap). With --bundle: the capability registers (global, then
+    """The AXI4-Lite register map (neurocal.regmap). With --bundle: the capability registers (global, then
     per LAYER_SEL), the HASH words and the memory CRC that a core built for BUNDLE with these knobs reads back,
     the values a driver compares before trusting the core."""
-    from neurocal.hw import regmap
+    from neurocal import regmap
     from neurocal.hw.generate import memory_images, shape_from_config
+    from neurocal.hw.regmap import markdown_table, memory_crc
     from neurocal.hw.sources import rtl_source_hash
 
     if bundle is None:
-        click.echo(regmap.markdown_table(), nl=False)
+        click.echo(markdown_table(), nl=False)
         return
     _check_json_out(out)
-    from neurocal.cli.deploy import load_bundle
+    from neurocal.bundle import load_bundle
 
     net = load_bundle(bundle)
     shape = shape_from_config(net, hw_config(lanes, rows, words, writable, lif_lanes=lif_lanes))
     values: dict[str, Any] = dict(regmap.capabilities(shape, rtl_source_hash()))
     values["layers"] = [regmap.layer_capabilities(shape, i) for i in range(shape.n_layers)]
     hash_word = int(memory_images(net, shape)["hash.mem"][0], 16)
-    values.update(HASH_LO=hash_word & 0xFFFFFFFF, HASH_HI=hash_word >> 32, CRC=regmap.memory_crc(net, shape))
+    values.update(HASH_LO=hash_word & 0xFFFFFFFF, HASH_HI=hash_word >> 32, CRC=memory_crc(net, shape))
     for name, value in values.items():
         if name != "layers":
             click.echo(f"{name:<12} 0x{value:08X}")

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from neurocal import aer
+from neurocal import aer, regmap
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
-from neurocal.hw import regmap, simulators
+from neurocal.hw import simulators
 from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, memory_images, shape_from_config
 from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
@@ -151,7 +151,7 @@ def run_words(
 
     ``load``: a network of the same shape whose memories the testbench writes over AXI4-Lite before
     streaming (the build's memory files stay ``net``'s): the outputs are then ``load``'s. ``crc``: the core
-    computes the CRC of its memories before streaming (record ``crc``; compare with regmap.memory_crc).
+    computes the CRC of its memories before streaming (record ``crc``; compare with neurocal.hw.regmap.memory_crc).
     ``debug``: a build with the hidden layers' debug output, recorded as ``layers`` (hex "valid data" per
     handshake cycle). ``frame_lengths``: words per AXI4-Stream frame (tlast on each frame's last beat); default
     one frame per event, ending at its end-of-event word."""
@@ -213,7 +213,7 @@ def run_registers(net: IntNetwork, words: np.ndarray, change: dict, *, sim: str 
 def axil_writes(net: IntNetwork, shape: HwShape) -> list[dict]:
     """``net``'s memory words as AXI4-Lite loads: per memory (layer, kind, first address), each word as
     32-bit dwords (least significant first), in the order of :func:`memory_images` (the CRC walk's), as
-    ``neurocal.hw.regmap`` defines the memories (a weight bank ``b`` starts at address ``b << 20``)."""
+    ``neurocal.regmap`` defines the memories (a weight bank ``b`` starts at address ``b << 20``)."""
     kinds = {"w": regmap.KIND_WEIGHTS, "p": regmap.KIND_PARAMS, "c": regmap.KIND_CONFIG}
     out = []
     for name, lines in memory_images(net, shape).items():

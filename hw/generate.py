@@ -30,10 +30,10 @@ import numpy as np
 
 from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
-from neurocal.hw.regmap import PARAM_BITS, PROFILE_NONE, WEIGHT_BITS
 from neurocal.hw.sources import rtl_source_hash
 from neurocal.intnet import IntNetwork
 from neurocal.quoting import printable
+from neurocal.regmap import PARAM_BITS, PROFILE_NONE, WEIGHT_BITS
 
 BIAS_BITS = 20
 MAX_LAYERS = 99  # memory files are named l00 .. l98

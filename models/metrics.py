@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from neurocal.atomic import atomic_path, write_text_atomic
+from neurocal.bundle import load_bundle
 from neurocal.errors import NeurocalError
 from neurocal.models.data import CLASS_NAMES, TargetSpec
 from neurocal.models.training import load_model, load_split, predict, prepare, read_run
@@ -163,7 +164,7 @@ def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] 
     models["baseline"] = physics_metrics(spec, y_reg, y_cls, *preds["baseline"])
     integer: dict[str, Any] | None = None
     if bundle is not None:
-        net = load_bundle(bundle)
+        net = load_bundle(Path(bundle))
         _check_bundle(net, spec, info, bundle)
         meta = net.metadata
         mean_i = np.asarray(meta.get("target_mean", info["target_mean"]), dtype=np.float64)
@@ -196,14 +197,6 @@ def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] 
 
 
 # ----------------------------------------------------------------------------------------------- integer
-
-
-def load_bundle(bundle: str | os.PathLike[str]) -> Any:
-    """The :class:`~neurocal.intnet.IntNetwork` of a quantize bundle directory (intnet.json) or file."""
-    from neurocal.intnet import IntNetwork
-
-    path = Path(bundle)
-    return IntNetwork.load(path / "intnet.json" if path.is_dir() else path)
 
 
 def _check_bundle(net: Any, spec: TargetSpec, info: dict[str, Any], bundle: Any) -> None:

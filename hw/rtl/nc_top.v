@@ -261,7 +261,7 @@ endgenerate
 
 // output: the last layer's tokens as AER words
 localparam PL = payload(L);
-wire tx_busy;
+wire tx_busy, tx_eoe;  // tx_eoe: the output word is an end-of-event word
 nc_aer_tx #(
     .N_OUT(NC_SIZES[32*L +: 32])
 ) tx (
@@ -273,10 +273,31 @@ nc_aer_tx #(
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tvalid(m_axis_tvalid),
     .m_axis_tready(m_axis_tready),
-    .m_axis_tlast(m_axis_tlast),
+    .m_axis_tlast(tx_eoe),
     .busy(tx_busy)
 );
-wire event_out = m_axis_tvalid && m_axis_tready && m_axis_tlast;
+wire event_out = m_axis_tvalid && m_axis_tready && tx_eoe;
+
+// Output framing follows the input's: an event's end-of-event word leaves with tlast iff the event was closed
+// at the end of an s_axis beat with tlast (its end-of-event word the beat's last word, or tlast closing a
+// broken event), so a batch of events sent as one DMA transfer comes back as one packet. The flag waits in a
+// queue beside the start times for the event's last output word; a full queue is an overflow like theirs.
+wire event_in_last = event_end && s_axis_tvalid && s_axis_tready && s_axis_tlast;
+wire out_last, lasts_ready, lasts_valid;
+nc_fifo #(
+    .WIDTH(1),
+    .DEPTH_LOG2(4)
+) lasts (
+    .clk(clk),
+    .rst(rst),
+    .s_data(event_in_last),
+    .s_valid(event_end),
+    .s_ready(lasts_ready),
+    .m_data(out_last),
+    .m_valid(lasts_valid),
+    .m_ready(event_out)
+);
+assign m_axis_tlast = tx_eoe && out_last && lasts_valid;
 
 // cycles per event: a queue of start times, one entry per event in flight
 reg [31:0] cycle_reg;
@@ -302,7 +323,7 @@ nc_fifo #(
 wire mem_any = mem_we || mem_re;
 wire mem_nowhere = (mem_kind != 2'd3 && {24'd0, mem_layer} >= L) || (mem_kind == 2'd3 && mem_addr != 0);
 wire mem_bad = (mem_any && mem_nowhere) || |layer_mem_overflow;
-wire err_overflow = err_overflow_rx || (event_start && !ts_ready) || mem_bad;
+wire err_overflow = err_overflow_rx || (event_start && !ts_ready) || (event_end && !lasts_ready) || mem_bad;
 wire [31:0] event_cycles = ts_valid ? cycle_reg - start_cycle + 1 : 32'd0;
 
 reg [63:0] hash_mem [0:0];

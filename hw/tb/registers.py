@@ -4,7 +4,7 @@ Configuration (JSON file named by ``$NC_TB_CONFIG``): ``layers`` (the build's la
 (the build's memory words as :func:`neurocal.hw.cosim.axil_writes` gives them), ``change`` (one memory word
 to write: layer, kind, addr, words = [dwords]), ``input`` (.npy of AER words: events streamed while the
 output is stalled), ``backpressure``, ``timeout_cycles``, ``clock_ns``; ``output`` (.json written here with
-every value read). The caller (tests/hw/test_regmap.py) compares them with what ``neurocal.hw.regmap``
+every value read). The caller (tests/hw/test_regmap.py) compares them with what ``neurocal.regmap``
 predicts; this testbench only fails for a hang.
 """
 
@@ -20,8 +20,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, with_timeout
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
+from neurocal import regmap
 from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
-from neurocal.hw import regmap
 from neurocal.hw.tb.common import fail
 from neurocal.hw.tb.system import REG, pauses, read_words, run_crc, write_words
 

@@ -7,8 +7,10 @@ registers), ``crc`` (run the CRC walk after loading, before streaming; -1 in the
 count over AXI4-Lite), ``timeout_cycles`` (per event), ``clock_ns``, ``debug`` (record ``dbg_valid``/``dbg_data``
 of a build with the debug output: ``layers`` in the output, one "valid data" hex line per cycle with a hidden
 layer's handshake), ``frame_lengths`` (words per frame, tlast on its last beat; default: a frame per event, up to
-its end-of-event word). Register offsets and fields come from ``neurocal.hw.regmap``; the memory helpers here
-(``write_words``, ``read_words``, ``run_crc``) serve the register testbench (``registers.py``) too.
+its end-of-event word). One output packet is received per frame (the core ends it where the frame's last event
+ends); ``packets`` in the record holds their lengths in words. Register offsets and fields come from
+``neurocal.regmap``; the memory helpers here (``write_words``, ``read_words``, ``run_crc``) serve the register
+testbench (``registers.py``) too.
 The comparison with the golden model happens in the caller (neurocal.hw.cosim), which decodes the
 words with neurocal.aer and reports the first divergence.
 """
@@ -26,8 +28,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
+from neurocal import regmap
 from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
-from neurocal.hw import regmap
 from neurocal.hw.tb.common import fail
 
 REG = regmap.OFFSET
@@ -106,11 +108,14 @@ async def run_crc(axil: AxiLiteMaster, timeout_ns: float) -> dict:
 async def stream_events(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
     words = np.load(cfg["input"]).astype(np.uint32)
-    if cfg.get("frame_lengths") is not None:  # frames as given (e.g. one whose end-of-event word is lost)
+    if cfg.get("frame_lengths") is not None:  # frames as given (batches; one whose end-of-event word is lost)
         events = np.split(words, np.cumsum(cfg["frame_lengths"])[:-1])
     else:
         ends = np.flatnonzero((words >> KIND_SHIFT) == KIND_END_OF_EVENT)
         events = np.split(words, ends[:-1] + 1) if len(ends) else []
+    # events the core closes per frame: its end-of-event words, plus one that tlast closes without its word
+    closes = [int(np.count_nonzero((f >> KIND_SHIFT) == KIND_END_OF_EVENT))
+              + int(len(f) > 0 and f[-1] >> KIND_SHIFT != KIND_END_OF_EVENT) for f in events]
     period = float(cfg.get("clock_ns", 4.0))
     timeout_ns = float(cfg["timeout_cycles"]) * period
 
@@ -159,12 +164,15 @@ async def stream_events(dut) -> None:
     if cfg.get("debug"):
         cocotb.start_soon(watch_layers())
 
+    packets: list[int] = []  # words of each output packet (tlast on its last word)
+
     async def receive(e: int) -> None:
         try:
-            frame = await with_timeout(sink.recv(), timeout_ns, "ns")
+            frame = await with_timeout(sink.recv(), timeout_ns * max(closes[e], 1), "ns")
         except TimeoutError:
-            fail(f"event {e}: no end-of-event word within {cfg['timeout_cycles']} cycles (stalled stream)")
+            fail(f"frame {e}: no output packet within {cfg['timeout_cycles']} cycles per event (stalled stream)")
         out.extend(int(x) for x in frame.tdata)
+        packets.append(len(frame.tdata))
 
     start = cocotb.utils.get_sim_time("ns")
     if cfg.get("latency"):
@@ -191,8 +199,8 @@ async def stream_events(dut) -> None:
     np.savez(cfg["output"], words=np.array(out, dtype=np.uint32), cycles=np.array(cycles, dtype=np.int64),
              total_cycles=round(total_ns / period), status=status, events_in=events_in,
              events_out=events_out, max_cycles=max_cycles, malformed=malformed, crc=crc,
-             layers=np.array(layers, dtype=str))
-    if events_in != len(events) or events_out != len(events):
-        fail(f"registers count {events_in} events in and {events_out} out, {len(events)} were sent")
+             layers=np.array(layers, dtype=str), packets=np.array(packets, dtype=np.int64))
+    if events_in != sum(closes) or events_out != sum(closes):
+        fail(f"registers count {events_in} events in and {events_out} out, {sum(closes)} were sent")
     if status & ERRORS and not cfg.get("expect_errors"):
         fail(f"STATUS {status:#x}: error flags raised on a well-formed stream ({malformed} malformed words)")

@@ -1,6 +1,6 @@
 """The ``neurocal`` command: one sub-command per stage, each a thin wrapper over a library function.
 
-Sub-commands live in one module per room of the pipeline (``data``, ``train``, ``deploy``) so that
+Sub-commands live in one module per stage of the pipeline (``data``, ``train``, ``run``) so that
 each stage's options sit next to each other; this module only assembles them and decides how a
 run ends. Every failure is one line on stderr and a non-zero exit, never a traceback:
 
@@ -164,9 +164,9 @@ def _register() -> None:
     imports a room by name."""
     from importlib.metadata import entry_points
 
-    from neurocal.cli import data, demo, deploy, train
+    from neurocal.cli import data, demo, run, train
 
-    for module in (data, train, deploy, demo):
+    for module in (data, train, run, demo):
         for command in module.COMMANDS:
             main.add_command(command)
     for ep in sorted(entry_points(group=COMMANDS_ENTRY_POINT_GROUP), key=lambda e: e.name):

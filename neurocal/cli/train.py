@@ -159,7 +159,7 @@ def export(run_dir: Path, out_path: Path, qonnx_path: Path | None, bundle: Path 
 
     net = None
     if bundle is not None:  # checked before any work
-        from neurocal.cli.deploy import load_bundle
+        from neurocal.bundle import load_bundle
 
         net = load_bundle(bundle)
         n_inputs = int(read_run(run_dir)[1]["n_inputs"])
@@ -189,7 +189,7 @@ def export(run_dir: Path, out_path: Path, qonnx_path: Path | None, bundle: Path 
 def _check_bundle_of_run(bundle: Path, run_nir: Path, run_dir: Path) -> None:
     """Refuse a bundle whose recorded graph (its model.nir) is not this run's export: its hash would be
     stamped beside another network."""
-    from neurocal.cli.deploy import NIR_FILE
+    from neurocal.bundle import NIR_FILE
     from neurocal.errors import NeurocalError
     from neurocal.nirgraph import first_difference, read_chain
 

@@ -88,7 +88,7 @@ def test_rtl_sim_is_bit_exact_and_reports_the_hardware_numbers(small, sim, tmp_p
 
 
 def _net_and_spikes(small, n):
-    from neurocal.cli.deploy import load_network_and_spikes
+    from neurocal.bundle import load_network_and_spikes
 
     return load_network_and_spikes(small["bundle"], small["data"], n)
 

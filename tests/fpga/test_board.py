@@ -58,16 +58,18 @@ def _spikes(n_in: int, n_events: int = 5, seed: int = 2) -> np.ndarray:
     return np.random.default_rng(seed).random((n_events, 6, n_in)) < 0.45
 
 
-def _run(target: str, folder: Path, spikes: np.ndarray, **kw) -> np.ndarray:
+def _run(target: str, folder: Path, spikes: np.ndarray, **kw) -> tuple[np.ndarray, int, int]:
+    """The output words, and the send and receive transfers the driver made."""
     info, net, shape = load_deploy(folder)
     if target == "rtl-sim":
-        return rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, **kw).words
+        run = rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, **kw)
+        return run.words, run.sends, run.receives
     from neurocal.fpga.overlay import NeurocalOverlay
 
     drv = NeurocalOverlay(str(folder / "overlay" / "neurocal.bit")).driver(info["n_outputs"])
     drv.batch_events = kw.get("batch_events")
     drv.check(info["expected"])
-    return drv.run_events(spikes, net.n_layers)
+    return drv.run_events(spikes, net.n_layers), drv.sends, drv.receives
 
 
 def _exact(folder: Path, spikes: np.ndarray, words: np.ndarray) -> None:
@@ -80,7 +82,9 @@ def _exact(folder: Path, spikes: np.ndarray, words: np.ndarray) -> None:
 def test_events_in_batches_match_the_golden_model(target: str, deploy_dirs: dict[str, Path]) -> None:
     folder = deploy_dirs["pynq-z2"] if target == "rtl-sim" else Path(os.environ[DEPLOY_ENV])
     spikes = _spikes(load_deploy(folder)[1].n_inputs)
-    _exact(folder, spikes, _run(target, folder, spikes, batch_events=2))
+    words, sends, receives = _run(target, folder, spikes, batch_events=2)
+    assert sends == receives == 3  # 5 events in batches of 2: one send and one receive per batch
+    _exact(folder, spikes, words)
 
 
 @pytest.mark.rtl
@@ -97,7 +101,8 @@ def test_a_stream_over_the_length_limit_is_split_not_truncated(deploy_dirs: dict
     out_bound = net.n_outputs * (spikes.shape[1] + net.n_layers) + net.n_outputs + 1
     max_bytes = 4 * max(2 * longest - 1, out_bound)
     run = rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, max_bytes=max_bytes)
-    assert run.sends == len(split_transfers(words, max_bytes)) > 1
+    events_per_receive = max_bytes // (4 * out_bound)  # a receive holds the batch's largest possible answer
+    assert run.sends == run.receives == len(split_transfers(words, max_bytes, events_per_receive)) > 1
     _exact(folder, spikes, run.words)
 
 
@@ -184,7 +189,7 @@ def test_stalled_stream_times_out_in_one_line(deploy_dirs: dict[str, Path]) -> N
                           timeout_s=20e-6)
     message = str(err.value)
     assert "\n" not in message
-    assert "no output for event 0 within 2e-05 s: stalled stream" in message
+    assert "no answer to batch 0 (events 0..1) within 2e-05 s: stalled stream" in message
 
 
 @pytest.mark.rtl

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from neurocal import aer
-from neurocal.fpga.driver import DmaLimit, aligned_offsets, split_transfers
+from neurocal.fpga.driver import DmaLimit, Driver, aligned_offsets, split_transfers
 
 
 def _words(n_events: int, ticks: int, seed: int = 0) -> np.ndarray:
@@ -47,6 +47,22 @@ def test_split_refuses_an_event_over_the_length_limit() -> None:
     assert split_transfers(words, longest)
 
 
+def _driver(max_bytes: int, batch_events: int | None = None) -> Driver:
+    return Driver(None, None, None, allocate=np.zeros, now=lambda: 0.0, max_bytes=max_bytes, n_outputs=1,
+                  batch_events=batch_events)
+
+
+def test_a_batch_holds_no_more_events_than_one_receive_can_answer() -> None:
+    """The receive of a batch gets the whole packet: at most max_bytes // (4 × an answer's words) events, however
+    short the events' input."""
+    words = _words(7, 5)
+    assert len(_driver((1 << 26) - 1).batches(words, out_words=10)) == 1
+    assert [len(_ends(words[s:s + c])) for s, c in _driver(4 * 100 * 3).batches(words, out_words=100)] == [3, 3, 1]
+    assert [len(_ends(words[s:s + c])) for s, c in _driver((1 << 26) - 1, 2).batches(words, 10)] == [2, 2, 2, 1]
+    with pytest.raises(DmaLimit, match=r"an event's answer can be 400 bytes, over the DMA's 399-byte length limit"):
+        _driver(399).batches(words, out_words=100)
+
+
 def test_aligned_offsets_start_each_send_on_the_memory_map_width() -> None:
     pieces = [(0, 5), (5, 3), (8, 8), (16, 1)]
     assert aligned_offsets(pieces, 16) == ([0, 8, 12, 20], 24)
@@ -78,4 +94,4 @@ def test_board_copy_imports_with_numpy_and_pynq_only(deploy_dirs: dict[str, Path
     code = PROBE.format(blocked=BLOCKED, driver=driver, site=site)
     done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "'neurocal.fpga.driver'" in done.stdout and "'neurocal.hw.regmap'" in done.stdout
+    assert "'neurocal.fpga.driver'" in done.stdout and "'neurocal.regmap'" in done.stdout

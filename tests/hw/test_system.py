@@ -9,12 +9,13 @@ import subprocess
 import numpy as np
 import pytest
 
-from neurocal import aer
+from neurocal import aer, regmap
 from neurocal.backends import compare_results
 from neurocal.errors import NeurocalError
 from neurocal.golden import GoldenBackend
-from neurocal.hw import cosim, regmap, simulators
+from neurocal.hw import cosim, simulators
 from neurocal.hw.generate import HwConfig, generate, shape_for
+from neurocal.hw.regmap import memory_crc
 from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
 from neurocal.testnets import corner_networks, random_network
@@ -128,7 +129,7 @@ def test_a_network_loaded_over_axi_lite_replaces_the_generated_one(hw_build_root
     assert cmp.first is None, f"network loaded over AXI4-Lite: {cmp.first}"
     assert compare_results(GoldenBackend().run(built_for, spikes), result).n_mismatched > 0  # really replaced
     # the core's own CRC says which network it holds
-    assert data["crc"] == regmap.memory_crc(loaded, shape) != regmap.memory_crc(built_for, shape)
+    assert data["crc"] == memory_crc(loaded, shape) != memory_crc(built_for, shape)
 
 
 def test_a_stalled_consumer_is_reported_not_hung(hw_build_root) -> None:
@@ -194,6 +195,46 @@ def test_a_lost_end_of_event_word_is_closed_at_tlast_and_counted(hw_build_root) 
     assert layers[0] is not None
     cmp = compare_results(GoldenBackend().run(net, spikes), result)
     assert cmp.first is None, f"after the lost end-of-event word: {cmp.first}"
+
+
+def _packets(words: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+    return np.split(np.asarray(words, dtype=np.uint32), np.cumsum(lengths)[:-1])
+
+
+def test_the_output_packet_ends_where_the_input_frame_ends(hw_build_root) -> None:
+    """Output tlast follows input tlast: a frame (one DMA send) of k events comes back as one packet of their k
+    answers, under back-pressure on both streams; batches of 1 and of many. Then the same events with lost
+    end-of-event words: inside a batch (that event merges into the next, which closes it) and at a batch's end
+    (tlast closes it): still one packet per frame, and every event the loss did not touch is unchanged."""
+    rng = np.random.default_rng(18)
+    net = random_network([7, 6, 4], rng, readout="spikes")
+    spikes = rng.random((8, 6, 7)) < 0.4
+    per_event = [list(aer.encode_events(spikes[e : e + 1], first_event=e)) for e in range(8)]
+
+    def frames_of(batches: list[list[int]]) -> list[list[int]]:
+        return [[w for e in batch for w in per_event[e]] for batch in batches]
+
+    clean = frames_of([[0], [1, 2, 3, 4], [5, 6, 7]])
+    data, _ = cosim.run_words(net, np.concatenate(clean).astype(np.uint32), sim="icarus", build_root=hw_build_root,
+                              config=HwConfig(words=2), backpressure=True, frame_lengths=[len(f) for f in clean])
+    result = cosim.decode_result(net, data["words"], spikes.shape, "rtl-icarus")
+    cmp = compare_results(GoldenBackend().run(net, spikes), result)
+    assert cmp.first is None, f"batched: {cmp.first}"
+    ends = np.flatnonzero((data["words"] >> aer.KIND_SHIFT) == aer.KIND_END_OF_EVENT) + 1
+    assert data["packets"].tolist() == np.diff(ends[[0, 4, 7]], prepend=0).tolist()  # batches end at events 0, 4, 7
+    answer = np.split(data["words"], ends[:-1])  # each event's output words
+
+    per_event[1].pop()  # inside the first batch: event 1 runs on into event 2, whose end-of-event word closes both
+    per_event[4].pop()  # the last event of the second batch: tlast closes it
+    lossy = frames_of([[0, 1, 2], [3, 4], [5, 6, 7]])
+    data, _ = cosim.run_words(net, np.concatenate(lossy).astype(np.uint32), sim="icarus", build_root=hw_build_root,
+                              config=HwConfig(words=2), backpressure=True, expect_errors=True,
+                              frame_lengths=[len(f) for f in lossy])
+    assert int(data["events_in"]) == int(data["events_out"]) == 7 and len(data["packets"]) == 3
+    first, second, third = _packets(data["words"], data["packets"])
+    assert np.array_equal(first[: len(answer[0])], answer[0])
+    assert np.array_equal(second, np.concatenate(answer[3:5]))  # every tick of event 4 arrived: it is exact
+    assert np.array_equal(third, np.concatenate(answer[5:8]))
 
 
 def test_a_cocotb_verilator_build_in_a_folder_with_a_space_is_one_clear_line(tmp_path) -> None:

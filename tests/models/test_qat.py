@@ -174,7 +174,7 @@ def test_qat_finetune_export_quantize_evaluate(trained_run: Path, synthetic_h5: 
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     int_net.save(bundle / "intnet.json")
-    res = runner.invoke(main, ["evaluate", str(qat_dir), "--bundle", str(bundle), "--no-plots"])
+    res = runner.invoke(main, ["evaluate", str(qat_dir), "--bundle", str(bundle / "intnet.json"), "--no-plots"])
     assert res.exit_code == 0, res.output
     assert "integer" in res.output and "int vs snn" in res.output
     result = json.loads((qat_dir / "metrics.json").read_text())
@@ -193,7 +193,7 @@ def test_evaluate_rejects_a_bundle_of_another_target(trained_run: Path, tmp_path
     int_net = quantize(chain_of(net, DT), _spikes(8))
     int_net.save(tmp_path / "intnet.json")
     with pytest.raises(NeurocalError, match=r"inputs|predicts"):
-        evaluate(trained_run, plots=False, bundle=tmp_path)
+        evaluate(trained_run, plots=False, bundle=tmp_path / "intnet.json")
 
 
 def test_negative_bias_beyond_13_bits_takes_an_exponent_not_a_clip() -> None:

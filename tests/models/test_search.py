@@ -81,8 +81,8 @@ def study(tiny_h5: Path, tmp_path_factory: pytest.TempPathFactory):
 
 def test_short_study_best_run_is_bit_exact_on_golden_and_lava(study, tiny_h5: Path, tmp_path: Path) -> None:
     from neurocal.backends import compare_results, get_backend
+    from neurocal.bundle import load_network_and_spikes
     from neurocal.cli import main
-    from neurocal.cli.deploy import load_network_and_spikes
     from neurocal.models.search import pick
 
     ref, summary = study

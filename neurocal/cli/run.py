@@ -1,4 +1,5 @@
-"""`neurocal` sub-commands of the deploy stage: quantize, run, compare."""
+"""`neurocal` sub-commands that make and run integer networks: quantize, run, compare (the bundle loader is
+:mod:`neurocal.bundle`)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,21 @@ import click
 import numpy as np
 
 from neurocal.atomic import atomic_file, atomic_h5
+from neurocal.bundle import (
+    BUNDLE_FILES,
+    BUNDLE_KIND,
+    INTNET_FILE,
+    NIR_FILE,
+    encode,
+    load_events,
+    load_network_and_spikes,
+)
 from neurocal.cli.options import TIMEOUT, timeout_no_limit
 from neurocal.errors import NeurocalError
 
 COMMANDS: list[click.Command] = []
 
-INTNET_FILE = "intnet.json"
-NIR_FILE = "model.nir"
-BUNDLE_KIND = "bundle"
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 TRACE_KIND = "trace folder"  # compare --trace --out: written as a whole
-BUNDLE_FILES = (INTNET_FILE, NIR_FILE, "headroom.json", "headroom.md")  # what bundles held before manifests
 
 
 def _find_nir(source: Path, workdir: Path) -> Path:
@@ -46,69 +51,6 @@ def _find_nir(source: Path, workdir: Path) -> Path:
         what = "no .nir file" if not found else f"{len(found)} .nir files ({', '.join(f.name for f in found)})"
         raise NeurocalError(f"{source}: holds {what} and no run.json; name the file or put the network in {NIR_FILE}")
     raise NeurocalError(f"{source}: no such file or directory")
-
-
-def _load_events(data: Path) -> Any:
-    from neurocal.sim import load_events
-
-    events = load_events(data)
-    if events.n_events == 0:
-        raise NeurocalError(f"{data}: holds no events")
-    return events
-
-
-def _encode(data: Path, events: Any, n_events: int | None, frontend: Any) -> np.ndarray:
-    """Input spikes (events, ticks, channels) of the first ``n_events`` events of ``data``, made by the network's
-    own front end (its settings travel with the network), after checking that the data has the time base the
-    front end was built for."""
-    from neurocal.sim.frontend import check_stream
-
-    check_stream(frontend, events.n_ticks, events.tick_ns, str(data))
-    photons = events.photons if n_events is None else events.photons[:n_events]
-    return frontend.encode(photons)
-
-
-def load_bundle(bundle: Path) -> Any:
-    """The network of a bundle folder (checked whole against its manifest) or of an intnet.json file."""
-    from neurocal.atomic import check_complete
-    from neurocal.intnet import IntNetwork
-
-    fix = "pass the folder written by 'neurocal quantize --out' (or its intnet.json)"
-    if not bundle.exists():
-        raise NeurocalError(f"--bundle {bundle}: no such file or folder; {fix}")
-    if bundle.is_dir():
-        if (bundle / "run.json").is_file() and not (bundle / INTNET_FILE).exists():
-            raise NeurocalError(f"--bundle {bundle}: is a training run, not a bundle; quantise it first: "
-                                f"neurocal quantize {bundle} --data EVENTS --out BUNDLE")
-        if not (bundle / INTNET_FILE).exists():
-            raise NeurocalError(f"--bundle {bundle}: holds no {INTNET_FILE}, so it is not a bundle; {fix}")
-        check_complete(bundle, BUNDLE_KIND, fix="re-create it with 'neurocal quantize'")
-        return IntNetwork.load(bundle / INTNET_FILE)
-    if bundle.is_file():
-        with bundle.open("rb") as f:
-            head = f.read(8)
-        if head == HDF5_SIGNATURE:
-            raise NeurocalError(f"--bundle {bundle}: is an HDF5 file (events or a NIR graph), not an integer network; "
-                                f"{fix}")
-        if head.lstrip()[:1] not in (b"{", b""):
-            raise NeurocalError(f"--bundle {bundle}: is not a JSON integer network (it does not start with '{{'); "
-                                f"{fix}")
-    return IntNetwork.load(bundle)
-
-
-def load_network_and_spikes(bundle: Path, data: Path, n_events: int | None) -> tuple[Any, np.ndarray]:
-    """The bundle's network and the input spikes its front end makes of ``data`` (refused if the time base or
-    the channel count differs from the network's)."""
-    from neurocal.sim.frontend import frontend_from_dict
-
-    net = load_bundle(bundle)
-    frontend = frontend_from_dict(net.frontend, source=f"{bundle}: field 'frontend'")
-    spikes = _encode(data, _load_events(data), n_events, frontend)
-    if spikes.shape[2] != net.n_inputs:
-        raise NeurocalError(
-            f"{data}: the front end makes {spikes.shape[2]} input channels but the network takes {net.n_inputs}"
-        )
-    return net, spikes
 
 
 @click.command("quantize")
@@ -140,11 +82,11 @@ def quantize_cmd(source: Path, data: Path, out: Path, n_events: int, vth_target:
     with tempfile.TemporaryDirectory(prefix="neurocal-export-") as workdir:
         nir_path = _find_nir(source, Path(workdir))
         chain = read_chain(nir_path)
-        events = _load_events(data)
+        events = load_events(data)
         # a graph that does not state its time base is quantised for the calibration data's
         stream = StreamConfig(n_ticks=events.n_ticks, tick_ns=events.tick_ns)
         frontend = frontend_from_metadata(chain.metadata, source=str(nir_path), stream=stream)
-        spikes = _encode(data, events, n_events, frontend)
+        spikes = encode(data, events, n_events, frontend)
         if spikes.shape[2] != chain.n_inputs:
             raise NeurocalError(
                 f"{data}: the front end makes {spikes.shape[2]} input channels but {nir_path} takes {chain.n_inputs}"
