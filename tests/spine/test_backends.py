@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 import nir
@@ -175,13 +176,21 @@ def test_entry_point_backend_is_listed_compared_and_traced(deployed):
     assert "altered" in helped.stdout and "golden" in helped.stdout and "lava" in helped.stdout
 
     res = _neurocal(["compare", "--backends", "golden,altered", "--bundle", "bundle", "--data", "d.h5",
-                     "--events", 4, "--json"], env, deployed)
+                     "--events", 4, "--json", "--junit", "results.xml"], env, deployed)
     assert res.returncode == 1, res.stderr
     summary = json.loads(res.stdout.strip().splitlines()[-1])
     first = summary["comparisons"][0]["first_divergence"]
     assert first == {**first, "event": 0, "layer": 1, "tick": None, "neuron": 0, "quantity": "v"}
     assert summary["mismatched_events"] == 4
     assert first["got"] == first["expected"] + 1
+    suite = ET.parse(deployed / "results.xml").getroot().find("testsuite")  # CI sees the same as a failed test
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("neurocal compare", "1", "1")
+    (case,) = suite.iter("testcase")
+    assert case.get("name") == "altered vs golden" and float(case.get("time")) == pytest.approx(
+        summary["seconds"]["altered"], abs=1e-3)
+    assert case.find("failure").get("message") == (
+        f"4 of 4 events differ; first divergence at event 0, layer 1, final, neuron 0: v expected "
+        f"{first['expected']}, got {first['got']}")
 
     res = _neurocal(["compare", "--backends", "golden,altered", "--bundle", "bundle", "--data", "d.h5",
                      "--events", 4, "--trace", 1, "--out", "traces"], env, deployed)
@@ -198,11 +207,27 @@ def test_entry_point_backend_is_listed_compared_and_traced(deployed):
 
 def test_malformed_plugin_result_is_one_clear_line(deployed):
     env = _plugin_env(deployed)
-    res = _neurocal(["compare", "--backends", "golden,broken", "--bundle", "bundle", "--data", "d.h5",
-                     "--events", 3], env, deployed)
+    res = _neurocal(["compare", "--backends", "golden,broken,altered", "--bundle", "bundle", "--data", "d.h5",
+                     "--events", 3, "--junit", "results.xml"], env, deployed)
     assert res.returncode == 2
     assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
     assert "backend 'broken'" in res.stderr and "field 'output_spikes'" in res.stderr
+    suite = ET.parse(deployed / "results.xml").getroot().find("testsuite")  # CI still gets a result per backend
+    assert [(c.get("name"), [e.tag for e in c]) for c in suite.iter("testcase")] == [
+        ("broken vs golden", ["error"]), ("altered vs golden", ["skipped"])]
+    assert res.stderr.strip().endswith(suite.find("testcase/error").get("message"))
+    assert suite.find("testcase/skipped").get("message") == "not run, because broken failed"
+
+
+def test_a_clean_compare_is_a_passed_test_and_a_bad_junit_path_stops_before_the_work(deployed):
+    args = ["compare", "--backends", "golden,golden", "--bundle", str(deployed / "bundle"), "--data",
+            str(deployed / "d.h5"), "--events", "2", "--junit"]
+    res = CliRunner().invoke(main, [*args, str(deployed / "clean.xml")])
+    assert res.exit_code == 0, res.output
+    root = ET.parse(deployed / "clean.xml").getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "0")
+    res = CliRunner().invoke(main, [*args, str(deployed / "no-folder" / "r.xml")])
+    assert res.exit_code == 2 and "does not exist" in res.output and "events ×" not in res.output
 
 
 @pytest.mark.parametrize(("value", "ok"), [("-1", False), ("nan", False), ("inf", False), ("0", True), ("30", True)])

@@ -1,0 +1,48 @@
+"""The deploy folder's row of the report's agreement section: the events through the folder's own driver
+against its core simulated by Verilator (``neurocal deploy run --target rtl-sim``), compared with the golden
+model. The board itself is the ``board`` backend (``NEUROCAL_DEPLOY``), a row of its own where one is wired.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from neurocal.backends import compare_results
+from neurocal.errors import NeurocalError
+from neurocal.report.section import Context
+
+SIM = "verilator"
+
+
+def deploy_rows(ctx: Context) -> list[dict[str, Any]]:
+    """One row (or a not-run reason) for ``ctx.deploy``; nothing without a deploy folder."""
+    if ctx.deploy is None:
+        return []
+    from neurocal.fpga.deploy import load_deploy
+
+    label = f"driver over the RTL ({SIM}, {ctx.deploy.name})"
+    info, net, shape = load_deploy(ctx.deploy)
+    if net.content_hash != ctx.net.content_hash:
+        return [{"backend": label, "not_run": f"--deploy {ctx.deploy} holds network {net.content_hash[:19]}…, "
+                 f"not the report's {ctx.net.content_hash[:19]}…; build it from this bundle"}]
+
+    def compute() -> dict[str, Any]:
+        from neurocal.fpga.rtlsim import run_driver
+        from neurocal.hw import cosim
+
+        ctx.progress(f"running {ctx.n_events} events through {ctx.deploy}'s driver against {SIM}")
+        t0 = time.perf_counter()
+        run = run_driver(info, net, shape, ctx.spikes, sim=SIM, build_root=ctx.build_root)
+        result = cosim.decode_result(net, run.words, ctx.spikes.shape, f"driver-rtl-{SIM}")
+        cmp = compare_results(ctx.result("golden"), result)
+        return {"backend": label, "events": ctx.n_events, "mismatched_events": int(cmp.n_mismatched),
+                "mismatched": cmp.mismatched.tolist(),
+                "first_divergence": cmp.first.to_dict() if cmp.first else None,
+                "seconds": time.perf_counter() - t0, "device_seconds": float(run.device_seconds),
+                "max_cycles": int(run.registers["MAX_CYCLES"])}
+
+    try:
+        return [ctx.stage("deploy-driver", compute, deploy=info.get("expected"), sim=SIM)]
+    except NeurocalError as err:
+        return [{"backend": label, "not_run": str(err)}]
