@@ -23,8 +23,8 @@ from neurocal.cli.options import COUNT, HIDDEN, SEED, TIMEOUT, positive
 
 #: the board whose deploy folder the demo writes and whose driver it runs over the simulated RTL
 DEMO_BOARD = "pynq-z2"
-#: the report's agreement section reruns the compared backends (cached in the demo folder): Icarus is left out, a
-#: 400-input core takes it minutes per event batch where Verilator takes milliseconds
+#: the report's agreement section reruns the compared backends (its stage cache is in the demo folder); the demo's
+#: RTL runs on Verilator, so Icarus is left out
 REPORT_BACKENDS = "golden,lava,hls,rtl-verilator"
 
 
