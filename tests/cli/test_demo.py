@@ -40,6 +40,19 @@ def test_demo_end_to_end_and_rerun(tmp_path):
     assert driver, first.output
     assert "bit-exact with the golden model" in first.output.split(driver.group(0))[1]
 
+    # the report: filled from this invocation's run, bundle and deploy folder, its headlines printed at the end
+    report = json.loads((out / "report/report.json").read_text())
+    assert report["inputs"]["events"] == 8 and report["inputs"]["deploy"] == str(out / "deploy")
+    agreement = report["sections"]["agreement"]
+    assert agreement["numbers"]["mismatched events, all backends"]["value"] == 0
+    assert any("driver" in row[0] and row[1] == 8 and row[2] == 0 for t in agreement["tables"] for row in t["rows"])
+    assert report["sections"]["physics"]["status"] != "not run"
+    assert {"physics", "agreement", "hardware", "energy"} <= set(report["headlines"])
+    tail = first.output.split("report: ")[-1]
+    assert tail.startswith(str((out / "report/report.html").resolve()))
+    for headline in report["headlines"].values():
+        assert f"  {headline['text']}" in tail
+
     intnet_before = (out / "bundle/intnet.json").read_text()
     again = CliRunner().invoke(main, args)  # re-run: reuses the dataset and the finished run
     assert again.exit_code == 0, again.output
