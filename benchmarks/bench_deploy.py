@@ -5,8 +5,8 @@
 Writes a deploy folder for a 400-50-30-1 network (quantised by neurocal's quantiser from random float
 weights, gain 2/sqrt(n_in), as in bench_rtl.py) and sends simulated calorimeter events (p, K, π at
 100 GeV, ideal 4-threshold front end) through the driver — simulated axi_dma and AXI4-Lite port, nc_top
-under cocotb — in batches; checks every event against the golden model bit for bit and prints the rate in
-device time (simulated clock at the board's PL clock) and in wall-clock time.
+under cocotb — in batches (one send and one receive each); checks every event against the golden model bit
+for bit and prints the rate in device time (simulated clock at the board's PL clock) and in wall-clock time.
 
 ``--cli`` goes through the commands instead: the network saved as intnet.json and the events as .h5, then
 ``neurocal deploy build`` and ``neurocal deploy run --target rtl-sim --json`` (its JSON is printed).
@@ -25,10 +25,9 @@ from pathlib import Path
 from bench_rtl import network  # the same random quantised networks as the RTL benchmark
 
 from neurocal.backends import compare_results
-from neurocal.fpga.deploy import load_deploy, write_deploy
+from neurocal.fpga.deploy import deploy_core, load_deploy, write_deploy
 from neurocal.fpga.rtlsim import run_driver
 from neurocal.golden import GoldenBackend
-from neurocal.hw import cosim
 from neurocal.sim.frontend import encode_thresholds
 from neurocal.sim.simulate import simulate
 
@@ -60,11 +59,12 @@ def main() -> None:
         run = run_driver(info, net, shape, spikes, sim=args.sim, build_root=args.build_root,
                          batch_events=args.batch)
         wall = time.perf_counter() - t0
-    result = cosim.decode_result(net, run.words, spikes.shape, "driver-rtl-sim")
+    result = deploy_core(info).decode(net, run.words, spikes.shape, "driver-rtl-sim")
     cmp = compare_results(GoldenBackend().run(net, spikes), result)
     n = len(spikes)
     print(f"{args.board} ({info['clock_mhz']:g} MHz, {shape.words} AER words per beat), {args.sim}: {n} events in "
-          f"{run.sends} DMA sends (batch {args.batch}); device time {run.device_seconds * 1e6:.1f} us = "
+          f"{run.sends} DMA sends and {run.receives} receives (batch {args.batch}); "
+          f"device time {run.device_seconds * 1e6:.1f} us = "
           f"{n / run.device_seconds:.4g} events/s, {run.device_seconds / n * 1e6:.2f} us/event; "
           f"wall {wall:.1f} s ({n / wall:.2f} events per wall-second, build and CRC walk included); "
           f"registers {run.registers}")

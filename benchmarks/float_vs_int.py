@@ -28,12 +28,13 @@ import torch
 from neurocal.atomic import write_text_atomic
 from neurocal.headroom import headroom
 from neurocal.models.config import TrainConfig
-from neurocal.models.metrics import evaluate, headline, physics_metrics, split_outputs
+from neurocal.models.metrics import evaluate, headline, physics_metrics
 from neurocal.models.nir_io import export
 from neurocal.models.qat import DEFAULT_CALIBRATION_EVENTS, IntGridQuantizer, calibration_spikes, finetune_qat
 from neurocal.models.training import load_model, load_split, predict, prepare, read_run, train
 from neurocal.nirgraph import read_chain
 from neurocal.quantize import quantize
+from neurocal.targets import split_outputs
 
 TARGETS = ("energy", "centroid", "dispersion", "pid")
 

@@ -43,10 +43,11 @@ import torch
 from neurocal.atomic import write_text_atomic
 from neurocal.errors import NeurocalError
 from neurocal.models.config import TrainConfig
-from neurocal.models.metrics import headline, physics_metrics, split_outputs
+from neurocal.models.metrics import headline, physics_metrics
 from neurocal.models.training import _train_into, load_model, predict, prepare
 from neurocal.sim.frontend import encode_thresholds
 from neurocal.sim.photonic import EnergyConstants, PhotonicFrontEnd, PhotonicSettings, energy_per_event, ideal_settings
+from neurocal.targets import split_outputs
 
 
 def _dataset(out: Path, n_events: int, light: str, seed: int) -> Path:

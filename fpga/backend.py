@@ -31,9 +31,7 @@ class BoardBackend:
         pass
 
     def run(self, net: IntNetwork, spikes: np.ndarray) -> BackendResult:
-        from neurocal.fpga.deploy import expected, load_deploy
-        from neurocal.hw import cosim
-        from neurocal.hw.sources import rtl_source_hash
+        from neurocal.fpga.deploy import deploy_core, expected, load_deploy
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pynq's "No devices found" warning: the error below says it
@@ -49,6 +47,7 @@ class BoardBackend:
         if not folder:
             raise NeurocalError(f"backend 'board': set {DEPLOY_ENV} to the deploy folder whose overlay the board runs")
         info, deployed, shape = load_deploy(Path(folder))
+        core = deploy_core(info)
         from neurocal.fpga.overlay import NeurocalOverlay
 
         drv = NeurocalOverlay(str(Path(folder) / "overlay" / "neurocal.bit")).driver(info["n_outputs"])
@@ -57,12 +56,12 @@ class BoardBackend:
             if not shape.writable:
                 raise NeurocalError(f"backend 'board': {folder} runs {deployed.content_hash[:19]}…, not this "
                                     "network, and its memories are fixed; deploy this network")
-            shape.check(net, "board's core")
-            drv.load(cosim.axil_writes(net, shape))
-            want = expected(net, shape, rtl_source_hash())
+            core.check(net, shape, "board's core")
+            drv.load(core.memory_writes(net, shape))
+            want = expected(core, net, shape)
         drv.check(want)
         t0 = time.perf_counter()
         words = drv.run_events(spikes, net.n_layers)
-        result = cosim.decode_result(net, words, spikes.shape, self.name)
+        result = core.decode(net, words, spikes.shape, self.name)
         result.seconds = time.perf_counter() - t0
         return result

@@ -61,7 +61,7 @@ def check_cmd(folder: Path, hardware: bool) -> None:
 
     info = check_deploy(folder)
     errors = tclcheck.check_script(folder / "tcl" / "build.tcl", folder / "tcl" / "settings.tcl", folder,
-                                   profile(info["board"]), folder / "rtl" / "nc_top.v", info["shape"]["words"])
+                                   profile(info["board"]), folder / info["core_top"], info["shape"]["words"])
     if errors:
         raise NeurocalError(f"{folder / 'tcl' / 'build.tcl'}: {errors[0]}" + (
             f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
@@ -111,9 +111,8 @@ def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | N
     (exit 1 if any event differs)."""
     from neurocal.backends import compare_results
     from neurocal.bundle import load_network_and_spikes
-    from neurocal.fpga.deploy import INTNET_FILE, load_deploy, predictions
+    from neurocal.fpga.deploy import INTNET_FILE, deploy_core, load_deploy, predictions
     from neurocal.golden import GoldenBackend
-    from neurocal.hw import cosim
 
     info, net, shape = load_deploy(folder)
     _, spikes = load_network_and_spikes(folder / INTNET_FILE, data, n_events)
@@ -131,7 +130,7 @@ def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | N
         words = drv.run_events(spikes, net.n_layers)
         device_s, sends, max_cycles = time.perf_counter() - t_dev, None, drv.read("MAX_CYCLES")
     wall = time.perf_counter() - t0
-    result = cosim.decode_result(net, words, spikes.shape, f"driver-{target}")
+    result = deploy_core(info).decode(net, words, spikes.shape, f"driver-{target}")
     reference = GoldenBackend().run(net, spikes)
     cmp = compare_results(reference, result)
     n = int(spikes.shape[0])

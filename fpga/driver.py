@@ -242,13 +242,17 @@ class Driver:
         self.recv.transfer(outbuf, 0, 4 * closes[0] * out_words)
         self.send.transfer(inbuf, 4 * offsets[0], 4 * pieces[0][1])
         sent, received = 1, 0
-        deadline = self.now() + self.timeout_s
+
+        def patience() -> float:  # the events sent and not yet answered, timeout_s each
+            return self.timeout_s * sum(closes[received:sent])
+
+        deadline = self.now() + patience()
         while received < len(pieces):
             if sent < len(pieces) and self.send.idle:
                 self.send.wait()
                 self.send.transfer(inbuf, 4 * offsets[sent], 4 * pieces[sent][1])
                 sent += 1
-                deadline = self.now() + self.timeout_s
+                deadline = self.now() + patience()
                 continue
             if self.recv.idle:
                 self.recv.wait()
@@ -261,7 +265,7 @@ class Driver:
                 received += 1
                 if received < len(pieces):
                     self.recv.transfer(outbuf, 0, 4 * closes[received] * out_words)
-                deadline = self.now() + self.timeout_s
+                deadline = self.now() + patience()
                 continue
             for ch, what in ((self.send, "send"), (self.recv, "receive")):
                 if ch.error:
@@ -269,7 +273,8 @@ class Driver:
                                        f"{4 * closes[received] * out_words}-byte receive buffer?)")
             if self.now() > deadline:
                 raise StreamTimeout(f"no answer to batch {received} (events {sum(closes[:received])}.."
-                                    f"{sum(closes[:received + 1]) - 1}) within {self.timeout_s} s: stalled stream")
+                                    f"{sum(closes[:received + 1]) - 1}) within {patience():.3g} s ({self.timeout_s:.3g}"
+                                    " s per event in flight): stalled stream")
         self._wait(self.send, "send")
         self.sends, self.receives = sent, received
         return results

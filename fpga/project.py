@@ -11,6 +11,7 @@ shape (``s_axis``: 32 × words bits in, ``m_axis``: 32 bits out).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -116,11 +117,11 @@ def settings(profile: Profile, *, words: int, rtl_files: list[str], mem_files: l
     }
 
 
-def settings_text(values: dict[str, str | int | float | list[str]], command: str) -> str:
-    """``settings.tcl``: one ``set`` per value, every value escaped (:func:`tcl_word`)."""
-    from neurocal.hw.generate import _banner
-
-    lines = [_banner(command, "#").rstrip("\n")]
+def settings_text(values: dict[str, str | int | float | list[str]], command: str,
+                  banner: Callable[[str, str], str]) -> str:
+    """``settings.tcl``: the core provider's ``banner`` line, then one ``set`` per value, every value escaped
+    (:func:`tcl_word`)."""
+    lines = [banner(command, "#").rstrip("\n")]
     for name, value in values.items():
         word = tcl_list(value) if isinstance(value, list) else tcl_word(value)
         lines.append(f"set {name} {word}")

@@ -19,22 +19,24 @@ def deploy_rows(ctx: Context) -> list[dict[str, Any]]:
     """One row (or a not-run reason) for ``ctx.deploy``; nothing without a deploy folder."""
     if ctx.deploy is None:
         return []
-    from neurocal.fpga.deploy import load_deploy
+    from neurocal.fpga.deploy import deploy_core, load_deploy
 
     label = f"driver over the RTL ({SIM}, {ctx.deploy.name})"
-    info, net, shape = load_deploy(ctx.deploy)
+    try:
+        info, net, shape = load_deploy(ctx.deploy)
+    except NeurocalError as err:
+        return [{"backend": label, "not_run": str(err)}]
     if net.content_hash != ctx.net.content_hash:
         return [{"backend": label, "not_run": f"--deploy {ctx.deploy} holds network {net.content_hash[:19]}…, "
                  f"not the report's {ctx.net.content_hash[:19]}…; build it from this bundle"}]
 
     def compute() -> dict[str, Any]:
         from neurocal.fpga.rtlsim import run_driver
-        from neurocal.hw import cosim
 
         ctx.progress(f"running {ctx.n_events} events through {ctx.deploy}'s driver against {SIM}")
         t0 = time.perf_counter()
         run = run_driver(info, net, shape, ctx.spikes, sim=SIM, build_root=ctx.build_root)
-        result = cosim.decode_result(net, run.words, ctx.spikes.shape, f"driver-rtl-{SIM}")
+        result = deploy_core(info).decode(net, run.words, ctx.spikes.shape, f"driver-rtl-{SIM}")
         cmp = compare_results(ctx.result("golden"), result)
         return {"backend": label, "events": ctx.n_events, "mismatched_events": int(cmp.n_mismatched),
                 "mismatched": cmp.mismatched.tolist(),
@@ -43,6 +45,8 @@ def deploy_rows(ctx: Context) -> list[dict[str, Any]]:
                 "max_cycles": int(run.registers["MAX_CYCLES"])}
 
     try:
-        return [ctx.stage("deploy-driver", compute, deploy=info.get("expected"), sim=SIM)]
+        from neurocal.report.cache import code_digest
+
+        return [ctx.stage("deploy-driver", compute, deploy=info.get("expected"), sim=SIM, code=code_digest(__name__))]
     except NeurocalError as err:
         return [{"backend": label, "not_run": str(err)}]

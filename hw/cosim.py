@@ -24,12 +24,13 @@ from neurocal import aer, regmap
 from neurocal.backends import BackendResult
 from neurocal.errors import NeurocalError
 from neurocal.hw import simulators
-from neurocal.hw.generate import HwConfig, HwProject, HwShape, generate, memory_images, shape_from_config
+from neurocal.hw.generate import TICK_NS, HwConfig, HwProject, HwShape, generate, memory_images, shape_from_config
 from neurocal.hw.sources import rtl_dir, rtl_sources
 from neurocal.intnet import IntNetwork
 from neurocal.profiles import SIM_CLOCK_MHZ
 
 TOPLEVEL = "nc_top"
+LINES_TOPLEVEL = "nc_top_lines_tb"  # nc_top behind the behavioural line deserialiser (the detector input)
 CLOCK_NS = 1000.0 / SIM_CLOCK_MHZ  # the default profile's PL clock: what cycles mean in ns in every report
 
 
@@ -46,7 +47,8 @@ class CosimRun:
 
 def shape_key(shape: HwShape) -> str:
     text = json.dumps([shape.sizes, shape.lanes, shape.acc_w, shape.u_w, shape.fifo_log2, shape.writable, shape.rows,
-                       shape.words] + ([True] if shape.debug else []) + [list(shape.lif_lanes)])
+                       shape.words] + ([True] if shape.debug else []) + [list(shape.lif_lanes)]
+                      + ([shape.input, shape.line_k, shape.line_ticks] if shape.input != "aer" else []))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -64,6 +66,25 @@ def link_memories(project: HwProject, run_dir: Path) -> None:
     link.symlink_to(target, target_is_directory=True)
 
 
+def _run_dir(project: HwProject, built: simulators.SimBuild, name: str) -> Path:
+    """The folder a testbench runs in (``<build>/<name>``), with the project's memories linked in."""
+    run_dir = built.build_dir / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    link_memories(project, run_dir)
+    return run_dir
+
+
+def _run_testbench(built: simulators.SimBuild, module: str, run_dir: Path, cfg: dict, *, waves: bool = False) -> Path:
+    """Write ``cfg`` as the testbench's ``$NC_TB_CONFIG``, run cocotb test ``module`` in ``run_dir`` and return
+    the record it wrote (``cfg["output"]``; a stale one is removed first)."""
+    (run_dir / "config.json").write_text(json.dumps(cfg))
+    output = Path(cfg["output"])
+    output.unlink(missing_ok=True)
+    simulators.run(built, module, test_dir=run_dir, extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")},
+                   waves=waves)
+    return output
+
+
 def debug_shape(shape: HwShape, debug: bool) -> HwShape:
     """``shape`` with the debug output on or off."""
     return shape if shape.debug == debug else dataclasses.replace(shape, debug=debug)
@@ -79,8 +100,15 @@ def prepare(net: IntNetwork, sim: str, build_root: Path, *, shape: HwShape | Non
     key = shape_key(shape)
     project = generate(net, build_root / f"gen-{key}", config, shape=shape,
                        command=f"neurocal.hw.cosim ({sim}, shape {key})")
-    built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_root / f"{sim}-{key}{'-waves' if waves else ''}",
-                             includes=[project.include_dir, rtl_dir()], waves=waves)
+    build_dir = build_root / f"{sim}-{key}{'-waves' if waves else ''}"
+    if shape.input == "lines":
+        built = simulators.build(sim, LINES_TOPLEVEL, [*rtl_sources(), rtl_dir() / "sim" / "nc_line_deser.v",
+                                                       rtl_dir() / "sim" / f"{LINES_TOPLEVEL}.v"], build_dir,
+                                 includes=[project.include_dir, rtl_dir()], waves=waves,
+                                 parameters={"CHANNELS": shape.sizes[0], "K": shape.line_k})
+    else:
+        built = simulators.build(sim, TOPLEVEL, rtl_sources(), build_dir, includes=[project.include_dir, rtl_dir()],
+                                 waves=waves)
     return project, built
 
 
@@ -157,9 +185,7 @@ def run_words(
     one frame per event, ending at its end-of-event word."""
     build_root = Path(build_root).resolve()
     project, built = prepare(net, sim, build_root, shape=shape, config=config, waves=waves, debug=debug)
-    run_dir = built.build_dir / "run"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    link_memories(project, run_dir)
+    run_dir = _run_dir(project, built, "run")
     words = np.asarray(words, dtype=np.uint32)
     np.save(run_dir / "input.npy", words)
     kind, tick, _ = aer.unpack(words)
@@ -176,11 +202,7 @@ def run_words(
            "latency": latency, "timeout_cycles": timeout, "clock_ns": CLOCK_NS, "expect_errors": expect_errors,
            "stall_output": stall_output, "crc": crc, "debug": project.shape.debug,
            "frame_lengths": None if frame_lengths is None else [int(n) for n in frame_lengths]}
-    (run_dir / "config.json").write_text(json.dumps(cfg))
-    (run_dir / "output.npz").unlink(missing_ok=True)
-    simulators.run(built, "neurocal.hw.tb.system", test_dir=run_dir,
-                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")}, waves=waves)
-    with np.load(run_dir / "output.npz") as out:
+    with np.load(_run_testbench(built, "neurocal.hw.tb.system", run_dir, cfg, waves=waves)) as out:
         return {k: out[k] for k in out.files}, project.shape
 
 
@@ -193,9 +215,7 @@ def run_registers(net: IntNetwork, words: np.ndarray, change: dict, *, sim: str 
     and the CRC again. Returns every value the testbench read, and the shape."""
     build_root = Path(build_root).resolve()
     project, built = prepare(net, sim, build_root, shape=shape, config=config)
-    run_dir = built.build_dir / "run-registers"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    link_memories(project, run_dir)
+    run_dir = _run_dir(project, built, "run-registers")
     words = np.asarray(words, dtype=np.uint32)
     np.save(run_dir / "input.npy", words)
     n_words = sum(len(m["words"]) * (len(m["words"][0]) + 2) for m in axil_writes(net, project.shape))
@@ -203,11 +223,7 @@ def run_registers(net: IntNetwork, words: np.ndarray, change: dict, *, sim: str 
     cfg = {"layers": net.n_layers, "memories": axil_writes(net, project.shape), "change": change,
            "input": str(run_dir / "input.npy"), "output": str(run_dir / "output.json"),
            "backpressure": backpressure, "timeout_cycles": timeout, "clock_ns": CLOCK_NS}
-    (run_dir / "config.json").write_text(json.dumps(cfg))
-    (run_dir / "output.json").unlink(missing_ok=True)
-    simulators.run(built, "neurocal.hw.tb.registers", test_dir=run_dir,
-                   extra_env={"NC_TB_CONFIG": str(run_dir / "config.json")})
-    return json.loads((run_dir / "output.json").read_text()), project.shape
+    return json.loads(_run_testbench(built, "neurocal.hw.tb.registers", run_dir, cfg).read_text()), project.shape
 
 
 def axil_writes(net: IntNetwork, shape: HwShape) -> list[dict]:
@@ -252,14 +268,56 @@ def run_events(
     data, used_shape = run_words(net, aer.encode_events(spikes, first_event=first_event), sim=sim,
                                  build_root=build_root, shape=shape, config=config, backpressure=backpressure,
                                  latency=latency, waves=waves, debug=debug)
-    result = decode_result(net, data["words"], spikes.shape, f"rtl-{sim}", first_event,
-                           layer_spikes=decode_layers(net, used_shape, parse_layer_records(data.get("layers", [])),
-                                                      spikes.shape[0], spikes.shape[1]))
+    return _cosim_run(net, data, used_shape, spikes.shape, sim, first_event, t0=t0, clock_ns=CLOCK_NS)
+
+
+def _cosim_run(net: IntNetwork, data: dict[str, np.ndarray], shape: HwShape, input_shape: tuple[int, ...], sim: str,
+               first_event: int = 0, *, t0: float, clock_ns: float) -> CosimRun:
+    """A testbench's record (``system.py``/``detector.py``) → the decoded, validated :class:`CosimRun`."""
+    result = decode_result(net, data["words"], input_shape, f"rtl-{sim}", first_event,
+                           layer_spikes=decode_layers(net, shape, parse_layer_records(data.get("layers", [])),
+                                                      input_shape[0], input_shape[1]))
     result.seconds = time.perf_counter() - t0
-    result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=CLOCK_NS)
-    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed")}
-    return CosimRun(result=result, shape=used_shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
+    result.info.update(total_cycles=int(data["total_cycles"]), clock_ns=clock_ns)
+    registers = {k: int(data[k]) for k in ("status", "events_in", "events_out", "max_cycles", "malformed", "caps")}
+    return CosimRun(result=result, shape=shape, cycles=data["cycles"], total_cycles=int(data["total_cycles"]),
                     registers=registers)
+
+
+def run_detector(
+    net: IntNetwork,
+    spikes: np.ndarray,
+    *,
+    sim: str = "icarus",
+    build_root: str | Path = Path("build") / "rtl",
+    config: HwConfig | None = None,
+    backpressure: bool = False,
+    debug: bool = True,
+) -> CosimRun:
+    """Drive ``spikes`` (events, ticks, n_in) as the detector's spike lines, sampled every 0.2 ns, into a build
+    of ``net`` with the line input (``HwShape.input = "lines"``, a window of ``ticks`` ticks), one event at a
+    time (each window after the previous event's output has left); decode the output stream and the debug
+    output. ``cycles`` holds every event's LAST_CYCLES: from the trigger's cycle to its end-of-event word out."""
+    spikes = np.asarray(spikes, dtype=bool)
+    if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
+        raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
+    config = dataclasses.replace(config or HwConfig(), input="lines", line_ticks=spikes.shape[1])
+    build_root = Path(build_root).resolve()
+    t0 = time.perf_counter()
+    project, built = prepare(net, sim, build_root, config=config, debug=debug)
+    shape = project.shape
+    run_dir = _run_dir(project, built, "run")
+    np.save(run_dir / "spikes.npy", spikes)
+    groups = max(shape.groups(i) for i in range(net.n_layers))
+    ticks = spikes.shape[1] + net.n_layers
+    timeout = 4 * (int(spikes.sum(axis=(1, 2)).max(initial=0)) * groups + ticks * (groups + 2) * net.n_layers
+                   + sum(shape.sizes)) + 2000
+    cfg = {"spikes": str(run_dir / "spikes.npy"), "output": str(run_dir / "output.npz"),
+           "hash": net.content_hash.removeprefix("sha256:")[:16], "backpressure": backpressure,
+           "timeout_cycles": timeout, "clock_ns": round(shape.line_k * TICK_NS, 3), "debug": shape.debug}
+    with np.load(_run_testbench(built, "neurocal.hw.tb.detector", run_dir, cfg)) as out:
+        data = {k: out[k] for k in out.files}
+    return _cosim_run(net, data, shape, spikes.shape, sim, t0=t0, clock_ns=cfg["clock_ns"])
 
 
 def parse_layer_records(lines: Sequence[str]) -> list[tuple[int, int]]:

@@ -15,6 +15,10 @@ Stages and their rules (the RTL module headers state the same):
   the following tick's spikes. A cycle that ends a tick needs the output register free (``!m_valid ||
   m_ready``) and emits the tick's raster; the end-of-event word starts ``L`` padding rasters and the
   end-of-event token, one per cycle while the output is free; no input word is taken meanwhile.
+* input, ``nc_line_rx`` (a build with the detector input): a trigger opens a window of ``T`` ticks and
+  captures ``K`` ticks per cycle from that cycle on (the lines cannot be stalled); raster ``j`` can leave
+  from the cycle after its beat was captured, one per cycle while the output register is free, then ``L``
+  padding rasters and the end-of-event token. A trigger is taken when no window is held.
 * layer ``l``, ``nc_lif_layer``: a raster with ``s_b`` spikes in bank ``b`` (input ``i`` in bank
   ``i mod rows``) keeps the synapse busy ``R = G · max_b s_b`` cycles (``G = ceil(n_out / lanes)``
   groups); its sums reach the accumulators 4 cycles after each read (read, middle-of-tree, tree and
@@ -31,10 +35,12 @@ Stages and their rules (the RTL module headers state the same):
   when no spike is pending or in the cycle its last spike leaves; the end-of-event token sends
   ``n_out`` voltage words and the end-of-event word (``tlast``).
 
-An event's cycle count is the RTL's ``event_cycles``: from the cycle its first input word is taken to the
-cycle its end-of-event word is on ``m_axis``, both included. With ``serial`` the next event's first beat
-is offered one cycle after the previous event's last word was seen (the bulk harness); otherwise beats
-follow each other back to back, and ``total_cycles`` counts the harness's cycles up to the last word.
+An event's cycle count is the RTL's ``event_cycles``: from the cycle its first input word is taken (with the
+line input: its trigger) to the cycle its end-of-event word is on ``m_axis``, both included. With ``serial``
+the next event's first beat (trigger) is offered one cycle after the previous event's last word was seen (the
+bulk harness; the detector testbench waits longer, which changes no event's count: the core is idle by then);
+otherwise beats follow each other back to back (a trigger comes as soon as the line receiver is free), and
+``total_cycles`` counts the harness's cycles up to the last word.
 """
 
 from __future__ import annotations
@@ -156,6 +162,40 @@ class _Rx:
                 self.eoe_pending = False
                 self.tick = 0
                 self.in_event = False
+
+
+class _LineRx:
+    """nc_line_rx: a trigger's window of ``ticks`` rasters, captured ``k`` per cycle → rasters (token = tick
+    index), ``layers`` padding rasters and the end-of-event token (END)."""
+
+    def __init__(self, layers: int, ticks: int, k: int) -> None:
+        self.layers, self.ticks, self.k = layers, ticks, k
+        self.open = False
+        self.captured = 0
+        self.sent = 0
+        self.m_valid = False
+        self.m_token = END
+
+    def update(self, trigger: bool, out_ready: bool) -> None:
+        out_free = not self.m_valid or out_ready
+        start = trigger and not self.open
+        capturing = self.open and self.captured < self.ticks
+        can_send = self.open and (self.sent >= self.ticks or self.sent < self.captured)
+        if out_ready:
+            self.m_valid = False
+        if start or capturing:
+            self.captured = (0 if start else self.captured) + self.k
+        if can_send and out_free:
+            self.m_valid = True
+            if self.sent == self.ticks + self.layers:
+                self.m_token = END
+                self.open = False
+            else:
+                self.m_token = self.sent
+                self.sent += 1
+        if start:
+            self.open = True
+            self.sent = 0
 
 
 class _Layer:
@@ -293,9 +333,11 @@ def predict_cycles(shape: HwShape, rasters: Sequence[np.ndarray], output_spikes:
     reads = [bank_reads(r, shape.rows[i], groups[i]) for i, r in enumerate(rasters)]
     counts0 = np.asarray(rasters[0], dtype=bool).sum(axis=-1)
     out_counts = np.asarray(output_spikes, dtype=bool).sum(axis=-1)
-    beats = [b for e in range(n_events) for b in input_steps(counts0[e], shape.words)]
+    lines = shape.input == "lines"
+    beats = [] if lines else [b for e in range(n_events) for b in input_steps(counts0[e], shape.words)]
 
-    rx = _Rx(n_layers)
+    rx: _Rx | _LineRx = _LineRx(n_layers, counts0.shape[1], shape.line_k) if lines else _Rx(n_layers)
+    next_event = 0  # the line input: events triggered so far
     layers = [_Layer(g, shape.lif_steps(i)) for i, g in enumerate(groups)]
     fifos = [_Fifo(depth) for _ in range(n_layers + 1)]
     tx = _Tx(shape.sizes[-1])
@@ -312,7 +354,13 @@ def predict_cycles(shape: HwShape, rasters: Sequence[np.ndarray], output_spikes:
     while True:
         # ---- combinational: every decision from registered state
         beat = beats[next_beat] if offered else None
-        commit, beat_done, event_start = rx.plan(beat, fifos[0].ready)
+        if isinstance(rx, _LineRx):
+            commit = beat_done = False
+            trigger = event_start = (next_event < n_events and not rx.open
+                                     and (not serial or events_out == events_in))
+        else:
+            trigger = False
+            commit, beat_done, event_start = rx.plan(beat, fifos[0].ready)
         takes = []
         for i, layer in enumerate(layers):
             fifo = fifos[i]
@@ -333,6 +381,9 @@ def predict_cycles(shape: HwShape, rasters: Sequence[np.ndarray], output_spikes:
             cycles[events_out] = cycle - starts.popleft() + 1
         # ---- the harness (nc_stream_main.cpp), on the values before the edge
         pending = offered
+        if lines and trigger:
+            events_in += 1
+            next_event += 1
         if offered and beat_done:
             if beats[next_beat][-1] == EOE:
                 events_in += 1
@@ -342,7 +393,8 @@ def predict_cycles(shape: HwShape, rasters: Sequence[np.ndarray], output_spikes:
         offered = pending or load
         if out_last:
             events_out += 1
-        if (next_beat == len(beats) and not offered and events_out == events_in) and events_out == n_events:
+        if (next_beat == len(beats) and not offered and events_out == events_in and events_out == n_events
+                and next_event == (n_events if lines else 0)):
             break
         if cycle >= limit:
             raise NeurocalError(f"cycle model: no progress after {limit} cycles (model bug or a stalled shape)")
@@ -350,7 +402,10 @@ def predict_cycles(shape: HwShape, rasters: Sequence[np.ndarray], output_spikes:
         pushes = [rx.m_valid and fifos[0].ready] + [layer.m_valid and fifos[i + 1].ready
                                                     for i, layer in enumerate(layers)]
         pushed = [rx.m_token] + [layer.m_token for layer in layers]
-        rx.update(beat, commit, fifos[0].ready)
+        if isinstance(rx, _LineRx):
+            rx.update(trigger, fifos[0].ready)
+        else:
+            rx.update(beat, commit, fifos[0].ready)
         for i, layer in enumerate(layers):
             take_raster, take_eoe, token, r = takes[i]
             out_ready = fifos[i + 1].ready

@@ -17,6 +17,11 @@ Parallelism, per layer: ``lanes`` neurons updated (and weights added per bank) p
 weight banks (input ``i`` in bank ``i mod rows``: a tick costs about the largest number of spikes
 in one bank, times ``ceil(n_out / lanes)``); and ``words`` AER words per input beat (the s_axis
 width is ``32 × words`` bits).
+
+Input, chosen at build time (``input``): ``"aer"``, AER words from the host over s_axis; or ``"lines"``,
+the detector front end's ``n_in`` spike lines sampled every 0.2 ns and deserialised ``line_k`` samples per
+clock (``line_k · 0.2 ns`` is the clock period: 25 at the PYNQ-Z2 profile's 200 MHz), a trigger opening a
+window of ``line_ticks`` ticks whose rasters go straight to layer 0 (``nc_line_rx.v``).
 """
 
 from __future__ import annotations
@@ -51,6 +56,11 @@ BLOCK_RAM_BUDGET = 120
 MAX_BANKS = 1000  # bank files are named w000 .. w999
 MAX_WORDS = 64  # AER words per input beat (a 2048-bit bus)
 DEFAULT_WORDS = 16  # a 512-bit input beat: ~130 beats for a calorimeter event of ~2 000 words
+INPUTS = ("aer", "lines")  # the input stage: AER words over s_axis, or the detector's sampled lines
+TICK_NS = 0.2  # the front end's sampling period
+#: line samples per clock by default: a 5 ns clock (the PYNQ-Z2 profile's 200 MHz) holds 25 ticks of 0.2 ns
+DEFAULT_LINE_K = 25
+DEFAULT_LINE_TICKS = 100  # the calorimeter's event window: 100 ticks of 0.2 ns
 
 
 def default_rows(n_in: int, layer: int, max_rows: int = MAX_ROWS) -> int:
@@ -89,6 +99,9 @@ class HwShape:
     block_banks: tuple[int, ...] | None = None  # banks in block RAM per layer; None = default_block_banks
     debug: bool = False  # the dbg_* output of nc_top: every hidden layer's tokens (co-simulation; costs resources)
     lif_lanes: tuple[int, ...] = ()  # LIF updaters per layer, each dividing lanes; () = default_lif_lanes
+    input: str = "aer"  # "aer": AER words over s_axis; "lines": the detector's sampled spike lines
+    line_k: int = DEFAULT_LINE_K  # lines: 0.2 ns samples per clock
+    line_ticks: int = DEFAULT_LINE_TICKS  # lines: ticks per event window, a multiple of line_k
 
     def __post_init__(self) -> None:
         if not self.lif_lanes:
@@ -135,14 +148,16 @@ class HwShape:
 
     def union(self, other: HwShape) -> HwShape:
         """The shape that runs the networks of both (same sizes, lanes, rows, words; the wider registers)."""
-        if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2, self.block_banks, self.lif_lanes) != (
+        if (self.sizes, self.lanes, self.rows, self.words, self.fifo_log2, self.block_banks, self.lif_lanes,
+                self.input, self.line_k, self.line_ticks) != (
                 other.sizes, other.lanes, other.rows, other.words, other.fifo_log2, other.block_banks,
-                other.lif_lanes):
+                other.lif_lanes, other.input, other.line_k, other.line_ticks):
             raise NeurocalError(f"shapes {self.sizes}/{self.lanes}/{self.rows} and {other.sizes}/{other.lanes}/"
                                 f"{other.rows} differ")
         return HwShape(self.sizes, self.lanes, tuple(map(max, self.acc_w, other.acc_w)),
                        tuple(map(max, self.u_w, other.u_w)), self.fifo_log2, self.writable and other.writable,
-                       self.rows, self.words, self.block_banks, self.debug or other.debug, self.lif_lanes)
+                       self.rows, self.words, self.block_banks, self.debug or other.debug, self.lif_lanes,
+                       self.input, self.line_k, self.line_ticks)
 
     def debug_offsets(self) -> list[int]:
         """Where hidden layer ``l``'s token sits in ``dbg_data`` (``l`` = 0 .. L−2): token
@@ -160,6 +175,11 @@ class HwShape:
         if not self.debug or not hidden:
             return 1, 1
         return len(hidden), sum(n + 17 for n in hidden)
+
+    @property
+    def lines_width(self) -> int:
+        """Bits of nc_top's ``lines`` port: ``n_in × line_k`` with the line input, else one tied-off bit."""
+        return self.sizes[0] * self.line_k if self.input == "lines" else 1
 
     def check(self, net: IntNetwork, where: str = "build") -> None:
         """Raise unless ``net`` runs exactly on a build of this shape."""
@@ -198,6 +218,9 @@ class HwConfig:
     block_banks: int | Sequence[int] | None = None  # banks in block RAM: one int for every layer, or per layer
     debug: bool = False  # every hidden layer's spikes on nc_top's dbg_* output: co-simulation, not board builds
     lif_lanes: int | Sequence[int] | None = None  # LIF updaters: one int for every layer, a list, None: default
+    input: str = "aer"  # "aer": AER words from the host (s_axis); "lines": the detector's 0.2 ns spike lines
+    line_k: int = DEFAULT_LINE_K  # lines: 0.2 ns samples per clock (the clock period is line_k × 0.2 ns)
+    line_ticks: int = DEFAULT_LINE_TICKS  # lines: ticks per event window, a multiple of line_k
 
 
 def _lanes(net: IntNetwork, lanes: int | Sequence[int] | None, max_lanes: int) -> tuple[int, ...]:
@@ -267,7 +290,8 @@ def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_
               fifo_log2: int = 2, writable: bool = True, rows: int | Sequence[int] | None = None,
               max_rows: int = MAX_ROWS, words: int = DEFAULT_WORDS,
               block_banks: int | Sequence[int] | None = None, debug: bool = False,
-              lif_lanes: int | Sequence[int] | None = None) -> HwShape:
+              lif_lanes: int | Sequence[int] | None = None, input: str = "aer", line_k: int = DEFAULT_LINE_K,
+              line_ticks: int = DEFAULT_LINE_TICKS) -> HwShape:
     """The smallest exact shape for ``net``."""
     u_w = [min(32, max(25, w.u_bits)) for w in net.static_widths()]
     row_counts = _rows(net, rows, max_rows)
@@ -277,14 +301,15 @@ def shape_for(net: IntNetwork, lanes: int | Sequence[int] | None = None, *, max_
                    lanes=_lanes(net, lanes, max_lanes), acc_w=tuple(accumulator_bits(net)), u_w=tuple(u_w),
                    fifo_log2=fifo_log2, writable=writable, rows=row_counts, words=int(words),
                    block_banks=None if block_banks is None else tuple(block_banks), debug=debug,
-                   lif_lanes=_lif_lanes(net, lif_lanes))
+                   lif_lanes=_lif_lanes(net, lif_lanes), input=input, line_k=int(line_k), line_ticks=int(line_ticks))
 
 
 def shape_from_config(net: IntNetwork, config: HwConfig) -> HwShape:
     """The smallest exact shape for ``net`` under the generator's choices."""
     return shape_for(net, config.lanes, max_lanes=config.max_lanes, fifo_log2=config.fifo_log2,
                      writable=config.writable, rows=config.rows, max_rows=config.max_rows, words=config.words,
-                     block_banks=config.block_banks, debug=config.debug, lif_lanes=config.lif_lanes)
+                     block_banks=config.block_banks, debug=config.debug, lif_lanes=config.lif_lanes,
+                     input=config.input, line_k=config.line_k, line_ticks=config.line_ticks)
 
 
 def shape_for_any(sizes: Sequence[int], lanes: Sequence[int], *, fifo_log2: int = 2,
@@ -313,6 +338,13 @@ def check_fits(shape: HwShape, config: HwConfig, source: str) -> None:
     if not 1 <= shape.words <= MAX_WORDS:
         raise NeurocalError(f"{source}: {shape.words} AER words per input beat; choose 1..{MAX_WORDS} "
                             f"(HwConfig.words)")
+    if shape.input not in INPUTS:
+        raise NeurocalError(f"{source}: input {shape.input!r}; choose one of {', '.join(INPUTS)} (HwConfig.input)")
+    if shape.input == "lines" and not (1 <= shape.line_k <= shape.line_ticks and shape.line_ticks % shape.line_k == 0
+                                       and shape.line_ticks + shape.n_layers <= 16383):
+        raise NeurocalError(f"{source}: a window of {shape.line_ticks} ticks at {shape.line_k} samples per clock; "
+                            f"the window must be a whole number of clocks and at most {16383 - shape.n_layers} ticks "
+                            f"(HwConfig.line_ticks, HwConfig.line_k)")
     bits = shape.weight_bits()
     if bits > config.weight_memory_bits:
         raise NeurocalError(
@@ -410,6 +442,9 @@ def params_header(shape: HwShape, command: str) -> str:
         + f"localparam [31:0] NC_SRC_HASH = 32'h{rtl_source_hash():08x};  // SRC_HASH register: the RTL sources\n"
         + f"localparam [31:0] NC_PROFILE = 32'd{PROFILE_NONE};  // PROFILE register (0: none)\n"
         + f"localparam integer NC_DEBUG = {int(shape.debug)};  // dbg_* output: every hidden layer's tokens\n"
+        + f"localparam integer NC_INPUT = {INPUTS.index(shape.input)};  // 0: AER words (s_axis), 1: detector lines\n"
+        + f"localparam integer NC_LINE_K = {shape.line_k};  // lines: 0.2 ns samples per clock\n"
+        + f"localparam integer NC_LINE_TICKS = {shape.line_ticks};  // lines: ticks per event window\n"
     )
 
 
@@ -418,7 +453,8 @@ def ports_header(shape: HwShape, command: str) -> str:
     n_valid, n_data = shape.debug_ports()
     return (_banner(command) + f"`define NC_AXIS_WORDS {shape.words}\n"
             + f"`define NC_DEBUG_N {n_valid}  // dbg_valid bits (1 when NC_DEBUG is 0)\n"
-            + f"`define NC_DEBUG_W {n_data}  // dbg_data bits (1 when NC_DEBUG is 0)\n")
+            + f"`define NC_DEBUG_W {n_data}  // dbg_data bits (1 when NC_DEBUG is 0)\n"
+            + f"`define NC_LINES_W {shape.lines_width}  // lines bits: n_in x NC_LINE_K (1 with the AER input)\n")
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,10 @@ def hardware(ctx: Context) -> dict[str, Any]:
         golden = ctx.result("golden")
         return {"cycles": predict_run(shape, ctx.spikes, golden, serial=serial).cycles.astype(int).tolist()}
 
-    predicted = np.asarray(ctx.stage("cycle-model", model, shape=repr(shape), serial=serial)["cycles"], dtype=float)
+    from neurocal.report.cache import code_digest
+
+    predicted = np.asarray(ctx.stage("cycle-model", model, shape=repr(shape), serial=serial,
+                                     code=code_digest(__name__))["cycles"], dtype=float)
     clock = stated(part.clock_mhz, "MHz", f"profile {part.name}: PL clock (neurocal/profiles.py)")
     found: dict[str, Any] = {"clock": clock, "not_run": scratch.not_run, "notes": notes}
     src = f"cycle model ({'serial' if serial else 'streamed'} events)"

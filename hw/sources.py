@@ -14,6 +14,7 @@ RTL_MODULES = (
     "nc_fifo",
     "nc_prio_enc",
     "nc_aer_rx",
+    "nc_line_rx",
     "nc_lif_layer",
     "nc_aer_tx",
     "nc_axil_regs",

@@ -24,63 +24,9 @@ from neurocal.errors import NeurocalError
 from neurocal.sim import load_events  # noqa: F401  (re-exported: the one reader of event files)
 from neurocal.sim.dataset import EventSet
 from neurocal.sim.frontend import encode_thresholds
+from neurocal.targets import AXES, CLASS_NAMES, PARTS, REGRESSION_NAMES, TARGETS, TargetSpec  # noqa: F401
 
-CLASS_NAMES = ("proton", "kaon", "pion")
 CLASS_CODES = (1, 2, 3)  # neurocal.sim.dataset.PARTICLE_CODES
-AXES = "xyz"
-REGRESSION_NAMES: dict[str, list[str]] = {
-    "energy": ["log10_energy_mev"],
-    "centroid": ["centroid_x", "centroid_y", "centroid_z"],
-    "dispersion": ["sigma2_x", "sigma2_y", "sigma2_z"],
-    **{f"centroid_{a}": [f"centroid_{a}"] for a in AXES},
-    **{f"dispersion_{a}": [f"sigma2_{a}"] for a in AXES},
-}
-PARTS: dict[str, list[str]] = {
-    "energy": ["energy"],
-    "centroid": ["centroid"],
-    "dispersion": ["dispersion"],
-    "pid": ["pid"],
-    "all": ["energy", "centroid", "dispersion", "pid"],
-    # SNN-Cal's training grid (train_all.py): one axis at a time, and energy with the centroid or dispersions
-    **{f"centroid_{a}": [f"centroid_{a}"] for a in AXES},
-    **{f"dispersion_{a}": [f"dispersion_{a}"] for a in AXES},
-    "energy_centroid": ["energy", "centroid"],
-    "energy_dispersion": ["energy", "dispersion"],
-}
-TARGETS = list(PARTS)
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """The outputs of a network trained for ``target``."""
-
-    target: str
-
-    @property
-    def parts(self) -> list[str]:
-        if self.target not in PARTS:
-            raise NeurocalError(f"unknown target {self.target!r}; choose one of {', '.join(PARTS)}")
-        return PARTS[self.target]
-
-    @property
-    def regression_names(self) -> list[str]:
-        return [n for p in self.parts if p != "pid" for n in REGRESSION_NAMES[p]]
-
-    @property
-    def n_regression(self) -> int:
-        return len(self.regression_names)
-
-    @property
-    def has_pid(self) -> bool:
-        return "pid" in self.parts
-
-    @property
-    def n_outputs(self) -> int:
-        return self.n_regression + (len(CLASS_NAMES) if self.has_pid else 0)
-
-    @property
-    def output_names(self) -> list[str]:
-        return self.regression_names + ([f"logit_{c}" for c in CLASS_NAMES] if self.has_pid else [])
 
 
 def _part_values(events: EventSet, part: str) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from neurocal.bundle import load_bundle
 from neurocal.errors import NeurocalError
 from neurocal.models.data import CLASS_NAMES, TargetSpec
 from neurocal.models.training import load_model, load_split, predict, prepare, read_run
+from neurocal.targets import split_outputs
 
 METRICS_SCHEMA = "neurocal.metrics/1"
 CELL_MM = np.array([3.0, 3.0, 12.0])  # cell size along x, y, z
@@ -105,15 +106,6 @@ def physics_metrics(
         elif part == "pid" and cls_pred is not None:
             out["pid"] = _pid_metrics(y_cls, cls_pred)
     return out
-
-
-def split_outputs(
-    out: np.ndarray, spec: TargetSpec, mean: np.ndarray, std: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Network outputs → (de-standardised regression values, predicted class or None)."""
-    reg = out[:, : spec.n_regression] * std + mean
-    cls = out[:, spec.n_regression :].argmax(axis=1) if spec.has_pid else None
-    return reg, cls
 
 
 def evaluate(run_dir: str | os.PathLike[str], data_path: str | os.PathLike[str] | None = None,

@@ -2,9 +2,10 @@
 ANN and the predict-the-mean baseline beside them, from :func:`neurocal.models.metrics.evaluate` (the same
 metrics ``neurocal evaluate`` writes; nothing is recomputed differently here).
 
-It needs the bundle's training run (``--run``). The run's ``metrics.json`` is used when it already holds
-this bundle's integer network on this data; otherwise the run is evaluated (which refreshes its
-``metrics.json``). The result is cached by the run's checkpoints, the bundle and the data.
+It needs the bundle's training run (``--run``), evaluated on the test split of the data it was trained on
+(``--data`` only for a run that names no data file it can find). The run's ``metrics.json`` is used when it
+already holds this bundle's integer network; otherwise the run is evaluated (which refreshes its
+``metrics.json``). The result is cached by the run's checkpoints and the bundle.
 """
 
 from __future__ import annotations
@@ -39,11 +40,15 @@ def _metrics(ctx: Context) -> dict[str, Any]:
             found = json.loads(existing.read_text())
         except (OSError, ValueError):
             found = {}
-        same_net = found.get("integer", {}).get("content_hash") == ctx.net.content_hash
-        if same_net and Path(found.get("data", "")).resolve() == ctx.data.resolve():
+        if found.get("integer", {}).get("content_hash") == ctx.net.content_hash:
             return found
-    ctx.progress(f"evaluating run {run} with the integer network (refreshes its metrics.json)")
-    return evaluate(run, ctx.data, plots=False, bundle=ctx.bundle)
+    from neurocal.models.training import read_run
+
+    # the run's own data (its split indexes that file); --data only for a run that names none it can find
+    named = read_run(run)[1].get("data_path")
+    data = Path(named) if named and Path(named).is_file() else ctx.data
+    ctx.progress(f"evaluating run {run} on {data} with the integer network (refreshes its metrics.json)")
+    return evaluate(run, data, plots=False, bundle=ctx.bundle)
 
 
 class PhysicsSection:
@@ -59,8 +64,8 @@ class PhysicsSection:
             return out
         if not (ctx.run / "run.json").is_file():
             raise NeurocalError(f"--run {ctx.run}: holds no run.json, so it is not a training run")
-        metrics = ctx.cache.get("physics", {"network": ctx.net.content_hash, "data": ctx.data_sha256,
-                                            "run": _run_files_key(ctx.run)}, lambda: _metrics(ctx))
+        metrics = ctx.cache.get("physics", {"network": ctx.net.content_hash, "run": _run_files_key(ctx.run)},
+                                lambda: _metrics(ctx))
         models = {k: headline(v) for k, v in metrics["models"].items()}
         names = [k for k in MODELS if k in models]
         metric_names = list(dict.fromkeys(m for k in names for m in models[k]))

@@ -207,10 +207,11 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
     from neurocal.backends import get_backend
     from neurocal.models.config import TrainConfig
     from neurocal.models.data import TargetSpec
-    from neurocal.models.metrics import integer_outputs, physics_metrics, split_outputs
+    from neurocal.models.metrics import integer_outputs, physics_metrics
     from neurocal.models.nir_io import export
     from neurocal.models.qonnx_export import intnet_of_run
     from neurocal.models.training import load_split, prepare, train
+    from neurocal.targets import split_outputs
 
     spec = TargetSpec(settings.target)
     n_sensors, _ = _dataset_shape(settings.data)

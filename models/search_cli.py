@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from neurocal.cli.options import COUNT, SEED, TIMEOUT, positive, timeout_no_limit
-from neurocal.cli.train import TARGETS
 from neurocal.errors import NeurocalError
+from neurocal.targets import TARGETS
 
 
 def _objectives(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:

@@ -135,6 +135,7 @@ REGISTERS: tuple[Register, ...] = (
     Register("CAPS", 0x54, "RO", 0, "build options", (
         _f("WORDS", 0, 8, "AER words per s_axis beat"),
         _f("WRITABLE", 8, 1, "memories writable over AXI4-Lite"),
+        _f("INPUT", 9, 1, "input stage: 0 AER words over s_axis, 1 the detector's sampled spike lines"),
         _f("FIFO_LOG2", 12, 4, "log2 of the inter-stage FIFO depth"),
         _f("MEM_W", 16, 16, "bits of the widest memory word"))),
     Register("LAYER_SEL", 0x58, "RW", 0, "layer shown by the L_* registers", (_f("LAYER", 0, 8, "layer"),)),
@@ -195,7 +196,8 @@ def capabilities(shape: ShapeLike, src_hash: int, profile: int = PROFILE_NONE) -
     return {
         "ID": ID_VALUE,
         "CONFIG": (len(shape.sizes) - 1) | (shape.sizes[0] << 8),
-        "CAPS": shape.words | (int(shape.writable) << 8) | (shape.fifo_log2 << 12) | (mem_width(shape) << 16),
+        "CAPS": shape.words | (int(shape.writable) << 8) | (int(getattr(shape, "input", "aer") == "lines") << 9)
+        | (shape.fifo_log2 << 12) | (mem_width(shape) << 16),
         "SRC_HASH": src_hash,
         "PROFILE": profile,
     }

@@ -57,6 +57,8 @@ module nc_axil_regs #
     parameter WRITABLE = 1,
     // log2 of the inter-stage FIFO depth
     parameter FIFO_LOG2 = 2,
+    // input stage (CAPS.INPUT): 0 AER words over s_axis, 1 the detector's spike lines
+    parameter INPUT = 0,
     // digest of the RTL sources (SRC_HASH)
     parameter [31:0] SRC_HASH = 32'd0,
     // hardware profile id (PROFILE; 0: none)
@@ -256,6 +258,7 @@ localparam [31:0] FIFO32 = FIFO_LOG2;
 localparam [31:0] MEM_W32 = MEM_W;
 localparam [31:0] CONFIG_VALUE = (LAYERS32 << `NC_CONFIG_LAYERS_LSB) | (N_IN32 << `NC_CONFIG_N_IN_LSB);
 localparam [31:0] CAPS_VALUE = (WORDS32 << `NC_CAPS_WORDS_LSB) | ((WRITABLE != 0 ? 32'd1 : 32'd0) << `NC_CAPS_WRITABLE_LSB)
+                               | ((INPUT != 0 ? 32'd1 : 32'd0) << `NC_CAPS_INPUT_LSB)
                                | (FIFO32 << `NC_CAPS_FIFO_LOG2_LSB) | (MEM_W32 << `NC_CAPS_MEM_W_LSB);
 
 reg [31:0] status;

@@ -2,17 +2,25 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// NC_AXIS_WORDS: AER words per s_axis beat; NC_DEBUG_N, NC_DEBUG_W: widths of dbg_valid, dbg_data (generated
-// beside nc_params.vh; port widths need them first)
+// NC_AXIS_WORDS: AER words per s_axis beat; NC_DEBUG_N, NC_DEBUG_W: widths of dbg_valid, dbg_data; NC_LINES_W:
+// width of the detector lines (generated beside nc_params.vh; port widths need them first)
 `include "nc_ports.vh"
 // NC_REG_ADDR_W: the AXI4-Lite address width of the register map (neurocal/hw/regmap.py)
 `include "nc_regmap.vh"
 
 /*
- * The accelerator: AER words in (AXI4-Stream, NC_WORDS words per beat), the integer network's output
- * stream out (AXI4-Stream, the output format of neurocal/aer.py), registers over AXI4-Lite.
+ * The accelerator: events in, the integer network's output stream out (AXI4-Stream, the output format of
+ * neurocal/aer.py), registers over AXI4-Lite. The input is chosen at build time (NC_INPUT):
  *
- *   s_axis -> nc_aer_rx -> FIFO -> layer 0 -> FIFO -> ... -> layer L-1 -> FIFO -> nc_aer_tx -> m_axis
+ *   NC_INPUT 0 (AER):   s_axis -> nc_aer_rx  -> FIFO -> layer 0 -> FIFO -> ... -> layer L-1 -> FIFO -> nc_aer_tx -> m_axis
+ *   NC_INPUT 1 (lines): lines  -> nc_line_rx -> FIFO -> layer 0 -> ...
+ *
+ * AER: AER words over AXI4-Stream, NC_WORDS words per beat (the host's DMA). Lines: the detector front end's
+ * NC_SIZES[0] spike lines, deserialised NC_LINE_K 0.2 ns samples per clock (sample j of channel c at
+ * lines[j*n_in + c]); `trigger` on a beat opens a window of NC_LINE_TICKS ticks at that beat's sample 0, and
+ * layer 0 gets the window's rasters straight from the lines, no AER word in between (nc_line_rx.v). The
+ * port of the other input is unused: s_axis_tready is low in a lines build, `lines` is one ignored bit in
+ * an AER build.
  *
  * Between the stages a tick is one token: the tick's spike raster (one bit per presynaptic neuron);
  * an end-of-event token closes the event (from the last layer it carries the final voltages).
@@ -39,6 +47,9 @@ module nc_top
     input  wire        s_axis_tvalid,
     output wire        s_axis_tready,
     input  wire        s_axis_tlast,
+
+    input  wire [`NC_LINES_W-1:0] lines,
+    input  wire        trigger,
 
     output wire [31:0] m_axis_tdata,
     output wire        m_axis_tvalid,
@@ -71,7 +82,7 @@ module nc_top
 
 // NC_LAYERS, NC_SIZES (layer i: inputs [32*i +: 32], neurons [32*(i+1) +: 32]), NC_LANES, NC_ROWS,
 // NC_BLOCK_BANKS, NC_ACC_W, NC_U_W (layer i at [32*i +: 32]), NC_WORDS, NC_MEM_PREFIX, NC_FIFO_LOG2, NC_WRITABLE,
-// NC_SRC_HASH, NC_PROFILE (capability registers), NC_DEBUG
+// NC_SRC_HASH, NC_PROFILE (capability registers), NC_DEBUG, NC_INPUT (0 AER, 1 lines), NC_LINE_K, NC_LINE_TICKS
 `include "nc_params.vh"
 
 localparam L = NC_LAYERS;
@@ -129,34 +140,66 @@ wire [1:0] mem_kind;
 wire [31:0] mem_addr;
 wire [MEM_W-1:0] mem_data;
 
-wire event_start, event_end, err_overflow_rx, err_framing;
+wire event_start, event_end, err_overflow_rx, err_framing, rx_busy;
 wire [7:0] err_malformed_rx;
 // a broken frame (tlast without an end-of-event word) counts as one malformed word until the register map
 // gives it a counter of its own
 wire [7:0] err_malformed = err_malformed_rx + {7'd0, err_framing};
 localparam N0 = NC_SIZES[31:0];
 
-nc_aer_rx #(
-    .N_IN(N0),
-    .LAYERS(L),
-    .WORDS(NC_WORDS)
-) rx (
-    .clk(clk),
-    .rst(rst),
-    .s_axis_tdata(s_axis_tdata),
-    .s_axis_tkeep(s_axis_tkeep),
-    .s_axis_tvalid(s_axis_tvalid),
-    .s_axis_tready(s_axis_tready),
-    .s_axis_tlast(s_axis_tlast),
-    .m_data(src_data[0][N0+16:0]),
-    .m_valid(src_valid[0]),
-    .m_ready(src_ready[0]),
-    .event_start(event_start),
-    .event_end(event_end),
-    .err_malformed(err_malformed_rx),
-    .err_overflow(err_overflow_rx),
-    .err_framing(err_framing)
-);
+generate
+    if (NC_INPUT == 1) begin : line_input
+        wire err_overrun;
+        nc_line_rx #(
+            .CHANNELS(N0),
+            .K(NC_LINE_K),
+            .TICKS(NC_LINE_TICKS),
+            .LAYERS(L)
+        ) rx (
+            .clk(clk),
+            .rst(rst),
+            .lines(lines),
+            .trigger(trigger),
+            .m_data(src_data[0][N0+16:0]),
+            .m_valid(src_valid[0]),
+            .m_ready(src_ready[0]),
+            .event_start(event_start),
+            .event_end(event_end),
+            .busy(rx_busy),
+            .err_overrun(err_overrun)
+        );
+        assign s_axis_tready = 1'b0;
+        assign err_malformed_rx = 8'd0;
+        assign err_framing = 1'b0;
+        // a trigger while a window is held is lost: counted as an overflow (the host sees EVENTS_IN lag)
+        assign err_overflow_rx = err_overrun;
+        wire unused_axis = &{1'b0, s_axis_tdata, s_axis_tkeep, s_axis_tvalid, s_axis_tlast, 1'b0};
+    end else begin : aer_input
+        nc_aer_rx #(
+            .N_IN(N0),
+            .LAYERS(L),
+            .WORDS(NC_WORDS)
+        ) rx (
+            .clk(clk),
+            .rst(rst),
+            .s_axis_tdata(s_axis_tdata),
+            .s_axis_tkeep(s_axis_tkeep),
+            .s_axis_tvalid(s_axis_tvalid),
+            .s_axis_tready(s_axis_tready),
+            .s_axis_tlast(s_axis_tlast),
+            .m_data(src_data[0][N0+16:0]),
+            .m_valid(src_valid[0]),
+            .m_ready(src_ready[0]),
+            .event_start(event_start),
+            .event_end(event_end),
+            .err_malformed(err_malformed_rx),
+            .err_overflow(err_overflow_rx),
+            .err_framing(err_framing)
+        );
+        assign rx_busy = 1'b0;  // nc_aer_rx holds nothing between its output tokens
+        wire unused_lines = &{1'b0, lines, trigger, 1'b0};
+    end
+endgenerate
 
 generate
     if (TW > N0 + 17) begin : rx_pad
@@ -239,6 +282,14 @@ function integer debug_offset;
 endfunction
 // check configuration: the port widths (nc_ports.vh) must match the shape (nc_params.vh)
 initial begin
+    if (NC_INPUT != 0 && NC_INPUT != 1) begin
+        $error("Error: NC_INPUT (%0d) must be 0 (AER words) or 1 (detector lines) (instance %m)", NC_INPUT);
+        $finish;
+    end
+    if (`NC_LINES_W != (NC_INPUT == 1 ? N0 * NC_LINE_K : 1)) begin
+        $error("Error: NC_LINES_W of nc_ports.vh does not match nc_params.vh's input; generate both together (instance %m)");
+        $finish;
+    end
     if (NC_DEBUG != 0 && L > 1 && (`NC_DEBUG_N != L - 1 || `NC_DEBUG_W != debug_offset(L - 1))) begin
         $error("Error: NC_DEBUG_N/NC_DEBUG_W of nc_ports.vh do not match the shape of nc_params.vh; generate both together (instance %m)");
         $finish;
@@ -280,9 +331,10 @@ wire event_out = m_axis_tvalid && m_axis_tready && tx_eoe;
 
 // Output framing follows the input's: an event's end-of-event word leaves with tlast iff the event was closed
 // at the end of an s_axis beat with tlast (its end-of-event word the beat's last word, or tlast closing a
-// broken event), so a batch of events sent as one DMA transfer comes back as one packet. The flag waits in a
-// queue beside the start times for the event's last output word; a full queue is an overflow like theirs.
-wire event_in_last = event_end && s_axis_tvalid && s_axis_tready && s_axis_tlast;
+// broken event), so a batch of events sent as one DMA transfer comes back as one packet. From the detector
+// lines every event is a packet of its own. The flag waits in a queue beside the start times for the event's
+// last output word; a full queue is an overflow like theirs.
+wire event_in_last = NC_INPUT == 1 ? event_end : event_end && s_axis_tvalid && s_axis_tready && s_axis_tlast;
 wire out_last, lasts_ready, lasts_valid;
 nc_fifo #(
     .WIDTH(1),
@@ -364,7 +416,7 @@ always @(posedge clk) begin
     if (event_end) in_event_reg <= 1'b0;
     if (rst) in_event_reg <= 1'b0;
 end
-wire core_busy = in_event_reg || event_start || |layer_busy || tx_busy || |dst_valid || |src_valid;
+wire core_busy = in_event_reg || event_start || rx_busy || |layer_busy || tx_busy || |dst_valid || |src_valid;
 
 nc_axil_regs #(
     .LAYERS(L),
@@ -378,6 +430,7 @@ nc_axil_regs #(
     .WORDS(NC_WORDS),
     .WRITABLE(NC_WRITABLE),
     .FIFO_LOG2(NC_FIFO_LOG2),
+    .INPUT(NC_INPUT),
     .SRC_HASH(NC_SRC_HASH),
     .PROFILE(NC_PROFILE),
     .MEM_W(MEM_W)

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, with_timeout
-from cocotbext.axi import AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+from cocotbext.axi import AxiLiteMaster, AxiStreamFrame
 
 from neurocal import regmap
 from neurocal.aer import KIND_END_OF_EVENT, KIND_SHIFT
 from neurocal.hw.tb.common import fail
-from neurocal.hw.tb.system import REG, pauses, read_words, run_crc, write_words
+from neurocal.hw.tb.system import REG, pauses, read_words, run_crc, start_core, write_words
 
 GLOBAL_CAPS = ("ID", "CONFIG", "CAPS", "SRC_HASH", "PROFILE")
 LAYER_CAPS = ("L_N_IN", "L_N_OUT", "L_LANES", "L_BANKS", "L_WIDTHS", "L_BANK_WORDS")
@@ -47,18 +46,9 @@ async def read_memories(axil: AxiLiteMaster, memories: list[dict]) -> list[list[
 @cocotb.test()
 async def registers(dut) -> None:
     cfg = json.loads(Path(os.environ["NC_TB_CONFIG"]).read_text())
-    period = float(cfg.get("clock_ns", 4.0))
-    timeout_ns = float(cfg["timeout_cycles"]) * period
-    cocotb.start_soon(Clock(dut.clk, period, "ns").start())
-    source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis"), dut.clk, dut.rst)
-    sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis"), dut.clk, dut.rst, byte_size=32)
-    axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
-    source.log.setLevel("WARNING")
-    sink.log.setLevel("WARNING")
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, 4)
-    dut.rst.value = 0
-    await ClockCycles(dut.clk, 2)
+    core = await start_core(dut, cfg)
+    axil, sink, source, timeout_ns = core.axil, core.sink, core.source, core.timeout_ns
+    assert source is not None
     out: dict = {}
 
     out["caps"] = await read_caps(axil, cfg["layers"])

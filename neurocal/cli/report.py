@@ -27,7 +27,9 @@ DEFAULT_BACKENDS = "golden,lava,hls,rtl-verilator,rtl-icarus"
 @click.option("--sections", "sections", default=DEFAULT_SECTIONS, show_default=True, help="sections to fill")
 @click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
               show_default=True, help="part profile: the clock latencies are given at, the resources shares are of")
-@click.option("--deploy", type=click.Path(path_type=Path), default=None, help="a deploy folder (Vivado power report)")
+@click.option("--deploy", type=click.Path(path_type=Path), default=None,
+              help="a deploy folder: its driver runs the events against the Verilator RTL (agreement), and a Vivado "
+                   "power report in it gives the FPGA's power")
 @click.option("--run", "run_dir", type=click.Path(path_type=Path), default=None,
               help="the training run of the bundle: the physics section evaluates it (refreshes its metrics.json)")
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build") / "rtl", show_default=True,

@@ -11,10 +11,8 @@ from pathlib import Path
 import click
 
 from neurocal.cli.options import HIDDEN, SEED, positive, threads
+from neurocal.targets import TARGETS
 
-# the same as neurocal.models.data.TARGETS (not imported: that would load torch at start-up)
-TARGETS = ["energy", "centroid", "dispersion", "pid", "all", "centroid_x", "centroid_y", "centroid_z",
-           "dispersion_x", "dispersion_y", "dispersion_z", "energy_centroid", "energy_dispersion"]
 GRID_TASKS = ["energy", "centroid_x", "centroid_y", "centroid_z", "dispersion_x", "dispersion_y", "dispersion_z",
               "energy_centroid", "energy_dispersion"]  # models.grid.TASKS
 

@@ -1,14 +1,17 @@
 """Stage results kept between runs of ``neurocal report``, keyed by a hash of everything they depend on.
 
 A stage (one backend run, the cycle model, a synthesis look-up) is a function of its inputs: the
-bundle's content hash, the data file's sha256, the number of events, the backend and its options,
-and this neurocal's version. :meth:`StageCache.get` returns the stored JSON result of a stage whose
-key matches, or computes, stores (atomically) and returns it. A damaged entry is recomputed.
+bundle's content hash, the data file's sha256, the number of events, the backend, its options and its
+code (:func:`code_digest`), and this neurocal's version. :meth:`StageCache.get` returns the stored JSON
+result of a stage whose key matches, or computes, stores (atomically) and returns it. A damaged entry is
+recomputed.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 from collections.abc import Callable
@@ -28,6 +31,24 @@ def default_cache_dir() -> Path:
         return Path(os.environ[CACHE_ENV])
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "neurocal" / "report"
+
+
+_CODE_SUFFIXES = (".py", ".v", ".vh", ".sv", ".cpp", ".h", ".hpp", ".tcl")
+
+
+@functools.cache
+def code_digest(module: str) -> str:
+    """sha256 of the source files of ``module``'s package (its folder, with sub-folders, for a room; the spine's
+    own top-level modules for ``neurocal.*``): a cached stage of a backend is stale once its code changed."""
+    package = module.rsplit(".", 1)[0] if "." in module else module
+    spec = importlib.util.find_spec(package)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    h = hashlib.sha256()
+    for folder in map(Path, folders):
+        files = folder.glob("*") if package == "neurocal" else folder.rglob("*")
+        for path in sorted(p for p in files if p.suffix in _CODE_SUFFIXES and p.is_file()):
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def file_sha256(path: Path) -> str:

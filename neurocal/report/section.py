@@ -25,7 +25,7 @@ import numpy as np
 
 from neurocal.backends import BackendResult, compare_results, get_backend, validate_result
 from neurocal.intnet import IntNetwork
-from neurocal.report.cache import StageCache
+from neurocal.report.cache import StageCache, code_digest
 from neurocal.report.quantity import Quantity
 
 SECTIONS_GROUP = "neurocal.report_sections"
@@ -173,4 +173,8 @@ class Context:
                            shape={k: result.info[k] for k in ("lanes", "rows", "words") if k in result.info})
             return row
 
-        return self.stage(f"backend-{name}", compute, backend=name)
+        from neurocal.backends import available_backends
+
+        found = available_backends().get(name)
+        code = code_digest(found.module) if found is not None else None
+        return self.stage(f"backend-{name}", compute, backend=name, code=code)

@@ -20,15 +20,13 @@ import pytest
 
 from neurocal import aer
 from neurocal.backends import compare_results
+from neurocal.cores import get_core
 from neurocal.errors import NeurocalError
 from neurocal.fpga import rtlsim
 from neurocal.fpga.backend import DEPLOY_ENV
-from neurocal.fpga.deploy import board_config, expected, load_deploy
+from neurocal.fpga.deploy import board_shape, expected, load_deploy
 from neurocal.fpga.driver import split_transfers
 from neurocal.golden import GoldenBackend
-from neurocal.hw import cosim
-from neurocal.hw.generate import shape_from_config
-from neurocal.hw.sources import rtl_source_hash
 from neurocal.profiles import profile
 from neurocal.testnets import random_network
 from tests.fpga.conftest import small_network
@@ -74,7 +72,7 @@ def _run(target: str, folder: Path, spikes: np.ndarray, **kw) -> tuple[np.ndarra
 
 def _exact(folder: Path, spikes: np.ndarray, words: np.ndarray) -> None:
     _, net, _ = load_deploy(folder)
-    cmp = compare_results(GoldenBackend().run(net, spikes), cosim.decode_result(net, words, spikes.shape, "driver"))
+    cmp = compare_results(GoldenBackend().run(net, spikes), get_core().decode(net, words, spikes.shape, "driver"))
     assert cmp.first is None, f"first divergence {cmp.first}"
 
 
@@ -156,7 +154,7 @@ def test_core_for_another_front_end_is_refused(deploy_dirs: dict[str, Path]) -> 
     info, net, shape = load_deploy(deploy_dirs["pynq-z2"])
     deployed = copy.deepcopy(net)
     deployed.frontend = {**net.frontend, "thresholds": [2e2, 2e3, 2e4, 2e5]}
-    info = {**info, "expected": expected(deployed, shape, rtl_source_hash())}
+    info = {**info, "expected": expected(get_core(), deployed, shape)}
     with pytest.raises(NeurocalError, match=r"the core holds another network or front end"):
         rtlsim.run_driver(info, deployed, shape, _spikes(6, 1), sim="icarus", build_root=BUILD_ROOT, core_net=net)
 
@@ -174,7 +172,7 @@ def test_core_loaded_with_other_weights_is_refused_by_its_crc(deploy_dirs: dict[
 def test_core_of_another_shape_is_refused(deploy_dirs: dict[str, Path]) -> None:
     info, net, shape = load_deploy(deploy_dirs["pynq-z2"])
     other = random_network([6, 4, 3], np.random.default_rng(1), readout="spikes")
-    other_shape = shape_from_config(other, board_config(profile("pynq-z2")))
+    other_shape = board_shape(get_core(), other, profile("pynq-z2"))
     with pytest.raises(NeurocalError, match=r"register CAPS reads 0x[0-9a-f]+, the deploy folder expects 0x[0-9a-f]+"
                                             r"|layer 0: register L_N_OUT reads 4, the deploy folder expects 5"):
         rtlsim.run_driver(info, net, shape, _spikes(6, 1), sim="icarus", build_root=BUILD_ROOT,
@@ -189,7 +187,7 @@ def test_stalled_stream_times_out_in_one_line(deploy_dirs: dict[str, Path]) -> N
                           timeout_s=20e-6)
     message = str(err.value)
     assert "\n" not in message
-    assert "no answer to batch 0 (events 0..1) within 2e-05 s: stalled stream" in message
+    assert "no answer to batch 0 (events 0..1) within 4e-05 s (2e-05 s per event in flight): stalled stream" in message
 
 
 @pytest.mark.rtl

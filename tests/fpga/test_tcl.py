@@ -3,21 +3,24 @@ name, a missing file, a wrong clock; settings values are escaped. This checks th
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from neurocal.cores import get_core
 from neurocal.fpga import project, tclcheck
 from neurocal.fpga.deploy import check_deploy
 from neurocal.profiles import profile
 
 
 def _check(folder: Path, board: str, script: Path | None = None) -> list[str]:
-    info = check_deploy(folder) if script is None else {"shape": {"words": profile(board).dma_bits // 32}}
+    # a tampered folder fails its manifest: its deploy.json is read as it is
+    info = check_deploy(folder) if script is None else json.loads((folder / "deploy.json").read_text())
     return tclcheck.check_script(script or folder / "tcl" / "build.tcl", folder / "tcl" / "settings.tcl", folder,
-                                 profile(board), folder / "rtl" / "nc_top.v", info["shape"]["words"])
+                                 profile(board), folder / info["core_top"], info["shape"]["words"])
 
 
 @pytest.mark.parametrize("board", ["pynq-z2", "zcu104"])
@@ -78,7 +81,7 @@ def test_unknown_command_stops_the_check(deploy_dirs: dict[str, Path], tmp_path:
 def test_settings_values_are_escaped(tmp_path: Path) -> None:
     nasty = ['a b', '$x', '[exit 3]', '{', '}', '"q"', 'back\\slash', 'semi;colon', '#hash', 'tab\there', 'nl\nx', '']
     values = {f"v{i}": v for i, v in enumerate(nasty)} | {"vl": nasty}
-    text = project.settings_text(values, "pytest")
+    text = project.settings_text(values, "pytest", get_core().banner)
     lengths = subprocess.run(["tclsh"], input=text + "foreach x $vl { puts -nonewline [string length $x], }",
                              capture_output=True, text=True, check=True).stdout
     assert lengths == "".join(f"{len(v)}," for v in nasty)  # the list keeps its elements whole

@@ -53,6 +53,7 @@ def test_random_networks_icarus(seed: int, hw_build_root) -> None:
                            backpressure=seed % 2 == 0)
     _agree(net, spikes, run)
     assert run.registers["events_out"] == len(spikes) and run.registers["status"] & ERRORS == 0
+    assert not run.registers["caps"] & regmap.bit("CAPS", "INPUT")  # AER words
 
 
 @pytest.mark.parametrize("case", range(len(corner_networks())), ids=[c[0] for c in corner_networks()])
@@ -148,11 +149,15 @@ def test_a_missing_simulator_is_one_clear_line(monkeypatch) -> None:
         simulators.check_simulator("modelsim")
 
 
-@pytest.mark.parametrize(("lanes", "writable", "rows", "words", "debug"),
-                         [(1, True, 1, 1, True), (None, True, None, 16, False), (3, False, [4, 3], 3, True)])
-def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, debug, tmp_path, rng) -> None:
+@pytest.mark.parametrize(("lanes", "writable", "rows", "words", "debug", "line_k"),
+                         [(1, True, 1, 1, True, 0), (None, True, None, 16, False, 0), (3, False, [4, 3], 3, True, 0),
+                          (2, True, 3, 1, True, 4), (None, False, None, 16, False, 25)])
+def test_rtl_lints_clean_and_is_verilog_2005(lanes, writable, rows, words, debug, line_k, tmp_path, rng) -> None:
+    """Both inputs: AER words (line_k 0) and the detector lines."""
     net = random_network([9, 7, 3], rng)
-    project = generate(net, tmp_path, HwConfig(lanes=lanes, writable=writable, rows=rows, words=words, debug=debug))
+    lines = {"input": "lines", "line_k": line_k, "line_ticks": 4 * line_k} if line_k else {}
+    project = generate(net, tmp_path, HwConfig(lanes=lanes, writable=writable, rows=rows, words=words, debug=debug,
+                                               **lines))
     vbin = simulators._verilator_bin()
     with simulators.simulator_env():
         lint = subprocess.run(

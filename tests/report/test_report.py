@@ -217,3 +217,23 @@ def test_junit_has_a_case_per_backend_and_skips_what_could_not_run(tiny, tmp_pat
     skipped = cases["no-such-backend vs golden"].find("skipped")
     assert skipped is not None and "no backend of that name is installed" in skipped.get("message")
     assert suite.get("tests") == "2" and suite.get("failures") == "0" and suite.get("skipped") == "1"
+
+
+def test_a_vivado_power_report_replaces_the_fpga_power_model(tiny, tmp_path):
+    # the lines of Vivado's report_power summary the report reads (a folder that is not a whole deploy folder:
+    # its driver row says why it did not run, the power is still read)
+    folder = tmp_path / "deploy" / "overlay"
+    folder.mkdir(parents=True)
+    (folder / "nc_power.rpt").write_text("+--------------------------+--------------+\n"
+                                         "| Total On-Chip Power (W)  | 0.254        |\n"
+                                         "| Dynamic (W)              | 0.149        |\n")
+    done = _report(tiny, tmp_path / "rep", "--sections", "agreement,energy", "--backends", "golden",
+                   "--deploy", str(tmp_path / "deploy"))
+    assert done.exit_code == 0, done.output
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    fpga = report["sections"]["energy"]["numbers"]["FPGA (pynq-z2)"]
+    assert fpga["inputs"]["power"]["value"] == 0.254 and "nc_power.rpt" in fpga["inputs"]["power"]["source"]
+    assert math.isclose(_recompute(fpga), fpga["value"], rel_tol=1e-12)
+    assert fpga["value"] == pytest.approx(0.254 * fpga["inputs"]["cycles"]["value"] / 200e6)
+    assert any("driver over the RTL" in r and "not run, because" in r
+               for r in report["sections"]["agreement"]["not_run"])

@@ -93,6 +93,8 @@ nc_top dut (
     .s_axis_tvalid(s_axis_tvalid),
     .s_axis_tready(s_axis_tready),
     .s_axis_tlast(s_axis_tlast),
+    .lines({`NC_LINES_W{1'b0}}),
+    .trigger(1'b0),
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tvalid(m_axis_tvalid),
     .m_axis_tready(1'b1),
