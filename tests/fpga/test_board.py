@@ -10,7 +10,9 @@ difference; a stalled stream times out in one line; a send longer than the DMA's
 from __future__ import annotations
 
 import copy
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,36 +88,54 @@ def test_events_in_batches_match_the_golden_model(target: str, deploy_dirs: dict
 
 
 @pytest.fixture(scope="module")
-def showers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
-    """A 400-24-12-2 network quantised on 40 simulated showers, its pynq-z2 deploy folder, and 200 further
-    showers (threshold-encoded, 100 ticks): the demo's kind of events through a network Verilator builds fast."""
-    from neurocal.fpga.deploy import write_deploy
-    from neurocal.nirgraph import chain_from_graph
-    from neurocal.quantize import quantize
-    from neurocal.testnets import lif_graph
-    from tests.hw.conftest import lit_showers
+def showers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """200 simulated showers (p, K, π; the demo's events), a 400-24-12-2 LIF network quantised on them through
+    ``neurocal quantize``, and its pynq-z2 deploy folder from ``neurocal deploy build``: a network Verilator
+    builds in a minute or two."""
+    import nir
 
-    spikes = lit_showers(240, 260, seed=7)
+    from neurocal.sim.dataset import write_h5
+    from neurocal.sim.simulate import simulate
+    from neurocal.testnets import lif_graph
+
+    root = tmp_path_factory.mktemp("showers")
+    write_h5(simulate(["proton", "kaon", "pion"], 200, seed=7), root / "showers.h5")
     rng = np.random.default_rng(1)
     weights = [rng.normal(0.0, 2.0 / np.sqrt(a), size=(b, a)) for a, b in ((400, 24), (24, 12), (12, 2))]
-    net = quantize(chain_from_graph(lif_graph(weights, beta=0.9, threshold=1.0)), spikes[:40])
-    folder = tmp_path_factory.mktemp("showers") / "deploy"
-    write_deploy(net, "pynq-z2", folder, "pytest")
-    return folder, spikes[40:]
+    nir.write(root / "net.nir", lif_graph(weights, beta=0.9, threshold=1.0))
+    for args in (["quantize", str(root / "net.nir"), "--data", str(root / "showers.h5"), "--out", str(root / "bundle"),
+                  "--events", "40"],
+                 ["deploy", "build", "--bundle", str(root / "bundle"), "--board", "pynq-z2", "--out",
+                  str(root / "deploy")]):
+        done = _cli(*args)
+        assert done.returncode == 0, done.stderr[-2000:]
+    return root / "deploy", root / "showers.h5"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([shutil.which("neurocal") or "neurocal", *args], capture_output=True, text=True,
+                          check=False, timeout=1800)
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_200_showers_through_the_driver_in_batches_match_the_golden_model(target: str, showers) -> None:
-    """Issue 18's acceptance run: 200 calorimeter events, 50 per DMA transfer, every layer's output word decoded
-    and compared with the golden model (Verilator here; the board where one is present)."""
-    folder, spikes = showers if target == "rtl-sim" else (Path(os.environ[DEPLOY_ENV]), showers[1])
-    assert len(spikes) == 200
-    words, sends, receives = _run(target, folder, spikes, sim="verilator", batch_events=50)
-    assert sends == receives == 4
-    _, net, _ = load_deploy(folder)
-    golden = GoldenBackend().run(net, spikes)
-    assert golden.layer_spikes[0].any(), "the hidden layer never fires: the run would prove little"
-    _exact(folder, spikes, words)
+def test_deploy_run_sends_200_showers_in_batches_bit_exact(target: str, showers: tuple[Path, Path]) -> None:
+    """Issue 18's acceptance run: ``neurocal deploy run`` sends 200 calorimeter events through the driver, 50 per
+    DMA transfer, and compares every event with the golden model (Verilator here; the board where one is)."""
+    from neurocal.bundle import load_network_and_spikes
+
+    folder, data = showers
+    if target == "rtl-sim":
+        where = ["--target", "rtl-sim", "--deploy", str(folder), "--sim", "verilator", "--build-root", str(BUILD_ROOT)]
+    else:
+        folder = Path(os.environ[DEPLOY_ENV])
+        where = ["--target", "pynq", "--deploy", str(folder)]
+    net, spikes = load_network_and_spikes(folder / "intnet.json", data, 200)
+    assert GoldenBackend().run(net, spikes).layer_spikes[0].any(), "no hidden spike: the run would prove little"
+    done = _cli("deploy", "run", *where, "--data", str(data), "--events", "200", "--batch", "50", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["events"] == 200 and report["send_transfers"] == report["receive_transfers"] == 4
+    assert report["mismatched_events"] == 0 and report["first_divergence"] is None, report["first_divergence"]
 
 
 @pytest.mark.rtl
