@@ -72,7 +72,6 @@ demo: install
 	$(BIN)/neurocal demo --out $(DEMO_DIR) --events $(DEMO_EVENTS) $(if $(DEMO_EPOCHS),--epochs $(DEMO_EPOCHS)) \
 	  --compare-events $(DEMO_COMPARE_EVENTS) --driver-events $(DEMO_DRIVER_EVENTS)
 
-test: export OMP_WAIT_POLICY ?= PASSIVE
 test: install $(TESTSTAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
