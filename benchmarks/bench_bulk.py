@@ -78,6 +78,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1000, help="0: no Verilator run on the AER input")
     ap.add_argument("--icarus-events", type=int, default=200, help="0: no Icarus run")
+    ap.add_argument("--icarus-sizes", default="400,50,30,1",
+                    help="the Icarus run's network (quantised the same way): the demo's, or a narrower one")
     ap.add_argument("--lines", type=int, default=0, help="events through the line input (Verilator); 0: none")
     ap.add_argument("--profile", default="pynq-z2")
     ap.add_argument("--estimate-mhz", type=float, default=89.0, help="the estimated clock of the fitted build")
@@ -107,10 +109,13 @@ def main() -> None:
 
     if args.icarus_events:
         few = spikes[: args.icarus_events]
+        sizes = [int(n) for n in args.icarus_sizes.split(",")]
+        small = net if sizes == [400, 50, 30, 1] else network(sizes, calib)
         rows, words = sim_defaults("icarus", None, None)
-        shape = shape_for(net, rows=rows, words=words)
-        run_case(f"icarus, lanes {shape.lanes}, banks {shape.rows}, {shape.words} words, streamed", net,
-                 few, GoldenBackend().run(net, few), shape, "icarus", args.build_root, False, clocks)
+        shape = shape_for(small, rows=rows, words=words)
+        run_case(f"icarus, {args.icarus_sizes}, lanes {shape.lanes}, banks {shape.rows}, {shape.words} words, "
+                 "streamed", small, few, GoldenBackend().run(small, few), shape, "icarus", args.build_root, False,
+                 clocks)
 
     if args.lines:
         few = spikes[: args.lines]

@@ -33,8 +33,8 @@ distributed-RAM sites must fit the part's LUTRAM. What cannot fit is refused wit
 smallest build needs, what the part has and the limit.
 
 The resource model prices the AER receiver; a lines build is priced with the same small receiver term (``W = 1``):
-``nc_line_rx``'s window buffer (``n_in × T`` bits) is not in the calibrated model (stated in
-benchmarks/results/2026-12-05-bulk.md with what yosys gives for it alone).
+``nc_line_rx`` is not in the calibrated model (benchmarks/results/2026-12-05-bulk.md gives what yosys makes of it
+alone, and why it does not fit as written).
 """
 
 from __future__ import annotations
