@@ -78,6 +78,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1000, help="0: no Verilator run on the AER input")
     ap.add_argument("--icarus-events", type=int, default=200, help="0: no Icarus run")
+    ap.add_argument("--icarus-first", type=int, default=0,
+                    help="the Icarus run's first event (runs of events 0-99 and 100-199 can share two cores)")
     ap.add_argument("--icarus-sizes", default="400,50,30,1",
                     help="the Icarus run's network (quantised the same way): the demo's, or a narrower one")
     ap.add_argument("--lines", type=int, default=0, help="events through the line input (Verilator); 0: none")
@@ -87,7 +89,7 @@ def main() -> None:
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    n = max(args.events, args.icarus_events, args.lines)
+    n = max(args.events, args.icarus_first + args.icarus_events, args.lines)
     spikes = encode_thresholds(simulate(["proton", "kaon", "pion"], n + 60, seed=7).photons)
     calib, spikes = spikes[:60], spikes[60:]
     net = network([400, 50, 30, 1], calib)
@@ -108,14 +110,15 @@ def main() -> None:
                      chosen.shape, "verilator", args.build_root, serial, clocks)
 
     if args.icarus_events:
-        few = spikes[: args.icarus_events]
+        few = spikes[args.icarus_first : args.icarus_first + args.icarus_events]
         sizes = [int(n) for n in args.icarus_sizes.split(",")]
         small = net if sizes == [400, 50, 30, 1] else network(sizes, calib)
         rows, words = sim_defaults("icarus", None, None)
         shape = shape_for(small, rows=rows, words=words)
-        run_case(f"icarus, {args.icarus_sizes}, lanes {shape.lanes}, banks {shape.rows}, {shape.words} words, "
-                 "streamed", small, few, GoldenBackend().run(small, few), shape, "icarus", args.build_root, False,
-                 clocks)
+        first, last = args.icarus_first, args.icarus_first + len(few) - 1
+        run_case(f"icarus, events {first}-{last}, {args.icarus_sizes}, lanes {shape.lanes}, banks {shape.rows}, "
+                 f"{shape.words} words, streamed", small, few, GoldenBackend().run(small, few), shape, "icarus",
+                 args.build_root, False, clocks)
 
     if args.lines:
         few = spikes[: args.lines]
