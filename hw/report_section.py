@@ -125,7 +125,7 @@ def _timing(basis: dict[str, Quantity], clock: Quantity) -> dict[str, Quantity]:
     """Latency (mean, max) and events per second one at a time of ``basis`` cycles at ``clock``."""
     return {"latency mean": derived("cycles * 1000 / clock_mhz", "ns", cycles=basis["mean"], clock_mhz=clock),
             "latency max": derived("cycles * 1000 / clock_mhz", "ns", cycles=basis["max"], clock_mhz=clock),
-            "events per second, one at a time": derived("clock_mhz * 1e6 / cycles", "events/s", cycles=basis["mean"],
+            "events per second (one at a time)": derived("clock_mhz * 1e6 / cycles", "events/s", cycles=basis["mean"],
                                                         clock_mhz=clock)}
 
 
@@ -314,7 +314,7 @@ class HardwareSection:
             where = f"at the {hw['profile']}'s {show(hw['clock'])} (no yosys clock estimate for this build)"
             out.headline_key = "latency mean at the profile clock"
         out.headline = (f"latency: {show(t['latency mean'])} per event (max {show(t['latency max'])}) {where}, "
-                        f"{show(t['events per second, one at a time'])}, from {hw['source']} on the "
+                        f"{show(t['events per second (one at a time)'])}, from {hw['source']} on the "
                         f"{hw['origin']}{flags}")
         return out
 
