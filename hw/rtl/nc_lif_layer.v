@@ -23,11 +23,13 @@
  * accumulator keeps ACC_W bits, enough when ACC_W >= min(bits of the row bound, 26 - weight_exp) (for
  * weight_exp >= 0; 26 + |weight_exp| below): only those bits reach the int32.
  *
- * LIF: LIF_LANES two-stage nc_lif_update (stage 1: the DSP multiply-adds, registered; stage 2: wrap,
- * clip, compare, committed to u/v). A tick is STEPS = GROUPS * LANES / LIF_LANES steps, one issued per
- * cycle; step j updates neurons j*LIF_LANES .. j*LIF_LANES + LIF_LANES - 1. The accumulators are
- * triple-buffered: raster k goes to buffer k mod 3 while tick k is updated from buffer (k - 1) mod 3
- * (raster k-1's, once complete; zero for tick 0).
+ * LIF: LIF_LANES three-stage nc_lif_update (stage 0: the operands, registered at the issue; stage 1: the
+ * DSP multiply-adds, registered; stage 2: wrap, clip, compare, committed to u/v). A tick is
+ * STEPS = GROUPS * LANES / LIF_LANES steps, one issued per cycle; step j updates neurons
+ * j*LIF_LANES .. j*LIF_LANES + LIF_LANES - 1. The issue's selects (accumulator index, sub-group, last step)
+ * are counters, not arithmetic on j, so the path into stage 0 is the accumulator and state multiplexers and
+ * the weight-exponent shift only. The accumulators are triple-buffered: raster k goes to buffer k mod 3
+ * while tick k is updated from buffer (k - 1) mod 3 (raster k-1's, once complete; zero for tick 0).
  *
  * Cycle rule (exact, for a free output: m_ready high whenever m_valid). Number the cycles; an input
  * token is taken in the cycle where s_valid && s_ready. For raster k of an event (k = 0..F-1):
@@ -36,13 +38,13 @@
  *              take_k >= take_{k-1} + max(R_{k-1}, 1)                        (k >= 1: reads done)
  *              take_k >= S_{k-2} + STEPS - 1                                 (k >= 2: its buffer free)
  *   D_k    = take_k + R_k + 4 if R_k > 0, else take_k + 1                    (buffer k complete)
- *   S_k    = max(take_k + 1, D_{k-1} (k >= 1), S_{k-1} + max(STEPS, 2) (k >= 1))
+ *   S_k    = max(take_k + 1, D_{k-1} (k >= 1), S_{k-1} + max(STEPS, 3) (k >= 1))
  *            (first step of tick k's update; steps S_k .. S_k + STEPS - 1)
- *   tick k's token is valid (m_valid) from cycle S_k + STEPS + 1.
- * The end-of-event token is taken in the first cycle E >= its offer with E >= S_{F-1} + STEPS + 1 and
+ *   tick k's token is valid (m_valid) from cycle S_k + STEPS + 2.
+ * The end-of-event token is taken in the first cycle E >= its offer with E >= S_{F-1} + STEPS + 2 and
  * E >= D_{F-1}; its token is valid from E + 1, and raster 0 of the next event may be taken at E + 1.
- * So a tick costs at least max(STEPS, 2, R_k) cycles (2: the u(t+1) = f(u(t)) recurrence through the two
- * stages), and the 4-cycle drain of a raster with reads can add to it when the update falls two ticks
+ * So a tick costs at least max(STEPS, 3, R_k) cycles (3: the u(t+1) = f(u(t)) recurrence through the three
+ * stages: a step's state is read at its issue and written back two cycles later), and the 4-cycle drain of a raster with reads can add to it when the update falls two ticks
  * behind the synapse (the rule above is exact; hw/costmodel.py implements it). With back-pressure (m_ready low while a tick's token waits) the
  * update pipeline stops while its last step of a tick cannot hand over its raster; the accumulation goes
  * on.
@@ -136,6 +138,14 @@ localparam STEPS = GROUPS * SUBS;                    // LIF steps per tick
 localparam JW = STEPS > 1 ? $clog2(STEPS) : 1;
 localparam [31:0] J_LAST32 = STEPS - 1;
 localparam [JW-1:0] J_LAST = J_LAST32[JW-1:0];
+localparam SW = SUBS > 1 ? $clog2(SUBS) : 1;
+localparam [31:0] S_LAST32 = SUBS - 1;
+localparam [SW-1:0] S_LAST = S_LAST32[SW-1:0];
+localparam IW = $clog2(3 * GROUPS);                  // accumulator index: buffer p, group g at p*GROUPS + g
+localparam [31:0] BASE1_32 = GROUPS;
+localparam [31:0] BASE2_32 = 2 * GROUPS;
+localparam [IW-1:0] BASE1 = BASE1_32[IW-1:0];        // first index of buffer 1
+localparam [IW-1:0] BASE2 = BASE2_32[IW-1:0];        // first index of buffer 2
 
 // check configuration
 initial begin
@@ -187,15 +197,18 @@ reg [IN_PAD-1:0] pend_reg;        // spikes of the raster being accumulated, not
 reg [GW-1:0] a_g_reg;             // group being read
 reg [1:0] a_b_reg;                // accumulator buffer the raster goes to
 reg [1:0] a_b_next_reg;           // buffer of the next raster
+reg [IW-1:0] a_idx_reg;           // accumulator index of group a_g in buffer a_b (a counter: no multiply)
+reg [IW-1:0] a_base_reg;          // index of group 0 in buffer a_b
+reg [IW-1:0] a_base_next_reg;     // index of group 0 in buffer a_b_next
 wire [ROWS*LANES*W_W-1:0] w_rd;  // the words read last cycle, bank b at [b*LANES*9 +: LANES*9]; zero if none
-reg rd_any_reg;                   // stage R: the read registers hold words of group rd_g, buffer rd_b
-reg [GW-1:0] rd_g_reg;
+reg rd_any_reg;                   // stage R: the read registers hold words of accumulator rd_idx, buffer rd_b
+reg [IW-1:0] rd_idx_reg;
 reg [1:0] rd_b_reg;
 reg md_any_reg;                   // stage M: the tree's middle level holds their partial sums
-reg [GW-1:0] md_g_reg;
+reg [IW-1:0] md_idx_reg;
 reg [1:0] md_b_reg;
-reg tr_any_reg;                   // stage T: the tree register holds their sum, for group tr_g, buffer tr_b
-reg [GW-1:0] tr_g_reg;
+reg tr_any_reg;                   // stage T: the tree register holds their sum, for accumulator tr_idx, buffer tr_b
+reg [IW-1:0] tr_idx_reg;
 reg [1:0] tr_b_reg;
 
 reg [LANES*ACC_W-1:0] acc_reg [0:3*GROUPS-1];   // buffer p, group g at p*GROUPS + g
@@ -208,8 +221,19 @@ reg upd_on_reg;                   // a tick's update is issuing steps upd_j_reg.
 reg [JW-1:0] upd_j_reg;
 reg [1:0] upd_b_reg;
 reg [1:0] upd_b_next_reg;         // buffer of the next tick's update
+// the next step's selects, counted rather than computed (no divide, modulo or multiply before the DSPs):
+reg [IW-1:0] upd_idx_reg;         // its accumulator index, upd_b * GROUPS + j div SUBS
+reg [SW-1:0] upd_s_reg;           // its sub-group, j mod SUBS
+reg upd_clear_reg;                // j mod SUBS == SUBS - 1: its group's last step
+reg upd_last_reg;                 // j == STEPS - 1: the tick's last step
+reg [IW-1:0] start_idx_reg;       // upd_b_next * GROUPS: the first step's accumulator index
+reg s0_valid_reg;                 // stage 0 of the LIF update (its operand registers) holds step s0_j_reg
+reg [JW-1:0] s0_j_reg;
+reg s0_first_reg;                 // ... the tick's first step (j = 0)
+reg s0_last_reg;
 reg s1_valid_reg;                 // stage 1 of the LIF update holds step s1_j_reg
 reg [JW-1:0] s1_j_reg;
+reg s1_first_reg;
 reg s1_last_reg;
 reg [N_PAD-1:0] spk_vec_reg;      // spikes of the tick being updated, steps so far
 
@@ -231,12 +255,14 @@ wire [1:0] start_b = upd_b_next_reg;
 wire start_drained = !(a_busy && a_b_reg == start_b) && !(rd_any_reg && rd_b_reg == start_b)
                      && !(md_any_reg && md_b_reg == start_b) && !(tr_any_reg && tr_b_reg == start_b);
 // the next tick's update starts when its raster is taken, the previous tick has issued its steps, the
-// buffer of the raster before it is complete, and (one step per tick) the previous step has left stage 1
-wire upd_start = !upd_on_reg && todo_reg != 0 && start_drained && (STEPS > 1 || !s1_valid_reg) && !stall;
+// buffer of the raster before it is complete, and the previous tick's first step has left stages 0 and 1
+// (its state is committed: with fewer than 3 steps per tick, neuron 0's state is read again before that)
+wire first_busy = (s0_valid_reg && s0_first_reg) || (s1_valid_reg && s1_first_reg);
+wire upd_start = !upd_on_reg && todo_reg != 0 && start_drained && !first_busy && !stall;
 wire upd_issue = (upd_on_reg && !stall) || upd_start;
 wire [JW-1:0] issue_j = upd_on_reg ? upd_j_reg : {JW{1'b0}};
 wire [1:0] issue_b = upd_on_reg ? upd_b_reg : start_b;
-wire issue_last = issue_j == J_LAST;
+wire issue_last = upd_on_reg ? upd_last_reg : STEPS == 1;
 // ticks taken and not fully issued, after this cycle's last issue
 wire [2:0] open_ticks = {1'b0, todo_reg} + {2'b0, upd_on_reg} - {2'b0, upd_issue && issue_last};
 
@@ -248,7 +274,7 @@ wire take_raster = s_valid && !s_eoe && a_free && open_ticks <= 1;
 // returns to zero
 wire take_eoe = s_valid && s_eoe && !a_busy && !rd_any_reg && !md_any_reg && !tr_any_reg && todo_reg == 0
                 && !upd_on_reg
-                && !s1_valid_reg && out_free;
+                && !s0_valid_reg && !s1_valid_reg && out_free;
 assign s_ready = take_raster || take_eoe;
 
 // ---------------------------------------------------------------- synapse: banks and adder tree
@@ -325,10 +351,7 @@ generate
 endgenerate
 
 // stage A: the accumulator lanes of the group whose sum is in the tree register, plus that sum
-/* verilator lint_off UNUSEDSIGNAL */
-wire [31:0] tr_idx = {30'd0, tr_b_reg} * GROUPS + {{(32-GW){1'b0}}, tr_g_reg};
-/* verilator lint_on UNUSEDSIGNAL */
-wire [LANES*ACC_W-1:0] acc_rd = acc_reg[tr_idx];
+wire [LANES*ACC_W-1:0] acc_rd = acc_reg[tr_idx_reg];
 wire [LANES*ACC_W-1:0] acc_sum;
 wire [LANES*W_W-1:0] tree_word;
 // a balanced adder tree per lane (log2 ROWS levels), heap order: node n adds nodes 2n+1 and 2n+2,
@@ -395,15 +418,13 @@ generate
     end
 endgenerate
 
-// ---------------------------------------------------------------- LIF update: step issue_j, then stage 1
+// ---------------------------------------------------------------- LIF update: step issue_j, then stages 0, 1
 // step j updates neurons j*LIF_LANES .. j*LIF_LANES + LIF_LANES - 1: sub-group j mod SUBS of accumulator
-// group j div SUBS
-/* verilator lint_off UNUSEDSIGNAL */
-wire [31:0] issue_g = {{(32-JW){1'b0}}, issue_j} / SUBS;
-wire [31:0] issue_s = {{(32-JW){1'b0}}, issue_j} - issue_g * SUBS;
-wire [31:0] issue_idx = {30'd0, issue_b} * GROUPS + issue_g;
-/* verilator lint_on UNUSEDSIGNAL */
-wire issue_clear = issue_s == SUBS - 1;   // the group's last step: its accumulators are consumed
+// group j div SUBS, at index issue_b * GROUPS + j div SUBS (the counters above; the first step's from
+// start_idx_reg)
+wire [IW-1:0] issue_idx = upd_on_reg ? upd_idx_reg : start_idx_reg;
+wire [SW-1:0] issue_s = upd_on_reg ? upd_s_reg : {SW{1'b0}};
+wire issue_clear = upd_on_reg ? upd_clear_reg : SUBS == 1;   // the group's last step: its accumulators are consumed
 wire [LANES*ACC_W-1:0] acc_grp = acc_reg[issue_idx];
 wire [LIF_LANES*ACC_W-1:0] acc_g = acc_grp[issue_s * LIF_LANES * ACC_W +: LIF_LANES * ACC_W];
 wire [LIF_LANES*U_W-1:0] u_g = u_reg[issue_j];
@@ -414,9 +435,9 @@ wire [LIF_LANES-1:0] spk_new;
 
 generate
     for (k = 0; k < LIF_LANES; k = k + 1) begin : lane
-        // held at zero outside issues: an event-driven simulator (Icarus) then leaves the datapath
-        // alone between ticks; in hardware it is one AND per bit
-        wire signed [ACC_W-1:0] acc = upd_issue ? acc_g[k*ACC_W +: ACC_W] : {ACC_W{1'b0}};
+        // stage 0 takes it only at an issue (ce_in): an event-driven simulator (Icarus) then leaves the
+        // datapath alone between ticks
+        wire signed [ACC_W-1:0] acc = acc_g[k*ACC_W +: ACC_W];
         wire signed [47:0] wide = {{(48-ACC_W){acc[ACC_W-1]}}, acc};
         /* verilator lint_off UNUSEDSIGNAL */
         wire signed [47:0] shifted = weight_exp[3] ? wide >>> (-weight_exp) : wide <<< weight_exp;
@@ -426,7 +447,8 @@ generate
             .U_W(U_W)
         ) lif (
             .clk(clk),
-            .ce(upd_issue),
+            .ce_in(upd_issue),
+            .ce(!stall),
             .a_in({shifted[25:0], 6'd0}),
             .u_in(u_g[k*U_W +: U_W]),
             .v_in(v_g[k*24 +: 24]),
@@ -544,7 +566,7 @@ end
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
 assign busy = in_event_reg || a_busy || rd_any_reg || md_any_reg || tr_any_reg || todo_reg != 0 || upd_on_reg
-              || s1_valid_reg || m_valid_reg;
+              || s0_valid_reg || s1_valid_reg || m_valid_reg;
 
 always @(posedge clk) begin
     if (m_ready) m_valid_reg <= 1'b0;
@@ -553,20 +575,21 @@ always @(posedge clk) begin
     // (stages M and T), the sum joins the accumulators (stage A); after the last group, the spikes are
     // cleared
     rd_any_reg <= a_busy;
-    rd_g_reg <= a_g_reg;
+    rd_idx_reg <= a_idx_reg;
     rd_b_reg <= a_b_reg;
     md_any_reg <= rd_any_reg;
-    md_g_reg <= rd_g_reg;
+    md_idx_reg <= rd_idx_reg;
     md_b_reg <= rd_b_reg;
     tr_any_reg <= md_any_reg;
-    tr_g_reg <= md_g_reg;
+    tr_idx_reg <= md_idx_reg;
     tr_b_reg <= md_b_reg;
     if (a_busy) begin
         a_g_reg <= a_last ? {GW{1'b0}} : a_g_reg + 1'b1;
+        a_idx_reg <= a_last ? a_base_reg : a_idx_reg + 1'b1;
         if (a_last) pend_reg <= pend_reg & ~clr;
     end
     if (tr_any_reg) begin
-        acc_reg[tr_idx] <= acc_sum;
+        acc_reg[tr_idx_reg] <= acc_sum;
     end
 
     // LIF: issue a step (stage 1 takes its operands; the group's last step clears its accumulators, which
@@ -577,15 +600,25 @@ always @(posedge clk) begin
         upd_on_reg <= !issue_last;
         upd_j_reg <= issue_j + 1'b1;
         upd_b_reg <= issue_b;
+        upd_idx_reg <= issue_clear ? issue_idx + 1'b1 : issue_idx;
+        upd_s_reg <= issue_clear ? {SW{1'b0}} : issue_s + 1'b1;
+        upd_clear_reg <= issue_clear ? SUBS == 1 : issue_s + 1'b1 == S_LAST;
+        upd_last_reg <= issue_j + 1'b1 == J_LAST;
     end
     if (upd_start) begin
         upd_b_next_reg <= upd_b_next_reg == 2'd2 ? 2'd0 : upd_b_next_reg + 1'b1;
+        start_idx_reg <= upd_b_next_reg == 2'd2 ? {IW{1'b0}} : (upd_b_next_reg == 2'd1 ? BASE2 : BASE1);
     end
     todo_reg <= todo_reg + {1'b0, take_raster} - {1'b0, upd_start};
     if (!stall) begin
-        s1_valid_reg <= upd_issue;
-        s1_j_reg <= issue_j;
-        s1_last_reg <= issue_last;
+        s0_valid_reg <= upd_issue;
+        s0_j_reg <= issue_j;
+        s0_first_reg <= !upd_on_reg;
+        s0_last_reg <= issue_last;
+        s1_valid_reg <= s0_valid_reg;
+        s1_j_reg <= s0_j_reg;
+        s1_first_reg <= s0_first_reg;
+        s1_last_reg <= s0_last_reg;
     end
     if (commit) begin
         u_reg[s1_j_reg] <= u_new;
@@ -602,6 +635,9 @@ always @(posedge clk) begin
         a_g_reg <= 0;
         a_b_reg <= a_b_next_reg;
         a_b_next_reg <= a_b_next_reg == 2'd2 ? 2'd0 : a_b_next_reg + 1'b1;
+        a_idx_reg <= a_base_next_reg;
+        a_base_reg <= a_base_next_reg;
+        a_base_next_reg <= a_b_next_reg == 2'd2 ? {IW{1'b0}} : (a_b_next_reg == 2'd1 ? BASE2 : BASE1);
         in_event_reg <= 1'b1;
     end
 
@@ -614,7 +650,9 @@ always @(posedge clk) begin
     end
     if (take_eoe || rst) begin
         a_b_next_reg <= 2'd0;
+        a_base_next_reg <= {IW{1'b0}};
         upd_b_next_reg <= 2'd2;
+        start_idx_reg <= BASE2;
         for (j = 0; j < 3 * GROUPS; j = j + 1) begin
             acc_reg[j] <= 0;
         end
@@ -628,6 +666,8 @@ always @(posedge clk) begin
         pend_reg <= 0;
         a_g_reg <= 0;
         a_b_reg <= 2'd0;
+        a_idx_reg <= {IW{1'b0}};
+        a_base_reg <= {IW{1'b0}};
         rd_any_reg <= 1'b0;
         md_any_reg <= 1'b0;
         tr_any_reg <= 1'b0;
@@ -636,6 +676,11 @@ always @(posedge clk) begin
         upd_on_reg <= 1'b0;
         upd_j_reg <= 0;
         upd_b_reg <= 2'd0;
+        upd_idx_reg <= {IW{1'b0}};
+        upd_s_reg <= {SW{1'b0}};
+        upd_clear_reg <= 1'b0;
+        upd_last_reg <= 1'b0;
+        s0_valid_reg <= 1'b0;
         s1_valid_reg <= 1'b0;
         spk_vec_reg <= 0;
         m_valid_reg <= 1'b0;

@@ -4,7 +4,7 @@
 
 /*
  * One neuron's LIF update, exactly the integer rule of neurocal.golden._run_exact (lava-nc 0.10.0
- * PyLifModelBitAcc), in two pipeline stages:
+ * PyLifModelBitAcc), in three pipeline stages:
  *
  *   d  = trunc0(u * (4095 - du) / 4096) + a64               (int32, wraps)
  *   u' = d > 2^23 ? d - 2^24 : (d <= -2^23 ? d + 2^24 : d)  (Lava's single correction)
@@ -12,9 +12,14 @@
  *   v  = clip(vd, -(2^23 - 1), 2^23 - 1)
  *   spike = spiking && v > vth << 6;  v' = spike ? 0 : v
  *
- * Stage 1 (registered at the clock edge where ce is high): the two multiply-adds, each one DSP48E1 with
- * its P register. Stage 2 (combinational from those registers, registered by the caller): the wrap, the
- * sum, the clip and the compare. The outputs belong to the inputs taken at the last edge with ce high.
+ * Stage 0 (registered at the clock edge where ce_in is high): the inputs, with the decay factors
+ * cu = 4095 - du and cv = 4096 - dv already formed, so that every DSP48E1 operand comes from a register
+ * (the A/B/C input registers, which synthesis may pack into the DSP). Stage 1 (registered at the edge
+ * where ce is high, from stage 0): the two multiply-adds, each one DSP48E1 with its P register. Stage 2
+ * (combinational from those registers, registered by the caller): the wrap, the sum, the clip and the
+ * compare. The outputs belong to the inputs stage 1 took at its last edge with ce high, i.e. to what
+ * stage 0 held then. A caller that raises ce_in and ce together (a plain two-register pipeline, ce a
+ * pipeline enable) sees the outputs of the inputs taken two such edges back.
  *
  * trunc0 rounds toward zero: for a negative product p, trunc0(p / 4096) = (p + 4095) >>> 12.
  * a64 is the synaptic input already shifted (int32(a << 6)); the caller owns the synapse.
@@ -28,7 +33,8 @@ module nc_lif_update #
 )
 (
     input  wire                  clk,
-    input  wire                  ce,       // stage 1 takes the inputs at this edge
+    input  wire                  ce_in,    // stage 0 takes the inputs at this edge
+    input  wire                  ce,       // stage 1 takes stage 0 at this edge
 
     input  wire signed [31:0]    a_in,     // int32(a << 6), the shifted synaptic input
     input  wire signed [U_W-1:0] u_in,     // current before the tick
@@ -39,7 +45,7 @@ module nc_lif_update #
     input  wire signed [19:0]    bias,     // bias_mant << bias_exp (13-bit mantissa, exponent 0..7)
     input  wire                  spiking,  // 0: membrane readout, never fires
 
-    output wire signed [U_W-1:0] u_out,    // current after the tick (of the inputs taken at the last ce)
+    output wire signed [U_W-1:0] u_out,    // current after the tick (of what stage 1 took at the last ce)
     output wire signed [23:0]    v_out,    // voltage after the tick (0 after a spike)
     output wire                  spike     // the neuron fired this tick
 );
@@ -60,6 +66,29 @@ end
 wire signed [13:0] cu = {2'b00, 12'd4095 - du};
 wire signed [13:0] cv = {1'b0, 13'd4096 - {1'b0, dv}};
 
+// stage 0: the operands, registered
+reg signed [31:0] a_0_reg;
+reg signed [U_W-1:0] u_0_reg;
+reg signed [23:0] v_0_reg;
+reg signed [13:0] cu_0_reg;
+reg signed [13:0] cv_0_reg;
+reg [16:0] vth_0_reg;
+reg signed [19:0] bias_0_reg;
+reg spiking_0_reg;
+
+always @(posedge clk) begin
+    if (ce_in) begin
+        a_0_reg <= a_in;
+        u_0_reg <= u_in;
+        v_0_reg <= v_in;
+        cu_0_reg <= cu;
+        cv_0_reg <= cv;
+        vth_0_reg <= vth;
+        bias_0_reg <= bias;
+        spiking_0_reg <= spiking;
+    end
+end
+
 // One multiply-add per product (a DSP48E1 with its post-adder takes it whole): the rounding and the
 // next operand ride in the same sum, because adding a multiple of 4096 commutes with the floor shift:
 //   trunc0(p / 4096) + x = floor((p + r + 4096 x) / 4096),  r = (p < 0 ? 4095 : 0),
@@ -68,10 +97,10 @@ wire signed [13:0] cv = {1'b0, 13'd4096 - {1'b0, dv}};
 // |u * cu| < 2^43 and |4096 x| < 2^44, so nothing above bit 47 is lost.
 // The voltage's x is the bias (known in stage 1); u' joins it in stage 2: vd is an int32 sum, so the
 // order of its terms does not matter mod 2^32.
-wire [11:0] ru = u_in[U_W-1] ? 12'd4095 : 12'd0;
-wire [11:0] rv = v_in[23] ? 12'd4095 : 12'd0;
-wire signed [47:0] au = {{4{a_in[31]}}, a_in, ru};
-wire signed [47:0] av = {{16{bias[19]}}, bias, rv};
+wire [11:0] ru = u_0_reg[U_W-1] ? 12'd4095 : 12'd0;
+wire [11:0] rv = v_0_reg[23] ? 12'd4095 : 12'd0;
+wire signed [47:0] au = {{4{a_0_reg[31]}}, a_0_reg, ru};
+wire signed [47:0] av = {{16{bias_0_reg[19]}}, bias_0_reg, rv};
 
 reg signed [47:0] pu_reg;
 reg signed [47:0] pv_reg;
@@ -80,10 +109,10 @@ reg spiking_reg;
 
 always @(posedge clk) begin
     if (ce) begin
-        pu_reg <= u_in * cu + au;
-        pv_reg <= v_in * cv + av;
-        vth_reg <= vth;
-        spiking_reg <= spiking;
+        pu_reg <= u_0_reg * cu_0_reg + au;
+        pv_reg <= v_0_reg * cv_0_reg + av;
+        vth_reg <= vth_0_reg;
+        spiking_reg <= spiking_0_reg;
     end
 end
 

@@ -324,7 +324,7 @@ def _layer_cycles(tokens: list[int], n_in: int, rows: int, groups: int, steps: i
     for tok in tokens:
         if tok >> (n_in + 16):  # end of event
             f = len(take)
-            t = max(offer, start[f - 1] + steps + 1, drain[f - 1])
+            t = max(offer, start[f - 1] + steps + 2, drain[f - 1])
             ins.append(t)
             outs.append(t + 1)
             take, drain, start, read = [], [], [], []
@@ -340,13 +340,13 @@ def _layer_cycles(tokens: list[int], n_in: int, rows: int, groups: int, steps: i
             t = max(t, start[k - 2] + steps - 1)
         s0 = t + 1
         if k >= 1:
-            s0 = max(s0, drain[k - 1], start[k - 1] + max(steps, 2))
+            s0 = max(s0, drain[k - 1], start[k - 1] + max(steps, 3))
         take.append(t)
         read.append(reads)
         drain.append(t + reads + 4 if reads else t + 1)
         start.append(s0)
         ins.append(t)
-        outs.append(s0 + steps + 1)
+        outs.append(s0 + steps + 2)
         offer = t + 1
     return ins, sorted(outs)
 
