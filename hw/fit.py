@@ -12,7 +12,7 @@ Speed of a stage, in cycles per tick on a workload of rasters (each layer's inpu
 is tick ``t``'s spikes in bank ``b`` and ``s(t)`` all of them:
 
 * input: ``max(1, (s(t) + 1) / W)`` (the spikes and the end-of-tick word, ``W`` per cycle);
-* layer: ``max(G · max_b s_b(t), G · k / f, 3)`` (synapse reads, LIF steps, the three-stage update:
+* layer: ``max(G · max_b s_b(t), G · k / f, 4)`` (synapse reads, LIF steps, the four-stage update:
   :data:`~neurocal.hw.generate.LIF_TICK_MIN`).
 
 The stages run as a pipeline, so an event costs about ``T ×`` the slowest stage's mean. The search, for every

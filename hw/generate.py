@@ -255,12 +255,12 @@ def _rows(net: IntNetwork, rows: int | Sequence[int] | None, max_rows: int) -> t
 
 
 #: the fewest cycles a layer spends on a tick's LIF update: a step's state is read at its issue and written back
-#: by the third stage of ``nc_lif_update`` (u(t+1) needs u(t)), so one neuron's steps are 3 cycles apart
-LIF_TICK_MIN = 3
+#: by the fourth stage of ``nc_lif_update`` (u(t+1) needs u(t)), so one neuron's steps are 4 cycles apart
+LIF_TICK_MIN = 4
 
 
 def default_lif_lanes(lanes: int, groups: int) -> int:
-    """LIF updaters of a layer with ``lanes`` accumulator lanes in ``groups`` groups. The three-stage update
+    """LIF updaters of a layer with ``lanes`` accumulator lanes in ``groups`` groups. The four-stage update
     costs at least :data:`LIF_TICK_MIN` cycles per tick, so a layer updated in one step per tick
     (groups == 1) updates in two steps of lanes / 2 at no cost in cycles and saves half its updaters (DSPs
     and LIF logic); odd lanes, or several groups, keep one updater per lane."""

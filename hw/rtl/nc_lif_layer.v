@@ -23,8 +23,9 @@
  * accumulator keeps ACC_W bits, enough when ACC_W >= min(bits of the row bound, 26 - weight_exp) (for
  * weight_exp >= 0; 26 + |weight_exp| below): only those bits reach the int32.
  *
- * LIF: LIF_LANES three-stage nc_lif_update (stage 0: the operands, registered at the issue; stage 1: the
- * DSP multiply-adds, registered; stage 2: wrap, clip, compare, committed to u/v). A tick is
+ * LIF: LIF_LANES four-stage nc_lif_update (stage 0: the operands, registered at the issue; stage 1: the
+ * DSP multiply-adds, registered; stage 2: the wrap of u and the voltage sum, registered; stage 3: clip and
+ * compare, committed to u/v). A tick is
  * STEPS = GROUPS * LANES / LIF_LANES steps, one issued per cycle; step j updates neurons
  * j*LIF_LANES .. j*LIF_LANES + LIF_LANES - 1. The issue's selects (accumulator index, sub-group, last step)
  * are counters, not arithmetic on j, so the path into stage 0 is the accumulator and state multiplexers and
@@ -38,13 +39,13 @@
  *              take_k >= take_{k-1} + max(R_{k-1}, 1)                        (k >= 1: reads done)
  *              take_k >= S_{k-2} + STEPS - 1                                 (k >= 2: its buffer free)
  *   D_k    = take_k + R_k + 4 if R_k > 0, else take_k + 1                    (buffer k complete)
- *   S_k    = max(take_k + 1, D_{k-1} (k >= 1), S_{k-1} + max(STEPS, 3) (k >= 1))
+ *   S_k    = max(take_k + 1, D_{k-1} (k >= 1), S_{k-1} + max(STEPS, 4) (k >= 1))
  *            (first step of tick k's update; steps S_k .. S_k + STEPS - 1)
- *   tick k's token is valid (m_valid) from cycle S_k + STEPS + 2.
- * The end-of-event token is taken in the first cycle E >= its offer with E >= S_{F-1} + STEPS + 2 and
+ *   tick k's token is valid (m_valid) from cycle S_k + STEPS + 3.
+ * The end-of-event token is taken in the first cycle E >= its offer with E >= S_{F-1} + STEPS + 3 and
  * E >= D_{F-1}; its token is valid from E + 1, and raster 0 of the next event may be taken at E + 1.
- * So a tick costs at least max(STEPS, 3, R_k) cycles (3: the u(t+1) = f(u(t)) recurrence through the three
- * stages: a step's state is read at its issue and written back two cycles later), and the 4-cycle drain of a raster with reads can add to it when the update falls two ticks
+ * So a tick costs at least max(STEPS, 4, R_k) cycles (4: the u(t+1) = f(u(t)) recurrence through the four
+ * stages: a step's state is read at its issue and written back three cycles later), and the 4-cycle drain of a raster with reads can add to it when the update falls two ticks
  * behind the synapse (the rule above is exact; hw/costmodel.py implements it). With back-pressure (m_ready low while a tick's token waits) the
  * update pipeline stops while its last step of a tick cannot hand over its raster; the accumulation goes
  * on.
@@ -235,6 +236,10 @@ reg s1_valid_reg;                 // stage 1 of the LIF update holds step s1_j_r
 reg [JW-1:0] s1_j_reg;
 reg s1_first_reg;
 reg s1_last_reg;
+reg s2_valid_reg;                 // stage 2 holds step s2_j_reg (stage 3 commits it)
+reg [JW-1:0] s2_j_reg;
+reg s2_first_reg;
+reg s2_last_reg;
 reg [N_PAD-1:0] spk_vec_reg;      // spikes of the tick being updated, steps so far
 
 reg [OUT_W+16:0] m_data_reg;
@@ -249,15 +254,15 @@ wire out_free = !m_valid_reg || m_ready;
 wire a_busy = pend_reg != 0;
 
 // the LIF pipeline stops while its last step of a tick cannot hand over the tick's raster
-wire stall = s1_valid_reg && s1_last_reg && !out_free;
+wire stall = s2_valid_reg && s2_last_reg && !out_free;
 // buffer b is complete when no read or add for it is in flight
 wire [1:0] start_b = upd_b_next_reg;
 wire start_drained = !(a_busy && a_b_reg == start_b) && !(rd_any_reg && rd_b_reg == start_b)
                      && !(md_any_reg && md_b_reg == start_b) && !(tr_any_reg && tr_b_reg == start_b);
 // the next tick's update starts when its raster is taken, the previous tick has issued its steps, the
-// buffer of the raster before it is complete, and the previous tick's first step has left stages 0 and 1
-// (its state is committed: with fewer than 3 steps per tick, neuron 0's state is read again before that)
-wire first_busy = (s0_valid_reg && s0_first_reg) || (s1_valid_reg && s1_first_reg);
+// buffer of the raster before it is complete, and the previous tick's first step has left stages 0 to 2
+// (its state is committed: with fewer than 4 steps per tick, neuron 0's state is read again before that)
+wire first_busy = (s0_valid_reg && s0_first_reg) || (s1_valid_reg && s1_first_reg) || (s2_valid_reg && s2_first_reg);
 wire upd_start = !upd_on_reg && todo_reg != 0 && start_drained && !first_busy && !stall;
 wire upd_issue = (upd_on_reg && !stall) || upd_start;
 wire [JW-1:0] issue_j = upd_on_reg ? upd_j_reg : {JW{1'b0}};
@@ -274,7 +279,7 @@ wire take_raster = s_valid && !s_eoe && a_free && open_ticks <= 1;
 // returns to zero
 wire take_eoe = s_valid && s_eoe && !a_busy && !rd_any_reg && !md_any_reg && !tr_any_reg && todo_reg == 0
                 && !upd_on_reg
-                && !s0_valid_reg && !s1_valid_reg && out_free;
+                && !s0_valid_reg && !s1_valid_reg && !s2_valid_reg && out_free;
 assign s_ready = take_raster || take_eoe;
 
 // ---------------------------------------------------------------- synapse: banks and adder tree
@@ -464,7 +469,7 @@ generate
     end
 endgenerate
 
-// stage 2 (the commit): the tick's raster with step s1_j's neurons replaced by their spikes (padding
+// stage 3 (the commit): the tick's raster with step s2_j's neurons replaced by their spikes (padding
 // neurons masked)
 wire [N_PAD-1:0] spikes_low, lane_real;
 generate
@@ -477,9 +482,9 @@ generate
         assign lane_real[k] = k < N_OUT;
     end
 endgenerate
-wire [N_PAD-1:0] step_mask = {N_PAD{1'b1}} >> (N_PAD - LIF_LANES) << (s1_j_reg * LIF_LANES);
-wire [N_PAD-1:0] spk_vec_upd = ((spk_vec_reg & ~step_mask) | (spikes_low << (s1_j_reg * LIF_LANES))) & lane_real;
-wire commit = s1_valid_reg && !stall;
+wire [N_PAD-1:0] step_mask = {N_PAD{1'b1}} >> (N_PAD - LIF_LANES) << (s2_j_reg * LIF_LANES);
+wire [N_PAD-1:0] spk_vec_upd = ((spk_vec_reg & ~step_mask) | (spikes_low << (s2_j_reg * LIF_LANES))) & lane_real;
+wire commit = s2_valid_reg && !stall;
 
 // all final voltages, neuron n at [24n +: 24] (the output layer's end-of-event payload)
 /* verilator lint_off UNUSEDSIGNAL */
@@ -566,7 +571,7 @@ end
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
 assign busy = in_event_reg || a_busy || rd_any_reg || md_any_reg || tr_any_reg || todo_reg != 0 || upd_on_reg
-              || s0_valid_reg || s1_valid_reg || m_valid_reg;
+              || s0_valid_reg || s1_valid_reg || s2_valid_reg || m_valid_reg;
 
 always @(posedge clk) begin
     if (m_ready) m_valid_reg <= 1'b0;
@@ -592,9 +597,9 @@ always @(posedge clk) begin
         acc_reg[tr_idx_reg] <= acc_sum;
     end
 
-    // LIF: issue a step (stage 1 takes its operands; the group's last step clears its accumulators, which
-    // no add can target: the buffer is complete), commit the step in stage 1 (stage 2); after the tick's
-    // last step its raster leaves
+    // LIF: issue a step (stage 0 takes its operands; the group's last step clears its accumulators, which
+    // no add can target: the buffer is complete), move the steps on through stages 1 and 2 unless stalled,
+    // commit the step in stage 2 (stage 3); after the tick's last step its raster leaves
     if (upd_issue) begin
         if (issue_clear) acc_reg[issue_idx] <= 0;
         upd_on_reg <= !issue_last;
@@ -619,12 +624,16 @@ always @(posedge clk) begin
         s1_j_reg <= s0_j_reg;
         s1_first_reg <= s0_first_reg;
         s1_last_reg <= s0_last_reg;
+        s2_valid_reg <= s1_valid_reg;
+        s2_j_reg <= s1_j_reg;
+        s2_first_reg <= s1_first_reg;
+        s2_last_reg <= s1_last_reg;
     end
     if (commit) begin
-        u_reg[s1_j_reg] <= u_new;
-        v_reg[s1_j_reg] <= v_new;
+        u_reg[s2_j_reg] <= u_new;
+        v_reg[s2_j_reg] <= v_new;
         spk_vec_reg <= spk_vec_upd;
-        if (s1_last_reg) begin
+        if (s2_last_reg) begin
             m_data_reg <= {1'b0, 16'd0, tick_payload};
             m_valid_reg <= 1'b1;
         end
@@ -682,6 +691,7 @@ always @(posedge clk) begin
         upd_last_reg <= 1'b0;
         s0_valid_reg <= 1'b0;
         s1_valid_reg <= 1'b0;
+        s2_valid_reg <= 1'b0;
         spk_vec_reg <= 0;
         m_valid_reg <= 1'b0;
     end
