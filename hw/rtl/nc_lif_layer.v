@@ -268,13 +268,18 @@ wire upd_issue = (upd_on_reg && !stall) || upd_start;
 wire [JW-1:0] issue_j = upd_on_reg ? upd_j_reg : {JW{1'b0}};
 wire [1:0] issue_b = upd_on_reg ? upd_b_reg : start_b;
 wire issue_last = upd_on_reg ? upd_last_reg : STEPS == 1;
-// ticks taken and not fully issued, after this cycle's last issue
-wire [2:0] open_ticks = {1'b0, todo_reg} + {2'b0, upd_on_reg} - {2'b0, upd_issue && issue_last};
+// at most one tick taken and not fully issued after this cycle's last issue: open_ticks =
+// todo + upd_on - (upd_issue && issue_last) <= 1, written as logic (a carry chain here would sit on the path
+// from the stage registers through the start control into s_ready)
+wire finishing = upd_on_reg ? !stall && upd_last_reg : upd_start && STEPS == 1;
+wire open_le1 = todo_reg == 2'd0 || (todo_reg == 2'd1 && !upd_on_reg);    // todo + upd_on <= 1
+wire open_le2 = todo_reg != 2'd3 && !(todo_reg == 2'd2 && upd_on_reg);    // todo + upd_on <= 2
+wire open_ok = finishing ? open_le2 : open_le1;
 
 // a raster starts when the previous one is read (in the cycle of its last read) and its buffer has been
 // read by the update two ticks back (raster k reuses raster k-3's buffer, which tick k-2 updates from)
 wire a_free;
-wire take_raster = s_valid && !s_eoe && a_free && open_ticks <= 1;
+wire take_raster = s_valid && !s_eoe && a_free && open_ok;
 // the end of the event: everything drained and updated; the last raster's input is discarded, the state
 // returns to zero
 wire take_eoe = s_valid && s_eoe && !a_busy && !rd_any_reg && !md_any_reg && !tr_any_reg && todo_reg == 0
@@ -614,7 +619,9 @@ always @(posedge clk) begin
         upd_b_next_reg <= upd_b_next_reg == 2'd2 ? 2'd0 : upd_b_next_reg + 1'b1;
         start_idx_reg <= upd_b_next_reg == 2'd2 ? {IW{1'b0}} : (upd_b_next_reg == 2'd1 ? BASE2 : BASE1);
     end
-    todo_reg <= todo_reg + {1'b0, take_raster} - {1'b0, upd_start};
+    // todo + take_raster - upd_start, as logic
+    if (take_raster && !upd_start) todo_reg <= {todo_reg[1] ^ todo_reg[0], !todo_reg[0]};
+    if (upd_start && !take_raster) todo_reg <= {todo_reg[1] ^ !todo_reg[0], !todo_reg[0]};
     if (!stall) begin
         s0_valid_reg <= upd_issue;
         s0_j_reg <= issue_j;
@@ -689,9 +696,20 @@ always @(posedge clk) begin
         upd_s_reg <= {SW{1'b0}};
         upd_clear_reg <= 1'b0;
         upd_last_reg <= 1'b0;
+        // the stages' step registers too: without a reset, synthesis makes shift registers (SRL16E) of
+        // them, whose clock-to-out (1.5 ns) starts the start control's path
         s0_valid_reg <= 1'b0;
+        s0_j_reg <= 0;
+        s0_first_reg <= 1'b0;
+        s0_last_reg <= 1'b0;
         s1_valid_reg <= 1'b0;
+        s1_j_reg <= 0;
+        s1_first_reg <= 1'b0;
+        s1_last_reg <= 1'b0;
         s2_valid_reg <= 1'b0;
+        s2_j_reg <= 0;
+        s2_first_reg <= 1'b0;
+        s2_last_reg <= 1'b0;
         spk_vec_reg <= 0;
         m_valid_reg <= 1'b0;
     end

@@ -78,12 +78,18 @@ reg signed [13:0] cv_0_reg;
 reg [16:0] vth_0_reg;
 reg signed [19:0] bias_0_reg;
 reg spiking_0_reg;
+// copies of u's and v's sign bits for the rounding terms of the C inputs (kept apart, so that u_0_reg and
+// v_0_reg feed only the multipliers and synthesis may pack them into the DSP48E1 A registers)
+(* keep *) reg u_sign_0_reg;
+(* keep *) reg v_sign_0_reg;
 
 always @(posedge clk) begin
     if (ce_in) begin
         a_0_reg <= a_in;
         u_0_reg <= u_in;
         v_0_reg <= v_in;
+        u_sign_0_reg <= u_in[U_W-1];
+        v_sign_0_reg <= v_in[23];
         cu_0_reg <= cu;
         cv_0_reg <= cv;
         vth_0_reg <= vth;
@@ -100,8 +106,8 @@ end
 // |u * cu| < 2^43 and |4096 x| < 2^44, so nothing above bit 47 is lost.
 // The voltage's x is the bias (known in stage 1); u' joins it in stage 2: vd is an int32 sum, so the
 // order of its terms does not matter mod 2^32.
-wire [11:0] ru = u_0_reg[U_W-1] ? 12'd4095 : 12'd0;
-wire [11:0] rv = v_0_reg[23] ? 12'd4095 : 12'd0;
+wire [11:0] ru = u_sign_0_reg ? 12'd4095 : 12'd0;
+wire [11:0] rv = v_sign_0_reg ? 12'd4095 : 12'd0;
 wire signed [47:0] au = {{4{a_0_reg[31]}}, a_0_reg, ru};
 wire signed [47:0] av = {{16{bias_0_reg[19]}}, bias_0_reg, rv};
 
