@@ -58,7 +58,7 @@ def main() -> None:
     if args.lif_lanes:
         params["LIF_LANES"] = args.lif_lanes
     chparam = " ".join(f"-chparam {k} {v}" for k, v in params.items())
-    names = ["nc_lif_update", "nc_lif_layer"]
+    names = ["nc_prio_enc", "nc_lif_update", "nc_lif_layer"]
     paths = [args.rtl.resolve() / f"{n}.v" for n in names] if args.rtl else rtl_sources(names)
     sources = " ".join(str(s) for s in paths)
     # run from the memory folder: MEM_PREFIX stays "./" (hierarchy -chparam cannot take a path string)

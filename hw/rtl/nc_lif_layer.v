@@ -290,7 +290,10 @@ assign s_ready = take_raster || take_eoe;
 // ---------------------------------------------------------------- synapse: banks and adder tree
 wire [IN_PAD-1:0] clr;   // the spikes read this cycle
 wire a_last = a_g_reg == G_LAST;
-assign a_free = !a_busy || (a_last && (pend_reg & ~clr) == 0);
+// the raster is read out in this cycle when it is the last group's read and every bank holds at most one
+// pending spike: a test of each bank's slice alone, not of what its priority encoder clears (shorter)
+wire [ROWS-1:0] bank_le1;
+assign a_free = !a_busy || (a_last && &bank_le1);
 genvar b, r, k;
 generate
     for (b = 0; b < ROWS; b = b + 1) begin : bank
@@ -300,21 +303,26 @@ generate
         localparam W_FILE = {MEM_PREFIX, "l", DIGIT_TENS, DIGIT_ONES, "_w", BANK_H, BANK_T, BANK_O, ".mem"};
         reg [LANES*W_W-1:0] rd_reg;
         assign w_rd[b*LANES*W_W +: LANES*W_W] = rd_reg;
-        // this bank's slice of the raster and its lowest pending spike
-        reg [RW-1:0] sel;
-        wire [DEPTH-1:0] slice;
+        // this bank's slice of the raster and its lowest pending spike (nc_prio_enc: balanced ORs, not a
+        // chain through the slice)
+        wire [RW-1:0] sel;
+        wire [DEPTH-1:0] slice, lowest;
+        wire has;
         for (r = 0; r < DEPTH; r = r + 1) begin : row
             assign slice[r] = pend_reg[r * ROWS + b];
-            assign clr[r * ROWS + b] = a_last && sel == r && slice[r];
+            assign clr[r * ROWS + b] = a_last && lowest[r];
         end
-        integer jc;  // loop variable of this combinational encoder (not shared between processes)
-        always @* begin
-            sel = 0;
-            for (jc = DEPTH - 1; jc >= 0; jc = jc - 1) begin
-                if (slice[jc]) sel = jc[RW-1:0];
-            end
-        end
-        wire has = slice != 0;
+        nc_prio_enc #(
+            .WIDTH(DEPTH),
+            .IW(RW)
+        ) lowest_spike (
+            .req(slice),
+            .index(sel),
+            .onehot(lowest),
+            .valid(has)
+        );
+        // at most one pending spike in the slice
+        assign bank_le1[b] = (slice & ~lowest) == 0;
         /* verilator lint_off UNUSEDSIGNAL */
         wire [31:0] rd_addr = {{(32-RW){1'b0}}, sel} * GROUPS + {{(32-GW){1'b0}}, a_g_reg};
         /* verilator lint_on UNUSEDSIGNAL */

@@ -293,7 +293,7 @@ def _layer(sim: str, n_in: int, n_out: int, lanes: int, rows: int, lif_lanes: in
     params = {"N_IN": n_in, "N_OUT": n_out, "LANES": lanes, "LIF_LANES": lif_lanes, "ROWS": rows,
               "ACC_W": shape.acc_w[0], "U_W": shape.u_w[0], "EMIT_V": 1, "LAYER": 0,
               "MEM_PREFIX": f'"{project.mem_dir.resolve()}/"'}
-    built = simulators.build(sim, "nc_lif_layer", rtl_sources(["nc_lif_update", "nc_lif_layer"]),
+    built = simulators.build(sim, "nc_lif_layer", rtl_sources(["nc_prio_enc", "nc_lif_update", "nc_lif_layer"]),
                              hw_build_root / name, parameters=params)
     tokens, expected = [], []
     for e, ev in enumerate(spikes):
