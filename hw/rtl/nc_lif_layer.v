@@ -444,7 +444,16 @@ wire [IW-1:0] issue_idx = upd_on_reg ? upd_idx_reg : start_idx_reg;
 wire [SW-1:0] issue_s = upd_on_reg ? upd_s_reg : {SW{1'b0}};
 wire issue_clear = upd_on_reg ? upd_clear_reg : SUBS == 1;   // the group's last step: its accumulators are consumed
 wire [LANES*ACC_W-1:0] acc_grp = acc_reg[issue_idx];
-wire [LIF_LANES*ACC_W-1:0] acc_g = acc_grp[issue_s * LIF_LANES * ACC_W +: LIF_LANES * ACC_W];
+// sub-group issue_s of the group: a multiplexer of constant slices (a variable part-select would leave
+// issue_s * LIF_LANES * ACC_W to synthesis, which maps it to a DSP48 multiplier)
+wire [LIF_LANES*ACC_W-1:0] acc_sub [0:SUBS-1];
+genvar q;
+generate
+    for (q = 0; q < SUBS; q = q + 1) begin : sub
+        assign acc_sub[q] = acc_grp[q * LIF_LANES * ACC_W +: LIF_LANES * ACC_W];
+    end
+endgenerate
+wire [LIF_LANES*ACC_W-1:0] acc_g = acc_sub[issue_s];
 wire [LIF_LANES*U_W-1:0] u_g = u_reg[issue_j];
 wire [LIF_LANES*24-1:0] v_g = v_reg[issue_j];
 wire [LIF_LANES*U_W-1:0] u_new;
@@ -460,7 +469,13 @@ generate
         /* verilator lint_off UNUSEDSIGNAL */
         wire signed [47:0] shifted = weight_exp[3] ? wide >>> (-weight_exp) : wide <<< weight_exp;
         /* verilator lint_on UNUSEDSIGNAL */
-        wire [P_W-1:0] par = p_mem[issue_j * LIF_LANES + k];
+        // this lane's parameters at step issue_j: word issue_j * LIF_LANES + k, chosen among the lane's STEPS
+        // words (constant addresses: no index arithmetic)
+        wire [P_W-1:0] par_step [0:STEPS-1];
+        for (q = 0; q < STEPS; q = q + 1) begin : step
+            assign par_step[q] = p_mem[q * LIF_LANES + k];
+        end
+        wire [P_W-1:0] par = par_step[issue_j];
         nc_lif_update #(
             .U_W(U_W)
         ) lif (
@@ -484,19 +499,19 @@ endgenerate
 
 // stage 3 (the commit): the tick's raster with step s2_j's neurons replaced by their spikes (padding
 // neurons masked)
-wire [N_PAD-1:0] spikes_low, lane_real;
+wire [N_PAD-1:0] spk_vec_upd;
 generate
     for (k = 0; k < N_PAD; k = k + 1) begin : place
-        if (k < LIF_LANES) begin : lane
-            assign spikes_low[k] = spk_new[k];
+        // neuron k is lane k mod LIF_LANES of step k div LIF_LANES (constants: a compare of s2_j per bit, no
+        // shifter)
+        if (k < N_OUT) begin : real_neuron
+            localparam [31:0] STEP32 = k / LIF_LANES;
+            assign spk_vec_upd[k] = s2_j_reg == STEP32[JW-1:0] ? spk_new[k % LIF_LANES] : spk_vec_reg[k];
         end else begin : pad
-            assign spikes_low[k] = 1'b0;
+            assign spk_vec_upd[k] = 1'b0;
         end
-        assign lane_real[k] = k < N_OUT;
     end
 endgenerate
-wire [N_PAD-1:0] step_mask = {N_PAD{1'b1}} >> (N_PAD - LIF_LANES) << (s2_j_reg * LIF_LANES);
-wire [N_PAD-1:0] spk_vec_upd = ((spk_vec_reg & ~step_mask) | (spikes_low << (s2_j_reg * LIF_LANES))) & lane_real;
 wire commit = s2_valid_reg && !stall;
 
 // all final voltages, neuron n at [24n +: 24] (the output layer's end-of-event payload)
