@@ -710,6 +710,13 @@ always @(posedge clk) begin
         rd_any_reg <= 1'b0;
         md_any_reg <= 1'b0;
         tr_any_reg <= 1'b0;
+        // the index and buffer pipelines too (no SRL16E, whose clock-to-out would start the accumulator's path)
+        rd_idx_reg <= {IW{1'b0}};
+        md_idx_reg <= {IW{1'b0}};
+        tr_idx_reg <= {IW{1'b0}};
+        rd_b_reg <= 2'd0;
+        md_b_reg <= 2'd0;
+        tr_b_reg <= 2'd0;
         in_event_reg <= 1'b0;
         todo_reg <= 2'd0;
         upd_on_reg <= 1'b0;
