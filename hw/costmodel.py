@@ -21,7 +21,7 @@ Stages and their rules (the RTL module headers state the same):
   padding rasters and the end-of-event token. A trigger is taken when no window is held.
 * layer ``l``, ``nc_lif_layer``: a raster with ``s_b`` spikes in bank ``b`` (input ``i`` in bank
   ``i mod rows``) keeps the synapse busy ``R = G · max_b s_b`` cycles (``G = ceil(n_out / lanes)``
-  groups); its sums reach the accumulators 4 cycles after each read (read, middle-of-tree, tree and
+  groups); its sums reach the accumulators 5 cycles after each read (address, read, middle-of-tree, tree and
   accumulator registers). The update of a tick is ``STEPS = G · lanes / lif_lanes`` steps, one per cycle, through
   the four-stage LIF pipeline (operand registers, DSP registers, wrap and sum registers, commit); it starts once
   its raster is taken, the previous tick has issued its steps and its first step has left stages 0 to 2
@@ -202,8 +202,8 @@ class _LineRx:
 class _Layer:
     """nc_lif_layer: tokens (tick index k, or END) → the same tokens one layer on.
 
-    The registers of the RTL's control, one to one: the synapse (reads left, then the read, middle and
-    tree registers R, M and T, each with the accumulator buffer its words go to), the LIF update (ticks taken
+    The registers of the RTL's control, one to one: the synapse (reads left, then the address, read, middle
+    and tree registers S, R, M and T, each with the accumulator buffer its words go to), the LIF update (ticks taken
     and not started, the step being issued, stages 0 to 2) and the output register."""
 
     def __init__(self, groups: int, steps: int) -> None:
@@ -212,6 +212,7 @@ class _Layer:
         self.reads_left = 0
         self.a_b = 0
         self.a_b_next = 0
+        self.sa_any, self.sa_b = False, 0
         self.rd_any, self.rd_b = False, 0
         self.md_any, self.md_b = False, 0
         self.tr_any, self.tr_b = False, 0
@@ -231,7 +232,8 @@ class _Layer:
         """(stall, start, issue, issue of the tick's last step) this cycle."""
         stall = self.s2_valid and self.s2_last and not out_free
         b = self.upd_b_next
-        drained = not ((self.reads_left and self.a_b == b) or (self.rd_any and self.rd_b == b)
+        drained = not ((self.reads_left and self.a_b == b) or (self.sa_any and self.sa_b == b)
+                       or (self.rd_any and self.rd_b == b)
                        or (self.md_any and self.md_b == b) or (self.tr_any and self.tr_b == b))
         first_busy = ((self.s0_valid and self.s0_first) or (self.s1_valid and self.s1_first)
                       or (self.s2_valid and self.s2_first))
@@ -247,7 +249,8 @@ class _Layer:
         a_free = self.reads_left <= 1
         open_ticks = len(self.todo) + int(self.upd_on) - int(finishing)
         take_raster = token_valid and token != END and a_free and open_ticks <= 1
-        take_eoe = (token_valid and token == END and not self.reads_left and not self.rd_any and not self.md_any
+        take_eoe = (token_valid and token == END and not self.reads_left and not self.sa_any and not self.rd_any
+                    and not self.md_any
                     and not self.tr_any and not self.todo and not self.upd_on and not self.s0_valid
                     and not self.s1_valid and not self.s2_valid and out_free)
         return take_raster, take_eoe
@@ -259,7 +262,8 @@ class _Layer:
             self.m_valid = False
         self.tr_any, self.tr_b = self.md_any, self.md_b
         self.md_any, self.md_b = self.rd_any, self.rd_b
-        self.rd_any, self.rd_b = self.reads_left != 0, self.a_b
+        self.rd_any, self.rd_b = self.sa_any, self.sa_b
+        self.sa_any, self.sa_b = self.reads_left != 0, self.a_b
         if self.reads_left:
             self.reads_left -= 1
         j = self.upd_j if self.upd_on else 0

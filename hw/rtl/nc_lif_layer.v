@@ -15,8 +15,9 @@
  * layer. Output: F rasters of this layer's spikes, then the end-of-event token.
  *
  * Synapse, ROWS weight banks: input i lives in bank i mod ROWS at row i div ROWS. Each cycle every
- * bank takes the lowest pending spike of its slice of the raster and reads that input's weight word
- * (LANES 9-bit weights of group g, GROUPS = ceil(N_OUT / LANES)) into its read register (stage R); a
+ * bank takes the lowest pending spike of its slice of the raster and registers the address of that
+ * input's weight word (stage S), then reads the word (LANES 9-bit weights of group g,
+ * GROUPS = ceil(N_OUT / LANES)) into its read register (stage R); a
  * balanced adder tree (log2 ROWS levels, registered at its middle level: stage M) sums the ROWS words
  * into the tree register (stage T); the sum joins the LANES accumulators of group g (stage A). ROWS = N_IN is fully parallel.
  * a64 = int32((sum << weight_exp) << 6) as golden.synaptic_input and _run_layer compute it; the
@@ -38,14 +39,14 @@
  *   take_k = first cycle >= the cycle raster k is offered (s_valid) with
  *              take_k >= take_{k-1} + max(R_{k-1}, 1)                        (k >= 1: reads done)
  *              take_k >= S_{k-2} + STEPS - 1                                 (k >= 2: its buffer free)
- *   D_k    = take_k + R_k + 4 if R_k > 0, else take_k + 1                    (buffer k complete)
+ *   D_k    = take_k + R_k + 5 if R_k > 0, else take_k + 1                    (buffer k complete)
  *   S_k    = max(take_k + 1, D_{k-1} (k >= 1), S_{k-1} + max(STEPS, 4) (k >= 1))
  *            (first step of tick k's update; steps S_k .. S_k + STEPS - 1)
  *   tick k's token is valid (m_valid) from cycle S_k + STEPS + 3.
  * The end-of-event token is taken in the first cycle E >= its offer with E >= S_{F-1} + STEPS + 3 and
  * E >= D_{F-1}; its token is valid from E + 1, and raster 0 of the next event may be taken at E + 1.
  * So a tick costs at least max(STEPS, 4, R_k) cycles (4: the u(t+1) = f(u(t)) recurrence through the four
- * stages: a step's state is read at its issue and written back three cycles later), and the 4-cycle drain of a raster with reads can add to it when the update falls two ticks
+ * stages: a step's state is read at its issue and written back three cycles later), and the 5-cycle drain of a raster with reads can add to it when the update falls two ticks
  * behind the synapse (the rule above is exact; hw/costmodel.py implements it). With back-pressure (m_ready low while a tick's token waits) the
  * update pipeline stops while its last step of a tick cannot hand over its raster; the accumulation goes
  * on.
@@ -202,6 +203,9 @@ reg [IW-1:0] a_idx_reg;           // accumulator index of group a_g in buffer a_
 reg [IW-1:0] a_base_reg;          // index of group 0 in buffer a_b
 reg [IW-1:0] a_base_next_reg;     // index of group 0 in buffer a_b_next
 wire [ROWS*LANES*W_W-1:0] w_rd;  // the words read last cycle, bank b at [b*LANES*9 +: LANES*9]; zero if none
+reg sa_any_reg;                   // stage S: the banks' address registers hold reads for accumulator sa_idx
+reg [IW-1:0] sa_idx_reg;
+reg [1:0] sa_b_reg;
 reg rd_any_reg;                   // stage R: the read registers hold words of accumulator rd_idx, buffer rd_b
 reg [IW-1:0] rd_idx_reg;
 reg [1:0] rd_b_reg;
@@ -257,7 +261,8 @@ wire a_busy = pend_reg != 0;
 wire stall = s2_valid_reg && s2_last_reg && !out_free;
 // buffer b is complete when no read or add for it is in flight
 wire [1:0] start_b = upd_b_next_reg;
-wire start_drained = !(a_busy && a_b_reg == start_b) && !(rd_any_reg && rd_b_reg == start_b)
+wire start_drained = !(a_busy && a_b_reg == start_b) && !(sa_any_reg && sa_b_reg == start_b)
+                     && !(rd_any_reg && rd_b_reg == start_b)
                      && !(md_any_reg && md_b_reg == start_b) && !(tr_any_reg && tr_b_reg == start_b);
 // the next tick's update starts when its raster is taken, the previous tick has issued its steps, the
 // buffer of the raster before it is complete, and the previous tick's first step has left stages 0 to 2
@@ -282,7 +287,7 @@ wire a_free;
 wire take_raster = s_valid && !s_eoe && a_free && open_ok;
 // the end of the event: everything drained and updated; the last raster's input is discarded, the state
 // returns to zero
-wire take_eoe = s_valid && s_eoe && !a_busy && !rd_any_reg && !md_any_reg && !tr_any_reg && todo_reg == 0
+wire take_eoe = s_valid && s_eoe && !a_busy && !sa_any_reg && !rd_any_reg && !md_any_reg && !tr_any_reg && todo_reg == 0
                 && !upd_on_reg
                 && !s0_valid_reg && !s1_valid_reg && !s2_valid_reg && out_free;
 assign s_ready = take_raster || take_eoe;
@@ -331,9 +336,17 @@ generate
         wire wr_en = WRITABLE != 0 && mem_we && mem_here;
         // a memory read (idle: no spike pending) shares the bank's one read port; the word goes through the
         // adder tree, where every other bank adds zero
-        wire rd_en = has || (mem_re && mem_here);
+        // stage S: the spike's word address, registered (the encoder's path ends here, not at the RAM)
+        reg sa_has_reg;
+        reg [31:0] sa_addr_reg;
+        always @(posedge clk) begin
+            sa_has_reg <= has;
+            sa_addr_reg <= rd_addr;
+            if (rst) sa_has_reg <= 1'b0;
+        end
+        wire rd_en = sa_has_reg || (mem_re && mem_here);
         /* verilator lint_off UNUSEDSIGNAL */
-        wire [31:0] rd_word = has ? rd_addr : mem_word;
+        wire [31:0] rd_word = sa_has_reg ? sa_addr_reg : mem_word;
         /* verilator lint_on UNUSEDSIGNAL */
         // a bank with nothing to read outputs zero: the read register's synchronous reset, free in the
         // flip-flop or block RAM, instead of an AND per weight bit in front of the adder tree. The two
@@ -598,18 +611,21 @@ end
 // ---------------------------------------------------------------- outputs
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
-assign busy = in_event_reg || a_busy || rd_any_reg || md_any_reg || tr_any_reg || todo_reg != 0 || upd_on_reg
+assign busy = in_event_reg || a_busy || sa_any_reg || rd_any_reg || md_any_reg || tr_any_reg || todo_reg != 0 || upd_on_reg
               || s0_valid_reg || s1_valid_reg || s2_valid_reg || m_valid_reg;
 
 always @(posedge clk) begin
     if (m_ready) m_valid_reg <= 1'b0;
 
-    // synapse: banks read group a_g of their lowest pending spike (stage R), the tree adds the words
-    // (stages M and T), the sum joins the accumulators (stage A); after the last group, the spikes are
-    // cleared
-    rd_any_reg <= a_busy;
-    rd_idx_reg <= a_idx_reg;
-    rd_b_reg <= a_b_reg;
+    // synapse: banks take the address of group a_g of their lowest pending spike (stage S) and read it
+    // (stage R), the tree adds the words (stages M and T), the sum joins the accumulators (stage A); after
+    // the last group, the spikes are cleared
+    sa_any_reg <= a_busy;
+    sa_idx_reg <= a_idx_reg;
+    sa_b_reg <= a_b_reg;
+    rd_any_reg <= sa_any_reg;
+    rd_idx_reg <= sa_idx_reg;
+    rd_b_reg <= sa_b_reg;
     md_any_reg <= rd_any_reg;
     md_idx_reg <= rd_idx_reg;
     md_b_reg <= rd_b_reg;
@@ -707,10 +723,13 @@ always @(posedge clk) begin
         a_b_reg <= 2'd0;
         a_idx_reg <= {IW{1'b0}};
         a_base_reg <= {IW{1'b0}};
+        sa_any_reg <= 1'b0;
         rd_any_reg <= 1'b0;
         md_any_reg <= 1'b0;
         tr_any_reg <= 1'b0;
         // the index and buffer pipelines too (no SRL16E, whose clock-to-out would start the accumulator's path)
+        sa_idx_reg <= {IW{1'b0}};
+        sa_b_reg <= 2'd0;
         rd_idx_reg <= {IW{1'b0}};
         md_idx_reg <= {IW{1'b0}};
         tr_idx_reg <= {IW{1'b0}};

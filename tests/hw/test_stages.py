@@ -343,7 +343,7 @@ def _layer_cycles(tokens: list[int], n_in: int, rows: int, groups: int, steps: i
             s0 = max(s0, drain[k - 1], start[k - 1] + max(steps, 4))
         take.append(t)
         read.append(reads)
-        drain.append(t + reads + 4 if reads else t + 1)
+        drain.append(t + reads + 5 if reads else t + 1)
         start.append(s0)
         ins.append(t)
         outs.append(s0 + steps + 3)
