@@ -244,7 +244,9 @@ reg s2_valid_reg;                 // stage 2 holds step s2_j_reg (stage 3 commit
 reg [JW-1:0] s2_j_reg;
 reg s2_first_reg;
 reg s2_last_reg;
-reg [N_PAD-1:0] spk_vec_reg;      // spikes of the tick being updated, steps so far
+/* verilator lint_off UNUSEDSIGNAL */
+reg [N_PAD-1:0] spk_vec_reg;      // spikes of the tick being updated, steps so far (padding bits: zero, unread)
+/* verilator lint_on UNUSEDSIGNAL */
 
 reg [OUT_W+16:0] m_data_reg;
 reg m_valid_reg;
