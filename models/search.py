@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from neurocal.atomic import write_text_atomic
+from neurocal.atomic import deferred_signals, write_text_atomic
 from neurocal.costmodels import Hardware, get_costmodel
 from neurocal.errors import NeurocalError
 
@@ -222,11 +222,9 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
     n_sensors, _ = _dataset_shape(settings.data)
     overrides, hardware, qat = suggest(trial, settings.space_obj(), n_sensors, spec.n_outputs)
     seed = settings.seed * 100_003 + trial.number
-    trial.set_user_attr("seed", seed)
-    trial.set_user_attr("hardware", hardware.to_dict())
     config = TrainConfig(target=settings.target, seed=seed, ann_baseline=False, max_events=settings.max_events,
                          threads=max(1, torch.get_num_threads()), **overrides)
-    trial.set_user_attr("config", config.model_dump())
+    _set_attrs(trial, seed=seed, hardware=hardware.to_dict(), config=config.model_dump())
     costmodel = get_costmodel(settings.costmodel) if settings.costmodel else None
     if costmodel is not None:
         reason = costmodel.check((n_sensors * FRONT_END_LEVELS, *config.hidden, spec.n_outputs), hardware)
@@ -241,8 +239,10 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
     def on_epoch(kind: str, epoch: int, val: float) -> None:
         if kind != "snn" or settings.multi:  # Optuna prunes single-objective studies only
             return
-        trial.report(val, epoch)
-        if trial.should_prune():
+        with deferred_signals():  # storage writes: see _set_attrs
+            trial.report(val, epoch)
+            prune = trial.should_prune()
+        if prune:
             raise optuna.TrialPruned(f"validation loss {val:.4g} after epoch {epoch}")
 
     t0 = time.perf_counter()
@@ -264,17 +264,15 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
     metrics = physics_metrics(spec, data.y_reg_raw[val], data.y_cls.numpy()[val], reg, cls)
     errors = target_errors(metrics)
     p = score_p(errors)
-    trial.set_user_attr("errors", errors)
-    trial.set_user_attr("P", p)
-    trial.set_user_attr("run", str(run.relative_to(folder)))
-    trial.set_user_attr("content_hash", net.content_hash)
+    attrs: dict[str, Any] = {"errors": errors, "P": p, "run": str(run.relative_to(folder)),
+                             "content_hash": net.content_hash}
     costs: dict[str, float] = {}
     if costmodel is not None:
         sub = spikes[: settings.cost_events]
         reference = get_backend("golden").run(net, sub)
         costs = costmodel.cost(net, sub, reference, hardware).objectives
-        trial.set_user_attr("costs", costs)
-    trial.set_user_attr("seconds", time.perf_counter() - t0)
+        attrs["costs"] = costs
+    _set_attrs(trial, **attrs, seconds=time.perf_counter() - t0)
     physics = p if settings.physics == "P" else float(np.mean(list(errors.values())))
     values = [physics]
     for name in settings.objectives:
@@ -289,6 +287,18 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
 
 
 # ----------------------------------------------------------------------------------------- study
+
+
+def _set_attrs(trial: Any, **attrs: Any) -> None:
+    """Record user attributes of a trial with SIGINT/SIGTERM deferred until the writes are done.
+
+    Every storage call of the search runs so (:func:`neurocal.atomic.deferred_signals`): a signal raised inside
+    one could leave a SQLAlchemy session mid-transaction, its connection kept alive by the traceback, and
+    SQLite's write lock held by it; the next write (recording the trial as interrupted) would then wait out
+    the busy timeout. Deferred, the signal lands between two storage calls."""
+    with deferred_signals():
+        for key, value in attrs.items():
+            trial.set_user_attr(key, value)
 
 
 def storage_url(folder: Path, storage: str | None) -> str:
@@ -454,39 +464,46 @@ def worker(ref: StudyRef, n_trials: int, index: int = 0, threads: int | None = N
             print(f"[worker {index}] {msg}", flush=True)
 
     ran = 0
-    while sum(_counts(t) for t in study.get_trials(deepcopy=False)) < n_trials:
-        if deadline is not None and time.time() >= deadline:
-            log(f"trial budget: --timeout reached after {ran} trials of this worker")
-            break
-        trial = study.ask()
-        before = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number]
-        if sum(_counts(t) for t in before) >= n_trials:
-            trial.set_user_attr("cancelled", f"the budget of {n_trials} trials was reached by other workers")
-            study.tell(trial, state=TrialState.FAIL)
-            break
+    while True:
+        with deferred_signals():
+            if sum(_counts(t) for t in study.get_trials(deepcopy=False)) >= n_trials:
+                break
+            if deadline is not None and time.time() >= deadline:
+                log(f"trial budget: --timeout reached after {ran} trials of this worker")
+                break
+            trial = study.ask()
+            before = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number]
+            if sum(_counts(t) for t in before) >= n_trials:
+                _tell(study, trial, state=TrialState.FAIL,
+                      cancelled=f"the budget of {n_trials} trials was reached by other workers")
+                break
         try:
             values = run_trial(trial, settings, ref.folder, log)
         except optuna.TrialPruned as err:
-            trial.set_user_attr("pruned", str(err))
-            study.tell(trial, state=TrialState.PRUNED)
+            _tell(study, trial, state=TrialState.PRUNED, pruned=str(err))
             log(f"trial {trial.number}: pruned ({err})")
         except Infeasible as err:
-            trial.set_user_attr("infeasible", str(err))
-            study.tell(trial, state=TrialState.FAIL)
+            _tell(study, trial, state=TrialState.FAIL, infeasible=str(err))
             log(f"trial {trial.number}: infeasible ({err})")
         except Exception as err:  # a failed trial is recorded with its reason; the study goes on
             reason = f"{type(err).__name__}: {' '.join(str(err).split())}"[:500]
-            trial.set_user_attr("failed", reason)
-            study.tell(trial, state=TrialState.FAIL)
+            _tell(study, trial, state=TrialState.FAIL, failed=reason)
             log(f"trial {trial.number}: failed ({reason})")
         except BaseException:
-            trial.set_user_attr("interrupted", True)
-            study.tell(trial, state=TrialState.FAIL)
+            _tell(study, trial, state=TrialState.FAIL, interrupted=True)
             raise
         else:
-            study.tell(trial, values if settings.multi else values[0])
+            _tell(study, trial, values if settings.multi else values[0])
         ran += 1
     return ran
+
+
+def _tell(study: Any, trial: Any, values: float | list[float] | None = None, state: Any = None, **attrs: Any) -> None:
+    """Close a trial, with its values or in ``state`` with the attributes that say why, signals deferred (see
+    :func:`_set_attrs`)."""
+    with deferred_signals():
+        _set_attrs(trial, **attrs)
+        study.tell(trial, values, state=state)
 
 
 def _worker_process(ref: StudyRef, n_trials: int, index: int, threads: int, quiet: bool,
@@ -527,7 +544,8 @@ def run_search(ref: StudyRef, n_trials: int, workers: int = 1, quiet: bool = Fal
     with open(ref.folder / ".lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            _fail_stale(ref)
+            with deferred_signals():
+                _fail_stale(ref)
         except BlockingIOError:
             pass  # another search runs on this folder: its running trials are alive; share the study with it
         if workers == 1:

@@ -153,8 +153,9 @@ def test_interrupted_study_resumes(tiny_h5: Path, tmp_path: Path) -> None:
 
     from neurocal.models.search import _load, open_study
 
-    args = [sys.executable, "-m", "neurocal.cli", "search", "--data", str(tiny_h5), "--out", str(tmp_path / "s"),
-            "--space", "tiny", "--eval-events", "40", "--cost-model", "none", "--trials", "2", "--quiet"]
+    args = [sys.executable, "-X", "faulthandler", "-m", "neurocal.cli", "search", "--data", str(tiny_h5),
+            "--out", str(tmp_path / "s"), "--space", "tiny", "--eval-events", "40", "--cost-model", "none",
+            "--trials", "2", "--quiet"]
     child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     try:
@@ -163,10 +164,16 @@ def test_interrupted_study_resumes(tiny_h5: Path, tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the first trial never started training"
             time.sleep(0.05)
         child.send_signal(signal.SIGTERM)
-        _, err = child.communicate(timeout=120)
+        try:
+            _, err = child.communicate(timeout=120)
+        except subprocess.TimeoutExpired:  # hung: SIGABRT makes faulthandler print every thread's stack
+            child.send_signal(signal.SIGABRT)
+            _, err = child.communicate(timeout=60)
+            pytest.fail(f"the search did not stop within 120 s of SIGTERM; its stderr:\n{err}")
     finally:
         if child.poll() is None:
             child.kill()
+            child.communicate()
     assert child.returncode == 143 and "Traceback" not in err, err
     first = _load(open_study(tmp_path / "s")).trials[0]
     assert first.state == TrialState.FAIL and first.user_attrs.get("interrupted") is True
