@@ -53,17 +53,32 @@ class Infeasible(Exception):
 
 @dataclass(frozen=True)
 class Space:
-    """The search space. Sizes, depths and epochs bound the network; the rest is sampled inside fixed ranges."""
+    """The search space. Sizes, depths and epochs bound the network; the rest is sampled inside fixed ranges.
+
+    A choice of one value is fixed, not sampled. Every parameter is sampled in every trial, also where the trial
+    does not use it (sizes beyond its depth, the fixed threshold of an ``auto`` trial, the population of a spike
+    count readout): the search space stays the same from trial to trial, which the Gaussian-process sampler needs
+    to model all of it (otherwise it samples the changing part at random)."""
 
     sizes: tuple[int, ...] = (16, 32, 50, 64, 100, 128, 200)
+    size_range: tuple[int, int] | None = None  # hidden sizes log-uniform in this range instead of ``sizes``
     depth: tuple[int, int] = (1, 3)
     epochs: tuple[int, int] = (5, 30)
     populations: tuple[int, ...] = (1, 5, 10, 20)
+    readouts: tuple[str, ...] = ("membrane", "spikes")
+    batch_sizes: tuple[int, ...] = (32,)
+    lr: tuple[float, float] = (1e-4, 1e-2)
+    losses: tuple[str, ...] = ("mse", "l1")
+    level0: tuple[float, float] = (10.0, 1e3)  # front end: lowest photon threshold t_0 ...
+    ratio: tuple[float, float] = (3.0, 30.0)  # ... and the ratio of successive levels
+    prune: bool = True  # prune on the validation loss (only fair when every trial trains with the same loss)
+    hardware: bool = True  # sample the profile, lanes, banks and words (False: the first profile's defaults)
     profiles: tuple[str, ...] = ("pynq-z2", "zcu104")
     max_lanes_log2: int = 7  # lanes 1 … 128 per layer
     words: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
     qat: bool = True  # QAT on/off is searched (a QAT trial fine-tunes its run for qat_epochs)
     qat_epochs: int = 2
+    start: dict[str, Any] | None = None  # parameters of the study's first trial (enqueued when it is created)
 
     @classmethod
     def tiny(cls) -> Space:
@@ -74,6 +89,40 @@ class Space:
     def quick(cls) -> Space:
         """Demo-sized networks trained for 2-4 epochs, no QAT: a Pareto study of an hour on two cores."""
         return cls(sizes=(16, 32, 50, 64, 100), depth=(1, 2), epochs=(2, 4), populations=(1, 5, 10), qat=False)
+
+    @classmethod
+    def deployable(cls) -> Space:
+        """A physics study around the deployable preset (``DEPLOYABLE_RECIPE``), which is its first trial:
+        hidden sizes 50-300, depth 1-3, 10-30 epochs, membrane readout with 1-20 neurons per output, learning
+        rate 1e-3-1e-2 with its schedule, batch size, β/threshold initialisation, the front end's levels
+        around 10^2·10^k; L1 loss (the preset's; fixed, so that validation losses compare). The hardware is the
+        first profile's default core, checked by the cost model; no QAT. No pruning: a trial's validation loss
+        after k epochs says little about a trial with another length and schedule."""
+        return cls(size_range=(50, 300), depth=(1, 3), epochs=(10, 30), populations=(1, 2, 5, 10, 20),
+                   readouts=("membrane",), batch_sizes=(16, 32, 64), lr=(1e-3, 1e-2), losses=("l1",),
+                   level0=(30.0, 300.0), ratio=(5.0, 20.0), prune=False, hardware=False, profiles=("pynq-z2",),
+                   qat=False, start=_preset_params(3))
+
+
+def _preset_params(max_depth: int) -> dict[str, Any]:
+    """The deployable preset (``DEPLOYABLE_RECIPE`` on ``TrainConfig``'s defaults) as parameters of
+    :func:`suggest`: sizes beyond its depth repeat its last size; the fixed threshold, unused by an ``auto``
+    preset, is 1."""
+    from neurocal.models.config import TrainConfig
+
+    preset = TrainConfig.from_preset("deployable")
+    levels = preset.thresholds  # t_0 · r^k (tests/models/test_search.py checks that suggest() gives them back)
+    sizes = [*preset.hidden, *[preset.hidden[-1]] * max_depth][:max_depth]
+    return {"depth": len(preset.hidden), **{f"n{i}": n for i, n in enumerate(sizes)}, "population": preset.population,
+            "threshold_init": "auto" if preset.threshold_init == "auto" else "fixed",
+            "threshold": 1.0 if preset.threshold_init == "auto" else preset.threshold_init,
+            "threshold_level0": levels[0], "threshold_ratio": levels[1] / levels[0], "beta_init": preset.beta_init,
+            "lr": preset.lr, "lr_schedule": preset.lr_schedule, "epochs": preset.epochs,
+            "batch_size": preset.batch_size, "loss": preset.loss}
+
+
+SPACES: dict[str, Callable[[], Space]] = {"full": Space, "quick": Space.quick, "tiny": Space.tiny,
+                                          "deployable": Space.deployable}
 
 
 @dataclass(frozen=True)
@@ -86,7 +135,7 @@ class SearchSettings:
     objectives: tuple[str, ...] = ()  # extra objectives (cost-model names, e.g. latency_us): multi-objective
     sampler: str = "gp"
     seed: int = 0
-    space: str = "full"  # "full", "quick" (Space.quick) or "tiny" (Space.tiny)
+    space: str = "full"  # a name of SPACES
     max_events: int | None = None
     eval_events: int = 1000  # validation events the integer network is scored on
     cost_events: int = 200  # of those, events the cost models run on
@@ -101,7 +150,7 @@ class SearchSettings:
         return bool(self.objectives)
 
     def space_obj(self) -> Space:
-        return {"tiny": Space.tiny, "quick": Space.quick}.get(self.space, Space)()
+        return SPACES[self.space]()
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "objectives": list(self.objectives)}
@@ -129,37 +178,50 @@ def suggest(trial: Any, space: Space, n_sensors: int, n_out: int) -> tuple[dict[
 
     Front end: 4 threshold levels ``t_k = t_0 · r^k`` (``t_0`` and the ratio ``r`` log-uniform). Network:
     depth and hidden sizes, readout (membrane with a population, or spike count), β and threshold
-    initialisation, learning rate and schedule, epochs, loss. Hardware: the profile, lanes per layer
+    initialisation, learning rate and schedule, epochs, batch size, loss. Hardware: the profile, lanes per layer
     (powers of two up to the layer's size), weight banks of the input layer and of the hidden layers, AER
     words per beat.
     """
+
+    def choose(name: str, choices: tuple[Any, ...]) -> Any:
+        return choices[0] if len(choices) == 1 else trial.suggest_categorical(name, list(choices))
+
     depth = trial.suggest_int("depth", *space.depth)
-    hidden = [trial.suggest_categorical(f"n{i}", space.sizes) for i in range(depth)]
-    readout = trial.suggest_categorical("readout", ["membrane", "spikes"])
-    population = trial.suggest_categorical("population", space.populations) if readout == "membrane" else 1
+    if space.size_range is None:
+        sizes = [trial.suggest_categorical(f"n{i}", space.sizes) for i in range(space.depth[1])]
+    else:
+        sizes = [trial.suggest_int(f"n{i}", *space.size_range, log=True) for i in range(space.depth[1])]
+    hidden = sizes[:depth]
+    readout = choose("readout", space.readouts)
+    population = choose("population", space.populations)
     threshold_mode = trial.suggest_categorical("threshold_init", ["auto", "fixed"])
-    t0 = trial.suggest_float("threshold_level0", 10.0, 1e3, log=True)
-    ratio = trial.suggest_float("threshold_ratio", 3.0, 30.0, log=True)
+    threshold = trial.suggest_float("threshold", 0.1, 2.0, log=True)
+    t0 = trial.suggest_float("threshold_level0", *space.level0, log=True)
+    ratio = trial.suggest_float("threshold_ratio", *space.ratio, log=True)
     overrides: dict[str, Any] = {
         "hidden": hidden,
         "readout": readout,
-        "population": population,
+        "population": population if readout == "membrane" else 1,
         "beta_init": trial.suggest_float("beta_init", 0.5, 0.99),
-        "threshold_init": "auto" if threshold_mode == "auto" else trial.suggest_float("threshold", 0.1, 2.0, log=True),
-        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+        "threshold_init": "auto" if threshold_mode == "auto" else threshold,
+        "lr": trial.suggest_float("lr", *space.lr, log=True),
         "lr_schedule": trial.suggest_categorical("lr_schedule", ["constant", "cosine", "onecycle"]),
         "epochs": trial.suggest_int("epochs", *space.epochs),
-        "loss": trial.suggest_categorical("loss", ["mse", "l1"]),
+        "batch_size": choose("batch_size", space.batch_sizes),
+        "loss": choose("loss", space.losses),
         "thresholds": [float(t0 * ratio**k) for k in range(FRONT_END_LEVELS)],
     }
     qat = bool(trial.suggest_categorical("qat", [False, True])) if space.qat else False
+    if not space.hardware:
+        return overrides, Hardware(profile=space.profiles[0]), qat
+    lanes_log2 = [trial.suggest_int(f"lanes_log2_{i}", 0, space.max_lanes_log2) for i in range(space.depth[1])]
+    lanes_log2 = [*lanes_log2[:depth], trial.suggest_int("lanes_log2_out", 0, space.max_lanes_log2)]
     sizes = (n_sensors * FRONT_END_LEVELS, *hidden, n_out)
-    lanes = tuple(min(n, 1 << trial.suggest_int(f"lanes_log2_{i}", 0, space.max_lanes_log2))
-                  for i, n in enumerate(sizes[1:]))
+    lanes = tuple(min(n, 1 << k) for n, k in zip(sizes[1:], lanes_log2, strict=True))
     rows0 = trial.suggest_int("rows_input", 1, 31)
     rows_hidden = 1 << trial.suggest_int("rows_hidden_log2", 0, 3)
     rows = tuple(min(n, rows0 if i == 0 else rows_hidden) for i, n in enumerate(sizes[:-1]))
-    hardware = Hardware(profile=trial.suggest_categorical("profile", space.profiles), lanes=lanes, rows=rows,
+    hardware = Hardware(profile=choose("profile", space.profiles), lanes=lanes, rows=rows,
                         words=trial.suggest_categorical("words", space.words))
     return overrides, hardware, qat
 
@@ -220,7 +282,8 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
 
     spec = TargetSpec(settings.target)
     n_sensors, _ = _dataset_shape(settings.data)
-    overrides, hardware, qat = suggest(trial, settings.space_obj(), n_sensors, spec.n_outputs)
+    space = settings.space_obj()
+    overrides, hardware, qat = suggest(trial, space, n_sensors, spec.n_outputs)
     seed = settings.seed * 100_003 + trial.number
     config = TrainConfig(target=settings.target, seed=seed, ann_baseline=False, max_events=settings.max_events,
                          threads=max(1, torch.get_num_threads()), **overrides)
@@ -237,7 +300,7 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
         marker.write(f"{os.getpid()}\n")
 
     def on_epoch(kind: str, epoch: int, val: float) -> None:
-        if kind != "snn" or settings.multi:  # Optuna prunes single-objective studies only
+        if kind != "snn" or settings.multi or not space.prune:  # Optuna prunes single-objective studies only
             return
         with deferred_signals():  # storage writes: see _set_attrs
             trial.report(val, epoch)
@@ -250,7 +313,7 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
     if qat:
         from neurocal.models.qat import finetune_qat
 
-        run = finetune_qat(run, settings.data, trial_dir / "qat", settings.space_obj().qat_epochs, progress=False,
+        run = finetune_qat(run, settings.data, trial_dir / "qat", space.qat_epochs, progress=False,
                            log=log)
     nir_path = export(run, trial_dir / "model.nir")
     net = intnet_of_run(run, nir_path)
@@ -369,8 +432,12 @@ def open_study(folder: str | os.PathLike[str], settings: SearchSettings | None =
     folder.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        optuna.create_study(storage=_storage(url), study_name=name, directions=settings.directions,
-                            load_if_exists=True)
+        study = optuna.create_study(storage=_storage(url), study_name=name, directions=settings.directions,
+                                    load_if_exists=True)
+        start = settings.space_obj().start
+        if start is not None and not study.get_trials(deepcopy=False):  # a new study: its first trial
+            with deferred_signals():
+                study.enqueue_trial(start)
     except BaseException as err:
         if created:  # leave no empty study folder behind a storage that could not be opened
             shutil.rmtree(folder, ignore_errors=True)

@@ -192,6 +192,38 @@ def test_cycle_cost_model_marks_what_does_not_fit() -> None:
     assert "words per input beat" in model.check((400, 50, 1), Hardware(profile="pynq-z2", words=65))
 
 
+def test_deployable_space_starts_at_the_preset_and_samples_the_same_parameters_every_trial() -> None:
+    """The physics study's first trial is the deployable preset (its baseline, scored like every trial); every
+    trial of every space samples the same parameters, whatever its depth or readout (the GP sampler models only
+    the parameters all trials share)."""
+    import optuna
+
+    from neurocal.models.config import TrainConfig
+    from neurocal.models.search import SPACES, Space, suggest
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = Space.deployable()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    study.enqueue_trial(space.start)
+    trial = study.ask()
+    overrides, hardware, qat = suggest(trial, space, 100, 1)
+    study.tell(trial, 1.0)
+    preset = TrainConfig.from_preset("deployable")
+    config = TrainConfig(**{**overrides, "thresholds": preset.thresholds})
+    assert config.model_dump() == preset.model_copy(update={"preset": None}).model_dump()
+    assert overrides["thresholds"] == pytest.approx(preset.thresholds, rel=1e-12)
+    assert hardware.profile == "pynq-z2" and hardware.lanes is None and not qat
+    for name, make in SPACES.items():
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=2))
+        names = set()
+        for _ in range(12):
+            trial = study.ask()
+            overrides, _, _ = suggest(trial, make(), 100, 1)
+            study.tell(trial, 1.0)
+            names.add(tuple(sorted(trial.params)))
+        assert len(names) == 1, (name, names)
+
+
 # ----------------------------------------------------------------------------------------- scale-out
 
 
