@@ -762,7 +762,8 @@ def plot_study(ref: StudyRef) -> list[Path]:
     written = []
     jobs: list[tuple[str, Callable[[], Any]]] = []
     if ref.settings.multi:
-        jobs.append(("pareto_front.png", lambda: ovm.plot_pareto_front(study, target_names=names)))
+        jobs.append(("pareto_front.png", lambda: _log_axes(ovm.plot_pareto_front(study, target_names=names),
+                                                          [t.values for t in complete])))
         for i, n in enumerate(names):
             jobs.append((f"history_{n}.png",
                          lambda i=i, n=n: ovm.plot_optimization_history(study, target=lambda t: t.values[i],
@@ -787,6 +788,18 @@ def plot_study(ref: StudyRef) -> list[Path]:
         plt.close(fig)
         written.append(plots / file)
     return written
+
+
+def _log_axes(ax: Any, values: list[list[float]]) -> Any:
+    """Log-scale the axes of a two-objective Pareto plot whose values are all positive (errors, latencies,
+    resource shares and energies span decades; a 3-D plot keeps linear axes, matplotlib has no 3-D log scale)."""
+    if len(values) and len(values[0]) == 2 and not hasattr(ax, "get_zlim"):
+        columns = np.asarray(values, dtype=np.float64).T
+        if (columns[0] > 0).all():
+            ax.set_xscale("log")
+        if (columns[1] > 0).all():
+            ax.set_yscale("log")
+    return ax
 
 
 def format_summary(summary: dict[str, Any]) -> str:

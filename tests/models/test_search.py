@@ -238,6 +238,27 @@ def test_two_workers_share_a_sqlite_study_with_a_pareto_front(tiny_h5: Path, tmp
     assert (ref.folder / "plots" / "pareto_front.png").stat().st_size > 1000
 
 
+def test_pareto_axes_are_log_scaled_where_every_value_is_positive() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from neurocal.models.search import _log_axes
+
+    fig, ax = plt.subplots()
+    assert _log_axes(ax, [[0.2, 3.5], [0.9, 1.6]]) is ax
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    fig, ax = plt.subplots()
+    _log_axes(ax, [[12.0, -1.0], [30.0, 2.0]])  # e.g. P (positive) against a signed objective
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "linear")
+    fig = plt.figure()
+    ax3 = fig.add_subplot(projection="3d")
+    _log_axes(ax3, [[0.2, 3.5, 1.0]])
+    assert ax3.get_xscale() == "linear"
+    plt.close("all")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
