@@ -1,8 +1,8 @@
 """Fit a network's core to a part profile: the fastest build whose resource estimate is within the fit limits.
 
 The knobs, per layer ``l`` (``n_in`` inputs, ``n_out`` neurons): accumulator lanes ``k`` (``G = ceil(n_out/k)``
-groups: time-multiplexed neurons), LIF updaters ``f`` dividing ``k`` with ``k / f`` a power of two (2 DSPs each;
-the step index is divided by ``k / f``: a shift, not a divider on the critical path), weight banks ``R`` of which
+groups: time-multiplexed neurons), LIF updaters ``f`` dividing ``k`` (2 DSPs each; the step's group and sub-group
+are counters in the RTL, so any ``k / f`` is free of dividers), weight banks ``R`` of which
 ``B`` in block RAM; and for the core the AER words per input beat ``W``, at most the profile's DMA width
 (``dma_bits / 32``: a wider rx than the feed is LUTs that buy nothing). Resources come from the resource model
 (:mod:`neurocal.hw.resource_model`, a sum over layers plus the rest of the core), cycles from the cycle model
@@ -15,7 +15,8 @@ is tick ``t``'s spikes in bank ``b`` and ``s(t)`` all of them:
   input (``input = "lines"``) ``1``: ``nc_line_rx`` captures ``K`` ticks per clock and hands a raster per cycle,
   so ``W`` is no knob (the s_axis port is unused; the build keeps ``W = 1``) and the cycle model runs the line
   receiver;
-* layer: ``max(G · max_b s_b(t), G · k / f, 2)`` (synapse reads, LIF steps, the two-stage update).
+* layer: ``max(G · max_b s_b(t), G · k / f, 4)`` (synapse reads, LIF steps, the four-stage update:
+  :data:`~neurocal.hw.generate.LIF_TICK_MIN`).
 
 The stages run as a pipeline, so an event costs about ``T ×`` the slowest stage's mean. The search, for every
 ``W`` and every bound ``C`` on that mean, picks per layer the candidate of mean ≤ ``C`` that is cheapest in
@@ -48,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from neurocal.errors import NeurocalError
-from neurocal.hw.generate import MAX_ROWS, WEIGHT_BITS, HwShape
+from neurocal.hw.generate import LIF_TICK_MIN, MAX_ROWS, WEIGHT_BITS, HwShape
 from neurocal.hw.resource_model import FF_FEATURES, LUT_FEATURES, core_features, exact, features, layer_features
 from neurocal.intnet import IntNetwork
 from neurocal.profiles import Profile
@@ -173,12 +174,6 @@ class _Options:
         return np.maximum(self.ticks, rx[None]).mean(axis=(1, 2))[self.timing]
 
 
-def _power_of_two(n: int) -> bool:
-    """``nc_lif_layer`` divides its LIF step index by ``lanes / lif_lanes``: a shift for a power of two, a
-    divider otherwise (a divide by 5 made the 15.9 ns critical path of the first full-design yosys run)."""
-    return n & (n - 1) == 0
-
-
 def _per_tick_reads(raster: np.ndarray, rows: int) -> np.ndarray:
     """max_b s_b(t) for every event and tick of ``raster`` ``(E, T, n)``."""
     n = raster.shape[-1]
@@ -205,7 +200,7 @@ def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | N
     ticks: list[np.ndarray] = []
     for k in lane_set:
         groups = -(-n_out // k)
-        lif_set = np.array([lif] if lif else [f for f in range(1, k + 1) if k % f == 0 and _power_of_two(k // f)])
+        lif_set = np.array([lif] if lif else [f for f in range(1, k + 1) if k % f == 0])
         lif_set = lif_set[k % lif_set == 0]
         for r in row_set:
             depth_words = -(-n_in // r) * groups
@@ -221,7 +216,7 @@ def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | N
             ff = (sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
                   + ff_c.get("lif", 0.0) * f + ff_c.get("dist_sites", 0.0) * s)
             first = len(ticks)
-            ticks.extend(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), 2) for x in lif_set)
+            ticks.extend(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), LIF_TICK_MIN) for x in lif_set)
             steps = np.arange(first, len(ticks))
             knobs.append(np.stack([np.full(f.size, k), f.ravel(), np.full(f.size, r), b.ravel()], axis=1))
             timing.append(np.broadcast_to(steps[:, None], f.shape).ravel())
