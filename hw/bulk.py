@@ -9,6 +9,7 @@ this path is for volume: one process, one input file, one output file.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import math
 import resource
@@ -148,12 +149,24 @@ def run_stream(
 ) -> StreamRun:
     """Run ``spikes`` (events, ticks, n_in) through the stream testbench; ``serial`` sends each event
     after the previous one has left (pure latency), otherwise events follow each other at full rate.
-    ``debug``: a build with the hidden layers' debug output, whose spikes the result then holds."""
+    ``debug``: a build with the hidden layers' debug output, whose spikes the result then holds.
+    A build with the detector input (``input = "lines"``, Verilator only): each event is a window of its ticks,
+    triggered when the line receiver is free (serial: once the previous event has left) and driven a beat of
+    ``line_k`` ticks per clock; ``cycles`` count from the trigger."""
     spikes = np.asarray(spikes, dtype=bool)
     if spikes.ndim != 3 or spikes.shape[2] != net.n_inputs:
         raise NeurocalError(f"input spikes must be (events, ticks, {net.n_inputs}), got {spikes.shape}")
     config = config or HwConfig()
+    if config.input == "lines":  # the window is the events' ticks
+        config = dataclasses.replace(config, line_ticks=spikes.shape[1])
     shape = debug_shape(shape or shape_from_config(net, config), debug)
+    lines = shape.input == "lines"
+    if lines and sim != "verilator":
+        raise NeurocalError(f"the {sim} stream testbench takes AER words only: run a lines build under Verilator, or "
+                            f"through the cocotb detector testbench (neurocal.hw.cosim.run_detector)")
+    if lines and shape.line_ticks != spikes.shape[1]:
+        raise NeurocalError(f"a lines build of {shape.line_ticks}-tick windows cannot take events of "
+                            f"{spikes.shape[1]} ticks (HwShape.line_ticks)")
     key = shape_key(shape)
     build_root = Path(build_root).resolve()
     project = generate(net, build_root / f"gen-{key}", config, shape=shape,
@@ -174,6 +187,8 @@ def run_stream(
     # file names relative to run_dir (the simulator's working folder): no path reaches a Verilog string
     plusargs = [f"+{k}={v.name}" for k, v in paths.items()] + [f"+max_cycles={max_cycles}"] + (["+serial"] if serial
                                                                                            else [])
+    if lines:  # the C++ harness drives the detector lines from the same words
+        plusargs += [f"+line_k={shape.line_k}", f"+line_channels={net.n_inputs}"]
     t0 = time.perf_counter()
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     # max_cycles is ~8x the expected count; Icarus runs this design at ~1-10 k cycles/s, Verilator ~300 k

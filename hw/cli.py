@@ -127,13 +127,13 @@ def _input_flags(input_kind: str, line_k: int, line_ticks: int) -> list[str]:
 
 
 def _fitted(net: Any, profile_name: str, lanes: Any, rows: Any, words: Any, lif_lanes: Any, writable: bool,
-            debug: bool) -> Any:
-    """The build of ``net`` fitted to the profile (:mod:`neurocal.hw.fit`), the knobs given kept; the choice on
-    stderr."""
+            debug: bool, input_kind: str = "aer", line_k: int | None = None, line_ticks: int | None = None) -> Any:
+    """The build of ``net`` fitted to the profile (:mod:`neurocal.hw.fit`) for its input stage, the knobs given
+    kept; the choice on stderr."""
     from neurocal.hw.fit import fit_network
 
     chosen = fit_network(net, profile(profile_name), lanes=lanes, rows=rows, words=words, lif_lanes=lif_lanes,
-                         writable=writable, debug=debug)
+                         writable=writable, debug=debug, input_kind=input_kind, line_k=line_k, line_ticks=line_ticks)
     click.echo(chosen.summary(), err=True)
     return chosen.shape
 
@@ -457,8 +457,7 @@ def build_cmd(bundle: Path, out: Path, lanes: Any, lif_lanes: Any, rows: Any, wo
                                  input=input_kind, line_k=line_k, line_ticks=line_ticks)
     net = load_bundle(bundle)
     check_input(config, net.n_layers, net.source)  # before the fit: a bad window is the one line printed
-    shape = dataclasses.replace(_fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, debug),
-                                input=input_kind, line_k=line_k, line_ticks=line_ticks)
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, debug, input_kind, line_k, line_ticks)
     # names, not paths: the project is the same bytes wherever it is written; quoted, on one line
     command = command_line("neurocal", "rtl", "build", "--bundle", bundle.name, "--out", out.name, "--profile",
                            profile_name, *_input_flags(input_kind, line_k, line_ticks)) + (" --debug" if debug else "")
@@ -510,8 +509,8 @@ def regmap_cmd(bundle: Path | None, lanes: Any, lif_lanes: Any, rows: Any, words
     from neurocal.bundle import load_bundle
 
     net = load_bundle(bundle)
-    shape = dataclasses.replace(_fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, False),
-                                input=input_kind, line_k=line_k, line_ticks=line_ticks)
+    shape = _fitted(net, profile_name, lanes, rows, words, lif_lanes, writable, False, input_kind, line_k,
+                    line_ticks)
     values: dict[str, Any] = dict(regmap.capabilities(shape, rtl_source_hash()))
     values["layers"] = [regmap.layer_capabilities(shape, i) for i in range(shape.n_layers)]
     hash_word = int(memory_images(net, shape)["hash.mem"][0], 16)

@@ -40,8 +40,8 @@ An event's cycle count is the RTL's ``event_cycles``: from the cycle its first i
 line input: its trigger) to the cycle its end-of-event word is on ``m_axis``, both included. With ``serial``
 the next event's first beat (trigger) is offered one cycle after the previous event's last word was seen (the
 bulk harness; the detector testbench waits longer, which changes no event's count: the core is idle by then);
-otherwise beats follow each other back to back (a trigger comes as soon as the line receiver is free), and
-``total_cycles`` counts the harness's cycles up to the last word.
+otherwise beats follow each other back to back (a trigger comes as soon as the line receiver is not ``busy``:
+no window held, its output register empty), and ``total_cycles`` counts the harness's cycles up to the last word.
 """
 
 from __future__ import annotations
@@ -176,6 +176,11 @@ class _LineRx:
         self.sent = 0
         self.m_valid = False
         self.m_token = END
+
+    @property
+    def busy(self) -> bool:
+        """A window held or a token in the output register (``busy``: the harness triggers only when low)."""
+        return self.open or self.m_valid
 
     def update(self, trigger: bool, out_ready: bool) -> None:
         out_free = not self.m_valid or out_ready
@@ -370,7 +375,7 @@ def predict_cycles(shape: HwShape, rasters: Sequence[np.ndarray], output_spikes:
         beat = beats[next_beat] if offered else None
         if isinstance(rx, _LineRx):
             commit = beat_done = False
-            trigger = event_start = (next_event < n_events and not rx.open
+            trigger = event_start = (next_event < n_events and not rx.busy
                                      and (not serial or events_out == events_in))
         else:
             trigger = False

@@ -11,7 +11,10 @@ are counters in the RTL, so any ``k / f`` is free of dividers), weight banks ``R
 Speed of a stage, in cycles per tick on a workload of rasters (each layer's input spikes), where ``s_b(t)``
 is tick ``t``'s spikes in bank ``b`` and ``s(t)`` all of them:
 
-* input: ``max(1, (s(t) + 1) / W)`` (the spikes and the end-of-tick word, ``W`` per cycle);
+* input: ``max(1, (s(t) + 1) / W)`` (the spikes and the end-of-tick word, ``W`` per cycle); with the detector
+  input (``input = "lines"``) ``1``: ``nc_line_rx`` captures ``K`` ticks per clock and hands a raster per cycle,
+  so ``W`` is no knob (the s_axis port is unused; the build keeps ``W = 1``) and the cycle model runs the line
+  receiver;
 * layer: ``max(G · max_b s_b(t), G · k / f, 4)`` (synapse reads, LIF steps, the four-stage update:
   :data:`~neurocal.hw.generate.LIF_TICK_MIN`).
 
@@ -29,6 +32,10 @@ A resource is within its limit when ``estimate ≤ fit × available``; DSPs also
 index multipliers yosys maps to DSP48 beside the LIF updaters (1–9 measured), and the
 distributed-RAM sites must fit the part's LUTRAM. What cannot fit is refused with, per resource, what the
 smallest build needs, what the part has and the limit.
+
+The resource model prices the AER receiver; a lines build is priced with the same small receiver term (``W = 1``):
+``nc_line_rx`` is not in the calibrated model (benchmarks/results/2026-12-05-bulk.md gives what yosys makes of it
+alone, and why it does not fit as written).
 """
 
 from __future__ import annotations
@@ -83,8 +90,9 @@ class Fit:
     def summary(self) -> str:
         s = self.shape
         use = ", ".join(f"{r} {self.resources[r]:.0f} ({100 * self.share[r]:.0f} %)" for r in RESOURCES)
+        feed = f"{s.words} words" if s.input == "aer" else f"line input ({s.line_ticks} ticks, K {s.line_k})"
         return (f"fitted to {self.profile}: lanes {_dash(s.lanes)}, LIF lanes {_dash(s.lif_lanes)}, banks "
-                f"{_dash(s.rows)} (block RAM {_dash(s.block_banks)}), {s.words} words; estimate {use}; "
+                f"{_dash(s.rows)} (block RAM {_dash(s.block_banks)}), {feed}; estimate {use}; "
                 f"~{self.cycles_mean:.0f} cycles per event (max {self.cycles_max}) on the fit's workload")
 
 
@@ -273,13 +281,20 @@ def _build(base: HwShape, pick: list[tuple[int, ...]], words: int, profile_id: i
 def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, rows: Sequence[int] | None = None,
         words: int | None = None, lif_lanes: Sequence[int] | None = None,
         rasters: Sequence[np.ndarray] | None = None, what: str = "the network") -> Fit:
-    """The fastest build of ``base``'s network (its sizes, widths, writable, debug and FIFOs) on ``part``
+    """The fastest build of ``base``'s network (its sizes, widths, writable, debug, FIFOs and input) on ``part``
     within its fit limits; the knobs given are kept as they are. ``rasters``: every layer's input and the
-    output, ``(events, T, n)`` each (default :func:`workload`). NeurocalError naming every resource the
-    smallest build exceeds when nothing fits."""
+    output, ``(events, T, n)`` each (default :func:`workload`; with the line input, of ``base.line_ticks``
+    ticks). NeurocalError naming every resource the smallest build exceeds when nothing fits."""
     from neurocal.hw.costmodel import predict_cycles
 
-    rasters = list(rasters) if rasters is not None else workload(base.sizes)
+    lines = base.input == "lines"
+    if lines and words:
+        raise NeurocalError(f"{what}: --words sets the AER input's beat; a build with the line input takes none")
+    rasters = list(rasters) if rasters is not None else workload(
+        base.sizes, ticks=base.line_ticks if lines else DEFAULT_TICKS)
+    if lines and rasters[0].shape[1] != base.line_ticks:
+        raise NeurocalError(f"{what}: a workload of {rasters[0].shape[1]} ticks for a line window of "
+                            f"{base.line_ticks} ticks")
     lim_d = limits(part)
     lim = np.array([lim_d[r] for r in RESOURCES])
     lutram = part.resources["LUTRAM"]
@@ -289,13 +304,14 @@ def fit(base: HwShape, part: Profile, *, lanes: Sequence[int] | None = None, row
         if not len(opts.timing):
             raise NeurocalError(f"{what}: layer {i}'s LIF lanes divide none of its lane choices; "
                                 f"give --lanes with --lif-lanes, or leave --lif-lanes out")
-    word_set = [words] if words else list(range(1, max(1, part.dma_bits // 32) + 1))
+    word_set = [1] if lines else [words] if words else list(range(1, max(1, part.dma_bits // 32) + 1))
     spikes = rasters[0].sum(axis=-1)
     lut_c, ff_c = _coefficients()
     finalists: list[tuple[float, HwShape]] = []
     closest: HwShape | None = None  # the most balanced build that does not fit (what a refusal quotes)
     for w in word_set:
-        rx = np.maximum(1.0, (spikes + 1) / w)  # (events, T): the input stage's cycles per tick
+        # (events, T): the input stage's cycles per tick (the line receiver: a raster per cycle)
+        rx = np.ones(spikes.shape) if lines else np.maximum(1.0, (spikes + 1) / w)
         rx_speed = float(rx.mean())
         speeds = [o.speed(np.pad(rx, ((0, 0), (0, r.shape[1] - rx.shape[1])), constant_values=1.0))
                   for o, r in zip(per_layer, rasters, strict=False)]
@@ -358,16 +374,20 @@ def check_shape(shape: HwShape, part: Profile, what: str = "build") -> None:
 
 def fit_network(net: IntNetwork, part: Profile, *, lanes: int | Sequence[int] | None = None,
                 rows: int | Sequence[int] | None = None, words: int | None = None,
-                lif_lanes: int | Sequence[int] | None = None, writable: bool = True, debug: bool = False) -> Fit:
+                lif_lanes: int | Sequence[int] | None = None, writable: bool = True, debug: bool = False,
+                input_kind: str = "aer", line_k: int | None = None, line_ticks: int | None = None) -> Fit:
     """:func:`fit` for ``net`` with the CLI's knobs (None: the fitter chooses; an int: every layer; a list:
-    per layer), which are kept and checked."""
-    from neurocal.hw.generate import _lanes, _lif_lanes, _rows, shape_for
+    per layer), which are kept and checked; ``input_kind``, ``line_k``, ``line_ticks`` as in
+    :class:`~neurocal.hw.generate.HwConfig` (None: its defaults)."""
+    from neurocal.hw.generate import DEFAULT_LINE_K, DEFAULT_LINE_TICKS, _lanes, _lif_lanes, _rows, shape_for
 
     fixed_lanes = None if lanes is None else _lanes(net, lanes, max(net.layers[i].n_out for i in range(net.n_layers)))
     fixed_rows = None if rows is None else _rows(net, rows, MAX_ROWS)
     fixed_lif = _lif_lanes(net, lif_lanes) or None
     base = shape_for(net, fixed_lanes, rows=fixed_rows, words=words or 1, writable=writable, debug=debug,
-                     lif_lanes=fixed_lif if fixed_lanes else None)
+                     lif_lanes=fixed_lif if fixed_lanes else None, input=input_kind,
+                     line_k=DEFAULT_LINE_K if line_k is None else line_k,
+                     line_ticks=DEFAULT_LINE_TICKS if line_ticks is None else line_ticks)
     given = [f"--{k} {_dash(v) if isinstance(v, tuple) else v}" for k, v in
              (("lanes", fixed_lanes), ("rows", fixed_rows), ("words", words), ("lif-lanes", fixed_lif)) if v]
     what = f"{net.source}: network {_dash(base.sizes)}" + (f" with {' '.join(given)}" if given else "")

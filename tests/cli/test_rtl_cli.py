@@ -213,9 +213,9 @@ def test_rtl_build_writes_a_project_that_simulates_after_being_copied(small, tmp
 
 
 def test_rtl_build_with_the_line_input_writes_the_detector_project(small, tmp_path):
-    """--input lines: nc_params.vh selects the line receiver, the project ships the line deserialiser and its
-    wrapper instead of the AER stream testbench and compiles with them; rtl regmap shows CAPS.INPUT; a window
-    that is not whole clocks is one line, exit 2, nothing written."""
+    """--input lines: the build is fitted to the profile for the line receiver, nc_params.vh selects it, the
+    project ships the line deserialiser and its wrapper instead of the AER stream testbench and compiles with
+    them; rtl regmap shows CAPS.INPUT; a window that is not whole clocks is one line, exit 2, nothing written."""
     from neurocal import regmap
 
     out = tmp_path / "proj"
@@ -223,6 +223,7 @@ def test_rtl_build_with_the_line_input_writes_the_detector_project(small, tmp_pa
                 "--line-k", "20", "--rows", "4")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "input lines" in done.stdout
+    assert "fitted to pynq-z2" in done.stderr and "line input (100 ticks, K 20)" in done.stderr  # fitted for the lines
     params = (out / "nc_params.vh").read_text()
     assert "NC_INPUT = 1;" in params and "NC_LINE_K = 20;" in params and "NC_LINE_TICKS = 100;" in params
     assert "--input lines --line-k 20 --line-ticks 100" in params.splitlines()[0]

@@ -8,12 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neurocal.backends import compare_results, validate_result
+from neurocal.errors import NeurocalError
 from neurocal.golden import GoldenBackend
 from neurocal.hw.bulk import RtlIcarusBackend, RtlVerilatorBackend, run_stream
 from neurocal.hw.cosim import keep_waves
-from neurocal.hw.generate import LIF_TICK_MIN, shape_for, shape_for_any
+from neurocal.hw.costmodel import predict_run
+from neurocal.hw.generate import LIF_TICK_MIN, HwConfig, shape_for, shape_for_any
 from neurocal.testnets import corner_networks, random_network
-from tests.hw.conftest import BUILD_ROOT
+from tests.hw.conftest import BUILD_ROOT, lit_showers
 
 pytestmark = pytest.mark.rtl
 
@@ -93,6 +95,28 @@ def test_hypothesis_networks_on_one_verilator_build(seed, extreme, groups, reado
     run = run_stream(net, spikes, sim="verilator", build_root=hw_build_root,
                      shape=shape_for_any([16, 12, 9, 5], [4, 12, 2]))
     _check(net, spikes, run.result)
+
+
+def test_showers_through_the_line_input_of_the_verilator_harness(hw_build_root) -> None:
+    """A build with the detector input under the C++ harness: each event a window of the lines, a beat of
+    ``line_k`` ticks per clock from its trigger on; serial and streamed (the next trigger as soon as the line
+    receiver is free) bit-exact on every layer, every event's cycles and the total equal to the cycle model."""
+    spikes = lit_showers(40, 50, seed=9)
+    net = random_network([400, 16, 8, 2], np.random.default_rng(6))
+    reference = GoldenBackend().run(net, spikes)
+    config = HwConfig(input="lines", lanes=[8, 8, 2], rows=[4, 4, 4])
+    for serial in (True, False):
+        run = run_stream(net, spikes, sim="verilator", build_root=hw_build_root, config=config, serial=serial)
+        assert run.shape.input == "lines" and run.shape.line_ticks == 100 and run.shape.groups(0) == 2
+        assert all(s is not None for s in run.result.layer_spikes), "every layer compared"
+        _check(net, spikes, run.result)
+        model = predict_run(run.shape, spikes, reference, serial=serial)
+        assert model.cycles.tolist() == run.cycles.tolist(), f"serial={serial}"
+        assert model.total_cycles == run.total_cycles, f"serial={serial}"
+        # a window is captured at line rate and layer 0 takes a raster per cycle: at least T + L + 1 cycles
+        assert run.cycles.min() >= 100 + net.n_layers + 1
+    with pytest.raises(NeurocalError, match=r"^the icarus stream testbench takes AER words only"):
+        run_stream(net, spikes[:1], sim="icarus", build_root=hw_build_root, config=config)
 
 
 @pytest.mark.parametrize("mutation", ["weight", "threshold"])

@@ -3,6 +3,8 @@ with the numbers, explicit knobs kept; and the ``resources`` cost model."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -86,6 +88,27 @@ def test_explicit_knobs_are_kept_and_checked() -> None:
     with pytest.raises(NeurocalError, match=r"with --lanes 50-30-1 --rows 31-8-8 --words 16 does not fit the "
                                             r"pynq-z2 .* LUT needs \d+, the xc7z020clg400-1 has 53200"):
         fit_network(net, PYNQ, lanes=[50, 30, 1], rows=[31, 8, 8], words=16)
+
+
+def test_the_line_input_is_fitted_with_the_line_receiver() -> None:
+    """With the detector lines there is no beat width to choose (s_axis is unused: 1 word) and the finalists are
+    ranked by the cycle model running the line receiver (a raster per cycle) on a workload of the window's
+    ticks; the fitted build beats the AER feed's, whose receiver spends (s + 1) / W cycles on a shower's tick."""
+    base = dataclasses.replace(shape_for_any((400, 50, 30, 1), (50, 30, 1)), input="lines", line_k=25)
+    for ticks in (100, 50):
+        chosen = fit(dataclasses.replace(base, line_ticks=ticks), PYNQ)
+        _within(chosen.shape, PYNQ)
+        s = chosen.shape
+        assert (s.input, s.words, s.line_k, s.line_ticks, s.profile_id) == ("lines", 1, 25, ticks, PYNQ.profile_id)
+        rasters = workload(base.sizes, ticks=ticks)
+        assert chosen.cycles_mean == predict_cycles(s, rasters[:-1], rasters[-1]).cycles.mean()
+        assert f"line input ({ticks} ticks, K 25)" in chosen.summary()
+    assert chosen.cycles_mean < fit(dataclasses.replace(base, input="aer"), PYNQ).cycles_mean
+    net = random_network([400, 50, 30, 1], np.random.default_rng(1))
+    assert fit_network(net, PYNQ, input_kind="lines", line_k=20, line_ticks=60).shape.line_k == 20
+    with pytest.raises(NeurocalError, match=r"--words sets the AER input's beat; a build with the line input takes "
+                                            r"none$"):
+        fit_network(net, PYNQ, input_kind="lines", words=2)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

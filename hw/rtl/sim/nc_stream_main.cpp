@@ -1,6 +1,14 @@
 // Verilator main of the bulk co-simulation (nc_stream_tb.v): the stream side of the testbench in C++.
 //
 //   Vstream +in=<file> +out=<file> +cycles=<file> [+serial] [+max_cycles=N] [+layers=<file>]
+//           [+line_k=K +line_channels=N]
+//
+// With +line_k (a build with the detector input, NC_INPUT = 1) the same AER words are decoded into each event's
+// rasters and driven as the detector lines: the window's trigger as soon as the line receiver is free (line_busy
+// low; with +serial also after every earlier event has left), and from that cycle on one beat of K ticks per
+// clock (sample j of channel c at bit j*N + c), as nc_line_rx captures them. Lines and trigger go straight to
+// nc_top's ports before the edge (the receiver decides on its registers of the same cycle, as the cycle model's
+// harness does); the event's cycles count from its trigger.
 //
 // Same plusargs, files and summary line as the Icarus testbench (+layers, the hidden layers' tokens of a build
 // with the debug output, is written by the testbench's Verilog, which Verilator compiles too; tlast is derived
@@ -24,9 +32,17 @@
 
 namespace {
 
-// Words of a Verilator port: IData (32 bits), QData (64) or VlWide<N> (32 N).
+// Words of a Verilator port: CData, SData, IData (up to 8, 16, 32 bits), QData (64) or VlWide<N> (32 N).
 template <typename T>
 struct PortWords;
+template <>
+struct PortWords<CData> {
+    static constexpr int value = 1;
+};
+template <>
+struct PortWords<SData> {
+    static constexpr int value = 1;
+};
 template <>
 struct PortWords<IData> {
     static constexpr int value = 1;
@@ -40,6 +56,7 @@ struct PortWords<VlWide<N>> {
     static constexpr int value = static_cast<int>(N);
 };
 
+using Lines = std::remove_reference_t<decltype(std::declval<Vstream&>().line_data)>;
 using Data = std::remove_reference_t<decltype(std::declval<Vstream&>().beat_tdata)>;
 using Keep = std::remove_reference_t<decltype(std::declval<Vstream&>().beat_tkeep)>;
 constexpr int WORDS = PortWords<Data>::value;  // AER words per beat (`NC_AXIS_WORDS)
@@ -61,6 +78,15 @@ template <std::size_t N>
 void set_keep(VlWide<N>& keep, int n) {
     keep[n / 8] |= 0xFu << (4 * (n % 8));
 }
+// Bit n of a port, whatever Verilator's type for the width.
+template <typename T>
+void set_bit(T& data, int n) {
+    data |= static_cast<T>(static_cast<T>(1) << n);
+}
+template <std::size_t N>
+void set_bit(VlWide<N>& data, int n) {
+    data[n / 32] |= 1u << (n % 32);
+}
 template <typename T>
 void clear(T& value) {
     value = 0;
@@ -74,6 +100,8 @@ struct Options {
     std::string in, out, cycles;
     bool serial = false;
     uint64_t max_cycles = 0x7fffffff;
+    int line_k = 0;         // the detector input: ticks per clock (0: AER words on s_axis)
+    int line_channels = 0;  // its lines
 };
 
 [[noreturn]] void fail(const std::string& message) {
@@ -99,9 +127,16 @@ Options parse(int argc, char** argv) {
             opt.serial = true;
         } else if (arg.rfind("+max_cycles=", 0) == 0) {
             opt.max_cycles = std::strtoull(arg.c_str() + 12, nullptr, 10);
+        } else if (arg.rfind("+line_k=", 0) == 0) {
+            opt.line_k = std::atoi(arg.c_str() + 8);
+        } else if (arg.rfind("+line_channels=", 0) == 0) {
+            opt.line_channels = std::atoi(arg.c_str() + 15);
         }
     }
     if (!in || !out || !cycles) fail("give +in=<file> +out=<file> +cycles=<file>");
+    if ((opt.line_k > 0) != (opt.line_channels > 0)) fail("give both +line_k=K and +line_channels=N, or neither");
+    if (opt.line_k > 0 && static_cast<int64_t>(opt.line_k) * opt.line_channels > 32 * PortWords<Lines>::value)
+        fail("+line_k x +line_channels exceeds the build's lines port (NC_LINES_W)");
     return opt;
 }
 
@@ -140,6 +175,33 @@ std::vector<uint32_t> read_words(const std::string& path) {
     return words;
 }
 
+// An event as the detector sees it: its spikes (tick, channel) in AER order, and its ticks.
+struct Window {
+    std::vector<std::pair<uint32_t, uint32_t>> spikes;
+    uint32_t ticks = 0;
+};
+
+// The AER words → one Window per event (spikes, end-of-tick and end-of-event words as neurocal/aer.py packs them).
+std::vector<Window> windows_of(const std::vector<uint32_t>& words, int channels) {
+    std::vector<Window> out(1);
+    for (const uint32_t word : words) {
+        const uint32_t kind = word >> 30, tick = (word >> 16) & 0x3FFF, address = word & 0xFFFF;
+        if (kind == 0u) {
+            if (static_cast<int>(address) >= channels) fail("a spike on channel " + std::to_string(address) +
+                                                            " of a build with " + std::to_string(channels) + " lines");
+            out.back().spikes.emplace_back(tick, address);
+        } else if (kind == 1u) {
+            ++out.back().ticks;
+        } else if (kind == 2u) {
+            out.emplace_back();
+        } else {
+            fail("an input word of kind 3 (not an input stream)");
+        }
+    }
+    out.pop_back();  // after the last end-of-event word
+    return out;
+}
+
 void write_lines(const std::string& path, const std::vector<uint32_t>& values, const char* format) {
     FILE* fh = std::fopen(path.c_str(), "w");
     if (!fh) fail("cannot open " + path);
@@ -168,6 +230,20 @@ int main(int argc, char** argv) {
     top->beat_valid = 0;
     top->eval();
 
+    // the detector input: the events' windows, the one being captured and its next beat
+    const bool lines = opt.line_k > 0;
+    const std::vector<Window> windows = lines ? windows_of(words, opt.line_channels) : std::vector<Window>{};
+    for (const Window& w : windows) {
+        if (w.ticks == 0 || w.ticks % opt.line_k != 0 || w.ticks != windows[0].ticks)
+            fail("every event of a lines build must have the same ticks, a multiple of +line_k");
+    }
+    const uint32_t beats = windows.empty() ? 0 : windows[0].ticks / opt.line_k;
+    std::size_t next_window = 0, window = 0, spike = 0;  // next to trigger, being captured, its next spike
+    uint32_t beat = beats;                                // next beat of the window (beats: none pending)
+    bool lines_high = false;                              // line_data holds a beat
+    top->line_trigger = 0;
+    clear(top->line_data);
+
     std::vector<uint32_t> out_words, event_cycles;
     out_words.reserve(words.size() / 4 + 1024);
     std::size_t pos = 0;                // next input word
@@ -184,7 +260,34 @@ int main(int argc, char** argv) {
                 if (beat_eoe) ++events_in;
                 pending = false;
             }
-            if (!pending && pos < words.size() && (!opt.serial || events_out == events_in)) {
+            if (lines) {  // the detector: a trigger when the receiver is free, then a beat per clock
+                bool drive = top->line_trigger;  // a trigger lasts one cycle
+                top->line_trigger = 0;
+                if (beat >= beats && next_window < windows.size() && !top->line_busy &&
+                    (!opt.serial || events_out == events_in)) {
+                    top->line_trigger = 1;
+                    window = next_window++;
+                    spike = 0;
+                    beat = 0;
+                    ++events_in;
+                }
+                if (beat < beats) {
+                    const Window& w = windows[window];
+                    const uint32_t end = (beat + 1) * static_cast<uint32_t>(opt.line_k);
+                    clear(top->line_data);
+                    for (; spike < w.spikes.size() && w.spikes[spike].first < end; ++spike) {
+                        const int sample = static_cast<int>(w.spikes[spike].first - beat * opt.line_k);
+                        set_bit(top->line_data, sample * opt.line_channels + static_cast<int>(w.spikes[spike].second));
+                    }
+                    ++beat;
+                    drive = lines_high = true;
+                } else if (lines_high) {
+                    clear(top->line_data);  // the lines low between windows
+                    drive = true;
+                    lines_high = false;
+                }
+                if (drive) top->eval();  // the new lines and trigger settle before the edge
+            } else if (!pending && pos < words.size() && (!opt.serial || events_out == events_in)) {
                 clear(top->beat_tdata);
                 clear(top->beat_tkeep);
                 beat_eoe = false;
@@ -207,7 +310,8 @@ int main(int argc, char** argv) {
                 }
             }
             stalled = cycle >= opt.max_cycles;
-            if ((pos == words.size() && !pending && events_out == events_in) || stalled) break;
+            const bool fed = lines ? next_window == windows.size() : pos == words.size() && !pending;
+            if ((fed && events_out == events_in) || stalled) break;
             ++cycle;
         }
         top->clk = 1;  // the edge: the design and the testbench's registers take the values set above

@@ -25,6 +25,11 @@
  * Icarus testbench's non-blocking assignments, so the design samples them race-free and sees the
  * same stream cycle for cycle; reset, the design's outputs and event_cycles go back to C++.
  * Reset is held for the first 5 clock edges in both.
+ *
+ * A build with the detector input (NC_INPUT = 1), Verilator only: the C++ side decodes the same input file into
+ * each event's rasters and drives nc_top's `lines` and `trigger` directly (line_data, line_trigger: set before
+ * the edge, sampled at it): a trigger when the line receiver is free (line_busy low; serial: also when every
+ * event has left), then the window's beats of NC_LINE_K ticks, one per clock, as the receiver captures them.
  */
 // a testbench: initialised regs, blocking handshake bookkeeping and unused AXI4-Lite outputs are intended
 /* verilator lint_off BLKSEQ */
@@ -45,7 +50,10 @@ module nc_stream_tb
     output wire [31:0] out_tdata,   // m_axis before the edge
     output wire out_tvalid,
     output wire out_tlast,
-    output wire [31:0] event_cycles // the design's cycle count of the event whose last word is out
+    output wire [31:0] event_cycles, // the design's cycle count of the event whose last word is out
+    input  wire [`NC_LINES_W-1:0] line_data,  // the detector lines this cycle (a lines build)
+    input  wire line_trigger,       // opens an event window this cycle (a lines build)
+    output wire line_busy           // the line receiver holds a window or a token (a lines build)
 );
 `else
 module nc_stream_tb;
@@ -93,8 +101,13 @@ nc_top dut (
     .s_axis_tvalid(s_axis_tvalid),
     .s_axis_tready(s_axis_tready),
     .s_axis_tlast(s_axis_tlast),
+`ifdef VERILATOR
+    .lines(line_data),
+    .trigger(line_trigger),
+`else
     .lines({`NC_LINES_W{1'b0}}),
     .trigger(1'b0),
+`endif
     .m_axis_tdata(m_axis_tdata),
     .m_axis_tvalid(m_axis_tvalid),
     .m_axis_tready(1'b1),
@@ -150,6 +163,7 @@ assign out_tdata = m_axis_tdata;
 assign out_tvalid = m_axis_tvalid;
 assign out_tlast = m_axis_tlast;
 assign event_cycles = dut.event_cycles;
+assign line_busy = dut.rx_busy;
 always @(posedge clk) begin
     if (!rst) begin
         if (beat_load) begin
