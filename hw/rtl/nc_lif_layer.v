@@ -29,6 +29,14 @@
  * triple-buffered: raster k goes to buffer k mod 3 while tick k is updated from buffer (k - 1) mod 3
  * (raster k-1's, once complete; zero for tick 0).
  *
+ * State: the accumulators (3 * GROUPS words of LANES*ACC_W bits) and the currents and voltages (STEPS words
+ * of LIF_LANES*(U_W+24) bits, word j = step j's neurons) are memories with one write port and asynchronous
+ * reads (distributed RAM: a time-multiplexed layer pays LUT RAM, not flip-flops and wide multiplexers, and
+ * the cycle rule is that of registers), each word with a live bit in a register: a word whose live bit is
+ * clear reads as zero, so a consumed group or the whole state at the end of an event is cleared in one
+ * cycle. A layer of one step keeps its u and v in a register; the output layer (EMIT_V) keeps a register
+ * copy of its voltages, all of which its end-of-event token carries.
+ *
  * Cycle rule (exact, for a free output: m_ready high whenever m_valid). Number the cycles; an input
  * token is taken in the cycle where s_valid && s_ready. For raster k of an event (k = 0..F-1):
  *   R_k    = GROUPS * max over banks b of (spikes of raster k in bank b)     (read cycles)
@@ -198,9 +206,11 @@ reg tr_any_reg;                   // stage T: the tree register holds their sum,
 reg [GW-1:0] tr_g_reg;
 reg [1:0] tr_b_reg;
 
-reg [LANES*ACC_W-1:0] acc_reg [0:3*GROUPS-1];   // buffer p, group g at p*GROUPS + g
-reg [LIF_LANES*U_W-1:0] u_reg [0:STEPS-1];
-reg [LIF_LANES*24-1:0] v_reg [0:STEPS-1];
+// The neuron state lives in distributed RAM (below: one write port, asynchronous reads, so no read latency
+// and the cycle rule of registers) beside a live bit per word: a word whose live bit is clear reads as zero.
+// Clearing live bits empties a buffer or the whole state in one cycle, which a RAM cannot do.
+reg [3*GROUPS-1:0] acc_live_reg;  // accumulator word p*GROUPS + g (buffer p, group g) holds a sum
+reg [STEPS-1:0] uv_live_reg;      // state word j (step j's u and v) holds this event's state
 reg in_event_reg;
 
 reg [1:0] todo_reg;               // ticks whose raster is taken and whose update has not started
@@ -215,8 +225,6 @@ reg [N_PAD-1:0] spk_vec_reg;      // spikes of the tick being updated, steps so 
 
 reg [OUT_W+16:0] m_data_reg;
 reg m_valid_reg;
-
-integer j;   // loop variable of the clocked block
 
 // ---------------------------------------------------------------- control
 wire s_eoe = s_data[N_IN+16];
@@ -328,7 +336,7 @@ endgenerate
 /* verilator lint_off UNUSEDSIGNAL */
 wire [31:0] tr_idx = {30'd0, tr_b_reg} * GROUPS + {{(32-GW){1'b0}}, tr_g_reg};
 /* verilator lint_on UNUSEDSIGNAL */
-wire [LANES*ACC_W-1:0] acc_rd = acc_reg[tr_idx];
+wire [LANES*ACC_W-1:0] acc_rd;   // the group's accumulators (state memories, below)
 wire [LANES*ACC_W-1:0] acc_sum;
 wire [LANES*W_W-1:0] tree_word;
 // a balanced adder tree per lane (log2 ROWS levels), heap order: node n adds nodes 2n+1 and 2n+2,
@@ -404,10 +412,10 @@ wire [31:0] issue_s = {{(32-JW){1'b0}}, issue_j} - issue_g * SUBS;
 wire [31:0] issue_idx = {30'd0, issue_b} * GROUPS + issue_g;
 /* verilator lint_on UNUSEDSIGNAL */
 wire issue_clear = issue_s == SUBS - 1;   // the group's last step: its accumulators are consumed
-wire [LANES*ACC_W-1:0] acc_grp = acc_reg[issue_idx];
+wire [LANES*ACC_W-1:0] acc_grp;  // the issued group's accumulators, and the step's u and v (state memories)
 wire [LIF_LANES*ACC_W-1:0] acc_g = acc_grp[issue_s * LIF_LANES * ACC_W +: LIF_LANES * ACC_W];
-wire [LIF_LANES*U_W-1:0] u_g = u_reg[issue_j];
-wire [LIF_LANES*24-1:0] v_g = v_reg[issue_j];
+wire [LIF_LANES*U_W-1:0] u_g;
+wire [LIF_LANES*24-1:0] v_g;
 wire [LIF_LANES*U_W-1:0] u_new;
 wire [LIF_LANES*24-1:0] v_new;
 wire [LIF_LANES-1:0] spk_new;
@@ -459,13 +467,54 @@ wire [N_PAD-1:0] step_mask = {N_PAD{1'b1}} >> (N_PAD - LIF_LANES) << (s1_j_reg *
 wire [N_PAD-1:0] spk_vec_upd = ((spk_vec_reg & ~step_mask) | (spikes_low << (s1_j_reg * LIF_LANES))) & lane_real;
 wire commit = s1_valid_reg && !stall;
 
+// ---------------------------------------------------------------- neuron state memories
+// Distributed RAM, one write port and asynchronous reads (a read the cycle its address is known, as from
+// registers: the cycle rule does not change); a word whose live bit is clear reads as zero.
+// Accumulators, word p*GROUPS + g: stage A reads and writes word tr_idx, the LIF step reads issue_idx.
+reg [LANES*ACC_W-1:0] acc_mem [0:3*GROUPS-1];
+always @(posedge clk) begin
+    if (tr_any_reg) acc_mem[tr_idx] <= acc_sum;
+end
+assign acc_rd = acc_live_reg[tr_idx] ? acc_mem[tr_idx] : {LANES*ACC_W{1'b0}};
+assign acc_grp = acc_live_reg[issue_idx] ? acc_mem[issue_idx] : {LANES*ACC_W{1'b0}};
+// current and voltage of step j's neurons, {v, u}: the issue of step j reads word j, its commit writes it
+localparam UV_W = LIF_LANES * (U_W + 24);
+wire [UV_W-1:0] uv_rd;
+generate
+    if (STEPS > 1) begin : uv_ram
+        reg [UV_W-1:0] uv_mem [0:STEPS-1];
+        always @(posedge clk) begin
+            if (commit) uv_mem[s1_j_reg] <= {v_new, u_new};
+        end
+        assign uv_rd = uv_live_reg[issue_j] ? uv_mem[issue_j] : {UV_W{1'b0}};
+    end else begin : uv_flops
+        // one step per tick: one word, a register
+        reg [UV_W-1:0] uv_reg;
+        always @(posedge clk) begin
+            if (commit) uv_reg <= {v_new, u_new};
+        end
+        assign uv_rd = uv_live_reg[0] ? uv_reg : {UV_W{1'b0}};
+    end
+endgenerate
+assign u_g = uv_rd[LIF_LANES*U_W-1:0];
+assign v_g = uv_rd[UV_W-1:LIF_LANES*U_W];
+
 // all final voltages, neuron n at [24n +: 24] (the output layer's end-of-event payload)
 /* verilator lint_off UNUSEDSIGNAL */
 wire [N_PAD*24-1:0] v_all;   // unused below the output layer
 /* verilator lint_on UNUSEDSIGNAL */
 generate
-    for (k = 0; k < STEPS; k = k + 1) begin : vcat
-        assign v_all[k*LIF_LANES*24 +: LIF_LANES*24] = v_reg[k];
+    if (EMIT_V != 0) begin : v_copy
+        // the output layer also keeps its voltages in registers, all readable at once
+        for (k = 0; k < STEPS; k = k + 1) begin : step
+            reg [LIF_LANES*24-1:0] v_reg;
+            always @(posedge clk) begin
+                if (commit && s1_j_reg == k) v_reg <= v_new;
+            end
+            assign v_all[k*LIF_LANES*24 +: LIF_LANES*24] = uv_live_reg[k] ? v_reg : {LIF_LANES*24{1'b0}};
+        end
+    end else begin : no_v_copy
+        assign v_all = {N_PAD*24{1'b0}};
     end
 endgenerate
 wire [OUT_W-1:0] eoe_payload;
@@ -566,14 +615,14 @@ always @(posedge clk) begin
         if (a_last) pend_reg <= pend_reg & ~clr;
     end
     if (tr_any_reg) begin
-        acc_reg[tr_idx] <= acc_sum;
+        acc_live_reg[tr_idx] <= 1'b1;
     end
 
     // LIF: issue a step (stage 1 takes its operands; the group's last step clears its accumulators, which
     // no add can target: the buffer is complete), commit the step in stage 1 (stage 2); after the tick's
     // last step its raster leaves
     if (upd_issue) begin
-        if (issue_clear) acc_reg[issue_idx] <= 0;
+        if (issue_clear) acc_live_reg[issue_idx] <= 1'b0;
         upd_on_reg <= !issue_last;
         upd_j_reg <= issue_j + 1'b1;
         upd_b_reg <= issue_b;
@@ -588,8 +637,7 @@ always @(posedge clk) begin
         s1_last_reg <= issue_last;
     end
     if (commit) begin
-        u_reg[s1_j_reg] <= u_new;
-        v_reg[s1_j_reg] <= v_new;
+        uv_live_reg[s1_j_reg] <= 1'b1;
         spk_vec_reg <= spk_vec_upd;
         if (s1_last_reg) begin
             m_data_reg <= {1'b0, 16'd0, tick_payload};
@@ -615,13 +663,8 @@ always @(posedge clk) begin
     if (take_eoe || rst) begin
         a_b_next_reg <= 2'd0;
         upd_b_next_reg <= 2'd2;
-        for (j = 0; j < 3 * GROUPS; j = j + 1) begin
-            acc_reg[j] <= 0;
-        end
-        for (j = 0; j < STEPS; j = j + 1) begin
-            u_reg[j] <= 0;
-            v_reg[j] <= 0;
-        end
+        acc_live_reg <= {3*GROUPS{1'b0}};
+        uv_live_reg <= {STEPS{1'b0}};
     end
 
     if (rst) begin
