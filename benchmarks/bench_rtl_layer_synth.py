@@ -3,9 +3,8 @@
     python benchmarks/bench_rtl_layer_synth.py [--n-in 400] [--n-out 50] [--lanes 50] [--rows 31]
         [--lif-lanes 25] [--block-banks 0] [--out build/bench-rtl-layer-synth]
 
-The flow is ``neurocal rtl synth``'s (:mod:`neurocal.hw.synth`): ``synth_xilinx -family xc7 -abc9`` on the
-hierarchy (yosys 0.23's ABC9 aborts with ``-flatten`` on a layer whose state needs RAM128X1D, YosysHQ/yosys#3384),
-then ``flatten``, the xc7 cell library's timing arcs (``read_verilog -lib -specify -overwrite +/xilinx/cells_sim.v``) and ``sta``. The
+The flow is TOOLCHAIN.md's timing recipe: ``synth_xilinx -family xc7 -abc9 -flatten``, then the xc7 cell
+library's timing arcs (``read_verilog -lib -specify -overwrite +/xilinx/cells_sim.v``) and ``sta``. The
 latest arrival is a logic-only estimate (artix7 cell delays, no placement, no routing, setup 0), not a
 Vivado timing report: on 7-series routing commonly adds as much again. Writable memories, random weights
 (with writable memories any network of the shape gives the same logic). One yosys run per call; the
@@ -62,9 +61,8 @@ def main() -> None:
     script = (f"read_verilog -defer {sources}\n"
               f"hierarchy -top nc_lif_layer {chparam}\n"
               'setattr -set fsm_encoding "none" w:*\n'
-              "synth_xilinx -family xc7 -abc9 -top nc_lif_layer -noiopad -noclkbuf\n"
+              "synth_xilinx -family xc7 -abc9 -flatten -top nc_lif_layer -noiopad -noclkbuf\n"
               f"tee -q -o {out / 'stat.json'} stat -json\n"
-              "flatten\n"
               "read_verilog -lib -specify -overwrite +/xilinx/cells_sim.v\n"
               f"tee -q -o {out / 'sta.txt'} sta\n")
     (out / "synth.ys").write_text(script)

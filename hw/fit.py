@@ -126,13 +126,14 @@ def limits(part: Profile) -> dict[str, float]:
 
 
 def estimate_parts(shape: HwShape) -> tuple[dict[str, float], float]:
-    """The resource model's LUT/FF/BRAM36/DSP of ``shape`` and its distributed-RAM LUT sites."""
+    """The resource model's LUT/FF/BRAM36/DSP of ``shape`` and its distributed-RAM LUT sites (weight banks and
+    neuron state)."""
     from neurocal.hw import resource_fit
 
     f = features(shape)
     res = {"LUT": sum(resource_fit.LUT.get(k, 0.0) * f[k] for k in LUT_FEATURES),
            "FF": sum(resource_fit.FF.get(k, 0.0) * f[k] for k in FF_FEATURES), **exact(shape)}
-    return res, f["dist_sites"]
+    return res, f["dist_sites"] + f["state_sites"]
 
 
 def violations(shape: HwShape, part: Profile) -> list[str]:
@@ -202,23 +203,21 @@ def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | N
         for r in row_set:
             depth_words = -(-n_in // r) * groups
             bram_bank = math.ceil(k * WEIGHT_BITS / 36) / 2 * math.ceil(depth_words / 512)
-            feats = layer_features(n_in, n_out, k, 0, r, 0, base.acc_w[layer], base.u_w[layer])
             # block-RAM banks leave distributed RAM: the sites fall linearly with them (resource model)
             blocks = np.arange(r + 1) if k * WEIGHT_BITS >= 72 else np.zeros(1, dtype=np.int64)
-            sites = feats["dist_sites"] * (r - blocks) / r
-            f, b = np.meshgrid(lif_set, blocks, indexing="ij")
-            s = np.broadcast_to(sites, f.shape)
-            lut = (sum(lut_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
-                   + lut_c.get("lif", 0.0) * f + lut_c.get("dist_sites", 0.0) * s)
-            ff = (sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
-                  + ff_c.get("lif", 0.0) * f + ff_c.get("dist_sites", 0.0) * s)
-            first = len(ticks)
-            ticks.extend(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), 2) for x in lif_set)
-            steps = np.arange(first, len(ticks))
-            knobs.append(np.stack([np.full(f.size, k), f.ravel(), np.full(f.size, r), b.ravel()], axis=1))
-            timing.append(np.broadcast_to(steps[:, None], f.shape).ravel())
-            res.append(np.stack([lut.ravel(), ff.ravel(), (b * bram_bank).ravel(), 2.0 * f.ravel()], axis=1))
-            dist.append(s.ravel())
+            for x in lif_set:
+                feats = layer_features(n_in, n_out, k, int(x), r, 0, base.acc_w[layer], base.u_w[layer])
+                sites = feats["dist_sites"] * (r - blocks) / r
+                lut = (sum(lut_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
+                       + lut_c.get("dist_sites", 0.0) * sites)
+                ff = (sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
+                      + ff_c.get("dist_sites", 0.0) * sites)
+                timing.append(np.full(blocks.size, len(ticks)))
+                ticks.append(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), 2))
+                knobs.append(np.stack([np.full(blocks.size, k), np.full(blocks.size, x), np.full(blocks.size, r),
+                                       blocks], axis=1))
+                res.append(np.stack([lut, ff, blocks * bram_bank, np.full(blocks.size, 2.0 * x)], axis=1))
+                dist.append(sites + feats["state_sites"])
     if not knobs:
         return _Options(np.zeros((0, 4), dtype=np.int64), np.zeros(0, dtype=np.int64),
                         np.zeros((0, *raster.shape[:2])), np.zeros((0, 4)), np.zeros(0))

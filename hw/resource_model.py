@@ -18,7 +18,11 @@ Counts per layer ``l`` (n_in inputs, n_out neurons, ``lanes`` accumulator lanes,
   accumulator adds ``lanes · ACC_W`` (one LUT per bit on a carry chain);
 * ``lif``: LIF updaters (wrap, clip, compare and the multiplexers around the DSPs);
 * ``lanes``: per-lane logic independent of the tree (the weight-exponent shifter, the tree's output path);
-* ``state_bits``: accumulator, current and voltage state, ``G · (buffers · lanes · ACC_W + lanes · (U_W + 24))``;
+* ``state_sites``: LUT sites of the neuron state in distributed RAM (:func:`lutram_sites`): the accumulators,
+  ``3 G`` words of ``lanes · ACC_W`` bits read at two addresses, and the currents and voltages, ``S = G · lanes / lif``
+  words of ``lif · (U_W + 24)`` bits read at one (none for ``S = 1``, where they are a register);
+* ``state_bits``: neuron state in flip-flops: a live bit per state word, ``3 G + S``, and for ``S = 1`` the
+  ``lif · (U_W + 24)`` current and voltage bits;
 * ``dist_sites``: LUT sites of the weight banks in distributed RAM, ``(rows − block) · ceil(9 · lanes / 6) ·
   4 · ceil(D · G / 32)`` (a RAM32M: 32 words × 6 bits in four LUTs);
 * ``read_bits``: the banks' read registers, ``rows · 9 · lanes``;
@@ -40,11 +44,12 @@ from neurocal.hw.generate import WEIGHT_BITS, HwShape
 PARAM_BITS = 61
 VOLTAGE_BITS = 24
 DSP_PER_LIF = 2
-#: accumulator buffers per group of a layer (double-buffered: tick t updates while t+1 accumulates)
-ACC_BUFFERS = 2
+#: accumulator buffers per group of a layer (nc_lif_layer's triple buffering: raster k accumulates into buffer
+#: k mod 3 while tick k updates from raster k-1's)
+ACC_BUFFERS = 3
 
-LUT_FEATURES = ("tree_bits", "lif", "lanes", "state_bits", "dist_sites", "inputs", "param_bits", "rx_lines",
-                "rx_compares", "tx_bits", "fifo_bits", "core")
+LUT_FEATURES = ("tree_bits", "lif", "lanes", "state_sites", "state_bits", "dist_sites", "inputs", "param_bits",
+                "rx_lines", "rx_compares", "tx_bits", "fifo_bits", "core")
 FF_FEATURES = ("state_bits", "read_bits", "inputs", "lif", "rx_lines", "tx_bits", "fifo_bits", "core")
 
 
@@ -52,6 +57,29 @@ def lif_lanes(shape: HwShape, layer: int) -> int:
     """LIF updaters of ``layer`` (the accumulator lanes where the shape has no separate count)."""
     per_layer = getattr(shape, "lif_lanes", None)
     return int(per_layer[layer]) if per_layer else int(shape.lanes[layer])
+
+
+def lutram_sites(depth: int, bits: int, reads: int) -> int:
+    """LUT sites of a ``depth`` × ``bits`` memory with one write port and ``reads`` asynchronous read ports (1: at
+    any address; 2: one of them at the write address), as yosys 0.23 maps it to 7-series distributed RAM. One read
+    port: RAM32M, 6 bits in 4 sites, up to 32 words; else RAM64M, 3 bits in 4 sites per 64 words. Two: RAM32M, 4
+    bits in 4 sites, up to 32 words; RAM64X1D, 2 sites per bit, up to 64; else RAM128X1D, 4 sites per bit per 128
+    words. (The read multiplexer of deeper memories is logic, not counted here.)"""
+    if reads == 1:
+        return 4 * math.ceil(bits / 6) if depth <= 32 else 4 * math.ceil(bits / 3) * math.ceil(depth / 64)
+    if depth <= 32:
+        return 4 * math.ceil(bits / 4)
+    return 2 * bits if depth <= 64 else 4 * bits * math.ceil(depth / 128)
+
+
+def state_counts(n_out: int, lanes: int, lif: int, acc_w: int, u_w: int) -> tuple[int, int]:
+    """``(state_sites, state_bits)`` of a layer (module docstring): its neuron state in distributed RAM and in
+    flip-flops."""
+    groups = -(-n_out // lanes)
+    steps = groups * (lanes // lif)
+    uv_bits = lif * (u_w + VOLTAGE_BITS)
+    sites = lutram_sites(ACC_BUFFERS * groups, lanes * acc_w, 2) + (lutram_sites(steps, uv_bits, 1) if steps > 1 else 0)
+    return sites, ACC_BUFFERS * groups + steps + (uv_bits if steps == 1 else 0)
 
 
 def tree_bits(lanes: int, rows: int, acc_w: int) -> int:
@@ -70,8 +98,9 @@ def layer_features(n_in: int, n_out: int, lanes: int, lif: int, rows: int, block
     """The per-layer structural counts of the module docstring for one layer (no shape needed: the fitter
     prices candidate layers one by one; the model is a sum over layers plus the rest of the core)."""
     groups, depth = -(-n_out // lanes), -(-n_in // rows)
-    return {"tree_bits": tree_bits(lanes, rows, acc_w), "lif": lif, "lanes": lanes,
-            "state_bits": groups * (ACC_BUFFERS * lanes * acc_w + lanes * (u_w + VOLTAGE_BITS)),
+    sites, bits = state_counts(n_out, lanes, lif, acc_w, u_w)
+    return {"tree_bits": tree_bits(lanes, rows, acc_w), "lif": lif, "lanes": lanes, "state_sites": sites,
+            "state_bits": bits,
             "dist_sites": (rows - block) * math.ceil(WEIGHT_BITS * lanes / 6) * 4 * math.ceil(depth * groups / 32),
             "read_bits": rows * WEIGHT_BITS * lanes, "inputs": depth * rows, "param_bits": PARAM_BITS * lanes * groups}
 

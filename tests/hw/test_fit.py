@@ -40,10 +40,10 @@ def test_the_demo_fits_both_parts_and_the_large_network_the_zcu104(sizes, part) 
     assert chosen.cycles_mean == predict_cycles(chosen.shape, rasters[:-1], rasters[-1]).cycles.mean()
 
 
-def test_the_large_network_fits_the_zcu104_at_full_parallelism_and_not_the_xc7z020() -> None:
-    """One lane and one LIF updater per neuron fits the zcu104 (520 of 1 728 DSPs); the xc7z020 is refused even
-    time-multiplexed: by the model calibrated on a full-design yosys build of this network (66 465 LUT for
-    lanes 120-30-10), its neuron state alone takes more than 80 % of the LUTs."""
+def test_the_large_network_fits_the_zcu104_at_full_parallelism_and_the_xc7z020_time_multiplexed() -> None:
+    """One lane and one LIF updater per neuron fits the zcu104 (520 of 1 728 DSPs) and not the xc7z020 (220 DSPs);
+    the xc7z020 takes the network with time-multiplexed neurons, whose state is distributed RAM (LUT sites within
+    the part's LUTRAM), not flip-flops."""
     sizes = (400, 120, 120, 20)
     base = shape_for_any(sizes, sizes[1:])
     full = fit(base, ZCU, lanes=sizes[1:], lif_lanes=sizes[1:])
@@ -51,9 +51,9 @@ def test_the_large_network_fits_the_zcu104_at_full_parallelism_and_not_the_xc7z0
     assert full.resources["DSP"] == 520
     with pytest.raises(NeurocalError, match=r"DSP needs 520, the xc7z020clg400-1 has 220, limit 90 % = 198 less 10"):
         fit(base, PYNQ, lanes=sizes[1:], lif_lanes=sizes[1:])
-    with pytest.raises(NeurocalError, match=r"does not fit the pynq-z2 .*closest build .*: LUT needs \d+, the "
-                                            r"xc7z020clg400-1 has 53200, limit 80 % = 42560"):
-        fit(base, PYNQ)
+    chosen = fit(base, PYNQ)
+    _within(chosen.shape, PYNQ)
+    assert any(chosen.shape.lif_steps(i) > 1 for i in range(chosen.shape.n_layers))
 
 
 def test_the_fastest_fitting_build_wins() -> None:
