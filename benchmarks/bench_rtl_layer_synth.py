@@ -1,6 +1,6 @@
 """Resources and estimated critical path of one ``nc_lif_layer`` alone (no rx, tx or AXI), from yosys:
 
-    python benchmarks/bench_rtl_layer_synth.py [--n-in 400] [--n-out 50] [--lanes 50] [--rows 31]
+    python benchmarks/bench_rtl_layer_synth.py [--n-in 400] [--n-out 50] [--lanes 50] [--rows 31] [--u-w 25]
         [--lif-lanes 25] [--block-banks 0] [--out build/bench-rtl-layer-synth]
 
 The flow is TOOLCHAIN.md's timing recipe: ``synth_xilinx -family xc7 -abc9 -flatten``, then the xc7 cell
@@ -36,6 +36,9 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=31)
     ap.add_argument("--lif-lanes", type=int, default=0, help="0: the generator's default")
     ap.add_argument("--block-banks", type=int, default=0)
+    ap.add_argument("--u-w", type=int, default=0,
+                    help="stored current width U_W (0: the random network's; a quantised network has 25, one DSP48 "
+                         "per product, where the random one may need two)")
     ap.add_argument("--out", type=Path, default=Path("build") / "bench-rtl-layer-synth")
     ap.add_argument("--rtl", type=Path, default=None,
                     help="folder with nc_lif_update.v and nc_lif_layer.v (e.g. `git show` of an older commit); "
@@ -45,16 +48,17 @@ def main() -> None:
     net = random_network([args.n_in, args.n_out], np.random.default_rng(1), readout="spikes")
     shape = shape_for(net, lanes=[args.lanes], rows=[args.rows])
     tag = (("rtl-" + args.rtl.name + "-" if args.rtl else "")
-           + f"{args.n_in}-{args.n_out}-l{args.lanes}-r{args.rows}-f{args.lif_lanes}-b{args.block_banks}")
+           + f"{args.n_in}-{args.n_out}-l{args.lanes}-r{args.rows}-f{args.lif_lanes}-b{args.block_banks}"
+           + (f"-u{args.u_w}" if args.u_w else ""))
     out = (args.out / tag).resolve()
     project = generate(net, out / "gen", shape=shape)
     params = {"N_IN": args.n_in, "N_OUT": args.n_out, "LANES": args.lanes, "ROWS": args.rows,
-              "BLOCK_BANKS": args.block_banks, "ACC_W": shape.acc_w[0], "U_W": shape.u_w[0], "EMIT_V": 0,
+              "BLOCK_BANKS": args.block_banks, "ACC_W": shape.acc_w[0], "U_W": args.u_w or shape.u_w[0], "EMIT_V": 0,
               "LAYER": 0, "MEM_W": max(64, 9 * args.lanes), "WRITABLE": 1}
     if args.lif_lanes:
         params["LIF_LANES"] = args.lif_lanes
     chparam = " ".join(f"-chparam {k} {v}" for k, v in params.items())
-    names = ["nc_lif_update", "nc_lif_layer"]
+    names = ["nc_prio_enc", "nc_lif_update", "nc_lif_layer"]
     paths = [args.rtl.resolve() / f"{n}.v" for n in names] if args.rtl else rtl_sources(names)
     sources = " ".join(str(s) for s in paths)
     # run from the memory folder: MEM_PREFIX stays "./" (hierarchy -chparam cannot take a path string)

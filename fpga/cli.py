@@ -101,12 +101,14 @@ def _board_driver(folder: Path, info: dict[str, Any]) -> Any:
 @click.option("--events", "n_events", default=200, show_default=True, type=click.IntRange(1))
 @click.option("--batch", "batch", default=None, type=click.IntRange(1), help="events per batch, one DMA send and "
               "one receive (default: as many as the length register allows)")
+@click.option("--serial", is_flag=True, help="one event at a time, each meeting an idle core: the driver reads "
+              "every event's latency in cycles (LAST_CYCLES) instead of streaming batches")
 @click.option("--sim", default="verilator", show_default=True, type=click.Choice(["verilator", "icarus"]),
               help="simulator of --target rtl-sim")
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build") / "rtl", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | None, sim: str, build_root: Path,
-            as_json: bool) -> None:
+def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | None, serial: bool, sim: str,
+            build_root: Path, as_json: bool) -> None:
     """Run events through the deploy folder's driver on TARGET and compare with the golden model bit for bit
     (exit 1 if any event differs)."""
     from neurocal.backends import compare_results
@@ -120,17 +122,17 @@ def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | N
     if target == "rtl-sim":
         from neurocal.fpga.rtlsim import run_driver
 
-        run = run_driver(info, net, shape, spikes, sim=sim, build_root=build_root, batch_events=batch)
+        run = run_driver(info, net, shape, spikes, sim=sim, build_root=build_root, batch_events=batch, serial=serial)
         words, device_s, max_cycles = run.words, run.device_seconds, run.registers["MAX_CYCLES"]
-        sends, receives = run.sends, run.receives
+        sends, receives, cycles = run.sends, run.receives, run.cycles
     else:
         drv = _board_driver(folder, info)
-        drv.batch_events = batch
+        drv.batch_events, drv.serial = batch, serial
         drv.check(info["expected"])
         t_dev = time.perf_counter()
         words = drv.run_events(spikes, net.n_layers)
         device_s, max_cycles = time.perf_counter() - t_dev, drv.read("MAX_CYCLES")
-        sends, receives = drv.sends, drv.receives
+        sends, receives, cycles = drv.sends, drv.receives, drv.cycles
     wall = time.perf_counter() - t0
     result = deploy_core(info).decode(net, words, spikes.shape, f"driver-{target}")
     reference = GoldenBackend().run(net, spikes)
@@ -144,6 +146,8 @@ def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | N
         "receive_transfers": receives,
         # the core's own count, first input word to last output word of an event (MAX_CYCLES register)
         "latency_us_max": max_cycles / float(info["clock_mhz"]),
+        # --serial: every event's own count (LAST_CYCLES after its answer); otherwise the last event's of each batch
+        "event_cycles": cycles if serial else None, "batch_last_cycles": None if serial else cycles,
         "predictions": predictions(net, result),
     }
     if as_json:
@@ -154,6 +158,10 @@ def run_cmd(target: str, folder: Path, data: Path, n_events: int, batch: int | N
                    f"{summary['us_per_event']:.3g} µs per event (device time), latency at most "
                    f"{summary['latency_us_max']:.3g} µs (the core's MAX_CYCLES), {wall:.1f} s wall"
                    + f", {sends} DMA sends and {receives} receives")
+        if serial and cycles:
+            click.echo(f"  cycles per event (LAST_CYCLES, one event at a time): mean {np.mean(cycles):.1f}, max "
+                       f"{max(cycles)}; {np.mean(cycles) / float(info['clock_mhz']):.3g} µs at "
+                       f"{info['clock_mhz']:g} MHz")
         for name, values in summary["predictions"].items():
             shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in np.ravel(values)[:5])
             click.echo(f"  {name}: {shown}{' …' if len(values) > 5 else ''}")

@@ -18,6 +18,12 @@ output's ``tlast`` follows the input's, on the end-of-event word of the batch's 
 send and one receive, and ``transferred`` gives the packet's length. Batches hold as many events as the DMA's
 length register allows (``max_bytes`` = 2^c_sg_length_width − 1) for the send and for the largest answer the
 receive must hold, and at most ``batch_events``; events are never cut.
+
+Latency. After every batch's answer the driver reads ``LAST_CYCLES`` (the core's count, first input word to
+last output word, of the batch's last event) into :attr:`Driver.cycles`. With ``serial`` every batch is one
+event, sent only once the previous answer is in and the next receive is programmed: each event meets an idle
+core and a ready output, so ``cycles`` holds every event's own latency in clock cycles (what the cycle model
+of a serial run predicts).
 """
 
 from __future__ import annotations
@@ -108,18 +114,21 @@ class Driver:
     """Runs events through the core: capability check, memory load, CRC, batched DMA transfers.
 
     ``timeout_s`` bounds every wait in device time: a register poll (the CRC walk), and a batch's answer at
-    ``timeout_s`` per event sent and not yet answered."""
+    ``timeout_s`` per event sent and not yet answered. ``serial``: one event at a time (module docstring,
+    *Latency*)."""
 
     def __init__(self, regs: RegisterPort, send: DmaChannel, recv: DmaChannel, *,
                  allocate: Callable[..., np.ndarray], now: Callable[[], float], max_bytes: int,
                  n_outputs: int, timeout_s: float = 1.0, batch_events: int | None = None,
-                 align_bytes: int = 4) -> None:
+                 align_bytes: int = 4, serial: bool = False) -> None:
         self.regs, self.send, self.recv = regs, send, recv
         self.allocate, self.now = allocate, now
         self.max_bytes, self.n_outputs, self.timeout_s = max_bytes, n_outputs, timeout_s
         self.batch_events = batch_events  # events per batch (None: as many as the length register allows)
         self.align_bytes = align_bytes  # a send's start: a multiple of the DMA's memory-map width in bytes
+        self.serial = serial  # one event per batch, the next sent once the previous answer is in
         self.sends = self.receives = 0
+        self.cycles: list[int] = []  # LAST_CYCLES after each batch's answer (serial: every event's latency)
 
     # ------------------------------------------------------------------------------- registers
 
@@ -217,7 +226,7 @@ class Driver:
         if per_receive == 0:
             raise DmaLimit(f"an event's answer can be {4 * out_words} bytes, over the DMA's {self.max_bytes}-byte "
                            "length limit (c_sg_length_width): build with a wider length register")
-        cap = per_receive if self.batch_events is None else min(self.batch_events, per_receive)
+        cap = 1 if self.serial else per_receive if self.batch_events is None else min(self.batch_events, per_receive)
         return split_transfers(words, self.max_bytes, cap)
 
     def run_words(self, words: np.ndarray, n_events: int, out_words: int) -> list[np.ndarray]:
@@ -235,6 +244,7 @@ class Driver:
         if sum(closes) != n_events:
             raise ValueError(f"{n_events} events expected, the words hold {sum(closes)}")
         self.sends = self.receives = 0  # transfers of the last run (for reports)
+        self.cycles = []
         if not pieces:
             return []
         inbuf = self.allocate((max(total, 1),), np.uint32)
@@ -251,7 +261,7 @@ class Driver:
 
         deadline = self.now() + patience()
         while received < len(pieces):
-            if sent < len(pieces) and self.send.idle:
+            if sent < len(pieces) and (not self.serial or received == sent) and self.send.idle:
                 self.send.wait()
                 self.send.transfer(inbuf, 4 * offsets[sent], 4 * pieces[sent][1])
                 sent += 1
@@ -265,6 +275,7 @@ class Driver:
                     raise FramingError(f"batch {received}: {closes[received]} events sent, the core's packet of "
                                        f"{len(packet)} words holds {len(ends)} answers")
                 results.extend(np.split(packet, ends[:-1]))
+                self.cycles.append(self.read("LAST_CYCLES"))
                 received += 1
                 if received < len(pieces):
                     self.recv.transfer(outbuf, 0, 4 * closes[received] * out_words)

@@ -33,6 +33,7 @@ class DriverRun:
     sends: int  # send transfers the driver made
     receives: int  # receive transfers (one per batch: the core's output packet ends where the batch did)
     modules: list[str]  # top-level modules imported in the simulator's Python
+    cycles: list[int]  # the driver's LAST_CYCLES read after each batch (serial: each event's latency in cycles)
 
 
 def run_driver(
@@ -51,13 +52,15 @@ def run_driver(
     batch_events: int | None = None,
     stall_output: bool = False,
     timeout_s: float | None = None,
+    serial: bool = False,
 ) -> DriverRun:
     """Run ``spikes`` (events, ticks, n_in) through the driver against a simulated core.
 
     The simulated core is built for ``core_shape`` holding ``core_net`` (default: the deploy folder's own
     network and shape; another network or shape is how a test builds a core the driver must refuse).
     ``tamper``: a network whose weights (not its hash word) the testbench writes into the core before the
-    driver connects. ``load``: the driver loads the deploy folder's memories first (a writable core)."""
+    driver connects. ``load``: the driver loads the deploy folder's memories first (a writable core). ``serial``:
+    one event at a time, each meeting an idle core, so ``DriverRun.cycles`` holds every event's latency."""
     core_net, core_shape = core_net or net, core_shape or shape
     core = deploy_core(info)
     # the simulated clock: a whole, even number of picoseconds (the simulator's precision; 300 MHz: 3.334 ns)
@@ -81,7 +84,7 @@ def run_driver(
         "max_bytes": int(max_bytes or (1 << info["dma_length_width"]) - 1), "tamper": tampered,
         "batch_events": batch_events, "align_bytes": int(info["dma_mm_bits"]) // 8,
         "load": core.memory_writes(net, shape) if load else None, "stall_output": stall_output,
-        "result": str(run_dir / "result.json"),
+        "serial": serial, "result": str(run_dir / "result.json"),
     }
     (run_dir / "config.json").write_text(json.dumps(cfg))
     (run_dir / "result.json").unlink(missing_ok=True)
@@ -91,7 +94,7 @@ def run_driver(
         raise NeurocalError(f"driver ({sim} simulation): {result['error']}")
     return DriverRun(np.asarray(result["words"], dtype=np.uint32), float(result["device_seconds"]),
                      result["registers"], clock_ns, int(result["sends"]), int(result["receives"]),
-                     result["modules"])
+                     result["modules"], [int(c) for c in result["cycles"]])
 
 
 def _crc_cycles(shape: Any) -> int:

@@ -6,8 +6,9 @@ Configuration (JSON named by ``$NC_TB_CONFIG``): ``input`` (.npy AER words), ``n
 (the DMA's length limit), ``align_bytes`` (its memory-map width), ``batch_events`` (events per batch, or null),
 ``timeout_s`` (device seconds), ``clock_ns``, ``tamper`` (memories the testbench writes before the driver
 connects, or null), ``load`` (memories the driver loads before its check, or null), ``crc``, ``stall_output``
-(S2MM never ready), ``result`` (JSON written here). A refusal, timeout or length-limit error of the driver is written as
-``{"error": message}`` and is not a testbench failure: the caller reports it.
+(S2MM never ready), ``serial`` (one event at a time: :class:`Driver`'s ``serial``), ``result`` (JSON written
+here; ``cycles``: the driver's LAST_CYCLES reads, one per batch). A refusal, timeout or length-limit error of the
+driver is written as ``{"error": message}`` and is not a testbench failure: the caller reports it.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ async def driver_run(dut) -> None:
         recv.stalled = bool(cfg.get("stall_output"))
         drv = Driver(regs, send, recv, allocate=simdev.allocate, now=simdev.SimClock(), max_bytes=cfg["max_bytes"],
                      n_outputs=cfg["n_outputs"], timeout_s=cfg["timeout_s"], batch_events=cfg.get("batch_events"),
-                     align_bytes=cfg["align_bytes"])
+                     align_bytes=cfg["align_bytes"], serial=bool(cfg.get("serial")))
         if cfg.get("tamper"):
             drv.load(cfg["tamper"])
         if cfg.get("load"):
@@ -62,6 +63,7 @@ async def driver_run(dut) -> None:
         outs = drv.run_words(words, cfg["n_events"], cfg["out_words"])
         result["device_seconds"] = drv.now() - t0
         result["sends"], result["receives"] = drv.sends, drv.receives
+        result["cycles"] = [int(c) for c in drv.cycles]
         result["words"] = [int(w) for o in outs for w in o]
         result["registers"] = {n: drv.read(n) for n in ("STATUS", "EVENTS_IN", "EVENTS_OUT", "MAX_CYCLES")}
 

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +241,7 @@ class _RtlBackend:
         run = run_stream(net, spikes, sim=self.sim, build_root=self.build_root, config=self.config,
                          serial=self.serial, timeout=self.timeout, debug=self.config.debug)
         run.result.info.update(build_seconds=run.build_seconds, lanes=list(run.shape.lanes), rows=list(run.shape.rows),
-                               words=run.shape.words)
+                               words=run.shape.words, hw_shape=asdict(run.shape))
         return run.result
 
 

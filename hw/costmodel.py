@@ -21,14 +21,15 @@ Stages and their rules (the RTL module headers state the same):
   padding rasters and the end-of-event token. A trigger is taken when no window is held.
 * layer ``l``, ``nc_lif_layer``: a raster with ``s_b`` spikes in bank ``b`` (input ``i`` in bank
   ``i mod rows``) keeps the synapse busy ``R = G · max_b s_b`` cycles (``G = ceil(n_out / lanes)``
-  groups); its sums reach the accumulators 4 cycles after each read (read, middle-of-tree, tree and
+  groups); its sums reach the accumulators 5 cycles after each read (address, read, middle-of-tree, tree and
   accumulator registers). The update of a tick is ``STEPS = G · lanes / lif_lanes`` steps, one per cycle, through
-  the two-stage LIF pipeline; it starts once its raster is taken, the previous tick has issued its
-  steps (and, with one step, left stage 1), and the raster before it is fully accumulated; the tick's
-  raster leaves when its last step commits, which waits for a free output register (the pipeline stalls
-  meanwhile). The next raster is taken in the synapse's last read cycle (or when idle) once the update
-  two ticks back has issued its last step (three accumulator buffers); the end-of-event token when
-  everything is drained and the output is free. The exact rule is in ``nc_lif_layer.v``'s header.
+  the four-stage LIF pipeline (operand registers, DSP registers, wrap and sum registers, commit); it starts once
+  its raster is taken, the previous tick has issued its steps and its first step has left stages 0 to 2
+  (binding with fewer than 4 steps), and the raster before it is fully accumulated; the tick's raster leaves
+  when its last step commits, which waits for a free output register (the pipeline stalls meanwhile). The
+  next raster is taken in the synapse's last read cycle (or when idle) once the update two ticks back has
+  issued its last step (three accumulator buffers); the end-of-event token when everything is drained and
+  the output is free. The exact rule is in ``nc_lif_layer.v``'s header.
 * FIFOs (``nc_fifo``, ``2^fifo_log2`` tokens): a token written in cycle ``n`` can be read in ``n + 1``;
   ``s_ready = !full`` and ``m_valid = !empty`` are registers.
 * output, ``nc_aer_tx``: a raster with ``s`` spikes sends one word per cycle; the next raster is taken
@@ -201,9 +202,9 @@ class _LineRx:
 class _Layer:
     """nc_lif_layer: tokens (tick index k, or END) → the same tokens one layer on.
 
-    The registers of the RTL's control, one to one: the synapse (reads left, then the read, middle and
-    tree registers R, M and T, each with the accumulator buffer its words go to), the LIF update (ticks taken
-    and not started, the step being issued, stage 1) and the output register."""
+    The registers of the RTL's control, one to one: the synapse (reads left, then the address, read, middle
+    and tree registers S, R, M and T, each with the accumulator buffer its words go to), the LIF update (ticks taken
+    and not started, the step being issued, stages 0 to 2) and the output register."""
 
     def __init__(self, groups: int, steps: int) -> None:
         self.groups = groups
@@ -211,6 +212,7 @@ class _Layer:
         self.reads_left = 0
         self.a_b = 0
         self.a_b_next = 0
+        self.sa_any, self.sa_b = False, 0
         self.rd_any, self.rd_b = False, 0
         self.md_any, self.md_b = False, 0
         self.tr_any, self.tr_b = False, 0
@@ -220,18 +222,22 @@ class _Layer:
         self.upd_b = 0
         self.upd_b_next = 2
         self.upd_token = END
-        self.s1_valid, self.s1_last, self.s1_token = False, False, END
+        self.s0_valid, self.s0_first, self.s0_last, self.s0_token = False, False, False, END
+        self.s1_valid, self.s1_first, self.s1_last, self.s1_token = False, False, False, END
+        self.s2_valid, self.s2_first, self.s2_last, self.s2_token = False, False, False, END
         self.m_valid = False
         self.m_token = END
 
     def _issue(self, out_free: bool) -> tuple[bool, bool, bool, bool]:
         """(stall, start, issue, issue of the tick's last step) this cycle."""
-        stall = self.s1_valid and self.s1_last and not out_free
+        stall = self.s2_valid and self.s2_last and not out_free
         b = self.upd_b_next
-        drained = not ((self.reads_left and self.a_b == b) or (self.rd_any and self.rd_b == b)
+        drained = not ((self.reads_left and self.a_b == b) or (self.sa_any and self.sa_b == b)
+                       or (self.rd_any and self.rd_b == b)
                        or (self.md_any and self.md_b == b) or (self.tr_any and self.tr_b == b))
-        start = (not self.upd_on and bool(self.todo) and drained and (self.steps > 1 or not self.s1_valid)
-                 and not stall)
+        first_busy = ((self.s0_valid and self.s0_first) or (self.s1_valid and self.s1_first)
+                      or (self.s2_valid and self.s2_first))
+        start = not self.upd_on and bool(self.todo) and drained and not first_busy and not stall
         issue = (self.upd_on and not stall) or start
         last = (self.upd_j if self.upd_on else 0) == self.steps - 1
         return stall, start, issue, issue and last
@@ -243,8 +249,10 @@ class _Layer:
         a_free = self.reads_left <= 1
         open_ticks = len(self.todo) + int(self.upd_on) - int(finishing)
         take_raster = token_valid and token != END and a_free and open_ticks <= 1
-        take_eoe = (token_valid and token == END and not self.reads_left and not self.rd_any and not self.md_any
-                    and not self.tr_any and not self.todo and not self.upd_on and not self.s1_valid and out_free)
+        take_eoe = (token_valid and token == END and not self.reads_left and not self.sa_any and not self.rd_any
+                    and not self.md_any
+                    and not self.tr_any and not self.todo and not self.upd_on and not self.s0_valid
+                    and not self.s1_valid and not self.s2_valid and out_free)
         return take_raster, take_eoe
 
     def update(self, take_raster: bool, take_eoe: bool, token: int, reads: int, out_ready: bool) -> None:
@@ -254,7 +262,8 @@ class _Layer:
             self.m_valid = False
         self.tr_any, self.tr_b = self.md_any, self.md_b
         self.md_any, self.md_b = self.rd_any, self.rd_b
-        self.rd_any, self.rd_b = self.reads_left != 0, self.a_b
+        self.rd_any, self.rd_b = self.sa_any, self.sa_b
+        self.sa_any, self.sa_b = self.reads_left != 0, self.a_b
         if self.reads_left:
             self.reads_left -= 1
         j = self.upd_j if self.upd_on else 0
@@ -262,10 +271,15 @@ class _Layer:
             self.upd_token = self.todo.popleft()
             self.upd_b = self.upd_b_next
             self.upd_b_next = (self.upd_b_next + 1) % 3
-        if self.s1_valid and not stall and self.s1_last:  # the commit of a tick's last step
-            self.m_valid, self.m_token = True, self.s1_token
+        if self.s2_valid and not stall and self.s2_last:  # the commit of a tick's last step
+            self.m_valid, self.m_token = True, self.s2_token
         if not stall:
-            self.s1_valid, self.s1_last, self.s1_token = issue, j == self.steps - 1, self.upd_token
+            self.s2_valid, self.s2_first, self.s2_last, self.s2_token = (self.s1_valid, self.s1_first, self.s1_last,
+                                                                         self.s1_token)
+            self.s1_valid, self.s1_first, self.s1_last, self.s1_token = (self.s0_valid, self.s0_first, self.s0_last,
+                                                                         self.s0_token)
+            self.s0_valid, self.s0_first, self.s0_last, self.s0_token = (issue, j == 0, j == self.steps - 1,
+                                                                         self.upd_token)
         if issue:
             self.upd_on = j != self.steps - 1
             self.upd_j = j + 1

@@ -1,8 +1,8 @@
 """Fit a network's core to a part profile: the fastest build whose resource estimate is within the fit limits.
 
 The knobs, per layer ``l`` (``n_in`` inputs, ``n_out`` neurons): accumulator lanes ``k`` (``G = ceil(n_out/k)``
-groups: time-multiplexed neurons), LIF updaters ``f`` dividing ``k`` with ``k / f`` a power of two (2 DSPs each;
-the step index is divided by ``k / f``: a shift, not a divider on the critical path), weight banks ``R`` of which
+groups: time-multiplexed neurons), LIF updaters ``f`` dividing ``k`` (2 DSPs each; the step's group and sub-group
+are counters in the RTL, so any ``k / f`` is free of dividers), weight banks ``R`` of which
 ``B`` in block RAM; and for the core the AER words per input beat ``W``, at most the profile's DMA width
 (``dma_bits / 32``: a wider rx than the feed is LUTs that buy nothing). Resources come from the resource model
 (:mod:`neurocal.hw.resource_model`, a sum over layers plus the rest of the core), cycles from the cycle model
@@ -12,7 +12,8 @@ Speed of a stage, in cycles per tick on a workload of rasters (each layer's inpu
 is tick ``t``'s spikes in bank ``b`` and ``s(t)`` all of them:
 
 * input: ``max(1, (s(t) + 1) / W)`` (the spikes and the end-of-tick word, ``W`` per cycle);
-* layer: ``max(G · max_b s_b(t), G · k / f, 2)`` (synapse reads, LIF steps, the two-stage update).
+* layer: ``max(G · max_b s_b(t), G · k / f, 4)`` (synapse reads, LIF steps, the four-stage update:
+  :data:`~neurocal.hw.generate.LIF_TICK_MIN`).
 
 The stages run as a pipeline, so an event costs about ``T ×`` the slowest stage's mean. The search, for every
 ``W`` and every bound ``C`` on that mean, picks per layer the candidate of mean ≤ ``C`` that is cheapest in
@@ -41,8 +42,16 @@ from typing import Any
 import numpy as np
 
 from neurocal.errors import NeurocalError
-from neurocal.hw.generate import MAX_ROWS, WEIGHT_BITS, HwShape
-from neurocal.hw.resource_model import FF_FEATURES, LUT_FEATURES, core_features, exact, features, layer_features
+from neurocal.hw.generate import LIF_TICK_MIN, MAX_ROWS, WEIGHT_BITS, HwShape
+from neurocal.hw.resource_model import (
+    FF_FEATURES,
+    LUT_FEATURES,
+    core_features,
+    exact,
+    features,
+    layer_features,
+    state_counts,
+)
 from neurocal.intnet import IntNetwork
 from neurocal.profiles import Profile
 
@@ -127,7 +136,7 @@ def limits(part: Profile) -> dict[str, float]:
 
 def estimate_parts(shape: HwShape) -> tuple[dict[str, float], float]:
     """The resource model's LUT/FF/BRAM36/DSP of ``shape`` and its distributed-RAM LUT sites (weight banks and
-    neuron state)."""
+    deep neuron state)."""
     from neurocal.hw import resource_fit
 
     f = features(shape)
@@ -166,12 +175,6 @@ class _Options:
         return np.maximum(self.ticks, rx[None]).mean(axis=(1, 2))[self.timing]
 
 
-def _power_of_two(n: int) -> bool:
-    """``nc_lif_layer`` divides its LIF step index by ``lanes / lif_lanes``: a shift for a power of two, a
-    divider otherwise (a divide by 5 made the 15.9 ns critical path of the first full-design yosys run)."""
-    return n & (n - 1) == 0
-
-
 def _per_tick_reads(raster: np.ndarray, rows: int) -> np.ndarray:
     """max_b s_b(t) for every event and tick of ``raster`` ``(E, T, n)``."""
     n = raster.shape[-1]
@@ -198,26 +201,35 @@ def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | N
     ticks: list[np.ndarray] = []
     for k in lane_set:
         groups = -(-n_out // k)
-        lif_set = np.array([lif] if lif else [f for f in range(1, k + 1) if k % f == 0 and _power_of_two(k // f)])
+        lif_set = np.array([lif] if lif else [f for f in range(1, k + 1) if k % f == 0])
         lif_set = lif_set[k % lif_set == 0]
         for r in row_set:
             depth_words = -(-n_in // r) * groups
             bram_bank = math.ceil(k * WEIGHT_BITS / 36) / 2 * math.ceil(depth_words / 512)
+            feats = layer_features(n_in, n_out, k, 0, r, 0, base.acc_w[layer], base.u_w[layer])
             # block-RAM banks leave distributed RAM: the sites fall linearly with them (resource model)
             blocks = np.arange(r + 1) if k * WEIGHT_BITS >= 72 else np.zeros(1, dtype=np.int64)
-            for x in lif_set:
-                feats = layer_features(n_in, n_out, k, int(x), r, 0, base.acc_w[layer], base.u_w[layer])
-                sites = feats["dist_sites"] * (r - blocks) / r
-                lut = (sum(lut_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
-                       + lut_c.get("dist_sites", 0.0) * sites)
-                ff = (sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
-                      + ff_c.get("dist_sites", 0.0) * sites)
-                timing.append(np.full(blocks.size, len(ticks)))
-                ticks.append(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), 2))
-                knobs.append(np.stack([np.full(blocks.size, k), np.full(blocks.size, x), np.full(blocks.size, r),
-                                       blocks], axis=1))
-                res.append(np.stack([lut, ff, blocks * bram_bank, np.full(blocks.size, 2.0 * x)], axis=1))
-                dist.append(sites + feats["state_sites"])
+            sites = feats["dist_sites"] * (r - blocks) / r
+            f, b = np.meshgrid(lif_set, blocks, indexing="ij")
+            s = np.broadcast_to(sites, f.shape)
+            # a layer deep in LIF steps keeps its state in distributed RAM (resource model): per LIF choice, its
+            # LUT sites and the change in state bits from the registers feats prices
+            state = np.array([state_counts(n_out, k, int(x), base.acc_w[layer], base.u_w[layer]) for x in lif_set],
+                             dtype=float)
+            st_sites = np.broadcast_to(state[:, :1], f.shape)
+            st_bits = np.broadcast_to(state[:, 1:] - feats["state_bits"], f.shape)
+            lut = (sum(lut_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
+                   + lut_c.get("lif", 0.0) * f + lut_c.get("dist_sites", 0.0) * s
+                   + lut_c.get("state_sites", 0.0) * st_sites + lut_c.get("state_bits", 0.0) * st_bits)
+            ff = (sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
+                  + ff_c.get("lif", 0.0) * f + ff_c.get("dist_sites", 0.0) * s + ff_c.get("state_bits", 0.0) * st_bits)
+            first = len(ticks)
+            ticks.extend(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), LIF_TICK_MIN) for x in lif_set)
+            steps = np.arange(first, len(ticks))
+            knobs.append(np.stack([np.full(f.size, k), f.ravel(), np.full(f.size, r), b.ravel()], axis=1))
+            timing.append(np.broadcast_to(steps[:, None], f.shape).ravel())
+            res.append(np.stack([lut.ravel(), ff.ravel(), (b * bram_bank).ravel(), 2.0 * f.ravel()], axis=1))
+            dist.append((s + st_sites).ravel())
     if not knobs:
         return _Options(np.zeros((0, 4), dtype=np.int64), np.zeros(0, dtype=np.int64),
                         np.zeros((0, *raster.shape[:2])), np.zeros((0, 4)), np.zeros(0))

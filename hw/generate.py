@@ -254,9 +254,14 @@ def _rows(net: IntNetwork, rows: int | Sequence[int] | None, max_rows: int) -> t
     return tuple(int(r) for r in out)
 
 
+#: the fewest cycles a layer spends on a tick's LIF update: a step's state is read at its issue and written back
+#: by the fourth stage of ``nc_lif_update`` (u(t+1) needs u(t)), so one neuron's steps are 4 cycles apart
+LIF_TICK_MIN = 4
+
+
 def default_lif_lanes(lanes: int, groups: int) -> int:
-    """LIF updaters of a layer with ``lanes`` accumulator lanes in ``groups`` groups. The two-stage update
-    costs at least 2 cycles per tick (u(t+1) needs u(t)), so a layer updated in one step per tick
+    """LIF updaters of a layer with ``lanes`` accumulator lanes in ``groups`` groups. The four-stage update
+    costs at least :data:`LIF_TICK_MIN` cycles per tick, so a layer updated in one step per tick
     (groups == 1) updates in two steps of lanes / 2 at no cost in cycles and saves half its updaters (DSPs
     and LIF logic); odd lanes, or several groups, keep one updater per lane."""
     return lanes // 2 if groups == 1 and lanes % 2 == 0 else lanes

@@ -18,11 +18,14 @@ Counts per layer ``l`` (n_in inputs, n_out neurons, ``lanes`` accumulator lanes,
   accumulator adds ``lanes · ACC_W`` (one LUT per bit on a carry chain);
 * ``lif``: LIF updaters (wrap, clip, compare and the multiplexers around the DSPs);
 * ``lanes``: per-lane logic independent of the tree (the weight-exponent shifter, the tree's output path);
-* ``state_sites``: LUT sites of the neuron state in distributed RAM (:func:`lutram_sites`): the accumulators,
-  ``3 G`` words of ``lanes · ACC_W`` bits read at two addresses, and the currents and voltages, ``S = G · lanes / lif``
-  words of ``lif · (U_W + 24)`` bits read at one (none for ``S = 1``, where they are a register);
-* ``state_bits``: neuron state in flip-flops: a live bit per state word, ``3 G + S``, and for ``S = 1`` the
-  ``lif · (U_W + 24)`` current and voltage bits;
+* ``state_bits``: neuron state in flip-flops. A layer of ``S = G · lanes / lif`` LIF steps per tick with
+  ``S <`` :data:`STATE_RAM_MIN` (nc_lif_layer's registers): the accumulators ``G · buffers · lanes · ACC_W`` and the
+  currents and voltages ``G · lanes · (U_W + 24)`` (as the calibration prices them). A deeper layer (distributed
+  RAM): one live bit per word, ``3 G + S``;
+* ``state_sites``: LUT sites of a deep layer's state in distributed RAM (:func:`lutram_sites`): the accumulators,
+  ``3 G`` words of ``lanes · ACC_W`` bits read at two addresses, and the currents and voltages, ``S`` words of
+  ``lif · (U_W + 24)`` bits read at one. Without ``lif`` (the fitter's per-layer pricing, ``lif = 0``) the state is
+  priced as registers, which over-states a deep layer's LUT and FF;
 * ``dist_sites``: LUT sites of the weight banks in distributed RAM, ``(rows − block) · ceil(9 · lanes / 6) ·
   4 · ceil(D · G / 32)`` (a RAM32M: 32 words × 6 bits in four LUTs);
 * ``read_bits``: the banks' read registers, ``rows · 9 · lanes``;
@@ -44,9 +47,11 @@ from neurocal.hw.generate import WEIGHT_BITS, HwShape
 PARAM_BITS = 61
 VOLTAGE_BITS = 24
 DSP_PER_LIF = 2
-#: accumulator buffers per group of a layer (nc_lif_layer's triple buffering: raster k accumulates into buffer
-#: k mod 3 while tick k updates from raster k-1's)
-ACC_BUFFERS = 3
+#: accumulator buffers per group of a layer (double-buffered: tick t updates while t+1 accumulates)
+ACC_BUFFERS = 2
+#: a layer of at least this many LIF steps per tick keeps its state in distributed RAM (nc_lif_layer's
+#: STATE_RAM_MIN), else in registers
+STATE_RAM_MIN = 16
 
 LUT_FEATURES = ("tree_bits", "lif", "lanes", "state_sites", "state_bits", "dist_sites", "inputs", "param_bits",
                 "rx_lines", "rx_compares", "tx_bits", "fifo_bits", "core")
@@ -73,13 +78,14 @@ def lutram_sites(depth: int, bits: int, reads: int) -> int:
 
 
 def state_counts(n_out: int, lanes: int, lif: int, acc_w: int, u_w: int) -> tuple[int, int]:
-    """``(state_sites, state_bits)`` of a layer (module docstring): its neuron state in distributed RAM and in
-    flip-flops."""
+    """``(state_sites, state_bits)`` of a layer (module docstring): deep state in distributed RAM, shallow state
+    and live bits in flip-flops. ``lif = 0``: priced as registers."""
     groups = -(-n_out // lanes)
-    steps = groups * (lanes // lif)
-    uv_bits = lif * (u_w + VOLTAGE_BITS)
-    sites = lutram_sites(ACC_BUFFERS * groups, lanes * acc_w, 2) + (lutram_sites(steps, uv_bits, 1) if steps > 1 else 0)
-    return sites, ACC_BUFFERS * groups + steps + (uv_bits if steps == 1 else 0)
+    steps = groups * (lanes // lif) if lif else 0
+    if steps < STATE_RAM_MIN:
+        return 0, groups * (ACC_BUFFERS * lanes * acc_w + lanes * (u_w + VOLTAGE_BITS))
+    return (lutram_sites(3 * groups, lanes * acc_w, 2) + lutram_sites(steps, lif * (u_w + VOLTAGE_BITS), 1),
+            3 * groups + steps)
 
 
 def tree_bits(lanes: int, rows: int, acc_w: int) -> int:
@@ -98,9 +104,9 @@ def layer_features(n_in: int, n_out: int, lanes: int, lif: int, rows: int, block
     """The per-layer structural counts of the module docstring for one layer (no shape needed: the fitter
     prices candidate layers one by one; the model is a sum over layers plus the rest of the core)."""
     groups, depth = -(-n_out // lanes), -(-n_in // rows)
-    sites, bits = state_counts(n_out, lanes, lif, acc_w, u_w)
-    return {"tree_bits": tree_bits(lanes, rows, acc_w), "lif": lif, "lanes": lanes, "state_sites": sites,
-            "state_bits": bits,
+    return {"tree_bits": tree_bits(lanes, rows, acc_w), "lif": lif, "lanes": lanes,
+            "state_sites": state_counts(n_out, lanes, lif, acc_w, u_w)[0],
+            "state_bits": state_counts(n_out, lanes, lif, acc_w, u_w)[1],
             "dist_sites": (rows - block) * math.ceil(WEIGHT_BITS * lanes / 6) * 4 * math.ceil(depth * groups / 32),
             "read_bits": rows * WEIGHT_BITS * lanes, "inputs": depth * rows, "param_bits": PARAM_BITS * lanes * groups}
 

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from neurocal.atomic import write_text_atomic
+from neurocal.atomic import deferred_signals, write_text_atomic
 from neurocal.costmodels import Hardware, get_costmodel
 from neurocal.errors import NeurocalError
 
@@ -53,17 +53,32 @@ class Infeasible(Exception):
 
 @dataclass(frozen=True)
 class Space:
-    """The search space. Sizes, depths and epochs bound the network; the rest is sampled inside fixed ranges."""
+    """The search space. Sizes, depths and epochs bound the network; the rest is sampled inside fixed ranges.
+
+    A choice of one value is fixed, not sampled. Every parameter is sampled in every trial, also where the trial
+    does not use it (sizes beyond its depth, the fixed threshold of an ``auto`` trial, the population of a spike
+    count readout): the search space stays the same from trial to trial, which the Gaussian-process sampler needs
+    to model all of it (otherwise it samples the changing part at random)."""
 
     sizes: tuple[int, ...] = (16, 32, 50, 64, 100, 128, 200)
+    size_range: tuple[int, int] | None = None  # hidden sizes log-uniform in this range instead of ``sizes``
     depth: tuple[int, int] = (1, 3)
     epochs: tuple[int, int] = (5, 30)
     populations: tuple[int, ...] = (1, 5, 10, 20)
+    readouts: tuple[str, ...] = ("membrane", "spikes")
+    batch_sizes: tuple[int, ...] = (32,)
+    lr: tuple[float, float] = (1e-4, 1e-2)
+    losses: tuple[str, ...] = ("mse", "l1")
+    level0: tuple[float, float] = (10.0, 1e3)  # front end: lowest photon threshold t_0 ...
+    ratio: tuple[float, float] = (3.0, 30.0)  # ... and the ratio of successive levels
+    prune: bool = True  # prune on the validation loss (only fair when every trial trains with the same loss)
+    hardware: bool = True  # sample the profile, lanes, banks and words (False: the first profile's defaults)
     profiles: tuple[str, ...] = ("pynq-z2", "zcu104")
     max_lanes_log2: int = 7  # lanes 1 … 128 per layer
     words: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
     qat: bool = True  # QAT on/off is searched (a QAT trial fine-tunes its run for qat_epochs)
     qat_epochs: int = 2
+    start: dict[str, Any] | None = None  # parameters of the study's first trial (enqueued when it is created)
 
     @classmethod
     def tiny(cls) -> Space:
@@ -74,6 +89,40 @@ class Space:
     def quick(cls) -> Space:
         """Demo-sized networks trained for 2-4 epochs, no QAT: a Pareto study of an hour on two cores."""
         return cls(sizes=(16, 32, 50, 64, 100), depth=(1, 2), epochs=(2, 4), populations=(1, 5, 10), qat=False)
+
+    @classmethod
+    def deployable(cls) -> Space:
+        """A physics study around the deployable preset (``DEPLOYABLE_RECIPE``), which is its first trial:
+        hidden sizes 50-300, depth 1-3, 10-30 epochs, membrane readout with 1-20 neurons per output, learning
+        rate 1e-3-1e-2 with its schedule, batch size, β/threshold initialisation, the front end's levels
+        around 10^2·10^k; L1 loss (the preset's; fixed, so that validation losses compare). The hardware is the
+        first profile's default core, checked by the cost model; no QAT. No pruning: a trial's validation loss
+        after k epochs says little about a trial with another length and schedule."""
+        return cls(size_range=(50, 300), depth=(1, 3), epochs=(10, 30), populations=(1, 2, 5, 10, 20),
+                   readouts=("membrane",), batch_sizes=(16, 32, 64), lr=(1e-3, 1e-2), losses=("l1",),
+                   level0=(30.0, 300.0), ratio=(5.0, 20.0), prune=False, hardware=False, profiles=("pynq-z2",),
+                   qat=False, start=_preset_params(3))
+
+
+def _preset_params(max_depth: int) -> dict[str, Any]:
+    """The deployable preset (``DEPLOYABLE_RECIPE`` on ``TrainConfig``'s defaults) as parameters of
+    :func:`suggest`: sizes beyond its depth repeat its last size; the fixed threshold, unused by an ``auto``
+    preset, is 1."""
+    from neurocal.models.config import TrainConfig
+
+    preset = TrainConfig.from_preset("deployable")
+    levels = preset.thresholds  # t_0 · r^k (tests/models/test_search.py checks that suggest() gives them back)
+    sizes = [*preset.hidden, *[preset.hidden[-1]] * max_depth][:max_depth]
+    return {"depth": len(preset.hidden), **{f"n{i}": n for i, n in enumerate(sizes)}, "population": preset.population,
+            "threshold_init": "auto" if preset.threshold_init == "auto" else "fixed",
+            "threshold": 1.0 if preset.threshold_init == "auto" else preset.threshold_init,
+            "threshold_level0": levels[0], "threshold_ratio": levels[1] / levels[0], "beta_init": preset.beta_init,
+            "lr": preset.lr, "lr_schedule": preset.lr_schedule, "epochs": preset.epochs,
+            "batch_size": preset.batch_size, "loss": preset.loss}
+
+
+SPACES: dict[str, Callable[[], Space]] = {"full": Space, "quick": Space.quick, "tiny": Space.tiny,
+                                          "deployable": Space.deployable}
 
 
 @dataclass(frozen=True)
@@ -86,7 +135,7 @@ class SearchSettings:
     objectives: tuple[str, ...] = ()  # extra objectives (cost-model names, e.g. latency_us): multi-objective
     sampler: str = "gp"
     seed: int = 0
-    space: str = "full"  # "full", "quick" (Space.quick) or "tiny" (Space.tiny)
+    space: str = "full"  # a name of SPACES
     max_events: int | None = None
     eval_events: int = 1000  # validation events the integer network is scored on
     cost_events: int = 200  # of those, events the cost models run on
@@ -101,7 +150,7 @@ class SearchSettings:
         return bool(self.objectives)
 
     def space_obj(self) -> Space:
-        return {"tiny": Space.tiny, "quick": Space.quick}.get(self.space, Space)()
+        return SPACES[self.space]()
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "objectives": list(self.objectives)}
@@ -129,37 +178,50 @@ def suggest(trial: Any, space: Space, n_sensors: int, n_out: int) -> tuple[dict[
 
     Front end: 4 threshold levels ``t_k = t_0 · r^k`` (``t_0`` and the ratio ``r`` log-uniform). Network:
     depth and hidden sizes, readout (membrane with a population, or spike count), β and threshold
-    initialisation, learning rate and schedule, epochs, loss. Hardware: the profile, lanes per layer
+    initialisation, learning rate and schedule, epochs, batch size, loss. Hardware: the profile, lanes per layer
     (powers of two up to the layer's size), weight banks of the input layer and of the hidden layers, AER
     words per beat.
     """
+
+    def choose(name: str, choices: tuple[Any, ...]) -> Any:
+        return choices[0] if len(choices) == 1 else trial.suggest_categorical(name, list(choices))
+
     depth = trial.suggest_int("depth", *space.depth)
-    hidden = [trial.suggest_categorical(f"n{i}", space.sizes) for i in range(depth)]
-    readout = trial.suggest_categorical("readout", ["membrane", "spikes"])
-    population = trial.suggest_categorical("population", space.populations) if readout == "membrane" else 1
+    if space.size_range is None:
+        sizes = [trial.suggest_categorical(f"n{i}", space.sizes) for i in range(space.depth[1])]
+    else:
+        sizes = [trial.suggest_int(f"n{i}", *space.size_range, log=True) for i in range(space.depth[1])]
+    hidden = sizes[:depth]
+    readout = choose("readout", space.readouts)
+    population = choose("population", space.populations)
     threshold_mode = trial.suggest_categorical("threshold_init", ["auto", "fixed"])
-    t0 = trial.suggest_float("threshold_level0", 10.0, 1e3, log=True)
-    ratio = trial.suggest_float("threshold_ratio", 3.0, 30.0, log=True)
+    threshold = trial.suggest_float("threshold", 0.1, 2.0, log=True)
+    t0 = trial.suggest_float("threshold_level0", *space.level0, log=True)
+    ratio = trial.suggest_float("threshold_ratio", *space.ratio, log=True)
     overrides: dict[str, Any] = {
         "hidden": hidden,
         "readout": readout,
-        "population": population,
+        "population": population if readout == "membrane" else 1,
         "beta_init": trial.suggest_float("beta_init", 0.5, 0.99),
-        "threshold_init": "auto" if threshold_mode == "auto" else trial.suggest_float("threshold", 0.1, 2.0, log=True),
-        "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+        "threshold_init": "auto" if threshold_mode == "auto" else threshold,
+        "lr": trial.suggest_float("lr", *space.lr, log=True),
         "lr_schedule": trial.suggest_categorical("lr_schedule", ["constant", "cosine", "onecycle"]),
         "epochs": trial.suggest_int("epochs", *space.epochs),
-        "loss": trial.suggest_categorical("loss", ["mse", "l1"]),
+        "batch_size": choose("batch_size", space.batch_sizes),
+        "loss": choose("loss", space.losses),
         "thresholds": [float(t0 * ratio**k) for k in range(FRONT_END_LEVELS)],
     }
     qat = bool(trial.suggest_categorical("qat", [False, True])) if space.qat else False
+    if not space.hardware:
+        return overrides, Hardware(profile=space.profiles[0]), qat
+    lanes_log2 = [trial.suggest_int(f"lanes_log2_{i}", 0, space.max_lanes_log2) for i in range(space.depth[1])]
+    lanes_log2 = [*lanes_log2[:depth], trial.suggest_int("lanes_log2_out", 0, space.max_lanes_log2)]
     sizes = (n_sensors * FRONT_END_LEVELS, *hidden, n_out)
-    lanes = tuple(min(n, 1 << trial.suggest_int(f"lanes_log2_{i}", 0, space.max_lanes_log2))
-                  for i, n in enumerate(sizes[1:]))
+    lanes = tuple(min(n, 1 << k) for n, k in zip(sizes[1:], lanes_log2, strict=True))
     rows0 = trial.suggest_int("rows_input", 1, 31)
     rows_hidden = 1 << trial.suggest_int("rows_hidden_log2", 0, 3)
     rows = tuple(min(n, rows0 if i == 0 else rows_hidden) for i, n in enumerate(sizes[:-1]))
-    hardware = Hardware(profile=trial.suggest_categorical("profile", space.profiles), lanes=lanes, rows=rows,
+    hardware = Hardware(profile=choose("profile", space.profiles), lanes=lanes, rows=rows,
                         words=trial.suggest_categorical("words", space.words))
     return overrides, hardware, qat
 
@@ -220,13 +282,12 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
 
     spec = TargetSpec(settings.target)
     n_sensors, _ = _dataset_shape(settings.data)
-    overrides, hardware, qat = suggest(trial, settings.space_obj(), n_sensors, spec.n_outputs)
+    space = settings.space_obj()
+    overrides, hardware, qat = suggest(trial, space, n_sensors, spec.n_outputs)
     seed = settings.seed * 100_003 + trial.number
-    trial.set_user_attr("seed", seed)
-    trial.set_user_attr("hardware", hardware.to_dict())
     config = TrainConfig(target=settings.target, seed=seed, ann_baseline=False, max_events=settings.max_events,
                          threads=max(1, torch.get_num_threads()), **overrides)
-    trial.set_user_attr("config", config.model_dump())
+    _set_attrs(trial, seed=seed, hardware=hardware.to_dict(), config=config.model_dump())
     costmodel = get_costmodel(settings.costmodel) if settings.costmodel else None
     if costmodel is not None:
         reason = costmodel.check((n_sensors * FRONT_END_LEVELS, *config.hidden, spec.n_outputs), hardware)
@@ -239,10 +300,12 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
         marker.write(f"{os.getpid()}\n")
 
     def on_epoch(kind: str, epoch: int, val: float) -> None:
-        if kind != "snn" or settings.multi:  # Optuna prunes single-objective studies only
+        if kind != "snn" or settings.multi or not space.prune:  # Optuna prunes single-objective studies only
             return
-        trial.report(val, epoch)
-        if trial.should_prune():
+        with deferred_signals():  # storage writes: see _set_attrs
+            trial.report(val, epoch)
+            prune = trial.should_prune()
+        if prune:
             raise optuna.TrialPruned(f"validation loss {val:.4g} after epoch {epoch}")
 
     t0 = time.perf_counter()
@@ -250,7 +313,7 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
     if qat:
         from neurocal.models.qat import finetune_qat
 
-        run = finetune_qat(run, settings.data, trial_dir / "qat", settings.space_obj().qat_epochs, progress=False,
+        run = finetune_qat(run, settings.data, trial_dir / "qat", space.qat_epochs, progress=False,
                            log=log)
     nir_path = export(run, trial_dir / "model.nir")
     net = intnet_of_run(run, nir_path)
@@ -264,17 +327,15 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
     metrics = physics_metrics(spec, data.y_reg_raw[val], data.y_cls.numpy()[val], reg, cls)
     errors = target_errors(metrics)
     p = score_p(errors)
-    trial.set_user_attr("errors", errors)
-    trial.set_user_attr("P", p)
-    trial.set_user_attr("run", str(run.relative_to(folder)))
-    trial.set_user_attr("content_hash", net.content_hash)
+    attrs: dict[str, Any] = {"errors": errors, "P": p, "run": str(run.relative_to(folder)),
+                             "content_hash": net.content_hash}
     costs: dict[str, float] = {}
     if costmodel is not None:
         sub = spikes[: settings.cost_events]
         reference = get_backend("golden").run(net, sub)
         costs = costmodel.cost(net, sub, reference, hardware).objectives
-        trial.set_user_attr("costs", costs)
-    trial.set_user_attr("seconds", time.perf_counter() - t0)
+        attrs["costs"] = costs
+    _set_attrs(trial, **attrs, seconds=time.perf_counter() - t0)
     physics = p if settings.physics == "P" else float(np.mean(list(errors.values())))
     values = [physics]
     for name in settings.objectives:
@@ -289,6 +350,18 @@ def run_trial(trial: Any, settings: SearchSettings, folder: Path, log: Callable[
 
 
 # ----------------------------------------------------------------------------------------- study
+
+
+def _set_attrs(trial: Any, **attrs: Any) -> None:
+    """Record user attributes of a trial with SIGINT/SIGTERM deferred until the writes are done.
+
+    Every storage call of the search runs so (:func:`neurocal.atomic.deferred_signals`): a signal raised inside
+    one could leave a SQLAlchemy session mid-transaction, its connection kept alive by the traceback, and
+    SQLite's write lock held by it; the next write (recording the trial as interrupted) would then wait out
+    the busy timeout. Deferred, the signal lands between two storage calls."""
+    with deferred_signals():
+        for key, value in attrs.items():
+            trial.set_user_attr(key, value)
 
 
 def storage_url(folder: Path, storage: str | None) -> str:
@@ -359,8 +432,12 @@ def open_study(folder: str | os.PathLike[str], settings: SearchSettings | None =
     folder.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        optuna.create_study(storage=_storage(url), study_name=name, directions=settings.directions,
-                            load_if_exists=True)
+        study = optuna.create_study(storage=_storage(url), study_name=name, directions=settings.directions,
+                                    load_if_exists=True)
+        start = settings.space_obj().start
+        if start is not None and not study.get_trials(deepcopy=False):  # a new study: its first trial
+            with deferred_signals():
+                study.enqueue_trial(start)
     except BaseException as err:
         if created:  # leave no empty study folder behind a storage that could not be opened
             shutil.rmtree(folder, ignore_errors=True)
@@ -454,39 +531,46 @@ def worker(ref: StudyRef, n_trials: int, index: int = 0, threads: int | None = N
             print(f"[worker {index}] {msg}", flush=True)
 
     ran = 0
-    while sum(_counts(t) for t in study.get_trials(deepcopy=False)) < n_trials:
-        if deadline is not None and time.time() >= deadline:
-            log(f"trial budget: --timeout reached after {ran} trials of this worker")
-            break
-        trial = study.ask()
-        before = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number]
-        if sum(_counts(t) for t in before) >= n_trials:
-            trial.set_user_attr("cancelled", f"the budget of {n_trials} trials was reached by other workers")
-            study.tell(trial, state=TrialState.FAIL)
-            break
+    while True:
+        with deferred_signals():
+            if sum(_counts(t) for t in study.get_trials(deepcopy=False)) >= n_trials:
+                break
+            if deadline is not None and time.time() >= deadline:
+                log(f"trial budget: --timeout reached after {ran} trials of this worker")
+                break
+            trial = study.ask()
+            before = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number]
+            if sum(_counts(t) for t in before) >= n_trials:
+                _tell(study, trial, state=TrialState.FAIL,
+                      cancelled=f"the budget of {n_trials} trials was reached by other workers")
+                break
         try:
             values = run_trial(trial, settings, ref.folder, log)
         except optuna.TrialPruned as err:
-            trial.set_user_attr("pruned", str(err))
-            study.tell(trial, state=TrialState.PRUNED)
+            _tell(study, trial, state=TrialState.PRUNED, pruned=str(err))
             log(f"trial {trial.number}: pruned ({err})")
         except Infeasible as err:
-            trial.set_user_attr("infeasible", str(err))
-            study.tell(trial, state=TrialState.FAIL)
+            _tell(study, trial, state=TrialState.FAIL, infeasible=str(err))
             log(f"trial {trial.number}: infeasible ({err})")
         except Exception as err:  # a failed trial is recorded with its reason; the study goes on
             reason = f"{type(err).__name__}: {' '.join(str(err).split())}"[:500]
-            trial.set_user_attr("failed", reason)
-            study.tell(trial, state=TrialState.FAIL)
+            _tell(study, trial, state=TrialState.FAIL, failed=reason)
             log(f"trial {trial.number}: failed ({reason})")
         except BaseException:
-            trial.set_user_attr("interrupted", True)
-            study.tell(trial, state=TrialState.FAIL)
+            _tell(study, trial, state=TrialState.FAIL, interrupted=True)
             raise
         else:
-            study.tell(trial, values if settings.multi else values[0])
+            _tell(study, trial, values if settings.multi else values[0])
         ran += 1
     return ran
+
+
+def _tell(study: Any, trial: Any, values: float | list[float] | None = None, state: Any = None, **attrs: Any) -> None:
+    """Close a trial, with its values or in ``state`` with the attributes that say why, signals deferred (see
+    :func:`_set_attrs`)."""
+    with deferred_signals():
+        _set_attrs(trial, **attrs)
+        study.tell(trial, values, state=state)
 
 
 def _worker_process(ref: StudyRef, n_trials: int, index: int, threads: int, quiet: bool,
@@ -527,7 +611,8 @@ def run_search(ref: StudyRef, n_trials: int, workers: int = 1, quiet: bool = Fal
     with open(ref.folder / ".lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            _fail_stale(ref)
+            with deferred_signals():
+                _fail_stale(ref)
         except BlockingIOError:
             pass  # another search runs on this folder: its running trials are alive; share the study with it
         if workers == 1:
@@ -677,7 +762,8 @@ def plot_study(ref: StudyRef) -> list[Path]:
     written = []
     jobs: list[tuple[str, Callable[[], Any]]] = []
     if ref.settings.multi:
-        jobs.append(("pareto_front.png", lambda: ovm.plot_pareto_front(study, target_names=names)))
+        jobs.append(("pareto_front.png", lambda: _log_axes(ovm.plot_pareto_front(study, target_names=names),
+                                                          [t.values for t in complete])))
         for i, n in enumerate(names):
             jobs.append((f"history_{n}.png",
                          lambda i=i, n=n: ovm.plot_optimization_history(study, target=lambda t: t.values[i],
@@ -702,6 +788,18 @@ def plot_study(ref: StudyRef) -> list[Path]:
         plt.close(fig)
         written.append(plots / file)
     return written
+
+
+def _log_axes(ax: Any, values: list[list[float]]) -> Any:
+    """Log-scale the axes of a two-objective Pareto plot whose values are all positive (errors, latencies,
+    resource shares and energies span decades; a 3-D plot keeps linear axes, matplotlib has no 3-D log scale)."""
+    if len(values) and len(values[0]) == 2 and not hasattr(ax, "get_zlim"):
+        columns = np.asarray(values, dtype=np.float64).T
+        if (columns[0] > 0).all():
+            ax.set_xscale("log")
+        if (columns[1] > 0).all():
+            ax.set_yscale("log")
+    return ax
 
 
 def format_summary(summary: dict[str, Any]) -> str:

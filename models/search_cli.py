@@ -38,9 +38,11 @@ def _objectives(ctx: click.Context, param: click.Parameter, value: str | None) -
 @click.option("--sampler", type=click.Choice(["gp", "tpe", "nsga2"]), default=None,
               help="Optuna sampler [default: gp single-objective, tpe multi-objective].")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds the samplers and every trial's run.")
-@click.option("--space", type=click.Choice(["full", "quick", "tiny"]), default="full", show_default=True,
+@click.option("--space", type=click.Choice(["full", "quick", "tiny", "deployable"]), default="full",
+              show_default=True,
               help="Search space; quick: demo-sized networks, 2-4 epochs, no QAT (a Pareto study within an hour); "
-              "tiny: networks of a few neurons, 1-2 epochs (smoke tests).")
+              "tiny: networks of a few neurons, 1-2 epochs (smoke tests); deployable: around the deployable preset "
+              "(its first trial), 10-30 epochs, the demo board's core (a physics study).")
 @click.option("--max-events", type=COUNT, default=None, help="Use only the first N usable events.")
 @click.option("--eval-events", type=COUNT, default=1000, show_default=True,
               help="Validation events the integer network is scored on.")

@@ -15,27 +15,35 @@
  * layer. Output: F rasters of this layer's spikes, then the end-of-event token.
  *
  * Synapse, ROWS weight banks: input i lives in bank i mod ROWS at row i div ROWS. Each cycle every
- * bank takes the lowest pending spike of its slice of the raster and reads that input's weight word
- * (LANES 9-bit weights of group g, GROUPS = ceil(N_OUT / LANES)) into its read register (stage R); a
+ * bank takes the lowest pending spike of its slice of the raster and registers the address of that
+ * input's weight word (stage S), then reads the word (LANES 9-bit weights of group g,
+ * GROUPS = ceil(N_OUT / LANES)) into its read register (stage R); a
  * balanced adder tree (log2 ROWS levels, registered at its middle level: stage M) sums the ROWS words
  * into the tree register (stage T); the sum joins the LANES accumulators of group g (stage A). ROWS = N_IN is fully parallel.
  * a64 = int32((sum << weight_exp) << 6) as golden.synaptic_input and _run_layer compute it; the
  * accumulator keeps ACC_W bits, enough when ACC_W >= min(bits of the row bound, 26 - weight_exp) (for
  * weight_exp >= 0; 26 + |weight_exp| below): only those bits reach the int32.
  *
- * LIF: LIF_LANES two-stage nc_lif_update (stage 1: the DSP multiply-adds, registered; stage 2: wrap,
- * clip, compare, committed to u/v). A tick is STEPS = GROUPS * LANES / LIF_LANES steps, one issued per
- * cycle; step j updates neurons j*LIF_LANES .. j*LIF_LANES + LIF_LANES - 1. The accumulators are
- * triple-buffered: raster k goes to buffer k mod 3 while tick k is updated from buffer (k - 1) mod 3
- * (raster k-1's, once complete; zero for tick 0).
+ * LIF: LIF_LANES four-stage nc_lif_update (stage 0: the operands, registered at the issue; stage 1: the
+ * DSP multiply-adds, registered; stage 2: the wrap of u and the voltage sum, registered; stage 3: clip and
+ * compare, committed to u/v). A tick is
+ * STEPS = GROUPS * LANES / LIF_LANES steps, one issued per cycle; step j updates neurons
+ * j*LIF_LANES .. j*LIF_LANES + LIF_LANES - 1. The issue's selects (accumulator index, sub-group, last step)
+ * are counters, not arithmetic on j, so the path into stage 0 is the accumulator and state multiplexers and
+ * the weight-exponent shift only. The accumulators are triple-buffered: raster k goes to buffer k mod 3
+ * while tick k is updated from buffer (k - 1) mod 3 (raster k-1's, once complete; zero for tick 0).
  *
  * State: the accumulators (3 * GROUPS words of LANES*ACC_W bits) and the currents and voltages (STEPS words
- * of LIF_LANES*(U_W+24) bits, word j = step j's neurons) are memories with one write port and asynchronous
- * reads (distributed RAM: a time-multiplexed layer pays LUT RAM, not flip-flops and wide multiplexers, and
- * the cycle rule is that of registers), each word with a live bit in a register: a word whose live bit is
- * clear reads as zero, so a consumed group or the whole state at the end of an event is cleared in one
- * cycle. A layer of one step keeps its u and v in a register; the output layer (EMIT_V) keeps a register
- * copy of its voltages, all of which its end-of-event token carries.
+ * of LIF_LANES*(U_W+24) bits, word j = step j's neurons). A layer of fewer than STATE_RAM_MIN = 16 steps per
+ * tick keeps them in registers, zeroed word by word at the end of an event. A deeper layer (time-multiplexed
+ * LIF updaters) keeps each in a memory with one write port and asynchronous reads (distributed RAM: LUT RAM
+ * instead of flip-flops and wide read multiplexers; no read latency, so the cycle rule is that of
+ * registers), each word with a live bit in a register: a word whose live bit is clear reads as zero, so a
+ * consumed group or the whole state at the end of an event is cleared in one cycle. Why a threshold: at 2-4
+ * words a RAM32M word plus its live-bit gating cost as many LUTs as a register and its multiplexer and sat on
+ * the step-index -> DSP path (benchmarks/results/2026-12-05-lifram.md); the resource model's calibration
+ * builds (up to 10 steps) were measured with registers; at 24 steps RAM pays. The output layer (EMIT_V) with
+ * its state in RAM keeps a register copy of its voltages for the end-of-event token.
  *
  * Cycle rule (exact, for a free output: m_ready high whenever m_valid). Number the cycles; an input
  * token is taken in the cycle where s_valid && s_ready. For raster k of an event (k = 0..F-1):
@@ -43,14 +51,14 @@
  *   take_k = first cycle >= the cycle raster k is offered (s_valid) with
  *              take_k >= take_{k-1} + max(R_{k-1}, 1)                        (k >= 1: reads done)
  *              take_k >= S_{k-2} + STEPS - 1                                 (k >= 2: its buffer free)
- *   D_k    = take_k + R_k + 4 if R_k > 0, else take_k + 1                    (buffer k complete)
- *   S_k    = max(take_k + 1, D_{k-1} (k >= 1), S_{k-1} + max(STEPS, 2) (k >= 1))
+ *   D_k    = take_k + R_k + 5 if R_k > 0, else take_k + 1                    (buffer k complete)
+ *   S_k    = max(take_k + 1, D_{k-1} (k >= 1), S_{k-1} + max(STEPS, 4) (k >= 1))
  *            (first step of tick k's update; steps S_k .. S_k + STEPS - 1)
- *   tick k's token is valid (m_valid) from cycle S_k + STEPS + 1.
- * The end-of-event token is taken in the first cycle E >= its offer with E >= S_{F-1} + STEPS + 1 and
+ *   tick k's token is valid (m_valid) from cycle S_k + STEPS + 3.
+ * The end-of-event token is taken in the first cycle E >= its offer with E >= S_{F-1} + STEPS + 3 and
  * E >= D_{F-1}; its token is valid from E + 1, and raster 0 of the next event may be taken at E + 1.
- * So a tick costs at least max(STEPS, 2, R_k) cycles (2: the u(t+1) = f(u(t)) recurrence through the two
- * stages), and the 4-cycle drain of a raster with reads can add to it when the update falls two ticks
+ * So a tick costs at least max(STEPS, 4, R_k) cycles (4: the u(t+1) = f(u(t)) recurrence through the four
+ * stages: a step's state is read at its issue and written back three cycles later), and the 5-cycle drain of a raster with reads can add to it when the update falls two ticks
  * behind the synapse (the rule above is exact; hw/costmodel.py implements it). With back-pressure (m_ready low while a tick's token waits) the
  * update pipeline stops while its last step of a tick cannot hand over its raster; the accumulation goes
  * on.
@@ -144,6 +152,16 @@ localparam STEPS = GROUPS * SUBS;                    // LIF steps per tick
 localparam JW = STEPS > 1 ? $clog2(STEPS) : 1;
 localparam [31:0] J_LAST32 = STEPS - 1;
 localparam [JW-1:0] J_LAST = J_LAST32[JW-1:0];
+localparam SW = SUBS > 1 ? $clog2(SUBS) : 1;
+localparam [31:0] S_LAST32 = SUBS - 1;
+localparam [SW-1:0] S_LAST = S_LAST32[SW-1:0];
+localparam IW = $clog2(3 * GROUPS);                  // accumulator index: buffer p, group g at p*GROUPS + g
+localparam [31:0] BASE1_32 = GROUPS;
+localparam [31:0] BASE2_32 = 2 * GROUPS;
+localparam [IW-1:0] BASE1 = BASE1_32[IW-1:0];        // first index of buffer 1
+localparam [IW-1:0] BASE2 = BASE2_32[IW-1:0];        // first index of buffer 2
+localparam STATE_RAM_MIN = 16;                       // a layer of this many steps or more keeps its state in RAM
+localparam STATE_RAM = STEPS >= STATE_RAM_MIN;       // accumulators, u and v in RAM (else registers)
 
 // check configuration
 initial begin
@@ -195,22 +213,23 @@ reg [IN_PAD-1:0] pend_reg;        // spikes of the raster being accumulated, not
 reg [GW-1:0] a_g_reg;             // group being read
 reg [1:0] a_b_reg;                // accumulator buffer the raster goes to
 reg [1:0] a_b_next_reg;           // buffer of the next raster
+reg [IW-1:0] a_idx_reg;           // accumulator index of group a_g in buffer a_b (a counter: no multiply)
+reg [IW-1:0] a_base_reg;          // index of group 0 in buffer a_b
+reg [IW-1:0] a_base_next_reg;     // index of group 0 in buffer a_b_next
 wire [ROWS*LANES*W_W-1:0] w_rd;  // the words read last cycle, bank b at [b*LANES*9 +: LANES*9]; zero if none
-reg rd_any_reg;                   // stage R: the read registers hold words of group rd_g, buffer rd_b
-reg [GW-1:0] rd_g_reg;
+reg sa_any_reg;                   // stage S: the banks' address registers hold reads for accumulator sa_idx
+reg [IW-1:0] sa_idx_reg;
+reg [1:0] sa_b_reg;
+reg rd_any_reg;                   // stage R: the read registers hold words of accumulator rd_idx, buffer rd_b
+reg [IW-1:0] rd_idx_reg;
 reg [1:0] rd_b_reg;
 reg md_any_reg;                   // stage M: the tree's middle level holds their partial sums
-reg [GW-1:0] md_g_reg;
+reg [IW-1:0] md_idx_reg;
 reg [1:0] md_b_reg;
-reg tr_any_reg;                   // stage T: the tree register holds their sum, for group tr_g, buffer tr_b
-reg [GW-1:0] tr_g_reg;
+reg tr_any_reg;                   // stage T: the tree register holds their sum, for accumulator tr_idx, buffer tr_b
+reg [IW-1:0] tr_idx_reg;
 reg [1:0] tr_b_reg;
 
-// The neuron state lives in distributed RAM (below: one write port, asynchronous reads, so no read latency
-// and the cycle rule of registers) beside a live bit per word: a word whose live bit is clear reads as zero.
-// Clearing live bits empties a buffer or the whole state in one cycle, which a RAM cannot do.
-reg [3*GROUPS-1:0] acc_live_reg;  // accumulator word p*GROUPS + g (buffer p, group g) holds a sum
-reg [STEPS-1:0] uv_live_reg;      // state word j (step j's u and v) holds this event's state
 reg in_event_reg;
 
 reg [1:0] todo_reg;               // ticks whose raster is taken and whose update has not started
@@ -218,10 +237,27 @@ reg upd_on_reg;                   // a tick's update is issuing steps upd_j_reg.
 reg [JW-1:0] upd_j_reg;
 reg [1:0] upd_b_reg;
 reg [1:0] upd_b_next_reg;         // buffer of the next tick's update
+// the next step's selects, counted rather than computed (no divide, modulo or multiply before the DSPs):
+reg [IW-1:0] upd_idx_reg;         // its accumulator index, upd_b * GROUPS + j div SUBS
+reg [SW-1:0] upd_s_reg;           // its sub-group, j mod SUBS
+reg upd_clear_reg;                // j mod SUBS == SUBS - 1: its group's last step
+reg upd_last_reg;                 // j == STEPS - 1: the tick's last step
+reg [IW-1:0] start_idx_reg;       // upd_b_next * GROUPS: the first step's accumulator index
+reg s0_valid_reg;                 // stage 0 of the LIF update (its operand registers) holds step s0_j_reg
+reg [JW-1:0] s0_j_reg;
+reg s0_first_reg;                 // ... the tick's first step (j = 0)
+reg s0_last_reg;
 reg s1_valid_reg;                 // stage 1 of the LIF update holds step s1_j_reg
 reg [JW-1:0] s1_j_reg;
+reg s1_first_reg;
 reg s1_last_reg;
-reg [N_PAD-1:0] spk_vec_reg;      // spikes of the tick being updated, steps so far
+reg s2_valid_reg;                 // stage 2 holds step s2_j_reg (stage 3 commits it)
+reg [JW-1:0] s2_j_reg;
+reg s2_first_reg;
+reg s2_last_reg;
+/* verilator lint_off UNUSEDSIGNAL */
+reg [N_PAD-1:0] spk_vec_reg;      // spikes of the tick being updated, steps so far (padding bits: zero, unread)
+/* verilator lint_on UNUSEDSIGNAL */
 
 reg [OUT_W+16:0] m_data_reg;
 reg m_valid_reg;
@@ -233,36 +269,47 @@ wire out_free = !m_valid_reg || m_ready;
 wire a_busy = pend_reg != 0;
 
 // the LIF pipeline stops while its last step of a tick cannot hand over the tick's raster
-wire stall = s1_valid_reg && s1_last_reg && !out_free;
+wire stall = s2_valid_reg && s2_last_reg && !out_free;
 // buffer b is complete when no read or add for it is in flight
 wire [1:0] start_b = upd_b_next_reg;
-wire start_drained = !(a_busy && a_b_reg == start_b) && !(rd_any_reg && rd_b_reg == start_b)
+wire start_drained = !(a_busy && a_b_reg == start_b) && !(sa_any_reg && sa_b_reg == start_b)
+                     && !(rd_any_reg && rd_b_reg == start_b)
                      && !(md_any_reg && md_b_reg == start_b) && !(tr_any_reg && tr_b_reg == start_b);
 // the next tick's update starts when its raster is taken, the previous tick has issued its steps, the
-// buffer of the raster before it is complete, and (one step per tick) the previous step has left stage 1
-wire upd_start = !upd_on_reg && todo_reg != 0 && start_drained && (STEPS > 1 || !s1_valid_reg) && !stall;
+// buffer of the raster before it is complete, and the previous tick's first step has left stages 0 to 2
+// (its state is committed: with fewer than 4 steps per tick, neuron 0's state is read again before that)
+wire first_busy = (s0_valid_reg && s0_first_reg) || (s1_valid_reg && s1_first_reg) || (s2_valid_reg && s2_first_reg);
+wire upd_start = !upd_on_reg && todo_reg != 0 && start_drained && !first_busy && !stall;
 wire upd_issue = (upd_on_reg && !stall) || upd_start;
 wire [JW-1:0] issue_j = upd_on_reg ? upd_j_reg : {JW{1'b0}};
 wire [1:0] issue_b = upd_on_reg ? upd_b_reg : start_b;
-wire issue_last = issue_j == J_LAST;
-// ticks taken and not fully issued, after this cycle's last issue
-wire [2:0] open_ticks = {1'b0, todo_reg} + {2'b0, upd_on_reg} - {2'b0, upd_issue && issue_last};
+wire issue_last = upd_on_reg ? upd_last_reg : STEPS == 1;
+// at most one tick taken and not fully issued after this cycle's last issue: open_ticks =
+// todo + upd_on - (upd_issue && issue_last) <= 1, written as logic (a carry chain here would sit on the path
+// from the stage registers through the start control into s_ready)
+wire finishing = upd_on_reg ? !stall && upd_last_reg : upd_start && STEPS == 1;
+wire open_le1 = todo_reg == 2'd0 || (todo_reg == 2'd1 && !upd_on_reg);    // todo + upd_on <= 1
+wire open_le2 = todo_reg != 2'd3 && !(todo_reg == 2'd2 && upd_on_reg);    // todo + upd_on <= 2
+wire open_ok = finishing ? open_le2 : open_le1;
 
 // a raster starts when the previous one is read (in the cycle of its last read) and its buffer has been
 // read by the update two ticks back (raster k reuses raster k-3's buffer, which tick k-2 updates from)
 wire a_free;
-wire take_raster = s_valid && !s_eoe && a_free && open_ticks <= 1;
+wire take_raster = s_valid && !s_eoe && a_free && open_ok;
 // the end of the event: everything drained and updated; the last raster's input is discarded, the state
 // returns to zero
-wire take_eoe = s_valid && s_eoe && !a_busy && !rd_any_reg && !md_any_reg && !tr_any_reg && todo_reg == 0
+wire take_eoe = s_valid && s_eoe && !a_busy && !sa_any_reg && !rd_any_reg && !md_any_reg && !tr_any_reg && todo_reg == 0
                 && !upd_on_reg
-                && !s1_valid_reg && out_free;
+                && !s0_valid_reg && !s1_valid_reg && !s2_valid_reg && out_free;
 assign s_ready = take_raster || take_eoe;
 
 // ---------------------------------------------------------------- synapse: banks and adder tree
 wire [IN_PAD-1:0] clr;   // the spikes read this cycle
 wire a_last = a_g_reg == G_LAST;
-assign a_free = !a_busy || (a_last && (pend_reg & ~clr) == 0);
+// the raster is read out in this cycle when it is the last group's read and every bank holds at most one
+// pending spike: a test of each bank's slice alone, not of what its priority encoder clears (shorter)
+wire [ROWS-1:0] bank_le1;
+assign a_free = !a_busy || (a_last && &bank_le1);
 genvar b, r, k;
 generate
     for (b = 0; b < ROWS; b = b + 1) begin : bank
@@ -272,21 +319,26 @@ generate
         localparam W_FILE = {MEM_PREFIX, "l", DIGIT_TENS, DIGIT_ONES, "_w", BANK_H, BANK_T, BANK_O, ".mem"};
         reg [LANES*W_W-1:0] rd_reg;
         assign w_rd[b*LANES*W_W +: LANES*W_W] = rd_reg;
-        // this bank's slice of the raster and its lowest pending spike
-        reg [RW-1:0] sel;
-        wire [DEPTH-1:0] slice;
+        // this bank's slice of the raster and its lowest pending spike (nc_prio_enc: balanced ORs, not a
+        // chain through the slice)
+        wire [RW-1:0] sel;
+        wire [DEPTH-1:0] slice, lowest;
+        wire has;
         for (r = 0; r < DEPTH; r = r + 1) begin : row
             assign slice[r] = pend_reg[r * ROWS + b];
-            assign clr[r * ROWS + b] = a_last && sel == r && slice[r];
+            assign clr[r * ROWS + b] = a_last && lowest[r];
         end
-        integer jc;  // loop variable of this combinational encoder (not shared between processes)
-        always @* begin
-            sel = 0;
-            for (jc = DEPTH - 1; jc >= 0; jc = jc - 1) begin
-                if (slice[jc]) sel = jc[RW-1:0];
-            end
-        end
-        wire has = slice != 0;
+        nc_prio_enc #(
+            .WIDTH(DEPTH),
+            .IW(RW)
+        ) lowest_spike (
+            .req(slice),
+            .index(sel),
+            .onehot(lowest),
+            .valid(has)
+        );
+        // at most one pending spike in the slice
+        assign bank_le1[b] = (slice & ~lowest) == 0;
         /* verilator lint_off UNUSEDSIGNAL */
         wire [31:0] rd_addr = {{(32-RW){1'b0}}, sel} * GROUPS + {{(32-GW){1'b0}}, a_g_reg};
         /* verilator lint_on UNUSEDSIGNAL */
@@ -295,9 +347,17 @@ generate
         wire wr_en = WRITABLE != 0 && mem_we && mem_here;
         // a memory read (idle: no spike pending) shares the bank's one read port; the word goes through the
         // adder tree, where every other bank adds zero
-        wire rd_en = has || (mem_re && mem_here);
+        // stage S: the spike's word address, registered (the encoder's path ends here, not at the RAM)
+        reg sa_has_reg;
+        reg [31:0] sa_addr_reg;
+        always @(posedge clk) begin
+            sa_has_reg <= has;
+            sa_addr_reg <= rd_addr;
+            if (rst) sa_has_reg <= 1'b0;
+        end
+        wire rd_en = sa_has_reg || (mem_re && mem_here);
         /* verilator lint_off UNUSEDSIGNAL */
-        wire [31:0] rd_word = has ? rd_addr : mem_word;
+        wire [31:0] rd_word = sa_has_reg ? sa_addr_reg : mem_word;
         /* verilator lint_on UNUSEDSIGNAL */
         // a bank with nothing to read outputs zero: the read register's synchronous reset, free in the
         // flip-flop or block RAM, instead of an AND per weight bit in front of the adder tree. The two
@@ -333,10 +393,7 @@ generate
 endgenerate
 
 // stage A: the accumulator lanes of the group whose sum is in the tree register, plus that sum
-/* verilator lint_off UNUSEDSIGNAL */
-wire [31:0] tr_idx = {30'd0, tr_b_reg} * GROUPS + {{(32-GW){1'b0}}, tr_g_reg};
-/* verilator lint_on UNUSEDSIGNAL */
-wire [LANES*ACC_W-1:0] acc_rd;   // the group's accumulators (state memories, below)
+wire [LANES*ACC_W-1:0] acc_rd;   // the group's accumulators (state storage, below)
 wire [LANES*ACC_W-1:0] acc_sum;
 wire [LANES*W_W-1:0] tree_word;
 // a balanced adder tree per lane (log2 ROWS levels), heap order: node n adds nodes 2n+1 and 2n+2,
@@ -403,18 +460,25 @@ generate
     end
 endgenerate
 
-// ---------------------------------------------------------------- LIF update: step issue_j, then stage 1
+// ---------------------------------------------------------------- LIF update: step issue_j, then stages 0, 1
 // step j updates neurons j*LIF_LANES .. j*LIF_LANES + LIF_LANES - 1: sub-group j mod SUBS of accumulator
-// group j div SUBS
-/* verilator lint_off UNUSEDSIGNAL */
-wire [31:0] issue_g = {{(32-JW){1'b0}}, issue_j} / SUBS;
-wire [31:0] issue_s = {{(32-JW){1'b0}}, issue_j} - issue_g * SUBS;
-wire [31:0] issue_idx = {30'd0, issue_b} * GROUPS + issue_g;
-/* verilator lint_on UNUSEDSIGNAL */
-wire issue_clear = issue_s == SUBS - 1;   // the group's last step: its accumulators are consumed
-wire [LANES*ACC_W-1:0] acc_grp;  // the issued group's accumulators, and the step's u and v (state memories)
-wire [LIF_LANES*ACC_W-1:0] acc_g = acc_grp[issue_s * LIF_LANES * ACC_W +: LIF_LANES * ACC_W];
-wire [LIF_LANES*U_W-1:0] u_g;
+// group j div SUBS, at index issue_b * GROUPS + j div SUBS (the counters above; the first step's from
+// start_idx_reg)
+wire [IW-1:0] issue_idx = upd_on_reg ? upd_idx_reg : start_idx_reg;
+wire [SW-1:0] issue_s = upd_on_reg ? upd_s_reg : {SW{1'b0}};
+wire issue_clear = upd_on_reg ? upd_clear_reg : SUBS == 1;   // the group's last step: its accumulators are consumed
+wire [LANES*ACC_W-1:0] acc_grp;  // the issued group's accumulators (state storage, below)
+// sub-group issue_s of the group: a multiplexer of constant slices (a variable part-select would leave
+// issue_s * LIF_LANES * ACC_W to synthesis, which maps it to a DSP48 multiplier)
+wire [LIF_LANES*ACC_W-1:0] acc_sub [0:SUBS-1];
+genvar q;
+generate
+    for (q = 0; q < SUBS; q = q + 1) begin : sub
+        assign acc_sub[q] = acc_grp[q * LIF_LANES * ACC_W +: LIF_LANES * ACC_W];
+    end
+endgenerate
+wire [LIF_LANES*ACC_W-1:0] acc_g = acc_sub[issue_s];
+wire [LIF_LANES*U_W-1:0] u_g;   // the step's current and voltage (state storage, below)
 wire [LIF_LANES*24-1:0] v_g;
 wire [LIF_LANES*U_W-1:0] u_new;
 wire [LIF_LANES*24-1:0] v_new;
@@ -422,19 +486,26 @@ wire [LIF_LANES-1:0] spk_new;
 
 generate
     for (k = 0; k < LIF_LANES; k = k + 1) begin : lane
-        // held at zero outside issues: an event-driven simulator (Icarus) then leaves the datapath
-        // alone between ticks; in hardware it is one AND per bit
-        wire signed [ACC_W-1:0] acc = upd_issue ? acc_g[k*ACC_W +: ACC_W] : {ACC_W{1'b0}};
+        // stage 0 takes it only at an issue (ce_in): an event-driven simulator (Icarus) then leaves the
+        // datapath alone between ticks
+        wire signed [ACC_W-1:0] acc = acc_g[k*ACC_W +: ACC_W];
         wire signed [47:0] wide = {{(48-ACC_W){acc[ACC_W-1]}}, acc};
         /* verilator lint_off UNUSEDSIGNAL */
         wire signed [47:0] shifted = weight_exp[3] ? wide >>> (-weight_exp) : wide <<< weight_exp;
         /* verilator lint_on UNUSEDSIGNAL */
-        wire [P_W-1:0] par = p_mem[issue_j * LIF_LANES + k];
+        // this lane's parameters at step issue_j: word issue_j * LIF_LANES + k, chosen among the lane's STEPS
+        // words (constant addresses: no index arithmetic)
+        wire [P_W-1:0] par_step [0:STEPS-1];
+        for (q = 0; q < STEPS; q = q + 1) begin : step
+            assign par_step[q] = p_mem[q * LIF_LANES + k];
+        end
+        wire [P_W-1:0] par = par_step[issue_j];
         nc_lif_update #(
             .U_W(U_W)
         ) lif (
             .clk(clk),
-            .ce(upd_issue),
+            .ce_in(upd_issue),
+            .ce(!stall),
             .a_in({shifted[25:0], 6'd0}),
             .u_in(u_g[k*U_W +: U_W]),
             .v_in(v_g[k*24 +: 24]),
@@ -450,71 +521,112 @@ generate
     end
 endgenerate
 
-// stage 2 (the commit): the tick's raster with step s1_j's neurons replaced by their spikes (padding
+// stage 3 (the commit): the tick's raster with step s2_j's neurons replaced by their spikes (padding
 // neurons masked)
-wire [N_PAD-1:0] spikes_low, lane_real;
+wire [N_PAD-1:0] spk_vec_upd;
 generate
     for (k = 0; k < N_PAD; k = k + 1) begin : place
-        if (k < LIF_LANES) begin : lane
-            assign spikes_low[k] = spk_new[k];
+        // neuron k is lane k mod LIF_LANES of step k div LIF_LANES (constants: a compare of s2_j per bit, no
+        // shifter)
+        if (k < N_OUT) begin : real_neuron
+            localparam [31:0] STEP32 = k / LIF_LANES;
+            assign spk_vec_upd[k] = s2_j_reg == STEP32[JW-1:0] ? spk_new[k % LIF_LANES] : spk_vec_reg[k];
         end else begin : pad
-            assign spikes_low[k] = 1'b0;
+            assign spk_vec_upd[k] = 1'b0;
         end
-        assign lane_real[k] = k < N_OUT;
     end
 endgenerate
-wire [N_PAD-1:0] step_mask = {N_PAD{1'b1}} >> (N_PAD - LIF_LANES) << (s1_j_reg * LIF_LANES);
-wire [N_PAD-1:0] spk_vec_upd = ((spk_vec_reg & ~step_mask) | (spikes_low << (s1_j_reg * LIF_LANES))) & lane_real;
-wire commit = s1_valid_reg && !stall;
+wire commit = s2_valid_reg && !stall;
 
-// ---------------------------------------------------------------- neuron state memories
-// Distributed RAM, one write port and asynchronous reads (a read the cycle its address is known, as from
-// registers: the cycle rule does not change); a word whose live bit is clear reads as zero.
-// Accumulators, word p*GROUPS + g: stage A reads and writes word tr_idx, the LIF step reads issue_idx.
-reg [LANES*ACC_W-1:0] acc_mem [0:3*GROUPS-1];
-always @(posedge clk) begin
-    if (tr_any_reg) acc_mem[tr_idx] <= acc_sum;
-end
-assign acc_rd = acc_live_reg[tr_idx] ? acc_mem[tr_idx] : {LANES*ACC_W{1'b0}};
-assign acc_grp = acc_live_reg[issue_idx] ? acc_mem[issue_idx] : {LANES*ACC_W{1'b0}};
-// current and voltage of step j's neurons, {v, u}: the issue of step j reads word j, its commit writes it
+// ---------------------------------------------------------------- neuron state
+// Writes: stage A adds into accumulator tr_idx; the issue of a group's last step consumes accumulator
+// issue_idx; the commit writes step s2_j's u and v; the end of an event (or reset) zeroes all of it. Later
+// writes win (end of event over consumption over the add), as in one clocked block.
+wire acc_add = tr_any_reg;
+wire acc_consume = upd_issue && issue_clear;
+wire state_clear = take_eoe || rst;
 localparam UV_W = LIF_LANES * (U_W + 24);
 wire [UV_W-1:0] uv_rd;
-generate
-    if (STEPS > 1) begin : uv_ram
-        reg [UV_W-1:0] uv_mem [0:STEPS-1];
-        always @(posedge clk) begin
-            if (commit) uv_mem[s1_j_reg] <= {v_new, u_new};
-        end
-        assign uv_rd = uv_live_reg[issue_j] ? uv_mem[issue_j] : {UV_W{1'b0}};
-    end else begin : uv_flops
-        // one step per tick: one word, a register
-        reg [UV_W-1:0] uv_reg;
-        always @(posedge clk) begin
-            if (commit) uv_reg <= {v_new, u_new};
-        end
-        assign uv_rd = uv_live_reg[0] ? uv_reg : {UV_W{1'b0}};
-    end
-endgenerate
 assign u_g = uv_rd[LIF_LANES*U_W-1:0];
 assign v_g = uv_rd[UV_W-1:LIF_LANES*U_W];
-
 // all final voltages, neuron n at [24n +: 24] (the output layer's end-of-event payload)
 /* verilator lint_off UNUSEDSIGNAL */
 wire [N_PAD*24-1:0] v_all;   // unused below the output layer
 /* verilator lint_on UNUSEDSIGNAL */
+integer j;   // loop variable of the state's register blocks
 generate
-    if (EMIT_V != 0) begin : v_copy
-        // the output layer also keeps its voltages in registers, all readable at once
-        for (k = 0; k < STEPS; k = k + 1) begin : step
-            reg [LIF_LANES*24-1:0] v_reg;
-            always @(posedge clk) begin
-                if (commit && s1_j_reg == k) v_reg <= v_new;
-            end
-            assign v_all[k*LIF_LANES*24 +: LIF_LANES*24] = uv_live_reg[k] ? v_reg : {LIF_LANES*24{1'b0}};
+    if (STATE_RAM) begin : acc_ram
+        // distributed RAM, word p*GROUPS + g (buffer p, group g), and a live bit per word
+        reg [LANES*ACC_W-1:0] acc_mem [0:3*GROUPS-1];
+        reg [3*GROUPS-1:0] acc_live_reg;
+        always @(posedge clk) begin
+            if (acc_add) acc_mem[tr_idx_reg] <= acc_sum;
         end
-    end else begin : no_v_copy
-        assign v_all = {N_PAD*24{1'b0}};
+        always @(posedge clk) begin
+            if (acc_add) acc_live_reg[tr_idx_reg] <= 1'b1;
+            if (acc_consume) acc_live_reg[issue_idx] <= 1'b0;
+            if (state_clear) acc_live_reg <= {3*GROUPS{1'b0}};
+        end
+        assign acc_rd = acc_live_reg[tr_idx_reg] ? acc_mem[tr_idx_reg] : {LANES*ACC_W{1'b0}};
+        assign acc_grp = acc_live_reg[issue_idx] ? acc_mem[issue_idx] : {LANES*ACC_W{1'b0}};
+    end else begin : acc_regs
+        reg [LANES*ACC_W-1:0] acc_reg [0:3*GROUPS-1];   // buffer p, group g at p*GROUPS + g
+        always @(posedge clk) begin
+            if (acc_add) acc_reg[tr_idx_reg] <= acc_sum;
+            if (acc_consume) acc_reg[issue_idx] <= 0;
+            if (state_clear) begin
+                for (j = 0; j < 3 * GROUPS; j = j + 1) begin
+                    acc_reg[j] <= 0;
+                end
+            end
+        end
+        assign acc_rd = acc_reg[tr_idx_reg];
+        assign acc_grp = acc_reg[issue_idx];
+    end
+    if (STATE_RAM) begin : uv_ram
+        // distributed RAM, word j = step j's {v, u}, and a live bit per word
+        reg [UV_W-1:0] uv_mem [0:STEPS-1];
+        reg [STEPS-1:0] uv_live_reg;
+        always @(posedge clk) begin
+            if (commit) uv_mem[s2_j_reg] <= {v_new, u_new};
+        end
+        always @(posedge clk) begin
+            if (commit) uv_live_reg[s2_j_reg] <= 1'b1;
+            if (state_clear) uv_live_reg <= {STEPS{1'b0}};
+        end
+        assign uv_rd = uv_live_reg[issue_j] ? uv_mem[issue_j] : {UV_W{1'b0}};
+        if (EMIT_V != 0) begin : v_copy
+            // the output layer also keeps its voltages in registers, all readable at once
+            for (k = 0; k < STEPS; k = k + 1) begin : step
+                localparam [31:0] STEP32 = k;
+                reg [LIF_LANES*24-1:0] v_copy_reg;
+                always @(posedge clk) begin
+                    if (commit && s2_j_reg == STEP32[JW-1:0]) v_copy_reg <= v_new;
+                end
+                assign v_all[k*LIF_LANES*24 +: LIF_LANES*24] = uv_live_reg[k] ? v_copy_reg : {LIF_LANES*24{1'b0}};
+            end
+        end else begin : no_v_copy
+            assign v_all = {N_PAD*24{1'b0}};
+        end
+    end else begin : uv_regs
+        reg [LIF_LANES*U_W-1:0] u_reg [0:STEPS-1];
+        reg [LIF_LANES*24-1:0] v_reg [0:STEPS-1];
+        always @(posedge clk) begin
+            if (commit) begin
+                u_reg[s2_j_reg] <= u_new;
+                v_reg[s2_j_reg] <= v_new;
+            end
+            if (state_clear) begin
+                for (j = 0; j < STEPS; j = j + 1) begin
+                    u_reg[j] <= 0;
+                    v_reg[j] <= 0;
+                end
+            end
+        end
+        assign uv_rd = {v_reg[issue_j], u_reg[issue_j]};
+        for (k = 0; k < STEPS; k = k + 1) begin : vcat
+            assign v_all[k*LIF_LANES*24 +: LIF_LANES*24] = v_reg[k];
+        end
     end
 endgenerate
 wire [OUT_W-1:0] eoe_payload;
@@ -592,54 +704,69 @@ end
 // ---------------------------------------------------------------- outputs
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
-assign busy = in_event_reg || a_busy || rd_any_reg || md_any_reg || tr_any_reg || todo_reg != 0 || upd_on_reg
-              || s1_valid_reg || m_valid_reg;
+assign busy = in_event_reg || a_busy || sa_any_reg || rd_any_reg || md_any_reg || tr_any_reg || todo_reg != 0 || upd_on_reg
+              || s0_valid_reg || s1_valid_reg || s2_valid_reg || m_valid_reg;
 
 always @(posedge clk) begin
     if (m_ready) m_valid_reg <= 1'b0;
 
-    // synapse: banks read group a_g of their lowest pending spike (stage R), the tree adds the words
-    // (stages M and T), the sum joins the accumulators (stage A); after the last group, the spikes are
-    // cleared
-    rd_any_reg <= a_busy;
-    rd_g_reg <= a_g_reg;
-    rd_b_reg <= a_b_reg;
+    // synapse: banks take the address of group a_g of their lowest pending spike (stage S) and read it
+    // (stage R), the tree adds the words (stages M and T), the sum joins the accumulators (stage A); after
+    // the last group, the spikes are cleared
+    sa_any_reg <= a_busy;
+    sa_idx_reg <= a_idx_reg;
+    sa_b_reg <= a_b_reg;
+    rd_any_reg <= sa_any_reg;
+    rd_idx_reg <= sa_idx_reg;
+    rd_b_reg <= sa_b_reg;
     md_any_reg <= rd_any_reg;
-    md_g_reg <= rd_g_reg;
+    md_idx_reg <= rd_idx_reg;
     md_b_reg <= rd_b_reg;
     tr_any_reg <= md_any_reg;
-    tr_g_reg <= md_g_reg;
+    tr_idx_reg <= md_idx_reg;
     tr_b_reg <= md_b_reg;
     if (a_busy) begin
         a_g_reg <= a_last ? {GW{1'b0}} : a_g_reg + 1'b1;
+        a_idx_reg <= a_last ? a_base_reg : a_idx_reg + 1'b1;
         if (a_last) pend_reg <= pend_reg & ~clr;
     end
-    if (tr_any_reg) begin
-        acc_live_reg[tr_idx] <= 1'b1;
-    end
 
-    // LIF: issue a step (stage 1 takes its operands; the group's last step clears its accumulators, which
-    // no add can target: the buffer is complete), commit the step in stage 1 (stage 2); after the tick's
-    // last step its raster leaves
+    // LIF: issue a step (stage 0 takes its operands; the group's last step clears its accumulators, which
+    // no add can target: the buffer is complete), move the steps on through stages 1 and 2 unless stalled,
+    // commit the step in stage 2 (stage 3); after the tick's last step its raster leaves
     if (upd_issue) begin
-        if (issue_clear) acc_live_reg[issue_idx] <= 1'b0;
         upd_on_reg <= !issue_last;
         upd_j_reg <= issue_j + 1'b1;
         upd_b_reg <= issue_b;
+        upd_idx_reg <= issue_clear ? issue_idx + 1'b1 : issue_idx;
+        upd_s_reg <= issue_clear ? {SW{1'b0}} : issue_s + 1'b1;
+        upd_clear_reg <= issue_clear ? SUBS == 1 : issue_s + 1'b1 == S_LAST;
+        upd_last_reg <= issue_j + 1'b1 == J_LAST;
     end
     if (upd_start) begin
         upd_b_next_reg <= upd_b_next_reg == 2'd2 ? 2'd0 : upd_b_next_reg + 1'b1;
+        start_idx_reg <= upd_b_next_reg == 2'd2 ? {IW{1'b0}} : (upd_b_next_reg == 2'd1 ? BASE2 : BASE1);
     end
-    todo_reg <= todo_reg + {1'b0, take_raster} - {1'b0, upd_start};
+    // todo + take_raster - upd_start, as logic
+    if (take_raster && !upd_start) todo_reg <= {todo_reg[1] ^ todo_reg[0], !todo_reg[0]};
+    if (upd_start && !take_raster) todo_reg <= {todo_reg[1] ^ !todo_reg[0], !todo_reg[0]};
     if (!stall) begin
-        s1_valid_reg <= upd_issue;
-        s1_j_reg <= issue_j;
-        s1_last_reg <= issue_last;
+        s0_valid_reg <= upd_issue;
+        s0_j_reg <= issue_j;
+        s0_first_reg <= !upd_on_reg;
+        s0_last_reg <= issue_last;
+        s1_valid_reg <= s0_valid_reg;
+        s1_j_reg <= s0_j_reg;
+        s1_first_reg <= s0_first_reg;
+        s1_last_reg <= s0_last_reg;
+        s2_valid_reg <= s1_valid_reg;
+        s2_j_reg <= s1_j_reg;
+        s2_first_reg <= s1_first_reg;
+        s2_last_reg <= s1_last_reg;
     end
     if (commit) begin
-        uv_live_reg[s1_j_reg] <= 1'b1;
         spk_vec_reg <= spk_vec_upd;
-        if (s1_last_reg) begin
+        if (s2_last_reg) begin
             m_data_reg <= {1'b0, 16'd0, tick_payload};
             m_valid_reg <= 1'b1;
         end
@@ -650,6 +777,9 @@ always @(posedge clk) begin
         a_g_reg <= 0;
         a_b_reg <= a_b_next_reg;
         a_b_next_reg <= a_b_next_reg == 2'd2 ? 2'd0 : a_b_next_reg + 1'b1;
+        a_idx_reg <= a_base_next_reg;
+        a_base_reg <= a_base_next_reg;
+        a_base_next_reg <= a_b_next_reg == 2'd2 ? {IW{1'b0}} : (a_b_next_reg == 2'd1 ? BASE2 : BASE1);
         in_event_reg <= 1'b1;
     end
 
@@ -662,24 +792,53 @@ always @(posedge clk) begin
     end
     if (take_eoe || rst) begin
         a_b_next_reg <= 2'd0;
+        a_base_next_reg <= {IW{1'b0}};
         upd_b_next_reg <= 2'd2;
-        acc_live_reg <= {3*GROUPS{1'b0}};
-        uv_live_reg <= {STEPS{1'b0}};
+        start_idx_reg <= BASE2;
     end
 
     if (rst) begin
         pend_reg <= 0;
         a_g_reg <= 0;
         a_b_reg <= 2'd0;
+        a_idx_reg <= {IW{1'b0}};
+        a_base_reg <= {IW{1'b0}};
+        sa_any_reg <= 1'b0;
         rd_any_reg <= 1'b0;
         md_any_reg <= 1'b0;
         tr_any_reg <= 1'b0;
+        // the index and buffer pipelines too (no SRL16E, whose clock-to-out would start the accumulator's path)
+        sa_idx_reg <= {IW{1'b0}};
+        sa_b_reg <= 2'd0;
+        rd_idx_reg <= {IW{1'b0}};
+        md_idx_reg <= {IW{1'b0}};
+        tr_idx_reg <= {IW{1'b0}};
+        rd_b_reg <= 2'd0;
+        md_b_reg <= 2'd0;
+        tr_b_reg <= 2'd0;
         in_event_reg <= 1'b0;
         todo_reg <= 2'd0;
         upd_on_reg <= 1'b0;
         upd_j_reg <= 0;
         upd_b_reg <= 2'd0;
+        upd_idx_reg <= {IW{1'b0}};
+        upd_s_reg <= {SW{1'b0}};
+        upd_clear_reg <= 1'b0;
+        upd_last_reg <= 1'b0;
+        // the stages' step registers too: without a reset, synthesis makes shift registers (SRL16E) of
+        // them, whose clock-to-out (1.5 ns) starts the start control's path
+        s0_valid_reg <= 1'b0;
+        s0_j_reg <= 0;
+        s0_first_reg <= 1'b0;
+        s0_last_reg <= 1'b0;
         s1_valid_reg <= 1'b0;
+        s1_j_reg <= 0;
+        s1_first_reg <= 1'b0;
+        s1_last_reg <= 1'b0;
+        s2_valid_reg <= 1'b0;
+        s2_j_reg <= 0;
+        s2_first_reg <= 1'b0;
+        s2_last_reg <= 1'b0;
         spk_vec_reg <= 0;
         m_valid_reg <= 1'b0;
     end

@@ -150,6 +150,14 @@ class Context:
             self._results[name] = result
         return self._results[name]
 
+    def provided_rows(self) -> list[dict[str, Any]]:
+        """The agreement rows the rooms add (:func:`agreement_providers`, e.g. a deploy folder's driver), computed
+        once per report: the agreement section lists them, the hardware section reads a deploy row's shape and
+        cycles."""
+        if "provided rows" not in self.published:
+            self.published["provided rows"] = [row for provider in agreement_providers() for row in provider(self)]
+        return self.published["provided rows"]
+
     def backend_row(self, name: str) -> dict[str, Any]:
         """One backend's run compared with the golden model: events, mismatches, first divergence, seconds, CPU
         seconds, and the hardware's cycles where it counts them (cached by inputs and backend)."""
@@ -171,6 +179,8 @@ class Context:
                 row.update(cycles=[int(c) for c in result.info["cycles"]], clock_ns=float(result.info["clock_ns"]),
                            serial=bool(result.info.get("serial", False)),
                            shape={k: result.info[k] for k in ("lanes", "rows", "words") if k in result.info})
+                if "hw_shape" in result.info:  # the whole build shape, as the simulating room writes it
+                    row["hw_shape"] = result.info["hw_shape"]
             return row
 
         from neurocal.backends import available_backends

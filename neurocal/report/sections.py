@@ -31,7 +31,6 @@ from neurocal.report.section import (
     Figure,
     SectionResult,
     Table,
-    agreement_providers,
     energy_providers,
 )
 
@@ -69,8 +68,7 @@ class AgreementSection:
                 found.append(ctx.backend_row(name))
             except NeurocalError as err:
                 found.append({"backend": name, "not_run": str(err)})
-        for provider in agreement_providers():
-            found.extend(provider(ctx))
+        found.extend(ctx.provided_rows())
         skipped = {}
         for row in found:
             name = row["backend"]

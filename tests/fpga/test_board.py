@@ -87,29 +87,21 @@ def test_events_in_batches_match_the_golden_model(target: str, deploy_dirs: dict
     _exact(folder, spikes, words)
 
 
-@pytest.fixture(scope="module")
-def showers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """200 simulated showers (p, K, π; the demo's events), a 400-24-12-2 LIF network quantised on them through
-    ``neurocal quantize``, and its pynq-z2 deploy folder from ``neurocal deploy build``: a network Verilator
-    builds in a minute or two."""
-    import nir
+@pytest.mark.rtl
+def test_serial_run_reads_every_events_cycles_and_the_cycle_model_predicts_them(deploy_dirs: dict[str, Path]) -> None:
+    """``serial``: one event per batch, each to an idle core; the driver's LAST_CYCLES reads are every event's
+    latency, equal event for event to the cycle model of the deploy folder's shape (serial events)."""
+    from neurocal.hw.costmodel import predict_run
 
-    from neurocal.sim.dataset import write_h5
-    from neurocal.sim.simulate import simulate
-    from neurocal.testnets import lif_graph
-
-    root = tmp_path_factory.mktemp("showers")
-    write_h5(simulate(["proton", "kaon", "pion"], 200, seed=7), root / "showers.h5")
-    rng = np.random.default_rng(1)
-    weights = [rng.normal(0.0, 2.0 / np.sqrt(a), size=(b, a)) for a, b in ((400, 24), (24, 12), (12, 2))]
-    nir.write(root / "net.nir", lif_graph(weights, beta=0.9, threshold=1.0))
-    for args in (["quantize", str(root / "net.nir"), "--data", str(root / "showers.h5"), "--out", str(root / "bundle"),
-                  "--events", "40"],
-                 ["deploy", "build", "--bundle", str(root / "bundle"), "--board", "pynq-z2", "--out",
-                  str(root / "deploy")]):
-        done = _cli(*args)
-        assert done.returncode == 0, done.stderr[-2000:]
-    return root / "deploy", root / "showers.h5"
+    folder = deploy_dirs["pynq-z2"]
+    info, net, shape = load_deploy(folder)
+    spikes = _spikes(net.n_inputs, n_events=5, seed=4)
+    run = rtlsim.run_driver(info, net, shape, spikes, sim="icarus", build_root=BUILD_ROOT, serial=True)
+    assert run.sends == run.receives == 5
+    _exact(folder, spikes, run.words)
+    model = predict_run(shape, spikes, GoldenBackend().run(net, spikes), serial=True).cycles
+    assert run.cycles == model.tolist()
+    assert max(run.cycles) == run.registers["MAX_CYCLES"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -32,8 +32,11 @@ def test_lutram_sites_are_the_primitives_yosys_maps_to() -> None:
     sites, bits = state_counts(n_out=120, lanes=8, lif=1, acc_w=32, u_w=32)
     assert sites == 256 * 2 + 38 * 4 and bits == 45 + 120
     assert state_counts(n_out=120, lanes=8, lif=4, acc_w=32, u_w=32)[0] == 256 * 2 + 38 * 4
-    # one step per tick: u and v are a register, only the accumulators are RAM
-    assert state_counts(n_out=20, lanes=20, lif=20, acc_w=16, u_w=25) == (lutram_sites(3, 320, 2), 3 + 1 + 20 * 49)
+    # shallow state (3 accumulator words, one step): registers, priced as the calibration prices them
+    assert state_counts(n_out=20, lanes=20, lif=20, acc_w=16, u_w=25) == (0, 2 * 20 * 16 + 20 * 49)
+    # 24 steps of 5 neurons in one group: all of the layer's state in RAM (3 accumulator words, 24 u/v words)
+    assert state_counts(n_out=120, lanes=120, lif=5, acc_w=16, u_w=25) == (
+        lutram_sites(3, 120 * 16, 2) + lutram_sites(24, 5 * 49, 1), 3 + 24)
 
 
 def test_dsps_are_two_per_lif_updater_and_block_ram_the_banks_budget() -> None:

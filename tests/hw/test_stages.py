@@ -274,9 +274,12 @@ def test_rx_tick_overflow_is_flagged(hw_build_root) -> None:
 
 LAYER_CASES = [  # (sim, n_in, n_out, lanes, rows, lif_lanes)
     ("icarus", 7, 5, 2, 1, 1),  # one bank, lanes < n_out (3 groups), 2 LIF steps per group
-    ("icarus", 9, 4, 4, 3, 4),  # a few banks, full lanes: one LIF step per tick (waits for stage 1)
+    ("icarus", 9, 4, 4, 3, 4),  # a few banks, full lanes: one LIF step per tick (waits for the commit)
     ("icarus", 6, 5, 3, 6, 3),  # fully parallel banks (rows = n_in), 2 groups
     ("verilator", 11, 6, 6, 4, 2),  # 3 LIF steps per group
+    # 16 or more LIF steps per tick: the state in distributed RAM with live bits (STATE_RAM_MIN)
+    ("icarus", 9, 20, 4, 3, 1),  # 5 groups of 4 steps: 20 steps, 15 accumulator words
+    ("verilator", 11, 18, 6, 4, 1),  # 3 groups of 6 steps: 18 steps
 ]
 
 
@@ -293,7 +296,7 @@ def _layer(sim: str, n_in: int, n_out: int, lanes: int, rows: int, lif_lanes: in
     params = {"N_IN": n_in, "N_OUT": n_out, "LANES": lanes, "LIF_LANES": lif_lanes, "ROWS": rows,
               "ACC_W": shape.acc_w[0], "U_W": shape.u_w[0], "EMIT_V": 1, "LAYER": 0,
               "MEM_PREFIX": f'"{project.mem_dir.resolve()}/"'}
-    built = simulators.build(sim, "nc_lif_layer", rtl_sources(["nc_lif_update", "nc_lif_layer"]),
+    built = simulators.build(sim, "nc_lif_layer", rtl_sources(["nc_prio_enc", "nc_lif_update", "nc_lif_layer"]),
                              hw_build_root / name, parameters=params)
     tokens, expected = [], []
     for e, ev in enumerate(spikes):
@@ -324,7 +327,7 @@ def _layer_cycles(tokens: list[int], n_in: int, rows: int, groups: int, steps: i
     for tok in tokens:
         if tok >> (n_in + 16):  # end of event
             f = len(take)
-            t = max(offer, start[f - 1] + steps + 1, drain[f - 1])
+            t = max(offer, start[f - 1] + steps + 3, drain[f - 1])
             ins.append(t)
             outs.append(t + 1)
             take, drain, start, read = [], [], [], []
@@ -340,13 +343,13 @@ def _layer_cycles(tokens: list[int], n_in: int, rows: int, groups: int, steps: i
             t = max(t, start[k - 2] + steps - 1)
         s0 = t + 1
         if k >= 1:
-            s0 = max(s0, drain[k - 1], start[k - 1] + max(steps, 2))
+            s0 = max(s0, drain[k - 1], start[k - 1] + max(steps, 4))
         take.append(t)
         read.append(reads)
-        drain.append(t + reads + 4 if reads else t + 1)
+        drain.append(t + reads + 5 if reads else t + 1)
         start.append(s0)
         ins.append(t)
-        outs.append(s0 + steps + 1)
+        outs.append(s0 + steps + 3)
         offer = t + 1
     return ins, sorted(outs)
 

@@ -153,8 +153,9 @@ def test_interrupted_study_resumes(tiny_h5: Path, tmp_path: Path) -> None:
 
     from neurocal.models.search import _load, open_study
 
-    args = [sys.executable, "-m", "neurocal.cli", "search", "--data", str(tiny_h5), "--out", str(tmp_path / "s"),
-            "--space", "tiny", "--eval-events", "40", "--cost-model", "none", "--trials", "2", "--quiet"]
+    args = [sys.executable, "-X", "faulthandler", "-m", "neurocal.cli", "search", "--data", str(tiny_h5),
+            "--out", str(tmp_path / "s"), "--space", "tiny", "--eval-events", "40", "--cost-model", "none",
+            "--trials", "2", "--quiet"]
     child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     try:
@@ -163,10 +164,16 @@ def test_interrupted_study_resumes(tiny_h5: Path, tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the first trial never started training"
             time.sleep(0.05)
         child.send_signal(signal.SIGTERM)
-        _, err = child.communicate(timeout=120)
+        try:
+            _, err = child.communicate(timeout=120)
+        except subprocess.TimeoutExpired:  # hung: SIGABRT makes faulthandler print every thread's stack
+            child.send_signal(signal.SIGABRT)
+            _, err = child.communicate(timeout=60)
+            pytest.fail(f"the search did not stop within 120 s of SIGTERM; its stderr:\n{err}")
     finally:
         if child.poll() is None:
             child.kill()
+            child.communicate()
     assert child.returncode == 143 and "Traceback" not in err, err
     first = _load(open_study(tmp_path / "s")).trials[0]
     assert first.state == TrialState.FAIL and first.user_attrs.get("interrupted") is True
@@ -185,6 +192,38 @@ def test_cycle_cost_model_marks_what_does_not_fit() -> None:
     assert "words per input beat" in model.check((400, 50, 1), Hardware(profile="pynq-z2", words=65))
 
 
+def test_deployable_space_starts_at_the_preset_and_samples_the_same_parameters_every_trial() -> None:
+    """The physics study's first trial is the deployable preset (its baseline, scored like every trial); every
+    trial of every space samples the same parameters, whatever its depth or readout (the GP sampler models only
+    the parameters all trials share)."""
+    import optuna
+
+    from neurocal.models.config import TrainConfig
+    from neurocal.models.search import SPACES, Space, suggest
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = Space.deployable()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    study.enqueue_trial(space.start)
+    trial = study.ask()
+    overrides, hardware, qat = suggest(trial, space, 100, 1)
+    study.tell(trial, 1.0)
+    preset = TrainConfig.from_preset("deployable")
+    config = TrainConfig(**{**overrides, "thresholds": preset.thresholds})
+    assert config.model_dump() == preset.model_copy(update={"preset": None}).model_dump()
+    assert overrides["thresholds"] == pytest.approx(preset.thresholds, rel=1e-12)
+    assert hardware.profile == "pynq-z2" and hardware.lanes is None and not qat
+    for name, make in SPACES.items():
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=2))
+        names = set()
+        for _ in range(12):
+            trial = study.ask()
+            overrides, _, _ = suggest(trial, make(), 100, 1)
+            study.tell(trial, 1.0)
+            names.add(tuple(sorted(trial.params)))
+        assert len(names) == 1, (name, names)
+
+
 # ----------------------------------------------------------------------------------------- scale-out
 
 
@@ -197,6 +236,27 @@ def test_two_workers_share_a_sqlite_study_with_a_pareto_front(tiny_h5: Path, tmp
     front = [r for r in summary["trials"] if r["number"] in summary["pareto"]]
     assert front and all(len(r["values"]) == 2 and r["values"][1] == r["costs"]["latency_us"] for r in front)
     assert (ref.folder / "plots" / "pareto_front.png").stat().st_size > 1000
+
+
+def test_pareto_axes_are_log_scaled_where_every_value_is_positive() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from neurocal.models.search import _log_axes
+
+    fig, ax = plt.subplots()
+    assert _log_axes(ax, [[0.2, 3.5], [0.9, 1.6]]) is ax
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    fig, ax = plt.subplots()
+    _log_axes(ax, [[12.0, -1.0], [30.0, 2.0]])  # e.g. P (positive) against a signed objective
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "linear")
+    fig = plt.figure()
+    ax3 = fig.add_subplot(projection="3d")
+    _log_axes(ax3, [[0.2, 3.5, 1.0]])
+    assert ax3.get_xscale() == "linear"
+    plt.close("all")
 
 
 def _free_port() -> int:

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -130,12 +131,12 @@ def test_missing_inputs_give_not_run_lines_and_sections_pick(tiny, tmp_path):
     assert report["sections"]["physics"]["status"] == "not run" and not report["sections"]["physics"]["numbers"]
     hardware = report["sections"]["hardware"]
     reasons = " | ".join(hardware["not_run"])
-    assert "RTL cycles: not run, because no RTL backend" in reasons
+    assert "measured cycles: not run, because neither a deploy folder's driver nor an RTL backend ran" in reasons
     assert "yosys: not run, because no cached 'neurocal rtl synth' report" in reasons
     assert "Vivado/Vitis" in reasons and "HLS pragma estimate: not run" in reasons
     # the cycle model alone: its numbers and nothing claiming to come from an RTL run
     assert "cycles per event mean (cycle model)" in hardware["numbers"]
-    assert not any("(RTL)" in key for key in hardware["numbers"])
+    assert not any("(measured)" in key for key in hardware["numbers"])
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "not run, because no --run" in md and "## Agreement" not in md
 
@@ -237,3 +238,130 @@ def test_a_vivado_power_report_replaces_the_fpga_power_model(tiny, tmp_path):
     assert fpga["value"] == pytest.approx(0.254 * fpga["inputs"]["cycles"]["value"] / 200e6)
     assert any("driver over the RTL" in r and "not run, because" in r
                for r in report["sections"]["agreement"]["not_run"])
+
+
+def _hardware(out: Path) -> dict[str, Any]:
+    report = json.loads((out / "report.json").read_text())
+    for q in [q for q in _quantities(report["sections"], []) if "formula" in q]:
+        assert math.isclose(_recompute(q), q["value"], rel_tol=1e-9), q["formula"]
+    return report
+
+
+def test_without_deploy_the_section_is_the_fitted_build_and_a_low_clock_estimate_is_flagged(tiny, tmp_path):
+    """The build is the one fitted to the profile (not the unfitted default); a cached yosys report for that very
+    build adds the latency at its clock estimate, which becomes the headline, and a clock estimate below the
+    profile's is flagged. The yosys report is written here as ``rtl synth`` caches it (the ~minutes of yosys are
+    the synth suite's business, as the Vivado power report's lines are above)."""
+    from neurocal.bundle import load_bundle
+    from neurocal.hw.fit import fit_network
+    from neurocal.hw.report_section import describe
+    from neurocal.hw.synth import yosys_version
+    from neurocal.profiles import profile
+
+    net = load_bundle(tiny["bundle"])
+    part = profile("pynq-z2")
+    shape = fit_network(net, part).shape
+    first = _report(tiny, tmp_path / "a", "--sections", "hardware", "--backends", "golden")
+    assert first.exit_code == 0, first.output
+    hardware = _hardware(tmp_path / "a")["sections"]["hardware"]
+    assert hardware["notes"][0] == f"build: the build fitted to the pynq-z2 (hw/fit.py), {describe(shape)}, for " \
+                                   "the pynq-z2"
+    assert hardware["numbers"]["resources over the profile's fit limits"]["value"] == 0
+    assert not any("DOES NOT FIT" in n or "CLOCK BELOW" in n for n in hardware["notes"])
+    assert "latency mean at the estimated clock" not in hardware["numbers"]
+
+    # the look-up's key is that of 'neurocal rtl synth --bundle B --profile pynq-z2' (its project of this shape)
+    yosys_version()  # yosys is installed wherever the report's yosys look-up can work
+    from neurocal.hw.cosim import shape_key
+    from neurocal.hw.generate import HwConfig, generate
+    from neurocal.hw.sources import rtl_dir, rtl_sources
+    from neurocal.hw.synth import content_key
+
+    project = generate(net, tmp_path / f"gen-{shape_key(shape)}", HwConfig(), shape=shape, command="neurocal rtl synth")
+    key = content_key(project, yosys_version(), [*rtl_sources(), *sorted(rtl_dir().glob("*.vh"))], part)
+    cached = tiny["root"] / "build" / f"synth-{key[:16]}" / "report.json"
+    cached.parent.mkdir(parents=True)
+    cached.write_text(json.dumps({"key": key, "yosys": yosys_version(), "estimated_clock_mhz": 150.0,
+                                  "resources": {"LUT": 9000.0, "FF": 4000.0, "BRAM36": 8.0, "DSP": 12.0}}))
+    try:
+        second = _report(tiny, tmp_path / "b", "--sections", "hardware", "--backends", "golden")
+        assert second.exit_code == 0, second.output
+        report = _hardware(tmp_path / "b")
+    finally:
+        shutil.rmtree(cached.parent)
+    numbers = report["sections"]["hardware"]["numbers"]
+    cycles = numbers["cycles per event mean (cycle model)"]["value"]
+    assert numbers["latency mean at the estimated clock"]["value"] == pytest.approx(cycles * 1000 / 150.0)
+    assert numbers["latency mean at the profile clock"]["value"] == pytest.approx(cycles * 1000 / 200.0)
+    assert report["headlines"]["hardware"]["number"] == "latency mean at the estimated clock"
+    assert "yosys-estimated" in report["headlines"]["hardware"]["text"]
+    assert any(n.startswith("CLOCK BELOW THE PROFILE: yosys estimates 150 MHz") for n in
+               report["sections"]["hardware"]["notes"])
+
+
+def test_a_build_that_does_not_fit_its_profile_is_flagged_with_its_numbers(tiny, tmp_path):
+    """A network no pynq-z2 build holds (400-600-1): the section says so and flags the build it shows, per
+    resource, in the page and in report.json."""
+    from neurocal.bundle import load_bundle
+    from neurocal.hw.fit import violations
+    from neurocal.hw.generate import HwConfig, shape_from_config
+    from neurocal.intnet import IntNetwork
+    from neurocal.profiles import profile
+    from neurocal.testnets import random_network
+
+    big = random_network([400, 600, 1], np.random.default_rng(0), readout="membrane")
+    big.frontend = load_bundle(tiny["bundle"]).frontend
+    big.save(tmp_path / "intnet.json")
+    big = IntNetwork.load(tmp_path / "intnet.json")
+    done = CliRunner().invoke(main, ["report", "--bundle", str(tmp_path / "intnet.json"), "--data", str(tiny["data"]),
+                                     "--out", str(tmp_path / "rep"), "--events", "2", "--sections", "hardware",
+                                     "--backends", "golden", "--no-cache", "--build-root", str(tmp_path / "build")])
+    assert done.exit_code == 0, done.output
+    report = _hardware(tmp_path / "rep")
+    hardware = report["sections"]["hardware"]
+    over = violations(shape_from_config(big, HwConfig()), profile("pynq-z2"))
+    assert len(over) >= 2
+    flag = next(n for n in hardware["notes"] if n.startswith("DOES NOT FIT the pynq-z2"))
+    assert all(o in flag for o in over)
+    assert any(n.startswith("NO BUILD FITS the pynq-z2") for n in hardware["notes"])
+    assert hardware["numbers"]["resources over the profile's fit limits"]["value"] == len(over)
+    assert "DOES NOT FIT the profile" in report["headlines"]["hardware"]["text"]
+    assert "DOES NOT FIT the pynq-z2" in (tmp_path / "rep" / "report.html").read_text()
+
+
+@pytest.mark.rtl
+def test_with_a_deploy_folder_the_section_is_the_deployed_build_and_its_driver_cycles(showers, tmp_path):
+    """``--deploy``: the build of deploy.json, the cycles the driver reads from the core (LAST_CYCLES, one event at
+    a time, Verilator), the cycle model of that shape beside them and equal event for event; the headline is the
+    deployed build's."""
+    from neurocal.bundle import load_network_and_spikes
+    from neurocal.fpga.deploy import load_deploy
+    from neurocal.golden import GoldenBackend
+    from neurocal.hw.costmodel import predict_run
+    from neurocal.hw.report_section import describe
+    from tests.hw.conftest import BUILD_ROOT
+
+    folder, data = showers
+    n = 4
+    done = CliRunner().invoke(main, ["report", "--bundle", str(folder.parent / "bundle"), "--data", str(data),
+                                     "--out", str(tmp_path / "rep"), "--events", str(n), "--sections",
+                                     "agreement,hardware,energy", "--backends", "golden", "--deploy", str(folder),
+                                     "--build-root", str(BUILD_ROOT), "--cache", str(tmp_path / "cache")])
+    assert done.exit_code == 0, done.output
+    report = _hardware(tmp_path / "rep")
+    hardware = report["sections"]["hardware"]
+    _, net, shape = load_deploy(folder)
+    assert hardware["notes"][0] == f"build: the deployed build ({folder}), {describe(shape)}, for the pynq-z2"
+    driver = next(r for r in report["sections"]["agreement"]["tables"][0]["rows"] if "driver over the RTL" in r[0])
+    assert driver[1] == n and driver[2] == 0
+    numbers = hardware["numbers"]
+    assert "driver over the RTL" in numbers["cycles per event mean (measured)"]["measured"]
+    _, spikes = load_network_and_spikes(folder / "intnet.json", data, n)
+    model = predict_run(shape, spikes, GoldenBackend().run(net, spikes), serial=True).cycles
+    assert numbers["cycles per event mean (measured)"]["value"] == pytest.approx(model.mean())
+    assert numbers["cycles per event max (measured)"]["value"] == model.max()
+    assert numbers["events where the cycle model differs from the measured cycles"]["value"] == 0
+    assert numbers["latency mean at the profile clock"]["value"] == pytest.approx(model.mean() * 1000 / 200.0)
+    headline = report["headlines"]["hardware"]
+    assert "driver over the RTL" in headline["text"] and "deployed build" in headline["text"]
+    assert headline["value"] == numbers[headline["number"]]["value"]
