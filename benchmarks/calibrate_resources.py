@@ -36,8 +36,8 @@ from neurocal.hw.synth import sources_digest, synthesize, yosys_version
 HERE = Path(__file__).resolve().parent.parent
 FIT_FILE = HERE / "hw" / "resource_fit.py"
 
-# (sizes, lanes, rows, words): small and medium builds that vary every count of the model
-DESIGNS: list[tuple[list[int], object, object, int]] = [
+# (sizes, lanes, rows, words[, lif lanes]): small and medium builds that vary every count of the model
+DESIGNS: list[tuple] = [
     ([16, 8, 4], None, [4, 2], 1),
     ([16, 8, 4], [4, 2], [8, 4], 2),
     ([32, 16, 4], None, [8, 4], 4),
@@ -53,14 +53,20 @@ DESIGNS: list[tuple[list[int], object, object, int]] = [
     ([400, 20, 4], None, [8, 4], 2),
     ([80, 60, 20], [30, 20], [20, 10], 1),
 ]
-QUICK = DESIGNS[:8]
+# time-multiplexed LIF updaters: deep current/voltage memories (120 and 32 steps per tick)
+TIME_MULTIPLEXED: list[tuple] = [
+    ([120, 120, 20], [8, 2], [8, 4], 2, [1, 1]),
+    ([64, 96, 10], [12, 5], [8, 2], 1, [3, 5]),
+]
+DESIGNS += TIME_MULTIPLEXED
+QUICK = DESIGNS[:8] + TIME_MULTIPLEXED
 
 
 def synth_points(designs, build_root: Path) -> list[dict]:
     points = []
-    for n, (sizes, lanes, rows, words) in enumerate(designs, 1):
+    for n, (sizes, lanes, rows, words, *lif) in enumerate(designs, 1):
         net = network(sizes)
-        config = HwConfig(lanes=lanes, rows=rows, words=words)
+        config = HwConfig(lanes=lanes, rows=rows, words=words, lif_lanes=lif[0] if lif else None)
         shape = shape_from_config(net, config)
         project = generate(net, build_root / f"gen-{shape_key(shape)}", config, shape=shape,
                            command="benchmarks/calibrate_resources.py")
@@ -69,7 +75,7 @@ def synth_points(designs, build_root: Path) -> list[dict]:
         print(f"[{n}/{len(designs)}] {'-'.join(map(str, sizes))} lanes {list(shape.lanes)} rows {list(shape.rows)} "
               f"words {words}: LUT {report.resources['LUT']:.0f} FF {report.resources['FF']:.0f} "
               f"({time.perf_counter() - t0:.0f} s{' cached' if report.cached else ''})", flush=True)
-        points.append({"design": [sizes, lanes, rows, words], "shape": shape, "yosys": report.resources})
+        points.append({"design": [sizes, lanes, rows, words, *lif], "shape": shape, "yosys": report.resources})
     return points
 
 
@@ -134,7 +140,7 @@ def errors(points: list[dict], lut: dict[str, float], ff: dict[str, float]) -> d
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build-root", type=Path, default=HERE / "build" / "calibrate")
-    ap.add_argument("--quick", action="store_true", help=f"the first {len(QUICK)} builds only")
+    ap.add_argument("--quick", action="store_true", help=f"{len(QUICK)} of the {len(DESIGNS)} builds only")
     ap.add_argument("--check-only", action="store_true", help="compare hw/resource_fit.py with the builds")
     ap.add_argument("--recorded", action="store_true", help="the yosys figures recorded in hw/resource_fit.py")
     ap.add_argument("--add", type=Path, nargs="*", default=[], help="rtl synth --out reports to add")

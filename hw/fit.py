@@ -50,7 +50,15 @@ import numpy as np
 
 from neurocal.errors import NeurocalError
 from neurocal.hw.generate import LIF_TICK_MIN, MAX_ROWS, WEIGHT_BITS, HwShape
-from neurocal.hw.resource_model import FF_FEATURES, LUT_FEATURES, core_features, exact, features, layer_features
+from neurocal.hw.resource_model import (
+    FF_FEATURES,
+    LUT_FEATURES,
+    core_features,
+    exact,
+    features,
+    layer_features,
+    state_counts,
+)
 from neurocal.intnet import IntNetwork
 from neurocal.profiles import Profile
 
@@ -135,13 +143,14 @@ def limits(part: Profile) -> dict[str, float]:
 
 
 def estimate_parts(shape: HwShape) -> tuple[dict[str, float], float]:
-    """The resource model's LUT/FF/BRAM36/DSP of ``shape`` and its distributed-RAM LUT sites."""
+    """The resource model's LUT/FF/BRAM36/DSP of ``shape`` and its distributed-RAM LUT sites (weight banks and
+    deep neuron state)."""
     from neurocal.hw import resource_fit
 
     f = features(shape)
     res = {"LUT": sum(resource_fit.LUT.get(k, 0.0) * f[k] for k in LUT_FEATURES),
            "FF": sum(resource_fit.FF.get(k, 0.0) * f[k] for k in FF_FEATURES), **exact(shape)}
-    return res, f["dist_sites"]
+    return res, f["dist_sites"] + f["state_sites"]
 
 
 def violations(shape: HwShape, part: Profile) -> list[str]:
@@ -211,17 +220,24 @@ def _layer_options(base: HwShape, layer: int, raster: np.ndarray, lanes: int | N
             sites = feats["dist_sites"] * (r - blocks) / r
             f, b = np.meshgrid(lif_set, blocks, indexing="ij")
             s = np.broadcast_to(sites, f.shape)
+            # a layer deep in LIF steps keeps its state in distributed RAM (resource model): per LIF choice, its
+            # LUT sites and the change in state bits from the registers feats prices
+            state = np.array([state_counts(n_out, k, int(x), base.acc_w[layer], base.u_w[layer]) for x in lif_set],
+                             dtype=float)
+            st_sites = np.broadcast_to(state[:, :1], f.shape)
+            st_bits = np.broadcast_to(state[:, 1:] - feats["state_bits"], f.shape)
             lut = (sum(lut_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
-                   + lut_c.get("lif", 0.0) * f + lut_c.get("dist_sites", 0.0) * s)
+                   + lut_c.get("lif", 0.0) * f + lut_c.get("dist_sites", 0.0) * s
+                   + lut_c.get("state_sites", 0.0) * st_sites + lut_c.get("state_bits", 0.0) * st_bits)
             ff = (sum(ff_c.get(n, 0.0) * v for n, v in feats.items() if n != "dist_sites")
-                  + ff_c.get("lif", 0.0) * f + ff_c.get("dist_sites", 0.0) * s)
+                  + ff_c.get("lif", 0.0) * f + ff_c.get("dist_sites", 0.0) * s + ff_c.get("state_bits", 0.0) * st_bits)
             first = len(ticks)
             ticks.extend(np.maximum(np.maximum(groups * reads[r], groups * (k // x)), LIF_TICK_MIN) for x in lif_set)
             steps = np.arange(first, len(ticks))
             knobs.append(np.stack([np.full(f.size, k), f.ravel(), np.full(f.size, r), b.ravel()], axis=1))
             timing.append(np.broadcast_to(steps[:, None], f.shape).ravel())
             res.append(np.stack([lut.ravel(), ff.ravel(), (b * bram_bank).ravel(), 2.0 * f.ravel()], axis=1))
-            dist.append(s.ravel())
+            dist.append((s + st_sites).ravel())
     if not knobs:
         return _Options(np.zeros((0, 4), dtype=np.int64), np.zeros(0, dtype=np.int64),
                         np.zeros((0, *raster.shape[:2])), np.zeros((0, 4)), np.zeros(0))

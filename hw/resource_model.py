@@ -18,7 +18,14 @@ Counts per layer ``l`` (n_in inputs, n_out neurons, ``lanes`` accumulator lanes,
   accumulator adds ``lanes · ACC_W`` (one LUT per bit on a carry chain);
 * ``lif``: LIF updaters (wrap, clip, compare and the multiplexers around the DSPs);
 * ``lanes``: per-lane logic independent of the tree (the weight-exponent shifter, the tree's output path);
-* ``state_bits``: accumulator, current and voltage state, ``G · (buffers · lanes · ACC_W + lanes · (U_W + 24))``;
+* ``state_bits``: neuron state in flip-flops. A layer of ``S = G · lanes / lif`` LIF steps per tick with
+  ``S <`` :data:`STATE_RAM_MIN` (nc_lif_layer's registers): the accumulators ``G · buffers · lanes · ACC_W`` and the
+  currents and voltages ``G · lanes · (U_W + 24)`` (as the calibration prices them). A deeper layer (distributed
+  RAM): one live bit per word, ``3 G + S``;
+* ``state_sites``: LUT sites of a deep layer's state in distributed RAM (:func:`lutram_sites`): the accumulators,
+  ``3 G`` words of ``lanes · ACC_W`` bits read at two addresses, and the currents and voltages, ``S`` words of
+  ``lif · (U_W + 24)`` bits read at one. Without ``lif`` (the fitter's per-layer pricing, ``lif = 0``) the state is
+  priced as registers, which over-states a deep layer's LUT and FF;
 * ``dist_sites``: LUT sites of the weight banks in distributed RAM, ``(rows − block) · ceil(9 · lanes / 6) ·
   4 · ceil(D · G / 32)`` (a RAM32M: 32 words × 6 bits in four LUTs);
 * ``read_bits``: the banks' read registers, ``rows · 9 · lanes``;
@@ -42,9 +49,12 @@ VOLTAGE_BITS = 24
 DSP_PER_LIF = 2
 #: accumulator buffers per group of a layer (double-buffered: tick t updates while t+1 accumulates)
 ACC_BUFFERS = 2
+#: a layer of at least this many LIF steps per tick keeps its state in distributed RAM (nc_lif_layer's
+#: STATE_RAM_MIN), else in registers
+STATE_RAM_MIN = 16
 
-LUT_FEATURES = ("tree_bits", "lif", "lanes", "state_bits", "dist_sites", "inputs", "param_bits", "rx_lines",
-                "rx_compares", "tx_bits", "fifo_bits", "core")
+LUT_FEATURES = ("tree_bits", "lif", "lanes", "state_sites", "state_bits", "dist_sites", "inputs", "param_bits",
+                "rx_lines", "rx_compares", "tx_bits", "fifo_bits", "core")
 FF_FEATURES = ("state_bits", "read_bits", "inputs", "lif", "rx_lines", "tx_bits", "fifo_bits", "core")
 
 
@@ -52,6 +62,30 @@ def lif_lanes(shape: HwShape, layer: int) -> int:
     """LIF updaters of ``layer`` (the accumulator lanes where the shape has no separate count)."""
     per_layer = getattr(shape, "lif_lanes", None)
     return int(per_layer[layer]) if per_layer else int(shape.lanes[layer])
+
+
+def lutram_sites(depth: int, bits: int, reads: int) -> int:
+    """LUT sites of a ``depth`` × ``bits`` memory with one write port and ``reads`` asynchronous read ports (1: at
+    any address; 2: one of them at the write address), as yosys 0.23 maps it to 7-series distributed RAM. One read
+    port: RAM32M, 6 bits in 4 sites, up to 32 words; else RAM64M, 3 bits in 4 sites per 64 words. Two: RAM32M, 4
+    bits in 4 sites, up to 32 words; RAM64X1D, 2 sites per bit, up to 64; else RAM128X1D, 4 sites per bit per 128
+    words. (The read multiplexer of deeper memories is logic, not counted here.)"""
+    if reads == 1:
+        return 4 * math.ceil(bits / 6) if depth <= 32 else 4 * math.ceil(bits / 3) * math.ceil(depth / 64)
+    if depth <= 32:
+        return 4 * math.ceil(bits / 4)
+    return 2 * bits if depth <= 64 else 4 * bits * math.ceil(depth / 128)
+
+
+def state_counts(n_out: int, lanes: int, lif: int, acc_w: int, u_w: int) -> tuple[int, int]:
+    """``(state_sites, state_bits)`` of a layer (module docstring): deep state in distributed RAM, shallow state
+    and live bits in flip-flops. ``lif = 0``: priced as registers."""
+    groups = -(-n_out // lanes)
+    steps = groups * (lanes // lif) if lif else 0
+    if steps < STATE_RAM_MIN:
+        return 0, groups * (ACC_BUFFERS * lanes * acc_w + lanes * (u_w + VOLTAGE_BITS))
+    return (lutram_sites(3 * groups, lanes * acc_w, 2) + lutram_sites(steps, lif * (u_w + VOLTAGE_BITS), 1),
+            3 * groups + steps)
 
 
 def tree_bits(lanes: int, rows: int, acc_w: int) -> int:
@@ -71,7 +105,8 @@ def layer_features(n_in: int, n_out: int, lanes: int, lif: int, rows: int, block
     prices candidate layers one by one; the model is a sum over layers plus the rest of the core)."""
     groups, depth = -(-n_out // lanes), -(-n_in // rows)
     return {"tree_bits": tree_bits(lanes, rows, acc_w), "lif": lif, "lanes": lanes,
-            "state_bits": groups * (ACC_BUFFERS * lanes * acc_w + lanes * (u_w + VOLTAGE_BITS)),
+            "state_sites": state_counts(n_out, lanes, lif, acc_w, u_w)[0],
+            "state_bits": state_counts(n_out, lanes, lif, acc_w, u_w)[1],
             "dist_sites": (rows - block) * math.ceil(WEIGHT_BITS * lanes / 6) * 4 * math.ceil(depth * groups / 32),
             "read_bits": rows * WEIGHT_BITS * lanes, "inputs": depth * rows, "param_bits": PARAM_BITS * lanes * groups}
 

@@ -33,6 +33,18 @@
  * the weight-exponent shift only. The accumulators are triple-buffered: raster k goes to buffer k mod 3
  * while tick k is updated from buffer (k - 1) mod 3 (raster k-1's, once complete; zero for tick 0).
  *
+ * State: the accumulators (3 * GROUPS words of LANES*ACC_W bits) and the currents and voltages (STEPS words
+ * of LIF_LANES*(U_W+24) bits, word j = step j's neurons). A layer of fewer than STATE_RAM_MIN = 16 steps per
+ * tick keeps them in registers, zeroed word by word at the end of an event. A deeper layer (time-multiplexed
+ * LIF updaters) keeps each in a memory with one write port and asynchronous reads (distributed RAM: LUT RAM
+ * instead of flip-flops and wide read multiplexers; no read latency, so the cycle rule is that of
+ * registers), each word with a live bit in a register: a word whose live bit is clear reads as zero, so a
+ * consumed group or the whole state at the end of an event is cleared in one cycle. Why a threshold: at 2-4
+ * words a RAM32M word plus its live-bit gating cost as many LUTs as a register and its multiplexer and sat on
+ * the step-index -> DSP path (benchmarks/results/2026-12-05-lifram.md); the resource model's calibration
+ * builds (up to 10 steps) were measured with registers; at 24 steps RAM pays. The output layer (EMIT_V) with
+ * its state in RAM keeps a register copy of its voltages for the end-of-event token.
+ *
  * Cycle rule (exact, for a free output: m_ready high whenever m_valid). Number the cycles; an input
  * token is taken in the cycle where s_valid && s_ready. For raster k of an event (k = 0..F-1):
  *   R_k    = GROUPS * max over banks b of (spikes of raster k in bank b)     (read cycles)
@@ -148,6 +160,8 @@ localparam [31:0] BASE1_32 = GROUPS;
 localparam [31:0] BASE2_32 = 2 * GROUPS;
 localparam [IW-1:0] BASE1 = BASE1_32[IW-1:0];        // first index of buffer 1
 localparam [IW-1:0] BASE2 = BASE2_32[IW-1:0];        // first index of buffer 2
+localparam STATE_RAM_MIN = 16;                       // a layer of this many steps or more keeps its state in RAM
+localparam STATE_RAM = STEPS >= STATE_RAM_MIN;       // accumulators, u and v in RAM (else registers)
 
 // check configuration
 initial begin
@@ -216,9 +230,6 @@ reg tr_any_reg;                   // stage T: the tree register holds their sum,
 reg [IW-1:0] tr_idx_reg;
 reg [1:0] tr_b_reg;
 
-reg [LANES*ACC_W-1:0] acc_reg [0:3*GROUPS-1];   // buffer p, group g at p*GROUPS + g
-reg [LIF_LANES*U_W-1:0] u_reg [0:STEPS-1];
-reg [LIF_LANES*24-1:0] v_reg [0:STEPS-1];
 reg in_event_reg;
 
 reg [1:0] todo_reg;               // ticks whose raster is taken and whose update has not started
@@ -250,8 +261,6 @@ reg [N_PAD-1:0] spk_vec_reg;      // spikes of the tick being updated, steps so 
 
 reg [OUT_W+16:0] m_data_reg;
 reg m_valid_reg;
-
-integer j;   // loop variable of the clocked block
 
 // ---------------------------------------------------------------- control
 wire s_eoe = s_data[N_IN+16];
@@ -384,7 +393,7 @@ generate
 endgenerate
 
 // stage A: the accumulator lanes of the group whose sum is in the tree register, plus that sum
-wire [LANES*ACC_W-1:0] acc_rd = acc_reg[tr_idx_reg];
+wire [LANES*ACC_W-1:0] acc_rd;   // the group's accumulators (state storage, below)
 wire [LANES*ACC_W-1:0] acc_sum;
 wire [LANES*W_W-1:0] tree_word;
 // a balanced adder tree per lane (log2 ROWS levels), heap order: node n adds nodes 2n+1 and 2n+2,
@@ -458,7 +467,7 @@ endgenerate
 wire [IW-1:0] issue_idx = upd_on_reg ? upd_idx_reg : start_idx_reg;
 wire [SW-1:0] issue_s = upd_on_reg ? upd_s_reg : {SW{1'b0}};
 wire issue_clear = upd_on_reg ? upd_clear_reg : SUBS == 1;   // the group's last step: its accumulators are consumed
-wire [LANES*ACC_W-1:0] acc_grp = acc_reg[issue_idx];
+wire [LANES*ACC_W-1:0] acc_grp;  // the issued group's accumulators (state storage, below)
 // sub-group issue_s of the group: a multiplexer of constant slices (a variable part-select would leave
 // issue_s * LIF_LANES * ACC_W to synthesis, which maps it to a DSP48 multiplier)
 wire [LIF_LANES*ACC_W-1:0] acc_sub [0:SUBS-1];
@@ -469,8 +478,8 @@ generate
     end
 endgenerate
 wire [LIF_LANES*ACC_W-1:0] acc_g = acc_sub[issue_s];
-wire [LIF_LANES*U_W-1:0] u_g = u_reg[issue_j];
-wire [LIF_LANES*24-1:0] v_g = v_reg[issue_j];
+wire [LIF_LANES*U_W-1:0] u_g;   // the step's current and voltage (state storage, below)
+wire [LIF_LANES*24-1:0] v_g;
 wire [LIF_LANES*U_W-1:0] u_new;
 wire [LIF_LANES*24-1:0] v_new;
 wire [LIF_LANES-1:0] spk_new;
@@ -529,13 +538,95 @@ generate
 endgenerate
 wire commit = s2_valid_reg && !stall;
 
+// ---------------------------------------------------------------- neuron state
+// Writes: stage A adds into accumulator tr_idx; the issue of a group's last step consumes accumulator
+// issue_idx; the commit writes step s2_j's u and v; the end of an event (or reset) zeroes all of it. Later
+// writes win (end of event over consumption over the add), as in one clocked block.
+wire acc_add = tr_any_reg;
+wire acc_consume = upd_issue && issue_clear;
+wire state_clear = take_eoe || rst;
+localparam UV_W = LIF_LANES * (U_W + 24);
+wire [UV_W-1:0] uv_rd;
+assign u_g = uv_rd[LIF_LANES*U_W-1:0];
+assign v_g = uv_rd[UV_W-1:LIF_LANES*U_W];
 // all final voltages, neuron n at [24n +: 24] (the output layer's end-of-event payload)
 /* verilator lint_off UNUSEDSIGNAL */
 wire [N_PAD*24-1:0] v_all;   // unused below the output layer
 /* verilator lint_on UNUSEDSIGNAL */
+integer j;   // loop variable of the state's register blocks
 generate
-    for (k = 0; k < STEPS; k = k + 1) begin : vcat
-        assign v_all[k*LIF_LANES*24 +: LIF_LANES*24] = v_reg[k];
+    if (STATE_RAM) begin : acc_ram
+        // distributed RAM, word p*GROUPS + g (buffer p, group g), and a live bit per word
+        reg [LANES*ACC_W-1:0] acc_mem [0:3*GROUPS-1];
+        reg [3*GROUPS-1:0] acc_live_reg;
+        always @(posedge clk) begin
+            if (acc_add) acc_mem[tr_idx_reg] <= acc_sum;
+        end
+        always @(posedge clk) begin
+            if (acc_add) acc_live_reg[tr_idx_reg] <= 1'b1;
+            if (acc_consume) acc_live_reg[issue_idx] <= 1'b0;
+            if (state_clear) acc_live_reg <= {3*GROUPS{1'b0}};
+        end
+        assign acc_rd = acc_live_reg[tr_idx_reg] ? acc_mem[tr_idx_reg] : {LANES*ACC_W{1'b0}};
+        assign acc_grp = acc_live_reg[issue_idx] ? acc_mem[issue_idx] : {LANES*ACC_W{1'b0}};
+    end else begin : acc_regs
+        reg [LANES*ACC_W-1:0] acc_reg [0:3*GROUPS-1];   // buffer p, group g at p*GROUPS + g
+        always @(posedge clk) begin
+            if (acc_add) acc_reg[tr_idx_reg] <= acc_sum;
+            if (acc_consume) acc_reg[issue_idx] <= 0;
+            if (state_clear) begin
+                for (j = 0; j < 3 * GROUPS; j = j + 1) begin
+                    acc_reg[j] <= 0;
+                end
+            end
+        end
+        assign acc_rd = acc_reg[tr_idx_reg];
+        assign acc_grp = acc_reg[issue_idx];
+    end
+    if (STATE_RAM) begin : uv_ram
+        // distributed RAM, word j = step j's {v, u}, and a live bit per word
+        reg [UV_W-1:0] uv_mem [0:STEPS-1];
+        reg [STEPS-1:0] uv_live_reg;
+        always @(posedge clk) begin
+            if (commit) uv_mem[s2_j_reg] <= {v_new, u_new};
+        end
+        always @(posedge clk) begin
+            if (commit) uv_live_reg[s2_j_reg] <= 1'b1;
+            if (state_clear) uv_live_reg <= {STEPS{1'b0}};
+        end
+        assign uv_rd = uv_live_reg[issue_j] ? uv_mem[issue_j] : {UV_W{1'b0}};
+        if (EMIT_V != 0) begin : v_copy
+            // the output layer also keeps its voltages in registers, all readable at once
+            for (k = 0; k < STEPS; k = k + 1) begin : step
+                localparam [31:0] STEP32 = k;
+                reg [LIF_LANES*24-1:0] v_copy_reg;
+                always @(posedge clk) begin
+                    if (commit && s2_j_reg == STEP32[JW-1:0]) v_copy_reg <= v_new;
+                end
+                assign v_all[k*LIF_LANES*24 +: LIF_LANES*24] = uv_live_reg[k] ? v_copy_reg : {LIF_LANES*24{1'b0}};
+            end
+        end else begin : no_v_copy
+            assign v_all = {N_PAD*24{1'b0}};
+        end
+    end else begin : uv_regs
+        reg [LIF_LANES*U_W-1:0] u_reg [0:STEPS-1];
+        reg [LIF_LANES*24-1:0] v_reg [0:STEPS-1];
+        always @(posedge clk) begin
+            if (commit) begin
+                u_reg[s2_j_reg] <= u_new;
+                v_reg[s2_j_reg] <= v_new;
+            end
+            if (state_clear) begin
+                for (j = 0; j < STEPS; j = j + 1) begin
+                    u_reg[j] <= 0;
+                    v_reg[j] <= 0;
+                end
+            end
+        end
+        assign uv_rd = {v_reg[issue_j], u_reg[issue_j]};
+        for (k = 0; k < STEPS; k = k + 1) begin : vcat
+            assign v_all[k*LIF_LANES*24 +: LIF_LANES*24] = v_reg[k];
+        end
     end
 endgenerate
 wire [OUT_W-1:0] eoe_payload;
@@ -639,15 +730,11 @@ always @(posedge clk) begin
         a_idx_reg <= a_last ? a_base_reg : a_idx_reg + 1'b1;
         if (a_last) pend_reg <= pend_reg & ~clr;
     end
-    if (tr_any_reg) begin
-        acc_reg[tr_idx_reg] <= acc_sum;
-    end
 
     // LIF: issue a step (stage 0 takes its operands; the group's last step clears its accumulators, which
     // no add can target: the buffer is complete), move the steps on through stages 1 and 2 unless stalled,
     // commit the step in stage 2 (stage 3); after the tick's last step its raster leaves
     if (upd_issue) begin
-        if (issue_clear) acc_reg[issue_idx] <= 0;
         upd_on_reg <= !issue_last;
         upd_j_reg <= issue_j + 1'b1;
         upd_b_reg <= issue_b;
@@ -678,8 +765,6 @@ always @(posedge clk) begin
         s2_last_reg <= s1_last_reg;
     end
     if (commit) begin
-        u_reg[s2_j_reg] <= u_new;
-        v_reg[s2_j_reg] <= v_new;
         spk_vec_reg <= spk_vec_upd;
         if (s2_last_reg) begin
             m_data_reg <= {1'b0, 16'd0, tick_payload};
@@ -710,13 +795,6 @@ always @(posedge clk) begin
         a_base_next_reg <= {IW{1'b0}};
         upd_b_next_reg <= 2'd2;
         start_idx_reg <= BASE2;
-        for (j = 0; j < 3 * GROUPS; j = j + 1) begin
-            acc_reg[j] <= 0;
-        end
-        for (j = 0; j < STEPS; j = j + 1) begin
-            u_reg[j] <= 0;
-            v_reg[j] <= 0;
-        end
     end
 
     if (rst) begin

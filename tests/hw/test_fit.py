@@ -42,10 +42,12 @@ def test_the_demo_fits_both_parts_and_the_large_network_the_zcu104(sizes, part) 
     assert chosen.cycles_mean == predict_cycles(chosen.shape, rasters[:-1], rasters[-1]).cycles.mean()
 
 
-def test_the_large_network_fits_the_zcu104_at_full_parallelism_and_not_the_xc7z020() -> None:
-    """One lane and one LIF updater per neuron fits the zcu104 (520 of 1 728 DSPs); the xc7z020 is refused even
-    time-multiplexed: by the model calibrated on a full-design yosys build of this network (66 465 LUT for
-    lanes 120-30-10), its neuron state alone takes more than 80 % of the LUTs."""
+def test_the_large_network_fits_the_zcu104_at_full_parallelism_and_the_xc7z020_only_time_multiplexed() -> None:
+    """One lane and one LIF updater per neuron fits the zcu104 (520 of 1 728 DSPs), not the xc7z020. There the
+    model accepts only a build with a layer of at least STATE_RAM_MIN LIF steps per tick, whose neuron state is
+    distributed RAM (priced by one yosys build so far, benchmarks/results/2026-12-05-lifram.md)."""
+    from neurocal.hw.resource_model import STATE_RAM_MIN
+
     sizes = (400, 120, 120, 20)
     base = shape_for_any(sizes, sizes[1:])
     full = fit(base, ZCU, lanes=sizes[1:], lif_lanes=sizes[1:])
@@ -53,9 +55,11 @@ def test_the_large_network_fits_the_zcu104_at_full_parallelism_and_not_the_xc7z0
     assert full.resources["DSP"] == 520
     with pytest.raises(NeurocalError, match=r"DSP needs 520, the xc7z020clg400-1 has 220, limit 90 % = 198 less 10"):
         fit(base, PYNQ, lanes=sizes[1:], lif_lanes=sizes[1:])
-    with pytest.raises(NeurocalError, match=r"does not fit the pynq-z2 .*closest build .*: LUT needs \d+, the "
-                                            r"xc7z020clg400-1 has 53200, limit 80 % = 42560"):
-        fit(base, PYNQ)
+    chosen = fit(base, PYNQ)
+    _within(chosen.shape, PYNQ)
+    shape = chosen.shape
+    steps = [-(-n // k) * (k // f) for n, k, f in zip(sizes[1:], shape.lanes, shape.lif_lanes, strict=True)]
+    assert max(steps) >= STATE_RAM_MIN
 
 
 def test_the_fastest_fitting_build_wins() -> None:

@@ -277,6 +277,9 @@ LAYER_CASES = [  # (sim, n_in, n_out, lanes, rows, lif_lanes)
     ("icarus", 9, 4, 4, 3, 4),  # a few banks, full lanes: one LIF step per tick (waits for the commit)
     ("icarus", 6, 5, 3, 6, 3),  # fully parallel banks (rows = n_in), 2 groups
     ("verilator", 11, 6, 6, 4, 2),  # 3 LIF steps per group
+    # 16 or more LIF steps per tick: the state in distributed RAM with live bits (STATE_RAM_MIN)
+    ("icarus", 9, 20, 4, 3, 1),  # 5 groups of 4 steps: 20 steps, 15 accumulator words
+    ("verilator", 11, 18, 6, 4, 1),  # 3 groups of 6 steps: 18 steps
 ]
 
 
