@@ -104,7 +104,16 @@ wire can_send = open_reg && (padding || rbeat_reg < wbeat_reg);
 wire send_eoe = can_send && sent_reg == TOTAL;
 wire [AW-1:0] waddr = start ? {AW{1'b0}} : wbeat_reg[AW-1:0];
 wire [CHANNELS*K-1:0] rbeat = beat_mem[rbeat_reg[AW-1:0]];
-wire [CHANNELS-1:0] raster = rbeat[rslot_reg*CHANNELS +: CHANNELS];
+// slice rslot_reg of the row: an AND-OR select over the K slices (a shift by rslot_reg * CHANNELS would
+// make yosys build a barrel shifter over the whole row)
+reg [CHANNELS-1:0] raster;
+integer s;
+always @* begin
+    raster = {CHANNELS{1'b0}};
+    for (s = 0; s < K; s = s + 1) begin
+        raster = raster | (rbeat[s*CHANNELS +: CHANNELS] & {CHANNELS{rslot_reg == s[SW-1:0]}});
+    end
+end
 
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
