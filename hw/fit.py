@@ -35,7 +35,7 @@ smallest build needs, what the part has and the limit.
 
 The resource model prices the AER receiver; a lines build is priced with the same small receiver term (``W = 1``):
 ``nc_line_rx`` is not in the calibrated model (benchmarks/results/2026-12-05-bulk.md gives what yosys makes of it
-alone, and why it does not fit as written).
+alone: 455 FF, 8 177 LUT and 1 667 RAM32M at 400 channels, K 25, 100 ticks).
 """
 
 from __future__ import annotations

@@ -49,11 +49,18 @@ module nc_line_rx #
     output wire                  err_overrun   // pulse: a trigger dropped
 );
 
-localparam XW = TICKS > 1 ? $clog2(TICKS) : 1;   // index of a tick of the window
+localparam BEATS = (TICKS + K - 1) / K;          // rows of the window buffer, a beat of K ticks each
+localparam AW = BEATS > 1 ? $clog2(BEATS) : 1;   // address of a row
+localparam BW = $clog2(BEATS + 1);               // beats 0 .. BEATS
+localparam SW = K > 1 ? $clog2(K) : 1;           // tick within a beat
 localparam TW = $clog2(TICKS + LAYERS + 1);
 localparam [31:0] TOTAL32 = TICKS + LAYERS;
 localparam [TW-1:0] TOTAL = TOTAL32[TW-1:0];
 localparam [31:0] TICKS32 = TICKS;
+localparam [31:0] BEATS32 = BEATS;
+localparam [31:0] KM132 = K - 1;
+localparam [BW-1:0] NBEATS = BEATS32[BW-1:0];
+localparam [SW-1:0] LAST_SLOT = KM132[SW-1:0];
 
 // check configuration
 initial begin
@@ -71,36 +78,42 @@ initial begin
     end
 end
 
-reg [CHANNELS-1:0] raster_reg [0:TICKS-1];
+/*
+ * The window buffer is addressed by beat: row b holds the whole beat b (ticks b*K .. b*K+K-1, tick b*K+s at
+ * bits [s*CHANNELS +: CHANNELS]), written whole at the beat counter, so a bit has one writer and no per-tick
+ * write mux. Raster t is read as row t / K, slice t % K, with both kept as counters (no divide): a raster
+ * t is captured once its row is (t < captured ticks  <=>  t / K < captured beats).
+ */
+reg [CHANNELS*K-1:0] beat_mem [0:BEATS-1];
 reg open_reg;                       // a window is held (captured or being sent)
-reg [31:0] captured_reg;            // ticks of the window captured so far
+reg [BW-1:0] wbeat_reg;             // beats of the window captured so far
+reg [BW-1:0] rbeat_reg;             // row of raster sent_reg (sent_reg / K while sent_reg < TICKS)
+reg [SW-1:0] rslot_reg;             // its slice (sent_reg % K)
 reg [TW-1:0] sent_reg;              // rasters sent so far (TICKS + LAYERS, then the end-of-event token)
 reg [15:0] event_reg;
 reg [CHANNELS+16:0] m_data_reg;
 reg m_valid_reg;
 
-integer j;  // loop variable of the clocked block
-
-// row of the window that sample j of the beat captured at `base` goes to
-function [XW-1:0] row;
-    input [31:0] base;
-    input integer sample;
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [31:0] r;   // only the low XW bits name a row
-    /* verilator lint_on UNUSEDSIGNAL */
-    begin
-        r = base + sample;
-        row = r[XW-1:0];
-    end
-endfunction
-
 wire out_free = !m_valid_reg || m_ready;
 wire start = trigger && !open_reg;
-wire capturing = open_reg && captured_reg < TICKS32;
+wire capturing = open_reg && wbeat_reg < NBEATS;
 wire [31:0] sent32 = {{(32-TW){1'b0}}, sent_reg};
+wire padding = sent32 >= TICKS32;
 // raster sent_reg is ready once captured (padding rasters always are)
-wire can_send = open_reg && (sent32 >= TICKS32 || sent32 < captured_reg);
+wire can_send = open_reg && (padding || rbeat_reg < wbeat_reg);
 wire send_eoe = can_send && sent_reg == TOTAL;
+wire [AW-1:0] waddr = start ? {AW{1'b0}} : wbeat_reg[AW-1:0];
+wire [CHANNELS*K-1:0] rbeat = beat_mem[rbeat_reg[AW-1:0]];
+// slice rslot_reg of the row: an AND-OR select over the K slices (a shift by rslot_reg * CHANNELS would
+// make yosys build a barrel shifter over the whole row)
+reg [CHANNELS-1:0] raster;
+integer s;
+always @* begin
+    raster = {CHANNELS{1'b0}};
+    for (s = 0; s < K; s = s + 1) begin
+        raster = raster | (rbeat[s*CHANNELS +: CHANNELS] & {CHANNELS{rslot_reg == s[SW-1:0]}});
+    end
+end
 
 assign m_data = m_data_reg;
 assign m_valid = m_valid_reg;
@@ -109,15 +122,18 @@ assign event_end = send_eoe && out_free;
 assign busy = open_reg || m_valid_reg;
 assign err_overrun = trigger && open_reg;
 
+// capture: a beat per clock, from the trigger's beat on
+always @(posedge clk) begin
+    if (start || capturing) begin
+        beat_mem[waddr] <= lines;
+    end
+end
+
 always @(posedge clk) begin
     if (m_ready) m_valid_reg <= 1'b0;
 
-    // capture: K ticks per beat, from the trigger's beat on
     if (start || capturing) begin
-        for (j = 0; j < K; j = j + 1) begin
-            raster_reg[row(start ? 32'd0 : captured_reg, j)] <= lines[j*CHANNELS +: CHANNELS];
-        end
-        captured_reg <= (start ? 0 : captured_reg) + K;
+        wbeat_reg <= (start ? {BW{1'b0}} : wbeat_reg) + 1'b1;
     end
 
     if (can_send && out_free) begin
@@ -127,19 +143,31 @@ always @(posedge clk) begin
             event_reg <= event_reg + 1'b1;
             open_reg <= 1'b0;
         end else begin
-            m_data_reg <= {1'b0, 16'd0, sent32 < TICKS32 ? raster_reg[sent32[XW-1:0]] : {CHANNELS{1'b0}}};
+            m_data_reg <= {1'b0, 16'd0, padding ? {CHANNELS{1'b0}} : raster};
             sent_reg <= sent_reg + 1'b1;
+            if (!padding) begin
+                if (rslot_reg == LAST_SLOT) begin
+                    rslot_reg <= 0;
+                    rbeat_reg <= rbeat_reg + 1'b1;
+                end else begin
+                    rslot_reg <= rslot_reg + 1'b1;
+                end
+            end
         end
     end
 
     if (start) begin
         open_reg <= 1'b1;
         sent_reg <= 0;
+        rbeat_reg <= 0;
+        rslot_reg <= 0;
     end
 
     if (rst) begin
         open_reg <= 1'b0;
-        captured_reg <= 0;
+        wbeat_reg <= 0;
+        rbeat_reg <= 0;
+        rslot_reg <= 0;
         sent_reg <= 0;
         event_reg <= 0;
         m_valid_reg <= 1'b0;
