@@ -300,8 +300,8 @@ def test_without_deploy_the_section_is_the_fitted_build_and_a_low_clock_estimate
 
 
 def test_a_build_that_does_not_fit_its_profile_is_flagged_with_its_numbers(tiny, tmp_path):
-    """A network no pynq-z2 build holds (400-600-1): the section says so and flags the build it shows, per
-    resource, in the page and in report.json."""
+    """A network no pynq-z2 build holds (400-1200-1; 400-600-1 fits with its neuron state in RAM): the section says
+    so and flags the build it shows, per resource, in the page and in report.json."""
     from neurocal.bundle import load_bundle
     from neurocal.hw.fit import violations
     from neurocal.hw.generate import HwConfig, shape_from_config
@@ -309,7 +309,7 @@ def test_a_build_that_does_not_fit_its_profile_is_flagged_with_its_numbers(tiny,
     from neurocal.profiles import profile
     from neurocal.testnets import random_network
 
-    big = random_network([400, 600, 1], np.random.default_rng(0), readout="membrane")
+    big = random_network([400, 1200, 1], np.random.default_rng(0), readout="membrane")
     big.frontend = load_bundle(tiny["bundle"]).frontend
     big.save(tmp_path / "intnet.json")
     big = IntNetwork.load(tmp_path / "intnet.json")
